@@ -1,0 +1,1 @@
+"""chatops: social-media customer service inside Slack."""

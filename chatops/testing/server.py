@@ -1,0 +1,77 @@
+"""A loopback HTTP server in a background thread, used by the platform fakes.
+
+The fakes (Slack, Graph API, webhook callback receivers) are real HTTP servers so
+the bot under test goes through exactly the client code it uses in production.
+Running each fake on its own thread and event loop keeps it answering even while
+a test blocks its own loop, and lets synchronous tests use the fakes too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from typing import Any
+
+import uvicorn
+
+
+class ThreadedServer:
+    """Serve an ASGI app on 127.0.0.1 (a free port) from a daemon thread."""
+
+    def __init__(self, app: Any, *, host: str = "127.0.0.1") -> None:
+        self._app = app
+        self._host = host
+        self._sock: socket.socket | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        """The bound port (valid after start())."""
+        if self._sock is None:
+            raise RuntimeError("server not started")
+        return int(self._sock.getsockname()[1])
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:<port>`` without a trailing slash."""
+        return f"http://{self._host}:{self.port}"
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Bind, start serving, and return once the server accepts connections."""
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind((self._host, 0))
+        config = uvicorn.Config(self._app, log_level="warning", lifespan="off", access_log=False)
+        self._server = uvicorn.Server(config)
+        # uvicorn installs signal handlers only on the main thread; this is not it.
+        self._thread = threading.Thread(
+            target=lambda: asyncio.run(self._server.serve(sockets=[self._sock])),  # type: ignore[union-attr,list-item]
+            name=f"fake-server-{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("fake server did not start")
+            time.sleep(0.01)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop serving and join the thread."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if self._sock is not None:
+            self._sock.close()
+        self._server = self._thread = self._sock = None
+
+    def __enter__(self) -> ThreadedServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

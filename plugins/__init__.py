@@ -1,0 +1,1 @@
+"""Built-in chatops plugins, installed under the namespaced name ``chatops_plugins``."""
