@@ -1,0 +1,1 @@
+"""Shared Meta Graph API client used by the facebook and instagram plugins."""
