@@ -1,0 +1,185 @@
+"""The neutral shapes a source plugin speaks: inbound events in, answers out.
+
+A source plugin (webhook, Facebook, X, …) turns platform payloads into these
+events and performs answers on its platform. It never touches Slack; the core
+never touches a platform.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
+
+    from chatops.app import ChatOps
+    from chatops.scheduler import Job
+
+
+class Capability(enum.StrEnum):
+    """What a source can do with a customer's message; the card offers only these buttons."""
+
+    REPLY = "reply"  # a public answer under the customer's message
+    PRIVATE_REPLY = "private_reply"  # move the conversation to a private message
+    HIDE = "hide"  # hide / unhide the customer's message
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """Who wrote a message, as the platform names them."""
+
+    id: str | None = None
+    name: str | None = None
+    handle: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What the message is about: the post, ad or page it was written under."""
+
+    text: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    """A new message from a source: a customer's comment, or an answer made on the platform itself.
+
+    ``external_id`` is unique within the source (it is how duplicates are found);
+    ``thread_id`` groups messages into one conversation, i.e. one Slack card.
+    ``from_account`` marks an answer posted directly on the platform by the
+    account the team runs (e.g. the Page replying on Facebook): it is recorded in
+    the card's thread, never treated as a customer message.
+    """
+
+    source: str
+    external_id: str
+    thread_id: str
+    text: str
+    author: Author = field(default_factory=Author)
+    url: str | None = None
+    created_at: datetime | None = None
+    channel_name: str | None = None
+    context: Context | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    from_account: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MessageEdited:
+    """The author changed the text of a message already stored."""
+
+    source: str
+    external_id: str
+    text: str
+    edited_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRemoved:
+    """The author (or the platform) removed a message already stored."""
+
+    source: str
+    external_id: str
+    removed_at: datetime | None = None
+
+
+InboundEvent = InboundMessage | MessageEdited | MessageRemoved
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The message an answer is for, with what the source stored about it."""
+
+    conversation_id: int
+    message_id: int
+    external_id: str
+    thread_id: str
+    extra: dict[str, Any]
+    created_at: datetime | None
+    author: Author
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """What the platform said when it accepted an answer."""
+
+    external_id: str | None = None
+    url: str | None = None
+
+
+class SendError(Exception):
+    """The platform refused or failed an answer.
+
+    ``retryable`` says whether trying again later may work (timeouts, 5xx, rate
+    limits); ``alert`` names a condition an admin must fix (an expired token) and
+    is raised once to the ops channel rather than once per message.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        retry_after: float | None = None,
+        alert: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after
+        self.alert = alert
+
+
+class Source:
+    """Base class of a source: its name, what it can do, and how it answers.
+
+    Subclasses set ``name``, ``display_name`` and ``capabilities``, hand inbound
+    events to ``app.ingest()``, and implement the answer methods they declare.
+    """
+
+    name: ClassVar[str]
+    display_name: ClassVar[str]
+    capabilities: frozenset[Capability] = frozenset()
+    #: Longest answer the platform accepts (shown in the reply dialog).
+    max_reply_length: int = 3000
+    #: Slack channel for this source's cards; None means the global inbox channel.
+    inbox_channel: str | None = None
+
+    def routes(self) -> Sequence[BaseRoute]:
+        """HTTP routes this source serves (webhooks); mounted on the bot's server."""
+        return ()
+
+    def jobs(self) -> Sequence[Job]:
+        """Scheduled jobs (polling); each occurrence runs on exactly one replica."""
+        return ()
+
+    async def start(self, app: ChatOps) -> None:
+        """Called once the app is running (open clients, connect gateways)."""
+
+    async def stop(self) -> None:
+        """Called at shutdown (close clients)."""
+
+    def unavailable_reason(self, capability: Capability, target: Target) -> str | None:
+        """Why ``capability`` cannot be used on ``target`` right now, or None when it can.
+
+        The card shows the reason instead of a button that would only fail (for
+        example a private reply after the platform's 7-day window).
+        """
+        return None
+
+    async def reply(self, target: Target, text: str) -> SendResult:
+        """Post ``text`` publicly under the customer's message."""
+        raise SendError(f"{self.display_name} cannot reply", retryable=False)
+
+    async def private_reply(self, target: Target, text: str) -> SendResult:
+        """Send ``text`` to the customer privately, in answer to their message."""
+        raise SendError(f"{self.display_name} cannot send private replies", retryable=False)
+
+    async def set_hidden(self, target: Target, hidden: bool) -> None:
+        """Hide or unhide the customer's message on the platform."""
+        raise SendError(f"{self.display_name} cannot hide messages", retryable=False)

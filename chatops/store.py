@@ -1,0 +1,695 @@
+"""The few atomic operations on conversations, each one transaction with its outbox rows.
+
+Every operation that changes what a card shows writes, in the same transaction,
+the outbox job that will show it and an audit entry saying who did it. Rules about
+*who may* do what live in ``chatops.workflow``; this module only makes each change
+happen exactly once, race-free, on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chatops.db import Database
+from chatops.models import (
+    Assignment,
+    AuditEntry,
+    Conversation,
+    ConversationTag,
+    Delivery,
+    Direction,
+    Escalation,
+    Message,
+    OutboxJob,
+    OutboxStatus,
+    SourceState,
+    Status,
+    Tag,
+    utcnow,
+)
+from chatops.sources import Author, InboundMessage, MessageEdited, MessageRemoved, SendResult, Target
+
+# Outbox job kinds; delivery dispatches on these.
+POST_CARD = "card.post"
+UPDATE_CARD = "card.update"
+POST_THREAD = "thread.post"
+SEND_ANSWER = "answer.send"
+SET_HIDDEN = "hidden.set"
+POST_ESCALATION = "escalation.post"
+POST_ALERT = "alert.post"
+
+MAX_TAG_LENGTH = 64
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """What ingesting one inbound message did."""
+
+    conversation_id: int | None
+    message_id: int | None
+    duplicate: bool = False
+    new_conversation: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimResult:
+    """Outcome of a claim: ``ok`` if this person now owns it, else who does."""
+
+    ok: bool
+    assignee: str | None
+
+
+def _insert(session: AsyncSession, table: Any) -> Any:
+    """INSERT that understands ON CONFLICT on the session's engine."""
+    dialect = session.bind.dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+class Store:
+    """Transactions over the chatops tables; ``wake`` is called after work was queued."""
+
+    def __init__(self, db: Database, wake: Callable[[], None] = lambda: None) -> None:
+        self.db = db
+        self._wake = wake
+
+    # -- helpers ---------------------------------------------------------------
+
+    @staticmethod
+    def _audit(
+        session: AsyncSession, conversation_id: int | None, actor: str, action: str, **detail: Any
+    ) -> None:
+        session.add(AuditEntry(conversation_id=conversation_id, actor=actor, action=action, detail=detail))
+
+    @staticmethod
+    def _enqueue(
+        session: AsyncSession,
+        kind: str,
+        conversation_id: int | None = None,
+        message_id: int | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
+        session.add(
+            OutboxJob(
+                kind=kind, conversation_id=conversation_id, message_id=message_id, payload=payload or {}
+            )
+        )
+
+    async def _enqueue_card_update(self, session: AsyncSession, conversation_id: int) -> None:
+        # One pending, not-yet-picked update already renders the latest state.
+        waiting = await session.scalar(
+            select(OutboxJob.id).where(
+                OutboxJob.kind == UPDATE_CARD,
+                OutboxJob.conversation_id == conversation_id,
+                OutboxJob.status == OutboxStatus.PENDING.value,
+                OutboxJob.leased_by.is_(None),
+            )
+        )
+        if waiting is None:
+            self._enqueue(session, UPDATE_CARD, conversation_id)
+
+    # -- inbound -----------------------------------------------------------------
+
+    async def ingest(self, msg: InboundMessage) -> IngestResult:
+        """Store a message once (by source + external id), and queue its card or thread post."""
+        now = utcnow()
+        async with self.db.write() as session:
+            if msg.from_account:
+                result = await self._ingest_account_answer(session, msg, now)
+        if msg.from_account:
+            if result.message_id is not None and not result.duplicate:
+                self._wake()
+            return result
+        async with self.db.write() as session:
+            insert_conv = (
+                _insert(session, Conversation)
+                .values(
+                    source=msg.source,
+                    thread_id=msg.thread_id,
+                    channel_name=msg.channel_name,
+                    context_text=msg.context.text if msg.context else None,
+                    context_url=msg.context.url if msg.context else None,
+                    status=Status.NEW.value,
+                    followup_pending=False,
+                    created_at=now,
+                    updated_at=now,
+                    last_inbound_at=now,
+                )
+                .on_conflict_do_nothing(index_elements=["source", "thread_id"])
+                .returning(Conversation.id)
+            )
+            new_conv_id = await session.scalar(insert_conv)
+            conv_id = new_conv_id or await session.scalar(
+                select(Conversation.id).where(
+                    Conversation.source == msg.source, Conversation.thread_id == msg.thread_id
+                )
+            )
+            assert conv_id is not None
+            message_id = await self._insert_message(session, conv_id, msg, Direction.INBOUND, now)
+            if message_id is None:
+                if new_conv_id is not None:
+                    raise AssertionError("a new conversation cannot hold a duplicate message")
+                return IngestResult(conv_id, None, duplicate=True)
+            self._audit(session, conv_id, _author_label(msg.author), "received", message_id=message_id)
+            if new_conv_id is not None:
+                self._enqueue(session, POST_CARD, conv_id)
+            else:
+                await self._bump_for_followup(session, conv_id, now)
+                self._enqueue(session, POST_THREAD, conv_id, message_id)
+                await self._enqueue_card_update(session, conv_id)
+        self._wake()
+        return IngestResult(conv_id, message_id, new_conversation=new_conv_id is not None)
+
+    async def _insert_message(
+        self, session: AsyncSession, conv_id: int, msg: InboundMessage, direction: Direction, now: datetime
+    ) -> int | None:
+        stmt = (
+            _insert(session, Message)
+            .values(
+                conversation_id=conv_id,
+                source=msg.source,
+                external_id=msg.external_id,
+                direction=direction.value,
+                author_id=msg.author.id,
+                author_name=msg.author.name,
+                author_handle=msg.author.handle,
+                author_url=msg.author.url,
+                text=msg.text,
+                permalink=msg.url,
+                source_created_at=msg.created_at,
+                received_at=now,
+                extra=msg.extra,
+                kind="comment",
+                hidden=False,
+                delivery_attempts=0,
+            )
+            .on_conflict_do_nothing(index_elements=["source", "external_id"])
+            .returning(Message.id)
+        )
+        return await session.scalar(stmt)
+
+    async def _bump_for_followup(self, session: AsyncSession, conv_id: int, now: datetime) -> None:
+        """A customer wrote again: the card needs attention, and a resolved one reopens."""
+        conv = await session.get_one(Conversation, conv_id, with_for_update=True)
+        conv.last_inbound_at = now
+        conv.followup_pending = True
+        if conv.status in (Status.RESOLVED.value, Status.REPLIED.value):
+            if conv.status == Status.RESOLVED.value:
+                self._audit(session, conv_id, "customer", "reopened", reason="follow-up")
+            conv.status = Status.CLAIMED.value if conv.assignee else Status.NEW.value
+            conv.resolved_at = None
+
+    async def _ingest_account_answer(
+        self, session: AsyncSession, msg: InboundMessage, now: datetime
+    ) -> IngestResult:
+        """Record an answer the team's own account made directly on the platform."""
+        conv_id = await session.scalar(
+            select(Conversation.id).where(
+                Conversation.source == msg.source, Conversation.thread_id == msg.thread_id
+            )
+        )
+        if conv_id is None:
+            # The account's own posts and comments outside customer threads are not work.
+            return IngestResult(None, None)
+        already = await session.scalar(
+            select(Message.id).where(Message.source == msg.source, Message.external_id == msg.external_id)
+        )
+        if already is not None:
+            return IngestResult(conv_id, already, duplicate=True)
+        message_id = await self._insert_message(session, conv_id, msg, Direction.EXTERNAL, now)
+        if message_id is None:
+            return IngestResult(conv_id, None, duplicate=True)
+        conv = await session.get_one(Conversation, conv_id, with_for_update=True)
+        conv.first_response_at = conv.first_response_at or now
+        conv.followup_pending = False
+        if conv.status in (Status.NEW.value, Status.CLAIMED.value):
+            conv.status = Status.REPLIED.value
+        self._audit(
+            session, conv_id, _author_label(msg.author), "answered_on_platform", message_id=message_id
+        )
+        self._enqueue(session, POST_THREAD, conv_id, message_id)
+        await self._enqueue_card_update(session, conv_id)
+        return IngestResult(conv_id, message_id)
+
+    async def apply_edit(self, event: MessageEdited) -> int | None:
+        """Record a new text for a stored message; returns its conversation id (None if unknown)."""
+        return await self._change_message(
+            event.source,
+            event.external_id,
+            "edited",
+            text=event.text,
+            edited_at=event.edited_at or utcnow(),
+        )
+
+    async def apply_removal(self, event: MessageRemoved) -> int | None:
+        """Mark a stored message as removed by its author; returns its conversation id."""
+        return await self._change_message(
+            event.source, event.external_id, "removed", removed_at=event.removed_at or utcnow()
+        )
+
+    async def _change_message(self, source: str, external_id: str, action: str, **values: Any) -> int | None:
+        async with self.db.write() as session:
+            msg = await session.scalar(
+                select(Message).where(Message.source == source, Message.external_id == external_id)
+            )
+            if msg is None:
+                return None
+            if action == "edited" and msg.text == values["text"]:
+                return msg.conversation_id  # a redelivered edit changes nothing
+            if action == "removed" and msg.removed_at is not None:
+                return msg.conversation_id
+            previous = msg.text
+            for key, value in values.items():
+                setattr(msg, key, value)
+            detail: dict[str, Any] = {"message_id": msg.id}
+            if action == "edited":
+                detail["previous_text"] = previous
+            self._audit(session, msg.conversation_id, msg.author_name or "customer", action, **detail)
+            self._enqueue(session, POST_THREAD, msg.conversation_id, msg.id, {"note": action})
+            await self._enqueue_card_update(session, msg.conversation_id)
+            conv_id = msg.conversation_id
+        self._wake()
+        return conv_id
+
+    # -- people's actions ------------------------------------------------------
+
+    async def claim(self, conversation_id: int, user: str) -> ClaimResult:
+        """Make ``user`` the owner, only if nobody owns it (one conditional UPDATE: race-free)."""
+        now = utcnow()
+        async with self.db.write() as session:
+            result = await session.execute(
+                update(Conversation)
+                .where(Conversation.id == conversation_id, Conversation.assignee.is_(None))
+                .values(
+                    assignee=user,
+                    claimed_at=now,
+                    updated_at=now,
+                    status=func.coalesce(
+                        # NEW becomes CLAIMED; a replied or resolved card keeps its state.
+                        _case_new_to_claimed(),
+                        Conversation.status,
+                    ),
+                )
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                owner = await session.scalar(
+                    select(Conversation.assignee).where(Conversation.id == conversation_id)
+                )
+                return ClaimResult(False, owner)
+            session.add(_assignment(conversation_id, user, user, now))
+            self._audit(session, conversation_id, user, "claimed")
+            await self._enqueue_card_update(session, conversation_id)
+        self._wake()
+        return ClaimResult(True, user)
+
+    async def unclaim(self, conversation_id: int, user: str) -> ClaimResult:
+        """Release ownership, only if ``user`` is the owner."""
+        now = utcnow()
+        async with self.db.write() as session:
+            result = await session.execute(
+                update(Conversation)
+                .where(Conversation.id == conversation_id, Conversation.assignee == user)
+                .values(
+                    assignee=None,
+                    claimed_at=None,
+                    updated_at=now,
+                    status=func.coalesce(_case_claimed_to_new(), Conversation.status),
+                )
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                owner = await session.scalar(
+                    select(Conversation.assignee).where(Conversation.id == conversation_id)
+                )
+                return ClaimResult(False, owner)
+            await session.execute(
+                update(Assignment)
+                .where(Assignment.conversation_id == conversation_id, Assignment.released_at.is_(None))
+                .values(released_at=now)
+            )
+            self._audit(session, conversation_id, user, "unclaimed")
+            await self._enqueue_card_update(session, conversation_id)
+        self._wake()
+        return ClaimResult(True, None)
+
+    async def queue_answer(
+        self, conversation_id: int, user: str, kind: str, text: str, in_reply_to_id: int | None = None
+    ) -> int:
+        """Store an answer (reply or private reply) before sending it, and queue the send."""
+        now = utcnow()
+        async with self.db.write() as session:
+            conv = await session.get_one(Conversation, conversation_id, with_for_update=True)
+            target_id = in_reply_to_id or await self._latest_inbound_id(session, conversation_id)
+            msg = Message(
+                conversation_id=conversation_id,
+                source=conv.source,
+                external_id=None,
+                direction=Direction.OUTBOUND.value,
+                author_id=user,
+                text=text,
+                kind=kind,
+                in_reply_to_id=target_id,
+                sent_by=user,
+                delivery=Delivery.PENDING.value,
+                received_at=now,
+                extra={},
+                hidden=False,
+                delivery_attempts=0,
+            )
+            session.add(msg)
+            await session.flush()
+            if conv.assignee is None:
+                # Whoever answers an unowned card owns it: the card shows who is on it.
+                conv.assignee = user
+                conv.claimed_at = now
+                session.add(_assignment(conversation_id, user, user, now))
+                if conv.status == Status.NEW.value:
+                    conv.status = Status.CLAIMED.value
+                self._audit(session, conversation_id, user, "claimed", by="answer")
+            self._audit(session, conversation_id, user, f"{kind}_queued", message_id=msg.id)
+            self._enqueue(session, SEND_ANSWER, conversation_id, msg.id)
+            await self._enqueue_card_update(session, conversation_id)
+            message_id = msg.id
+        self._wake()
+        return message_id
+
+    async def _latest_inbound_id(self, session: AsyncSession, conversation_id: int) -> int | None:
+        return await session.scalar(
+            select(Message.id)
+            .where(Message.conversation_id == conversation_id, Message.direction == Direction.INBOUND.value)
+            .order_by(Message.id.desc())
+            .limit(1)
+        )
+
+    async def retry_answer(self, message_id: int, user: str) -> bool:
+        """Queue a failed answer again; False when it is not in a failed state (already retried)."""
+        async with self.db.write() as session:
+            result = await session.execute(
+                update(Message)
+                .where(Message.id == message_id, Message.delivery == Delivery.FAILED.value)
+                .values(delivery=Delivery.PENDING.value, delivery_error=None)
+                .returning(Message.conversation_id)
+            )
+            conv_id = result.scalar_one_or_none()
+            if conv_id is None:
+                return False
+            self._audit(session, conv_id, user, "retry", message_id=message_id)
+            self._enqueue(session, SEND_ANSWER, conv_id, message_id)
+            await self._enqueue_card_update(session, conv_id)
+        self._wake()
+        return True
+
+    async def queue_hide(self, conversation_id: int, message_id: int, user: str, hidden: bool) -> None:
+        """Queue hiding or unhiding the customer's message on the platform."""
+        async with self.db.write() as session:
+            action = "hide_requested" if hidden else "unhide_requested"
+            self._audit(session, conversation_id, user, action, message_id=message_id)
+            self._enqueue(
+                session, SET_HIDDEN, conversation_id, message_id, {"hidden": hidden, "requested_by": user}
+            )
+        self._wake()
+
+    async def set_tags(
+        self, conversation_id: int, user: str, names: Iterable[str]
+    ) -> tuple[list[str], list[str]]:
+        """Make the conversation's tags exactly ``names``; returns (added, removed)."""
+        wanted = sorted({_clean_tag(n) for n in names if _clean_tag(n)})
+        async with self.db.write() as session:
+            await session.get_one(Conversation, conversation_id)
+            current = dict(
+                (
+                    await session.execute(
+                        select(Tag.name, Tag.id)
+                        .join(ConversationTag, ConversationTag.tag_id == Tag.id)
+                        .where(ConversationTag.conversation_id == conversation_id)
+                    )
+                ).tuples()
+            )
+            added = [n for n in wanted if n not in current]
+            removed = [n for n in current if n not in wanted]
+            for name in added:
+                await session.execute(
+                    _insert(session, Tag).values(name=name, created_at=utcnow()).on_conflict_do_nothing()
+                )
+                tag_id = await session.scalar(select(Tag.id).where(Tag.name == name))
+                session.add(ConversationTag(conversation_id=conversation_id, tag_id=tag_id, added_by=user))
+            if removed:
+                await session.execute(
+                    delete(ConversationTag).where(
+                        ConversationTag.conversation_id == conversation_id,
+                        ConversationTag.tag_id.in_([current[n] for n in removed]),
+                    )
+                )
+            if added or removed:
+                self._audit(session, conversation_id, user, "tagged", added=added, removed=removed)
+                await self._enqueue_card_update(session, conversation_id)
+        if added or removed:
+            self._wake()
+        return added, removed
+
+    async def known_tags(self) -> list[str]:
+        """Every tag name used so far, alphabetically."""
+        async with self.db.read() as session:
+            return list((await session.scalars(select(Tag.name).order_by(Tag.name))).all())
+
+    async def escalate(self, conversation_id: int, user: str, reason: str) -> int:
+        """Record an escalation and queue its post to the leads' channel."""
+        now = utcnow()
+        async with self.db.write() as session:
+            conv = await session.get_one(Conversation, conversation_id, with_for_update=True)
+            escalation = Escalation(
+                conversation_id=conversation_id, reason=reason, escalated_by=user, escalated_at=now
+            )
+            session.add(escalation)
+            await session.flush()
+            conv.escalated_at = now
+            self._audit(
+                session, conversation_id, user, "escalated", reason=reason, escalation_id=escalation.id
+            )
+            self._enqueue(session, POST_ESCALATION, conversation_id, payload={"escalation_id": escalation.id})
+            await self._enqueue_card_update(session, conversation_id)
+            escalation_id = escalation.id
+        self._wake()
+        return escalation_id
+
+    async def resolve(self, conversation_id: int, user: str) -> bool:
+        """Close the conversation; False when it was already resolved."""
+        return await self._set_status(conversation_id, user, "resolved", resolve=True)
+
+    async def reopen(self, conversation_id: int, user: str) -> bool:
+        """Open a resolved conversation again; False when it was not resolved."""
+        return await self._set_status(conversation_id, user, "reopened", resolve=False)
+
+    async def _set_status(self, conversation_id: int, user: str, action: str, *, resolve: bool) -> bool:
+        now = utcnow()
+        async with self.db.write() as session:
+            conv = await session.get_one(Conversation, conversation_id, with_for_update=True)
+            if (conv.status == Status.RESOLVED.value) == resolve:
+                return False
+            if resolve:
+                conv.status = Status.RESOLVED.value
+                conv.resolved_at = now
+                conv.followup_pending = False
+            else:
+                conv.status = Status.CLAIMED.value if conv.assignee else Status.NEW.value
+                conv.resolved_at = None
+            conv.updated_at = now
+            self._audit(session, conversation_id, user, action)
+            await self._enqueue_card_update(session, conversation_id)
+        self._wake()
+        return True
+
+    # -- delivery results ----------------------------------------------------------
+
+    async def record_card_posted(self, conversation_id: int, channel: str, ts: str) -> None:
+        """Remember where the card is, so it is updated in place and never posted twice."""
+        async with self.db.write() as session:
+            await session.execute(
+                update(Conversation)
+                .where(Conversation.id == conversation_id)
+                .values(slack_channel=channel, slack_ts=ts)
+            )
+
+    async def record_thread_posted(self, message_id: int, ts: str) -> None:
+        """Remember the Slack thread reply that shows a message."""
+        async with self.db.write() as session:
+            await session.execute(update(Message).where(Message.id == message_id).values(slack_ts=ts))
+
+    async def record_answer_sent(self, message_id: int, result: SendResult) -> int:
+        """Mark an answer as accepted by the platform; returns its conversation id."""
+        now = utcnow()
+        async with self.db.write() as session:
+            msg = await session.get_one(Message, message_id, with_for_update=True)
+            msg.delivery = Delivery.SENT.value
+            msg.delivery_error = None
+            msg.sent_at = now
+            msg.external_id = result.external_id
+            msg.permalink = result.url
+            conv = await session.get_one(Conversation, msg.conversation_id, with_for_update=True)
+            conv.first_response_at = conv.first_response_at or now
+            conv.followup_pending = False
+            if conv.status in (Status.NEW.value, Status.CLAIMED.value):
+                conv.status = Status.REPLIED.value
+            conv.updated_at = now
+            self._audit(session, conv.id, msg.sent_by or "system", f"{msg.kind}_sent", message_id=msg.id)
+            self._enqueue(session, POST_THREAD, conv.id, msg.id)
+            await self._enqueue_card_update(session, conv.id)
+            conv_id = conv.id
+        self._wake()
+        return conv_id
+
+    async def record_answer_error(self, message_id: int, error: str, *, final: bool) -> int:
+        """Show a send failure on the card; ``final`` failures wait for someone to press Retry."""
+        async with self.db.write() as session:
+            msg = await session.get_one(Message, message_id, with_for_update=True)
+            msg.delivery_error = error
+            msg.delivery_attempts += 1
+            if final:
+                msg.delivery = Delivery.FAILED.value
+            self._audit(
+                session,
+                msg.conversation_id,
+                "system",
+                f"{msg.kind}_failed" if final else f"{msg.kind}_attempt_failed",
+                message_id=msg.id,
+                error=error,
+            )
+            await self._enqueue_card_update(session, msg.conversation_id)
+            conv_id = msg.conversation_id
+        self._wake()
+        return conv_id
+
+    async def record_hidden(self, message_id: int, hidden: bool, actor: str, error: str | None) -> int:
+        """Record the outcome of a hide/unhide on the platform."""
+        async with self.db.write() as session:
+            msg = await session.get_one(Message, message_id, with_for_update=True)
+            if error is None:
+                msg.hidden = hidden
+                self._audit(
+                    session, msg.conversation_id, actor, "hidden" if hidden else "unhidden", message_id=msg.id
+                )
+            else:
+                self._audit(
+                    session,
+                    msg.conversation_id,
+                    actor,
+                    "hide_failed" if hidden else "unhide_failed",
+                    message_id=msg.id,
+                    error=error,
+                )
+            msg.extra = {**msg.extra, "hide_error": error}
+            await self._enqueue_card_update(session, msg.conversation_id)
+            conv_id = msg.conversation_id
+        self._wake()
+        return conv_id
+
+    async def record_escalation_posted(self, escalation_id: int, channel: str, ts: str) -> None:
+        """Remember the escalation post (for a link back)."""
+        async with self.db.write() as session:
+            await session.execute(
+                update(Escalation)
+                .where(Escalation.id == escalation_id)
+                .values(slack_channel=channel, slack_ts=ts)
+            )
+
+    async def audit(self, conversation_id: int | None, actor: str, action: str, **detail: Any) -> None:
+        """Write one audit entry in its own transaction."""
+        async with self.db.write() as session:
+            self._audit(session, conversation_id, actor, action, **detail)
+
+    async def enqueue(
+        self, kind: str, conversation_id: int | None = None, payload: dict[str, Any] | None = None
+    ) -> None:
+        """Queue a job on its own (e.g. an ops alert)."""
+        async with self.db.write() as session:
+            self._enqueue(session, kind, conversation_id, payload=payload)
+        self._wake()
+
+    # -- reading -------------------------------------------------------------------
+
+    async def target(self, message_id: int) -> Target:
+        """The customer's message an answer refers to, as a source plugin sees it."""
+        async with self.db.read() as session:
+            msg = await session.get_one(Message, message_id)
+            conv = await session.get_one(Conversation, msg.conversation_id)
+            return _target(conv, msg)
+
+    async def answer_target(self, answer_id: int) -> tuple[Message, Target]:
+        """An outbound answer and the customer's message it answers."""
+        async with self.db.read() as session:
+            answer = await session.get_one(Message, answer_id)
+            conv = await session.get_one(Conversation, answer.conversation_id)
+            original_id = answer.in_reply_to_id
+            original = await session.get_one(Message, original_id) if original_id else None
+            if original is None:
+                raise LookupError(f"answer {answer_id} has no message to answer")
+            return answer, _target(conv, original)
+
+    async def get_state(self, plugin: str, key: str) -> str | None:
+        """A plugin's durable value (cursor), or None."""
+        async with self.db.read() as session:
+            row = await session.get(SourceState, (plugin, key))
+            return row.value if row else None
+
+    async def set_state(self, plugin: str, key: str, value: str) -> None:
+        """Store a plugin's durable value."""
+        async with self.db.write() as session:
+            stmt = _insert(session, SourceState).values(
+                plugin=plugin, key=key, value=value, updated_at=utcnow()
+            )
+            await session.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["plugin", "key"], set_={"value": value, "updated_at": utcnow()}
+                )
+            )
+
+
+def _target(conv: Conversation, msg: Message) -> Target:
+    return Target(
+        conversation_id=conv.id,
+        message_id=msg.id,
+        external_id=msg.external_id or "",
+        thread_id=conv.thread_id,
+        extra=dict(msg.extra or {}),
+        created_at=msg.source_created_at or msg.received_at,
+        author=Author(msg.author_id, msg.author_name, msg.author_handle, msg.author_url),
+    )
+
+
+def _author_label(author: Author) -> str:
+    return author.handle or author.name or author.id or "customer"
+
+
+def _clean_tag(name: str) -> str:
+    return " ".join(name.strip().lower().split())[:MAX_TAG_LENGTH]
+
+
+def _case_new_to_claimed() -> Any:
+    return case((Conversation.status == Status.NEW.value, Status.CLAIMED.value), else_=None)
+
+
+def _case_claimed_to_new() -> Any:
+    return case((Conversation.status == Status.CLAIMED.value, Status.NEW.value), else_=None)
+
+
+def _assignment(conversation_id: int, assignee: str, by: str, at: datetime) -> Assignment:
+    return Assignment(conversation_id=conversation_id, assignee=assignee, assigned_by=by, assigned_at=at)
+
+
+__all__ = [
+    "POST_ALERT",
+    "POST_CARD",
+    "POST_ESCALATION",
+    "POST_THREAD",
+    "SEND_ANSWER",
+    "SET_HIDDEN",
+    "UPDATE_CARD",
+    "ClaimResult",
+    "IngestResult",
+    "Store",
+]
