@@ -1,1 +1,32 @@
-"""Shared Meta Graph API client used by the facebook and instagram plugins."""
+"""Shared Meta Graph API layer used by the Facebook Page and Instagram plugins.
+
+``client`` is the async Graph API client and its error classes, ``signature`` checks webhook
+signatures, and ``testing`` (imported on demand: it needs Starlette and uvicorn) is a Graph fake over
+real HTTP plus webhook payload builders.
+"""
+
+from .client import (
+    DEFAULT_API_VERSION,
+    GraphClient,
+    GraphError,
+    InvalidRequest,
+    PermissionDenied,
+    RateLimited,
+    TokenError,
+    TransientError,
+)
+from .signature import sign, verify, verify_token_matches
+
+__all__ = [
+    "DEFAULT_API_VERSION",
+    "GraphClient",
+    "GraphError",
+    "InvalidRequest",
+    "PermissionDenied",
+    "RateLimited",
+    "TokenError",
+    "TransientError",
+    "sign",
+    "verify",
+    "verify_token_matches",
+]
