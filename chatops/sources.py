@@ -103,6 +103,19 @@ class Target:
     extra: dict[str, Any]
     created_at: datetime | None
     author: Author
+    #: Kinds of answers ("reply", "private_reply") already sent or queued for this message.
+    answered_kinds: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A team member's answer, stored before it is sent; ``id`` is stable across retries."""
+
+    id: int
+    kind: str
+    text: str
+    sent_by: str | None = None
+    sent_by_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,12 +185,12 @@ class Source:
         """
         return None
 
-    async def reply(self, target: Target, text: str) -> SendResult:
-        """Post ``text`` publicly under the customer's message."""
+    async def reply(self, target: Target, answer: Answer) -> SendResult:
+        """Post the answer publicly under the customer's message."""
         raise SendError(f"{self.display_name} cannot reply", retryable=False)
 
-    async def private_reply(self, target: Target, text: str) -> SendResult:
-        """Send ``text`` to the customer privately, in answer to their message."""
+    async def private_reply(self, target: Target, answer: Answer) -> SendResult:
+        """Send the answer to the customer privately, in answer to their message."""
         raise SendError(f"{self.display_name} cannot send private replies", retryable=False)
 
     async def set_hidden(self, target: Target, hidden: bool) -> None:

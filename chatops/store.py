@@ -17,6 +17,7 @@ from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chatops.cards import answered_kinds
 from chatops.db import Database
 from chatops.models import (
     Assignment,
@@ -78,6 +79,10 @@ class Store:
     def __init__(self, db: Database, wake: Callable[[], None] = lambda: None) -> None:
         self.db = db
         self._wake = wake
+
+    def wake(self) -> None:
+        """Tell delivery that work was queued."""
+        self._wake()
 
     # -- helpers ---------------------------------------------------------------
 
@@ -428,7 +433,7 @@ class Store:
                         .join(ConversationTag, ConversationTag.tag_id == Tag.id)
                         .where(ConversationTag.conversation_id == conversation_id)
                     )
-                ).tuples()
+                ).all()
             )
             added = [n for n in wanted if n not in current]
             removed = [n for n in current if n not in wanted]
@@ -617,7 +622,7 @@ class Store:
         async with self.db.read() as session:
             msg = await session.get_one(Message, message_id)
             conv = await session.get_one(Conversation, msg.conversation_id)
-            return _target(conv, msg)
+            return _target(conv, msg, await answered_kinds(session, msg.id))
 
     async def answer_target(self, answer_id: int) -> tuple[Message, Target]:
         """An outbound answer and the customer's message it answers."""
@@ -628,7 +633,7 @@ class Store:
             original = await session.get_one(Message, original_id) if original_id else None
             if original is None:
                 raise LookupError(f"answer {answer_id} has no message to answer")
-            return answer, _target(conv, original)
+            return answer, _target(conv, original, await answered_kinds(session, original.id))
 
     async def get_state(self, plugin: str, key: str) -> str | None:
         """A plugin's durable value (cursor), or None."""
@@ -649,7 +654,7 @@ class Store:
             )
 
 
-def _target(conv: Conversation, msg: Message) -> Target:
+def _target(conv: Conversation, msg: Message, answered: frozenset[str]) -> Target:
     return Target(
         conversation_id=conv.id,
         message_id=msg.id,
@@ -658,6 +663,7 @@ def _target(conv: Conversation, msg: Message) -> Target:
         extra=dict(msg.extra or {}),
         created_at=msg.source_created_at or msg.received_at,
         author=Author(msg.author_id, msg.author_name, msg.author_handle, msg.author_url),
+        answered_kinds=answered,
     )
 
 

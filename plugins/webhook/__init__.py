@@ -1,0 +1,27 @@
+"""The generic signed JSON webhook source: web forms, e-mail gateways, any system that can POST."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel
+
+from chatops.hookspecs import hookimpl
+from chatops_plugins.webhook.source import WebhookConfig, WebhookSource
+
+if TYPE_CHECKING:
+    from chatops.app import ChatOps
+
+NAME = "webhook"
+
+
+@hookimpl
+def chatops_config_model(name: str) -> type[BaseModel] | None:
+    """``[plugins.webhook]`` is a WebhookConfig."""
+    return WebhookConfig if name == NAME else None
+
+
+@hookimpl
+def chatops_sources(app: ChatOps) -> list[WebhookSource]:
+    """One webhook source, configured from ``[plugins.webhook]``."""
+    return [WebhookSource(app.plugin_config(NAME))]

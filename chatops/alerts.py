@@ -1,0 +1,60 @@
+"""Operational alerts: one message to the ops channel per problem, not one per failed message.
+
+An alert is keyed by (plugin, key), e.g. ("facebook", "token"). It is raised once
+and stays quiet until the plugin succeeds again, which clears it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from chatops.models import Alert, utcnow
+from chatops.store import POST_ALERT, Store
+
+
+class Alerts:
+    """Raise and clear per-plugin alerts, posting each one once."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def raise_once(self, plugin: str, key: str, problem: str) -> bool:
+        """Record the alert and queue its post unless it is already raised; True when queued."""
+        async with self.store.db.write() as session:
+            alert = await session.get(Alert, (plugin, key), with_for_update=True)
+            if alert is not None and alert.cleared_at is None:
+                return False
+            if alert is None:
+                session.add(Alert(plugin=plugin, key=key, message=problem, raised_at=utcnow()))
+            else:
+                alert.message, alert.raised_at, alert.cleared_at = problem, utcnow(), None
+            self.store._audit(session, None, plugin, "alert_raised", key=key, problem=problem)
+            self.store._enqueue(
+                session, POST_ALERT, payload={"source": plugin, "key": key, "problem": problem}
+            )
+        self.store.wake()
+        return True
+
+    async def clear(self, plugin: str) -> None:
+        """Clear every open alert of ``plugin`` (it works again)."""
+        async with self.store.db.read() as session:
+            open_alert = await session.scalar(
+                select(Alert.key).where(Alert.plugin == plugin, Alert.cleared_at.is_(None)).limit(1)
+            )
+        if open_alert is None:
+            return  # the common case: no write on every successful send
+        async with self.store.db.write() as session:
+            await session.execute(
+                update(Alert)
+                .where(Alert.plugin == plugin, Alert.cleared_at.is_(None))
+                .values(cleared_at=utcnow())
+            )
+            self.store._audit(session, None, plugin, "alert_cleared")
+
+    async def open_alerts(self) -> list[tuple[str, str, str]]:
+        """(plugin, key, message) of every alert not yet cleared."""
+        async with self.store.db.read() as session:
+            rows = await session.execute(
+                select(Alert.plugin, Alert.key, Alert.message).where(Alert.cleared_at.is_(None))
+            )
+            return [tuple(r) for r in rows.all()]  # type: ignore[misc]

@@ -1,0 +1,199 @@
+"""One running bot: settings, plugins, database, Slack, delivery and scheduler, wired together."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import os
+import socket
+from collections.abc import Mapping
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+from starlette.applications import Starlette
+
+from chatops.alerts import Alerts
+from chatops.cards import CardData, MessageView
+from chatops.config import Settings
+from chatops.db import Database
+from chatops.delivery import DeliveryWorker
+from chatops.i18n import Translator
+from chatops.migrate import ensure_schema
+from chatops.plugins import load_plugins
+from chatops.scheduler import Scheduler
+from chatops.slack.card import CardContext, render_card, render_escalation, render_thread_message
+from chatops.slack.handlers import register_card_handlers
+from chatops.sources import InboundEvent, InboundMessage, MessageEdited, MessageRemoved, Source
+from chatops.store import IngestResult, Store
+from chatops.web import build_web
+from chatops.workflow import Workflow
+
+log = logging.getLogger(__name__)
+
+
+class ChatOps:
+    """The bot. Build it from validated settings, ``await start()``, serve ``web``, ``await stop()``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        extra_plugins: Mapping[str, object] | None = None,
+        instance_id: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.instance_id = instance_id or f"{socket.gethostname()}-{os.getpid()}"
+        self.t = Translator(settings.team.language)
+        self.pm, self._plugin_configs = load_plugins(settings, extra_plugins)
+        self.db = Database(settings.database.url, echo=settings.database.echo)
+        self.delivery = DeliveryWorker(self)
+        self.store = Store(self.db, wake=self.delivery.wake)
+        self.alerts = Alerts(self.store)
+        self.workflow = Workflow(self)
+        self.slack = AsyncWebClient(token=settings.slack.bot_token, base_url=settings.slack.api_url)
+        self.bolt = AsyncApp(
+            client=self.slack,
+            signing_secret=settings.slack.signing_secret or "unused-in-socket-mode",
+            request_verification_enabled=settings.slack.mode == "http",
+            process_before_response=False,
+        )
+        self.sources: dict[str, Source] = {}
+        for provided in self.pm.hook.chatops_sources(app=self):
+            for source in provided:
+                if source.name in self.sources:
+                    raise ValueError(f"two plugins provide the source {source.name!r}")
+                self.sources[source.name] = source
+        register_card_handlers(self, self.bolt)
+        self.pm.hook.chatops_slack_listeners(app=self, bolt=self.bolt)
+        self.scheduler = Scheduler(self)
+        for source in self.sources.values():
+            for job in source.jobs():
+                self.scheduler.add(job)
+        for jobs in self.pm.hook.chatops_jobs(app=self):
+            for job in jobs:
+                self.scheduler.add(job)
+        self.web: Starlette = build_web(self)
+        self._started = False
+        self._user_names: dict[str, str | None] = {}
+
+    # -- plugins ---------------------------------------------------------------
+
+    def plugin_config(self, name: str) -> Any:
+        """The validated ``[plugins.<name>]`` model of an enabled plugin (None if it takes none)."""
+        return self._plugin_configs.get(name)
+
+    async def call_hook(self, name: str, **kwargs: Any) -> list[Any]:
+        """Call a notification hook, awaiting implementations that are coroutines; errors are logged."""
+        results = []
+        for impl in getattr(self.pm.hook, name).get_hookimpls():
+            try:
+                result = impl.function(**{k: v for k, v in kwargs.items() if k in impl.argnames})
+                if inspect.isawaitable(result):
+                    result = await result
+                results.append(result)
+            except Exception:
+                log.exception("plugin %s failed in %s", impl.plugin_name, name)
+        return results
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    async def start(self, *, deliver: bool = True) -> None:
+        """Check the schema, start sources, delivery and the scheduler."""
+        await ensure_schema(self.db, auto_upgrade_sqlite=self.settings.database.auto_upgrade_sqlite)
+        for source in self.sources.values():
+            await source.start(self)
+        if deliver:
+            self.delivery.start()
+        self.scheduler.start()
+        self._started = True
+
+    async def stop(self) -> None:
+        """Stop everything started, in reverse order."""
+        self.scheduler.shutdown()
+        await self.delivery.stop()
+        for source in self.sources.values():
+            try:
+                await source.stop()
+            except Exception:
+                log.exception("source %s failed to stop", source.name)
+        await self.call_hook("chatops_shutdown", app=self)
+        await self.db.dispose()
+        self._started = False
+
+    async def user_name(self, user_id: str | None) -> str | None:
+        """A Slack user's display name (cached; None when unknown or not allowed to look up)."""
+        if not user_id:
+            return None
+        if user_id not in self._user_names:
+            name = None
+            try:
+                response = await self.slack.users_info(user=user_id)
+                profile = response["user"].get("profile", {})
+                name = profile.get("display_name") or profile.get("real_name") or response["user"].get("name")
+            except Exception as exc:  # names are a courtesy; never block a send on them
+                log.info("users.info for %s failed: %s", user_id, type(exc).__name__)
+            self._user_names[user_id] = name
+        return self._user_names[user_id]
+
+    # -- inbound ---------------------------------------------------------------------
+
+    async def ingest(self, event: InboundEvent) -> IngestResult | int | None:
+        """Store an inbound event from a source (duplicates are ignored) and tell the plugins."""
+        if isinstance(event, MessageEdited):
+            return await self.store.apply_edit(event)
+        if isinstance(event, MessageRemoved):
+            return await self.store.apply_removal(event)
+        assert isinstance(event, InboundMessage)
+        result = await self.store.ingest(event)
+        if not result.duplicate and result.message_id is not None and not event.from_account:
+            assert result.conversation_id is not None
+            await self.call_hook(
+                "chatops_inbound",
+                app=self,
+                message=event,
+                conversation_id=result.conversation_id,
+                new=result.new_conversation,
+            )
+        return result
+
+    # -- rendering (used by delivery) ------------------------------------------------
+
+    def inbox_channel(self, source: str) -> str:
+        """The Slack channel where a source's cards go."""
+        found = self.sources.get(source)
+        return (found.inbox_channel if found else None) or self.settings.slack.inbox_channel
+
+    def card_context(self, card: CardData | None, source: str) -> CardContext:
+        """Words, timezone and the source's abilities for rendering."""
+        found = self.sources.get(source)
+        return CardContext(
+            t=self.t,
+            tz=self.settings.team.tz,
+            source_name=found.display_name if found else source,
+            capabilities=self.workflow.availability(card) if card is not None else {},
+        )
+
+    async def render_card(self, card: CardData) -> dict[str, Any]:
+        """Card arguments for chat.postMessage / chat.update, with plugins' decorations."""
+        extra: list[dict[str, Any]] = []
+        for blocks in await self.call_hook("chatops_card_blocks", app=self, card=card):
+            extra.extend(blocks or [])
+        return render_card(card, self.card_context(card, card.source), extra)
+
+    def render_thread_message(self, message: MessageView, source: str, note: str | None) -> dict[str, Any]:
+        """A thread post under a card."""
+        return render_thread_message(message, self.card_context(None, source), note)
+
+    def render_escalation(
+        self, card: CardData, user: str, reason: str, card_url: str | None
+    ) -> dict[str, Any]:
+        """The escalation channel post."""
+        return render_escalation(
+            card,
+            self.card_context(None, card.source),
+            user=user,
+            reason=reason,
+            leads=self.settings.slack.escalation_leads,
+            card_url=card_url,
+        )

@@ -1,0 +1,434 @@
+"""The delivery worker: turns outbox rows into Slack posts and platform answers.
+
+Each row is leased with one conditional UPDATE, so several replicas can share
+the outbox without doing a row twice. ``chat.postMessage`` is paced per channel
+(Slack allows about one a second), a 429 pauses what it concerns for its
+``Retry-After``, other failures back off exponentially, and nothing is lost on a
+restart: a row is marked done only after its effect is recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import or_, select, update
+
+from chatops import store as kinds
+from chatops.cards import load_card, load_message
+from chatops.models import Conversation, Delivery, Escalation, OutboxJob, OutboxStatus, utcnow
+from chatops.slack.escape import mrkdwn_escape
+from chatops.sources import Answer, SendError
+
+if TYPE_CHECKING:
+    from chatops.app import ChatOps
+
+log = logging.getLogger(__name__)
+
+#: Jobs that call chat.postMessage and so count against the per-channel pace.
+POSTING_KINDS = {kinds.POST_CARD, kinds.POST_THREAD, kinds.POST_ESCALATION, kinds.POST_ALERT}
+BATCH = 50
+
+
+class Deferred(Exception):
+    """The job cannot run yet (its card is not posted); try again shortly without counting an attempt."""
+
+    def __init__(self, delay: float = 0.25) -> None:
+        super().__init__(f"deferred {delay}s")
+        self.delay = delay
+
+
+@dataclass(frozen=True, slots=True)
+class DueJob:
+    """A pending outbox row with the conversation facts needed to route it."""
+
+    id: int
+    kind: str
+    conversation_id: int | None
+    message_id: int | None
+    payload: dict[str, Any]
+    attempts: int
+    source: str | None
+    slack_channel: str | None
+    slack_ts: str | None
+
+
+class DeliveryWorker:
+    """Runs outbox jobs until stopped; ``wake()`` makes it look at once."""
+
+    def __init__(self, app: ChatOps) -> None:
+        self.app = app
+        self.worker_id = f"{app.instance_id}-{uuid.uuid4().hex[:6]}"
+        self._wakeup = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        # Monotonic time before which nothing more may be posted to a channel.
+        self._channel_ready_at: dict[str, float] = {}
+        self._method_ready_at: dict[str, float] = {}
+        self._handlers = {
+            kinds.POST_CARD: self._post_card,
+            kinds.UPDATE_CARD: self._update_card,
+            kinds.POST_THREAD: self._post_thread,
+            kinds.SEND_ANSWER: self._send_answer,
+            kinds.SET_HIDDEN: self._set_hidden,
+            kinds.POST_ESCALATION: self._post_escalation,
+            kinds.POST_ALERT: self._post_alert,
+        }
+
+    # -- lifecycle -------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Look for work now (called after a transaction queued some)."""
+        self._wakeup.set()
+
+    def start(self) -> None:
+        """Start the worker loop as a task on the running loop."""
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name="chatops-delivery")
+
+    async def stop(self) -> None:
+        """Finish the job in hand and stop."""
+        self._stopping = True
+        self._wakeup.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        poll = self.app.settings.delivery.poll_interval_seconds
+        while not self._stopping:
+            self._wakeup.clear()
+            try:
+                wait = await self.run_once()
+            except Exception:
+                log.exception("delivery pass failed; retrying")
+                wait = poll
+            timeout = poll if wait is None else max(0.01, min(wait, poll))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), timeout)
+
+    # -- one pass ------------------------------------------------------------------
+
+    async def run_once(self) -> float | None:
+        """Do every job that is due and allowed now; return seconds until a paced job may run."""
+        soonest: float | None = None
+        for job in await self._due_jobs():
+            if self._stopping:
+                break
+            wait = self._pace_wait(job)
+            if wait > 0:
+                soonest = wait if soonest is None else min(soonest, wait)
+                continue
+            if not await self._lease(job.id):
+                continue
+            await self._process(job)
+        return soonest
+
+    async def _due_jobs(self) -> list[DueJob]:
+        now = utcnow()
+        async with self.app.db.read() as session:
+            rows = await session.execute(
+                select(OutboxJob, Conversation.source, Conversation.slack_channel, Conversation.slack_ts)
+                .outerjoin(Conversation, Conversation.id == OutboxJob.conversation_id)
+                .where(
+                    OutboxJob.status == OutboxStatus.PENDING.value,
+                    OutboxJob.due_at <= now,
+                    or_(OutboxJob.lease_until.is_(None), OutboxJob.lease_until < now),
+                )
+                .order_by(OutboxJob.id)
+                .limit(BATCH)
+            )
+            return [
+                DueJob(
+                    j.id,
+                    j.kind,
+                    j.conversation_id,
+                    j.message_id,
+                    dict(j.payload or {}),
+                    j.attempts,
+                    src,
+                    ch,
+                    ts,
+                )
+                for j, src, ch, ts in rows.all()
+            ]
+
+    def _target_channel(self, job: DueJob) -> str | None:
+        if job.kind == kinds.POST_CARD:
+            return self.app.inbox_channel(job.source or "")
+        if job.kind == kinds.POST_THREAD:
+            return job.slack_channel
+        if job.kind == kinds.POST_ESCALATION:
+            return self.app.settings.slack.escalation_channel or job.slack_channel
+        if job.kind == kinds.POST_ALERT:
+            return self.app.settings.slack.ops_channel or self.app.settings.slack.inbox_channel
+        return None
+
+    def _pace_wait(self, job: DueJob) -> float:
+        now = time.monotonic()
+        method = "chat.postMessage" if job.kind in POSTING_KINDS else "chat.update"
+        wait = self._method_ready_at.get(method, 0.0) - now
+        if job.kind in POSTING_KINDS:
+            channel = self._target_channel(job)
+            if channel:
+                wait = max(wait, self._channel_ready_at.get(channel, 0.0) - now)
+        return wait
+
+    def _posted(self, channel: str) -> None:
+        self._channel_ready_at[channel] = time.monotonic() + self.app.settings.slack.post_interval_seconds
+
+    async def _lease(self, job_id: int) -> bool:
+        now = utcnow()
+        lease = timedelta(seconds=self.app.settings.delivery.lease_seconds)
+        async with self.app.db.write() as session:
+            result = await session.execute(
+                update(OutboxJob)
+                .where(
+                    OutboxJob.id == job_id,
+                    OutboxJob.status == OutboxStatus.PENDING.value,
+                    or_(OutboxJob.lease_until.is_(None), OutboxJob.lease_until < now),
+                )
+                .values(leased_by=self.worker_id, lease_until=now + lease)
+            )
+            return result.rowcount == 1  # type: ignore[attr-defined]
+
+    async def _settle(
+        self,
+        job_id: int,
+        *,
+        status: OutboxStatus | None = None,
+        delay: float = 0.0,
+        attempt: bool = False,
+        error: str | None = None,
+    ) -> None:
+        values: dict[str, Any] = {"leased_by": None, "lease_until": None}
+        if status is not None:
+            values["status"] = status.value
+            if status is OutboxStatus.DONE:
+                values["done_at"] = utcnow()
+        if delay:
+            values["due_at"] = utcnow() + timedelta(seconds=delay)
+        if attempt:
+            values["attempts"] = OutboxJob.attempts + 1
+        if error is not None:
+            values["last_error"] = error[:2000]
+        async with self.app.db.write() as session:
+            await session.execute(
+                update(OutboxJob)
+                .where(OutboxJob.id == job_id, OutboxJob.leased_by == self.worker_id)
+                .values(**values)
+            )
+
+    def _backoff(self, attempts: int) -> float:
+        cfg = self.app.settings.delivery
+        delay = min(cfg.backoff_base_seconds * (2 ** max(attempts - 1, 0)), cfg.backoff_max_seconds)
+        return delay * random.uniform(0.9, 1.1)  # noqa: S311 - jitter, not security
+
+    async def _process(self, job: DueJob) -> None:
+        handler = self._handlers.get(job.kind)
+        if handler is None:
+            await self._settle(job.id, status=OutboxStatus.DEAD, error=f"unknown job kind {job.kind}")
+            return
+        try:
+            await handler(job)
+        except Deferred as deferred:
+            await self._settle(job.id, delay=deferred.delay)
+        except _Reschedule as again:
+            await self._settle(job.id, delay=again.delay, attempt=True, error=again.error)
+        except SlackApiError as exc:
+            await self._slack_failure(job, exc)
+        except Exception as exc:
+            log.exception("outbox job %s (%s) failed", job.id, job.kind)
+            await self._failure(job, f"{type(exc).__name__}: {exc}")
+        else:
+            await self._settle(job.id, status=OutboxStatus.DONE)
+
+    async def _slack_failure(self, job: DueJob, exc: SlackApiError) -> None:
+        response = exc.response
+        if response.status_code == 429:
+            retry_after = float(response.headers.get("Retry-After", response.headers.get("retry-after", 1)))
+            until = time.monotonic() + retry_after
+            channel = self._target_channel(job)
+            if job.kind in POSTING_KINDS and channel:
+                self._channel_ready_at[channel] = max(self._channel_ready_at.get(channel, 0.0), until)
+            else:
+                self._method_ready_at["chat.update"] = until
+            log.info("Slack rate limit on job %s: waiting %.1fs", job.id, retry_after)
+            await self._settle(job.id, delay=retry_after)
+            return
+        await self._failure(job, f"Slack: {response.get('error', response.status_code)}")
+
+    async def _failure(self, job: DueJob, error: str) -> None:
+        attempts = job.attempts + 1
+        if attempts >= self.app.settings.delivery.max_attempts:
+            log.error("outbox job %s (%s) gave up after %d attempts: %s", job.id, job.kind, attempts, error)
+            await self._settle(job.id, status=OutboxStatus.DEAD, attempt=True, error=error)
+        else:
+            await self._settle(job.id, delay=self._backoff(attempts), attempt=True, error=error)
+
+    # -- job kinds -----------------------------------------------------------------
+
+    async def _post_card(self, job: DueJob) -> None:
+        assert job.conversation_id is not None
+        card = await load_card(self.app.db, job.conversation_id)
+        if card is None or card.slack_ts:
+            return  # already posted: never post a card twice
+        channel = self.app.inbox_channel(card.source)
+        message = await self.app.render_card(card)
+        response = await self.app.slack.chat_postMessage(
+            channel=channel, unfurl_links=False, unfurl_media=False, **message
+        )
+        self._posted(channel)
+        await self.app.store.record_card_posted(card.conversation_id, response["channel"], response["ts"])
+
+    async def _require_card(self, job: DueJob) -> tuple[str, str]:
+        if job.slack_channel and job.slack_ts:
+            return job.slack_channel, job.slack_ts
+        async with self.app.db.read() as session:
+            pending_post = await session.scalar(
+                select(OutboxJob.id).where(
+                    OutboxJob.conversation_id == job.conversation_id,
+                    OutboxJob.kind == kinds.POST_CARD,
+                    OutboxJob.status == OutboxStatus.PENDING.value,
+                )
+            )
+        if pending_post is not None:
+            raise Deferred()
+        raise RuntimeError("the card was never posted")
+
+    async def _update_card(self, job: DueJob) -> None:
+        assert job.conversation_id is not None
+        if not job.slack_ts:
+            try:
+                await self._require_card(job)
+            except RuntimeError:
+                return  # nothing to update; a card posted later renders the latest state
+        card = await load_card(self.app.db, job.conversation_id)
+        if card is None or not card.slack_ts or not card.slack_channel:
+            return
+        message = await self.app.render_card(card)
+        await self.app.slack.chat_update(channel=card.slack_channel, ts=card.slack_ts, **message)
+
+    async def _post_thread(self, job: DueJob) -> None:
+        assert job.message_id is not None
+        channel, ts = await self._require_card(job)
+        message = await load_message(self.app.db, job.message_id)
+        note = job.payload.get("note")
+        if message is None or (message.slack_ts and note is None):
+            return
+        body = self.app.render_thread_message(message, job.source or "", note)
+        response = await self.app.slack.chat_postMessage(
+            channel=channel, thread_ts=ts, unfurl_links=False, unfurl_media=False, **body
+        )
+        self._posted(channel)
+        if note is None:
+            await self.app.store.record_thread_posted(message.id, response["ts"])
+
+    async def _send_answer(self, job: DueJob) -> None:
+        assert job.message_id is not None
+        answer, target = await self.app.store.answer_target(job.message_id)
+        if answer.delivery != Delivery.PENDING.value:
+            return  # sent already, or failed and waiting for a person
+        source = self.app.sources.get(answer.source)
+        if source is None:
+            await self.app.store.record_answer_error(
+                answer.id, f"source {answer.source} is not enabled", final=True
+            )
+            return
+        outgoing = Answer(
+            answer.id, answer.kind, answer.text, answer.sent_by, await self.app.user_name(answer.sent_by)
+        )
+        try:
+            if answer.kind == "private_reply":
+                result = await source.private_reply(target, outgoing)
+            else:
+                result = await source.reply(target, outgoing)
+        except SendError as exc:
+            await self._answer_failed(job, answer.id, source.name, exc)
+            return
+        except Exception as exc:
+            log.exception("%s raised while sending answer %s", source.name, answer.id)
+            await self._answer_failed(
+                job, answer.id, source.name, SendError(f"{type(exc).__name__}: {exc}", retryable=True)
+            )
+            return
+        await self.app.store.record_answer_sent(answer.id, result)
+        await self.app.alerts.clear(source.name)
+
+    async def _answer_failed(self, job: DueJob, message_id: int, source: str, exc: SendError) -> None:
+        error = str(exc)
+        if exc.alert:
+            # An admin must act (expired token): keep the answer queued and say so once.
+            await self.app.store.record_answer_error(message_id, error, final=False)
+            await self.app.alerts.raise_once(source, exc.alert, error)
+            raise _Reschedule(self.app.settings.delivery.backoff_max_seconds, error)
+        final = not exc.retryable or job.attempts + 1 >= self.app.settings.delivery.max_attempts
+        await self.app.store.record_answer_error(message_id, error, final=final)
+        if not final:
+            raise _Reschedule(exc.retry_after or self._backoff(job.attempts + 1), error)
+
+    async def _set_hidden(self, job: DueJob) -> None:
+        assert job.message_id is not None
+        target = await self.app.store.target(job.message_id)
+        hidden = bool(job.payload.get("hidden", True))
+        actor = str(job.payload.get("requested_by", "system"))
+        source = self.app.sources.get(job.source or "")
+        if source is None:
+            await self.app.store.record_hidden(
+                job.message_id, hidden, actor, f"source {job.source} is not enabled"
+            )
+            return
+        try:
+            await source.set_hidden(target, hidden)
+        except SendError as exc:
+            if exc.alert:
+                await self.app.alerts.raise_once(source.name, exc.alert, str(exc))
+            await self.app.store.record_hidden(job.message_id, hidden, actor, str(exc))
+            return
+        await self.app.store.record_hidden(job.message_id, hidden, actor, None)
+
+    async def _post_escalation(self, job: DueJob) -> None:
+        assert job.conversation_id is not None
+        card_channel, card_ts = await self._require_card(job)
+        card = await load_card(self.app.db, job.conversation_id)
+        async with self.app.db.read() as session:
+            escalation = await session.get_one(Escalation, int(job.payload["escalation_id"]))
+        if card is None or escalation.slack_ts:
+            return
+        permalink = (await self.app.slack.chat_getPermalink(channel=card_channel, message_ts=card_ts)).get(
+            "permalink"
+        )
+        body = self.app.render_escalation(card, escalation.escalated_by, escalation.reason, permalink)
+        channel = self.app.settings.slack.escalation_channel
+        extra = {} if channel else {"thread_ts": card_ts}  # no escalation channel: tell the card's thread
+        channel = channel or card_channel
+        response = await self.app.slack.chat_postMessage(channel=channel, unfurl_links=False, **extra, **body)
+        self._posted(channel)
+        await self.app.store.record_escalation_posted(escalation.id, response["channel"], response["ts"])
+
+    async def _post_alert(self, job: DueJob) -> None:
+        channel = self.app.settings.slack.ops_channel or self.app.settings.slack.inbox_channel
+        text = self.app.t(
+            "alert.title",
+            source=mrkdwn_escape(str(job.payload.get("source", "?"))),
+            problem=mrkdwn_escape(str(job.payload.get("problem", ""))),
+        )
+        await self.app.slack.chat_postMessage(channel=channel, text=text)
+        self._posted(channel)
+
+
+class _Reschedule(Exception):
+    """Internal: the job's effect was recorded; run the job again after ``delay``."""
+
+    def __init__(self, delay: float, error: str) -> None:
+        super().__init__(error)
+        self.delay = delay
+        self.error = error

@@ -1,0 +1,106 @@
+"""Finding, enabling and configuring plugins.
+
+Every plugin, built-in or third-party, comes from the ``chatops.plugins``
+entry-point group and is enabled by name in ``[plugins] enabled``. The pluggy
+manager belongs to one app instance (no import-time global), so tests can run
+several bots side by side.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pluggy
+from pydantic import BaseModel, ValidationError
+
+from chatops import hookspecs
+from chatops.config import ConfigError, Settings, describe_validation_error
+
+ENTRY_POINT_GROUP = "chatops.plugins"
+
+
+@dataclass(frozen=True, slots=True)
+class PluginInfo:
+    """A discovered plugin and whether it runs (``chatops plugins`` prints these)."""
+
+    name: str
+    target: str
+    enabled: bool
+    reason: str
+
+
+def discover() -> dict[str, importlib.metadata.EntryPoint]:
+    """Installed plugins by name."""
+    return {ep.name: ep for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def describe(settings: Settings | None) -> list[PluginInfo]:
+    """Every discovered plugin, enabled or not, and why."""
+    enabled = set(settings.plugins.enabled) if settings else set()
+    infos = []
+    for name, ep in sorted(discover().items()):
+        try:
+            ep.load()
+        except Exception as exc:  # a broken third-party plugin must not hide the others
+            infos.append(
+                PluginInfo(name, ep.value, False, f"cannot be imported: {type(exc).__name__}: {exc}")
+            )
+            continue
+        if name in enabled:
+            infos.append(PluginInfo(name, ep.value, True, "listed in plugins.enabled"))
+        else:
+            infos.append(PluginInfo(name, ep.value, False, "not listed in plugins.enabled"))
+    return infos
+
+
+def new_manager() -> pluggy.PluginManager:
+    """A plugin manager that knows every chatops hook."""
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    return pm
+
+
+def load_plugins(
+    settings: Settings, extra: Mapping[str, object] | None = None
+) -> tuple[pluggy.PluginManager, dict[str, BaseModel | None]]:
+    """Register the enabled plugins and validate their config sections.
+
+    ``extra`` maps names to plugin objects that are not installed (tests, embedding);
+    they count as discovered. Returns the manager and each plugin's validated config.
+    """
+    available: dict[str, Any] = dict(discover())
+    available.update(extra or {})
+    pm = new_manager()
+    for name in settings.plugins.enabled:
+        if name not in available:
+            known = ", ".join(sorted(available)) or "none"
+            raise ConfigError("plugins.enabled", f"unknown plugin {name!r} (installed: {known})")
+        found = available[name]
+        plugin = found.load() if isinstance(found, importlib.metadata.EntryPoint) else found
+        if pm.is_registered(plugin):
+            raise ConfigError("plugins.enabled", f"plugin {name!r} is listed twice")
+        pm.register(plugin, name=name)
+    configs: dict[str, BaseModel | None] = {}
+    for name in settings.plugins.enabled:
+        configs[name] = _validate_section(pm, settings, name)
+    for name in settings.plugins.model_extra or {}:
+        if name not in available:
+            raise ConfigError(f"plugins.{name}", "configures a plugin that is not installed")
+    return pm, configs
+
+
+def _validate_section(pm: pluggy.PluginManager, settings: Settings, name: str) -> BaseModel | None:
+    raw = settings.plugins.section(name)
+    model = pm.hook.chatops_config_model(name=name)
+    if model is None:
+        if raw:
+            key = next(iter(raw))
+            raise ConfigError(f"plugins.{name}.{key}", "unknown key (this plugin takes no settings)")
+        return None
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise describe_validation_error(exc, prefix=f"plugins.{name}") from None

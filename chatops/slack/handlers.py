@@ -1,0 +1,212 @@
+"""Bolt listeners for the card's buttons and modals.
+
+Each listener acknowledges first (Slack allows 3 seconds, and a ``trigger_id``
+lives just as long), then does its work: a database change and an outbox row. Calls
+to the platforms never happen here; the delivery worker makes them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from chatops.slack import modals
+from chatops.slack.card import ACTION_PREFIX
+from chatops.workflow import Outcome
+
+if TYPE_CHECKING:
+    from chatops.app import ChatOps
+
+log = logging.getLogger(__name__)
+
+Body = dict[str, Any]
+
+
+def _action(name: str) -> re.Pattern[str]:
+    return re.compile(rf"^{re.escape(ACTION_PREFIX + name)}(:.*)?$")
+
+
+def register_card_handlers(app: ChatOps, bolt: AsyncApp) -> None:
+    """Attach every card button and modal listener to ``bolt``."""
+    t = app.t
+    workflow = app.workflow
+
+    async def tell(client: AsyncWebClient, body: Body, outcome: Outcome) -> None:
+        """Explain a refusal to the person who clicked, visible only to them."""
+        if outcome.ok or outcome.message_key is None:
+            return
+        channel = body.get("container", {}).get("channel_id") or body.get("channel", {}).get("id")
+        user = body["user"]["id"]
+        text = t(outcome.message_key, **outcome.values)
+        try:
+            if channel:
+                await client.chat_postEphemeral(channel=channel, user=user, text=text)
+        except SlackApiError as exc:
+            log.warning("could not tell %s: %s", user, exc.response.get("error"))
+
+    def button(name: str) -> Callable[[Callable[..., Awaitable[Outcome | None]]], None]:
+        """Register a button listener that acks first and reports refusals."""
+
+        def decorator(work: Callable[..., Awaitable[Outcome | None]]) -> None:
+            async def listener(ack: AsyncAck, body: Body, client: AsyncWebClient) -> None:
+                await ack()
+                action = body["actions"][0]
+                try:
+                    value = int(action.get("value", ""))
+                except ValueError:
+                    log.warning("ignoring %s with value %r", action.get("action_id"), action.get("value"))
+                    return
+                outcome = await work(value, body["user"]["id"], body, client)
+                if outcome is not None:
+                    await tell(client, body, outcome)
+
+            bolt.action(_action(name))(listener)
+
+        return decorator
+
+    @button("claim")
+    async def claim(conv_id: int, user: str, body: Body, client: AsyncWebClient) -> Outcome:
+        return await workflow.claim(conv_id, user)
+
+    @button("unclaim")
+    async def unclaim(conv_id: int, user: str, body: Body, client: AsyncWebClient) -> Outcome:
+        return await workflow.unclaim(conv_id, user)
+
+    @button("resolve")
+    async def resolve(conv_id: int, user: str, body: Body, client: AsyncWebClient) -> Outcome:
+        return await workflow.resolve(conv_id, user)
+
+    @button("reopen")
+    async def reopen(conv_id: int, user: str, body: Body, client: AsyncWebClient) -> Outcome:
+        return await workflow.reopen(conv_id, user)
+
+    @button("retry")
+    async def retry(message_id: int, user: str, body: Body, client: AsyncWebClient) -> Outcome:
+        return await workflow.retry(message_id, user)
+
+    async def open_answer(
+        kind: str, conv_id: int, user: str, body: Body, client: AsyncWebClient
+    ) -> Outcome | None:
+        card = await workflow.card(conv_id)
+        if card is None:
+            return Outcome.refused("ephemeral.unknown")
+        source = app.sources.get(card.source)
+        if source is None:
+            return Outcome.refused("ephemeral.unavailable", action=kind, reason=card.source)
+        view = modals.answer_modal(
+            t,
+            conversation_id=conv_id,
+            kind=kind,
+            source_name=source.display_name,
+            limit=source.max_reply_length,
+            claimed_by_other=card.assignee if card.assignee and card.assignee != user else None,
+            with_notice=kind == "private_reply" and getattr(source, "private_reply_notice", False),
+        )
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+        return None
+
+    @button("reply")
+    async def reply(conv_id: int, user: str, body: Body, client: AsyncWebClient) -> Outcome | None:
+        return await open_answer("reply", conv_id, user, body, client)
+
+    @button("private_reply")
+    async def private_reply(conv_id: int, user: str, body: Body, client: AsyncWebClient) -> Outcome | None:
+        return await open_answer("private_reply", conv_id, user, body, client)
+
+    async def hide_or_unhide(hidden: bool, conv_id: int, user: str) -> Outcome:
+        card = await workflow.card(conv_id)
+        if card is None:
+            return Outcome.refused("ephemeral.unknown")
+        return await workflow.set_hidden(card, user, hidden)
+
+    @button("hide")
+    async def hide(conv_id: int, user: str, body: Body, client: AsyncWebClient) -> Outcome:
+        return await hide_or_unhide(True, conv_id, user)
+
+    @button("unhide")
+    async def unhide(conv_id: int, user: str, body: Body, client: AsyncWebClient) -> Outcome:
+        return await hide_or_unhide(False, conv_id, user)
+
+    @button("tag")
+    async def tag(conv_id: int, user: str, body: Body, client: AsyncWebClient) -> Outcome | None:
+        card = await workflow.card(conv_id)
+        if card is None:
+            return Outcome.refused("ephemeral.unknown")
+        view = modals.tag_modal(
+            t,
+            conversation_id=conv_id,
+            vocabulary=await workflow.tag_vocabulary(),
+            current=card.tags,
+            allow_new=app.settings.workflow.allow_new_tags,
+        )
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+        return None
+
+    @button("escalate")
+    async def escalate(conv_id: int, user: str, body: Body, client: AsyncWebClient) -> None:
+        await client.views_open(
+            trigger_id=body["trigger_id"], view=modals.escalate_modal(t, conversation_id=conv_id)
+        )
+
+    @button("full_text")
+    async def full_text(conv_id: int, user: str, body: Body, client: AsyncWebClient) -> Outcome | None:
+        card = await workflow.card(conv_id)
+        if card is None:
+            return Outcome.refused("ephemeral.unknown")
+        await client.views_open(trigger_id=body["trigger_id"], view=modals.full_text_modal(t, card.root.text))
+        return None
+
+    @bolt.action(_action("open"))
+    async def open_original(ack: AsyncAck) -> None:
+        # A link button still sends an action; Slack shows an error unless it is acknowledged.
+        await ack()
+
+    @bolt.view(modals.REPLY_VIEW)
+    async def submit_answer(ack: AsyncAck, body: Body, view: Body, client: AsyncWebClient) -> None:
+        meta = modals.metadata(view)
+        user = body["user"]["id"]
+        text = modals.input_value(view, modals.TEXT_BLOCK, modals.TEXT_ACTION) or ""
+        card = await workflow.card(int(meta["conversation_id"]))
+        if card is None:
+            await ack(response_action="errors", errors={modals.TEXT_BLOCK: t("ephemeral.unknown")})
+            return
+        checked = workflow.check_answer(card, meta["kind"], text)
+        if not checked.ok:
+            message = t(checked.message_key or "error.empty", **checked.values)
+            await ack(response_action="errors", errors={modals.TEXT_BLOCK: message})
+            return
+        await ack()
+        await workflow.answer(card, user, meta["kind"], text)
+        notice = modals.input_value(view, modals.NOTICE_BLOCK, modals.NOTICE_ACTION)
+        if meta["kind"] == "private_reply" and notice and notice.strip():
+            # The optional public "we've sent you a message" goes out as a normal reply.
+            fresh = await workflow.card(card.conversation_id)
+            if fresh is not None and workflow.check_answer(fresh, "reply", notice).ok:
+                await workflow.answer(fresh, user, "reply", notice.strip())
+
+    @bolt.view(modals.TAG_VIEW)
+    async def submit_tags(ack: AsyncAck, body: Body, view: Body) -> None:
+        meta = modals.metadata(view)
+        chosen = modals.input_value(view, modals.TAGS_BLOCK, modals.TAGS_ACTION) or []
+        typed = modals.input_value(view, modals.NEW_TAGS_BLOCK, modals.NEW_TAGS_ACTION)
+        if typed and typed.strip() and not app.settings.workflow.allow_new_tags:
+            await ack(response_action="errors", errors={modals.NEW_TAGS_BLOCK: t("error.new_tags_off")})
+            return
+        await ack()
+        await workflow.set_tags(int(meta["conversation_id"]), body["user"]["id"], chosen, typed)
+
+    @bolt.view(modals.ESCALATE_VIEW)
+    async def submit_escalation(ack: AsyncAck, body: Body, view: Body) -> None:
+        meta = modals.metadata(view)
+        reason = modals.input_value(view, modals.REASON_BLOCK, modals.REASON_ACTION) or ""
+        if not reason.strip():
+            await ack(response_action="errors", errors={modals.REASON_BLOCK: t("error.empty")})
+            return
+        await ack()
+        await workflow.escalate(int(meta["conversation_id"]), body["user"]["id"], reason)

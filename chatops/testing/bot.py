@@ -1,0 +1,422 @@
+"""``TestBot``: the real bot, driven over real HTTP, so tests read like conversations.
+
+    async with TestBot(fake_slack, database_url) as bot:
+        anna = bot.person("Anna")
+        await bot.comment("Where is my order?")
+        card = await bot.next_card()
+        await bot.click(anna, card, "claim")
+        await card.wait_for(lambda c: "Claimed by <@UANNA>" in c.text)
+
+The bot runs in HTTP mode on 127.0.0.1 with a real uvicorn server; webhooks are
+signed with the webhook secret, Slack interactions with the signing secret, and
+everything the bot sends to Slack lands in a :class:`FakeSlack`. Third-party plugin
+authors use the same class (pass ``extra_plugins`` and ``config``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from sqlalchemy import func, or_, select
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from chatops.app import ChatOps
+from chatops.config import Settings, parse_settings
+from chatops.models import OutboxJob, OutboxStatus, utcnow
+from chatops.server import bind, serve_in_background
+from chatops.slack.card import ACTION_PREFIX
+from chatops.testing.fake_slack import FakeSlack
+from chatops.testing.server import ThreadedServer
+from chatops.testing.slack_requests import block_actions_body, signed_headers, view_submission_body
+
+SIGNING_SECRET = "test-signing-secret"  # noqa: S105 - a test fixture value
+WEBHOOK_SECRET = "test-webhook-secret-0123456789"  # noqa: S105 - a test fixture value
+INBOX = "CINBOX"
+ESCALATIONS = "CESCALATE"
+OPS = "COPS"
+LEADS = ("ULEAD", "SLEADS")
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A member of the Slack workspace."""
+
+    id: str
+    name: str
+
+
+def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def block_text(blocks: list[dict[str, Any]]) -> str:
+    """All text a person can read in ``blocks``, one block per line (mrkdwn as sent)."""
+    lines: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") in ("mrkdwn", "plain_text") and isinstance(node.get("text"), str):
+                lines.append(node["text"])
+                return
+            for key, value in node.items():
+                if key not in ("confirm",):
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(blocks)
+    return "\n".join(lines)
+
+
+class Card:
+    """A card as the fake Slack holds it now (every property reads the latest version)."""
+
+    def __init__(self, bot: TestBot, channel: str, ts: str) -> None:
+        self.bot = bot
+        self.channel = channel
+        self.ts = ts
+
+    @property
+    def message(self) -> dict[str, Any]:
+        """The current message (text, blocks, metadata)."""
+        return self.bot.slack.message(self.channel, self.ts)
+
+    @property
+    def text(self) -> str:
+        """Everything readable on the card."""
+        return block_text(self.message.get("blocks") or [])
+
+    @property
+    def conversation_id(self) -> int:
+        """The conversation id carried in the message metadata."""
+        return int(self.message["metadata"]["event_payload"]["conversation_id"])
+
+    @property
+    def buttons(self) -> dict[str, dict[str, Any]]:
+        """Buttons by name (action_id without the ``chatops:`` prefix and any ``:suffix``)."""
+        found: dict[str, dict[str, Any]] = {}
+        for block in self.message.get("blocks") or []:
+            elements = list(block.get("elements") or [])
+            if block.get("accessory"):
+                elements.append(block["accessory"])
+            for element in elements:
+                action = element.get("action_id", "")
+                if element.get("type") == "button" and action.startswith(ACTION_PREFIX):
+                    found[action[len(ACTION_PREFIX) :].split(":")[0]] = {
+                        **element,
+                        "block_id": block.get("block_id"),
+                    }
+        return found
+
+    def thread(self) -> list[dict[str, Any]]:
+        """Replies in the card's thread, oldest first."""
+        return self.bot.slack.thread(self.channel, self.ts)
+
+    def thread_text(self) -> str:
+        """Everything readable in the thread."""
+        return "\n".join(block_text(m.get("blocks") or []) or m.get("text", "") for m in self.thread())
+
+    async def wait_for(self, predicate: Callable[[Card], bool], timeout: float = 5.0) -> Card:  # noqa: ASYNC109
+        """Wait until ``predicate(card)`` holds; fails with the card's text if it never does."""
+        deadline = time.monotonic() + timeout
+        while not predicate(self):
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"card never matched; it reads:\n{self.text}\nthread:\n{self.thread_text()}"
+                )
+            await asyncio.sleep(0.02)
+        return self
+
+
+class CallbackReceiver:
+    """A sender's reply_url: records the team's replies; can be told to fail."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        self._failures: list[tuple[int, str]] = []
+        self._server = ThreadedServer(Starlette(routes=[Route("/reply", self._receive, methods=["POST"])]))
+
+    async def _receive(self, request: Request) -> Response:
+        body = await request.body()
+        entry = {"body": json.loads(body), "headers": dict(request.headers), "raw": body}
+        if self._failures:
+            status, text = self._failures.pop(0)
+            entry["answered"] = status
+            self.received.append(entry)
+            return Response(text, status_code=status)
+        entry["answered"] = 200
+        self.received.append(entry)
+        return JSONResponse(
+            {"id": f"reply-{len(self.received)}", "url": f"https://example.test/r/{len(self.received)}"}
+        )
+
+    def fail_next(self, status: int = 500, text: str = "server error", times: int = 1) -> None:
+        """Answer the next ``times`` replies with ``status``."""
+        self._failures.extend([(status, text)] * times)
+
+    @property
+    def url(self) -> str:
+        """The URL to give as ``reply_url``."""
+        return self._server.base_url + "/reply"
+
+    @property
+    def accepted(self) -> list[dict[str, Any]]:
+        """Bodies of replies answered with 200."""
+        return [e["body"] for e in self.received if e["answered"] == 200]
+
+    async def wait_for(self, count: int = 1, timeout: float = 5.0) -> list[dict[str, Any]]:  # noqa: ASYNC109
+        """Wait until ``count`` replies were accepted."""
+        deadline = time.monotonic() + timeout
+        while len(self.accepted) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"expected {count} accepted replies, got {self.received}")
+            await asyncio.sleep(0.02)
+        return self.accepted
+
+    def start(self) -> None:
+        """Start serving."""
+        self._server.start()
+
+    def stop(self) -> None:
+        """Stop serving."""
+        self._server.stop()
+
+
+class TestBot:
+    """The real ChatOps app under test, served on loopback."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(
+        self,
+        slack: FakeSlack,
+        database_url: str,
+        *,
+        config: Mapping[str, Any] | None = None,
+        extra_plugins: Mapping[str, object] | None = None,
+        instance_id: str = "test",
+        deliver: bool = True,
+    ) -> None:
+        self.slack = slack
+        self.database_url = database_url
+        self._config = dict(config or {})
+        self.extra_plugins = extra_plugins
+        self.instance_id = instance_id
+        self.deliver = deliver
+        self.app: ChatOps | None = None
+        self.http: httpx.AsyncClient | None = None
+        self._server: Any = None
+        self._task: asyncio.Task[None] | None = None
+        self._known_cards: set[str] = set()
+        self._counter = 0
+
+    @property
+    def settings(self) -> Settings:
+        """The settings the bot runs with: HTTP mode against the fake, plus ``config``."""
+        base = {
+            "team": {"timezone": "Europe/Helsinki", "language": "en"},
+            "slack": {
+                "mode": "http",
+                "bot_token": self.slack.bot_token,
+                "signing_secret": SIGNING_SECRET,
+                "api_url": self.slack.api_url,
+                "inbox_channel": INBOX,
+                "escalation_channel": ESCALATIONS,
+                "escalation_leads": list(LEADS),
+                "ops_channel": OPS,
+                "post_interval_seconds": 0.0,
+            },
+            "database": {"url": self.database_url},
+            "http": {"host": "127.0.0.1", "port": 0},
+            "delivery": {
+                "poll_interval_seconds": 0.05,
+                "backoff_base_seconds": 0.05,
+                "backoff_max_seconds": 0.5,
+            },
+            "plugins": {"enabled": ["webhook"], "webhook": {"secret": WEBHOOK_SECRET}},
+        }
+        return parse_settings(_merge(base, self._config), environ={})
+
+    async def start(self) -> TestBot:
+        """Build the app, start it, and serve it on a free loopback port."""
+        self.app = ChatOps(self.settings, extra_plugins=self.extra_plugins, instance_id=self.instance_id)
+        await self.app.start(deliver=self.deliver)
+        sock = bind("127.0.0.1", 0)
+        self._server, self._task = await serve_in_background(self.app, sock)
+        port = sock.getsockname()[1]
+        self.http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10)
+        return self
+
+    async def stop(self) -> None:
+        """Stop serving and stop the app (pending outbox rows stay in the database)."""
+        if self.http is not None:
+            await self.http.aclose()
+        if self._server is not None:
+            self._server.should_exit = True
+            assert self._task is not None
+            await self._task
+        if self.app is not None:
+            await self.app.stop()
+        self.app = self.http = self._server = self._task = None
+
+    async def __aenter__(self) -> TestBot:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # -- people ----------------------------------------------------------------------
+
+    def person(self, name: str) -> Person:
+        """A workspace member named ``name`` (id ``U`` + upper-case name)."""
+        person = Person(f"U{name.upper()}", name)
+        self.slack.add_user(person.id, name=name.lower(), real_name=name)
+        return person
+
+    # -- the customer side ---------------------------------------------------------
+
+    async def webhook(
+        self,
+        payload: Mapping[str, Any] | bytes,
+        *,
+        secret: str | None = WEBHOOK_SECRET,
+        headers: Mapping[str, str] | None = None,
+        path: str = "/webhooks/webhook",
+    ) -> httpx.Response:
+        """POST a (signed, unless ``secret`` is None) webhook body to the bot."""
+        from chatops_plugins.webhook.signature import SIGNATURE_HEADER, sign
+
+        assert self.http is not None
+        body = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
+        sent = {"Content-Type": "application/json"}
+        if secret is not None:
+            sent[SIGNATURE_HEADER] = sign(secret, body)
+        sent.update(headers or {})
+        return await self.http.post(path, content=body, headers=sent)
+
+    def comment_payload(self, text: str, **fields: Any) -> dict[str, Any]:
+        """A webhook message in the documented shape, with sensible defaults."""
+        self._counter += 1
+        payload: dict[str, Any] = {
+            "id": f"msg-{self._counter}-{time.monotonic_ns()}",
+            "text": text,
+            "author": {"name": "Matti Meikäläinen", "handle": "matti", "url": "https://example.test/u/matti"},
+            "url": "https://example.test/c/1",
+            "timestamp": "2026-11-23T10:00:00Z",
+            "channel": "Contact form",
+        }
+        payload.update(fields)
+        return payload
+
+    async def comment(self, text: str, **fields: Any) -> httpx.Response:
+        """A customer's message arrives through the webhook; fails the test unless it is stored."""
+        response = await self.webhook(self.comment_payload(text, **fields))
+        assert response.status_code in (200, 201), response.text
+        return response
+
+    # -- the Slack side --------------------------------------------------------------
+
+    async def next_card(self, channel: str = INBOX, timeout: float = 5.0) -> Card:  # noqa: ASYNC109
+        """Wait for a card this test has not seen yet in ``channel``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for message in self.slack.top_level_messages(channel):
+                if message["ts"] not in self._known_cards and message.get("metadata"):
+                    self._known_cards.add(message["ts"])
+                    return Card(self, channel, message["ts"])
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"no new card in {channel}; calls: {[c.method for c in self.slack.calls[-10:]]}"
+                )
+            await asyncio.sleep(0.02)
+
+    def cards(self, channel: str = INBOX) -> list[Card]:
+        """Every card in ``channel``."""
+        return [
+            Card(self, channel, m["ts"]) for m in self.slack.top_level_messages(channel) if m.get("metadata")
+        ]
+
+    async def slack_request(self, body: str) -> httpx.Response:
+        """POST a signed interaction to ``/slack/events``."""
+        assert self.http is not None
+        return await self.http.post(
+            "/slack/events", content=body, headers=signed_headers(SIGNING_SECRET, body)
+        )
+
+    async def click(self, person: Person, card: Card, button: str) -> httpx.Response:
+        """``person`` presses ``button`` on ``card`` (a signed block_actions request)."""
+        buttons = card.buttons
+        assert button in buttons, f"no {button!r} button on the card; it has {sorted(buttons)}"
+        element = buttons[button]
+        body = block_actions_body(
+            user_id=person.id,
+            user_name=person.name.lower(),
+            channel_id=card.channel,
+            message_ts=card.ts,
+            action_id=element["action_id"],
+            value=element.get("value", ""),
+            block_id=element.get("block_id") or "actions",
+            trigger_id=self.slack.new_trigger_id(person.id),
+            message=card.message,
+        )
+        response = await self.slack_request(body)
+        assert response.status_code == 200, response.text
+        return response
+
+    async def open_modal(self, person: Person, card: Card, button: str) -> dict[str, Any]:
+        """Press ``button`` and return the modal the bot opened."""
+        before = len(self.slack.views())
+        await self.click(person, card, button)
+        calls = await self.slack.wait_for("views.open", lambda c: c.ok, count=before + 1)
+        return calls[-1].response["view"]
+
+    async def submit(self, person: Person, view: dict[str, Any], values: dict[str, Any]) -> httpx.Response:
+        """``person`` submits ``view`` with ``values`` ({block_id: {action_id: value}})."""
+        body = view_submission_body(
+            user_id=person.id, user_name=person.name.lower(), view=view, values=values
+        )
+        return await self.slack_request(body)
+
+    async def reply(self, person: Person, card: Card, text: str, button: str = "reply") -> httpx.Response:
+        """``person`` presses Reply, types ``text`` and sends it."""
+        view = await self.open_modal(person, card, button)
+        return await self.submit(person, view, {"text": {"text": text}})
+
+    def ephemerals(self, person: Person) -> list[str]:
+        """Texts shown only to ``person``."""
+        return [e.get("text", "") for e in self.slack.ephemerals(person.id)]
+
+    async def idle(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Wait until no outbox job is due or in progress."""
+        assert self.app is not None
+        deadline = time.monotonic() + timeout
+        while True:
+            async with self.app.db.read() as session:
+                busy = await session.scalar(
+                    select(func.count(OutboxJob.id)).where(
+                        OutboxJob.status == OutboxStatus.PENDING.value,
+                        or_(OutboxJob.due_at <= utcnow(), OutboxJob.leased_by.is_not(None)),
+                    )
+                )
+            if not busy:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{busy} outbox jobs still due after {timeout}s")
+            await asyncio.sleep(0.02)

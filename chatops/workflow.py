@@ -1,0 +1,161 @@
+"""The rules: who may do what to a conversation, and what follows.
+
+Slack handlers call these methods and show the outcome; the store makes each
+change atomically; hooks hear about every change once it is committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from chatops.cards import CardData, load_card
+from chatops.sources import Capability
+
+if TYPE_CHECKING:
+    from chatops.app import ChatOps
+
+ANSWER_KINDS = {"reply": Capability.REPLY, "private_reply": Capability.PRIVATE_REPLY}
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The result of an action: done, or refused with a message for the person who tried."""
+
+    ok: bool
+    message_key: str | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def refused(cls, key: str, **values: Any) -> Outcome:
+        """A refusal explained by the i18n text ``key``."""
+        return cls(False, key, values)
+
+
+DONE = Outcome(True)
+
+
+class Workflow:
+    """Applies the team's rules on top of the store."""
+
+    def __init__(self, app: ChatOps) -> None:
+        self.app = app
+        self.store = app.store
+
+    async def _after(self, conversation_id: int, action: str, actor: str, **detail: Any) -> None:
+        await self.app.call_hook(
+            "chatops_action", conversation_id=conversation_id, action=action, actor=actor, detail=detail
+        )
+
+    async def card(self, conversation_id: int) -> CardData | None:
+        """The current card data, or None if the conversation is gone."""
+        return await load_card(self.app.db, conversation_id)
+
+    def availability(self, card: CardData) -> dict[Capability, str | None]:
+        """For each capability the card's source has: None if usable now, else why not."""
+        source = self.app.sources.get(card.source)
+        if source is None:
+            return {}
+        target = card.target()
+        return {cap: source.unavailable_reason(cap, target) for cap in source.capabilities}
+
+    async def claim(self, conversation_id: int, user: str) -> Outcome:
+        """Take ownership; refused when someone else already has it."""
+        result = await self.store.claim(conversation_id, user)
+        if not result.ok:
+            if result.assignee == user:
+                return DONE
+            return Outcome.refused("ephemeral.already_claimed", user=f"<@{result.assignee}>")
+        await self._after(conversation_id, "claimed", user)
+        return DONE
+
+    async def unclaim(self, conversation_id: int, user: str) -> Outcome:
+        """Give ownership back; only the owner may."""
+        result = await self.store.unclaim(conversation_id, user)
+        if not result.ok:
+            if result.assignee is None:
+                return Outcome.refused("ephemeral.not_claimed")
+            return Outcome.refused("ephemeral.not_owner", user=f"<@{result.assignee}>")
+        await self._after(conversation_id, "unclaimed", user)
+        return DONE
+
+    def check_answer(self, card: CardData, kind: str, text: str) -> Outcome:
+        """Validate an answer before it is stored (empty, too long, not possible on the source)."""
+        source = self.app.sources.get(card.source)
+        capability = ANSWER_KINDS.get(kind)
+        if source is None or capability is None or capability not in source.capabilities:
+            return Outcome.refused("ephemeral.unavailable", action=kind, reason=card.source)
+        reason = source.unavailable_reason(capability, card.target())
+        if reason:
+            return Outcome.refused("ephemeral.unavailable", action=kind, reason=reason)
+        if not text.strip():
+            return Outcome.refused("error.empty")
+        if len(text) > source.max_reply_length:
+            return Outcome.refused(
+                "error.too_long", length=len(text), source=source.display_name, limit=source.max_reply_length
+            )
+        return DONE
+
+    async def answer(self, card: CardData, user: str, kind: str, text: str) -> Outcome:
+        """Store an answer and queue it for the platform (the text is safe before it is sent)."""
+        checked = self.check_answer(card, kind, text)
+        if not checked.ok:
+            return checked
+        message_id = await self.store.queue_answer(card.conversation_id, user, kind, text, card.root.id)
+        await self._after(card.conversation_id, f"{kind}_queued", user, message_id=message_id)
+        return DONE
+
+    async def retry(self, message_id: int, user: str) -> Outcome:
+        """Send a failed answer again."""
+        if not await self.store.retry_answer(message_id, user):
+            return Outcome.refused("ephemeral.not_failed")
+        return DONE
+
+    async def set_hidden(self, card: CardData, user: str, hidden: bool) -> Outcome:
+        """Ask the platform to hide or unhide the customer's message."""
+        source = self.app.sources.get(card.source)
+        if source is None or Capability.HIDE not in source.capabilities:
+            return Outcome.refused("ephemeral.unavailable", action="hide", reason=card.source)
+        reason = source.unavailable_reason(Capability.HIDE, card.target())
+        if reason:
+            return Outcome.refused("ephemeral.unavailable", action="hide", reason=reason)
+        await self.store.queue_hide(card.conversation_id, card.root.id, user, hidden)
+        return DONE
+
+    async def set_tags(
+        self, conversation_id: int, user: str, chosen: Iterable[str], typed: str | None
+    ) -> Outcome:
+        """Replace the conversation's tags with those chosen plus any typed new ones."""
+        names = list(chosen)
+        new = [n for n in (typed or "").split(",") if n.strip()]
+        if new and not self.app.settings.workflow.allow_new_tags:
+            return Outcome.refused("error.new_tags_off")
+        added, removed = await self.store.set_tags(conversation_id, user, names + new)
+        if added or removed:
+            await self._after(conversation_id, "tagged", user, added=added, removed=removed)
+        return DONE
+
+    async def tag_vocabulary(self) -> list[str]:
+        """Configured tags plus every tag the team has used."""
+        return sorted(set(self.app.settings.workflow.tags) | set(await self.store.known_tags()))
+
+    async def escalate(self, conversation_id: int, user: str, reason: str) -> Outcome:
+        """Raise the conversation to the leads with a reason."""
+        if not reason.strip():
+            return Outcome.refused("error.empty")
+        await self.store.escalate(conversation_id, user, reason.strip())
+        await self._after(conversation_id, "escalated", user, reason=reason)
+        return DONE
+
+    async def resolve(self, conversation_id: int, user: str) -> Outcome:
+        """Close the conversation (idempotent)."""
+        if await self.store.resolve(conversation_id, user):
+            await self._after(conversation_id, "resolved", user)
+        return DONE
+
+    async def reopen(self, conversation_id: int, user: str) -> Outcome:
+        """Open a resolved conversation again (idempotent)."""
+        if await self.store.reopen(conversation_id, user):
+            await self._after(conversation_id, "reopened", user)
+        return DONE

@@ -1,0 +1,1 @@
+"""Facebook Page comments source (issue in progress)."""

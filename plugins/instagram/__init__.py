@@ -1,0 +1,1 @@
+"""Instagram comments source (issue in progress)."""

@@ -1,0 +1,195 @@
+"""The generic signed-webhook source: any system that can POST JSON feeds the inbox.
+
+Inbound: ``POST /webhooks/webhook`` with a JSON body (see README, "Webhook
+format") signed in ``X-Chatops-Signature``. Outbound: the team's replies are
+POSTed, signed the same way, to the ``reply_url`` the sender gave.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from chatops.sources import (
+    Answer,
+    Author,
+    Capability,
+    Context,
+    InboundMessage,
+    SendError,
+    SendResult,
+    Source,
+    Target,
+)
+from chatops.web import BodyTooLarge, error, read_body
+from chatops_plugins.webhook.payload import PayloadError, parse_message
+from chatops_plugins.webhook.signature import SIGNATURE_HEADER, sign, verify
+
+if TYPE_CHECKING:
+    from chatops.app import ChatOps
+
+log = logging.getLogger(__name__)
+
+PATH = "/webhooks/webhook"
+#: Statuses after which the same request may work later.
+RETRYABLE_STATUSES = {408, 409, 425, 429}
+
+
+class WebhookConfig(BaseModel):
+    """``[plugins.webhook]``: the shared secret and limits of the generic webhook."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    secret: str = Field(min_length=16)
+    display_name: str = Field(default="Webhook", min_length=1, max_length=60)
+    channel: str | None = None
+    max_body_bytes: int = Field(default=262_144, ge=1024)
+    max_text_length: int = Field(default=20_000, ge=1)
+    max_reply_length: int = Field(default=5_000, ge=1)
+    reply_timeout_seconds: float = Field(default=10.0, gt=0)
+    allowed_reply_hosts: list[str] = Field(default_factory=list)
+
+
+class WebhookSource(Source):
+    """Inbound messages from a signed webhook; replies to the sender's callback URL."""
+
+    name = "webhook"
+    capabilities = frozenset({Capability.REPLY})
+
+    def __init__(self, config: WebhookConfig) -> None:
+        self.config = config
+        self.display_name = config.display_name  # type: ignore[misc]
+        self.inbox_channel = config.channel
+        self.max_reply_length = config.max_reply_length
+        self._app: ChatOps | None = None
+        self._http: httpx.AsyncClient | None = None
+
+    def routes(self) -> list[BaseRoute]:
+        """``POST /webhooks/webhook``."""
+        return [Route(PATH, self.receive, methods=["POST"])]
+
+    async def start(self, app: ChatOps) -> None:
+        """Keep the app for ingestion and open the HTTP client for callbacks."""
+        self._app = app
+        self._http = httpx.AsyncClient(timeout=self.config.reply_timeout_seconds, follow_redirects=False)
+
+    async def stop(self) -> None:
+        """Close the callback client."""
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    async def receive(self, request: Request) -> Response:
+        """Verify, validate and store one message. 413, 401, 400 store nothing."""
+        if self._app is None:
+            return error(503, "not started")
+        try:
+            body = await read_body(request, self.config.max_body_bytes)
+        except BodyTooLarge:
+            return error(413, f"body over {self.config.max_body_bytes} bytes")
+        if not verify(self.config.secret, body, request.headers.get(SIGNATURE_HEADER)):
+            return error(401, f"missing or wrong {SIGNATURE_HEADER}")
+        try:
+            data = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return error(400, f"body is not valid JSON: {exc}")
+        try:
+            message = parse_message(data, max_text_length=self.config.max_text_length)
+        except PayloadError as exc:
+            return error(400, str(exc))
+        if message.reply_url and not self._reply_host_allowed(message.reply_url):
+            return error(400, "reply_url: host is not in plugins.webhook.allowed_reply_hosts")
+        result = await self._app.ingest(
+            InboundMessage(
+                source=self.name,
+                external_id=message.id,
+                thread_id=message.thread_id or message.id,
+                text=message.text,
+                author=Author(
+                    message.author.id, message.author.name, message.author.handle, message.author.url
+                ),
+                url=message.url,
+                created_at=message.created_at,
+                channel_name=message.channel,
+                context=Context(message.context.text, message.context.url) if message.context else None,
+                extra={"reply_url": message.reply_url} if message.reply_url else {},
+            )
+        )
+        duplicate = getattr(result, "duplicate", False)
+        return JSONResponse(
+            {
+                "status": "duplicate" if duplicate else "stored",
+                "conversation_id": getattr(result, "conversation_id", None),
+            },
+            status_code=200 if duplicate else 201,
+        )
+
+    def _reply_host_allowed(self, url: str) -> bool:
+        allowed = self.config.allowed_reply_hosts
+        return not allowed or (urlsplit(url).hostname or "") in allowed
+
+    def unavailable_reason(self, capability: Capability, target: Target) -> str | None:
+        """Replies need the reply_url the sender gave with the message."""
+        if capability is Capability.REPLY and not target.extra.get("reply_url"):
+            return "the sender gave no reply_url"
+        return None
+
+    async def reply(self, target: Target, answer: Answer) -> SendResult:
+        """POST the reply, signed, to the sender's reply_url."""
+        url = target.extra.get("reply_url")
+        if not url:
+            raise SendError("the sender gave no reply_url", retryable=False)
+        assert self._http is not None, "source not started"
+        payload = {
+            "type": "reply",
+            "id": f"chatops-{answer.id}",
+            "in_reply_to": target.external_id,
+            "thread_id": target.thread_id,
+            "text": answer.text,
+            "author": {"slack_user_id": answer.sent_by, "name": answer.sent_by_name},
+            "sent_at": datetime.now(UTC).isoformat(),
+        }
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        headers = {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: sign(self.config.secret, body),
+            # The same key on every retry of one answer lets the receiver drop repeats.
+            "Idempotency-Key": f"chatops-{answer.id}",
+        }
+        try:
+            response = await self._http.post(url, content=body, headers=headers)
+        except httpx.TimeoutException:
+            raise SendError("the reply_url did not answer in time", retryable=True) from None
+        except httpx.HTTPError as exc:
+            raise SendError(f"could not reach the reply_url: {type(exc).__name__}", retryable=True) from None
+        if response.is_success:
+            return _result(response)
+        detail = response.text[:200].strip()
+        message = f"the reply_url answered {response.status_code}" + (f": {detail}" if detail else "")
+        retry_after = response.headers.get("retry-after")
+        raise SendError(
+            message,
+            retryable=response.status_code >= 500 or response.status_code in RETRYABLE_STATUSES,
+            retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
+        )
+
+
+def _result(response: httpx.Response) -> SendResult:
+    try:
+        data = response.json()
+    except ValueError:
+        return SendResult()
+    if not isinstance(data, dict):
+        return SendResult()
+    external_id = data.get("id")
+    url = data.get("url")
+    return SendResult(str(external_id) if external_id is not None else None, str(url) if url else None)

@@ -1,0 +1,3 @@
+"""Shared fixtures: the same ones third-party plugin authors use."""
+
+pytest_plugins = ["chatops.testing.fixtures"]
