@@ -287,7 +287,7 @@ class TestBot:
     def person(self, name: str) -> Person:
         """A workspace member named ``name`` (id ``U`` + upper-case name)."""
         person = Person(f"U{name.upper()}", name)
-        self.slack.add_user(person.id, name=name.lower(), real_name=name)
+        self.slack.add_user(person.id, name=name.lower(), real_name=name, display_name=name)
         return person
 
     # -- the customer side ---------------------------------------------------------
