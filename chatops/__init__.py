@@ -1,1 +1,3 @@
 """chatops: social-media customer service inside Slack."""
+
+__version__ = "0.1.0"

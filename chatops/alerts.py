@@ -29,9 +29,7 @@ class Alerts:
             else:
                 alert.message, alert.raised_at, alert.cleared_at = problem, utcnow(), None
             self.store._audit(session, None, plugin, "alert_raised", key=key, problem=problem)
-            self.store._enqueue(
-                session, POST_ALERT, payload={"source": plugin, "key": key, "problem": problem}
-            )
+            self.store._enqueue(session, POST_ALERT, payload={"source": plugin, "key": key, "problem": problem})
         self.store.wake()
         return True
 
@@ -45,9 +43,7 @@ class Alerts:
             return  # the common case: no write on every successful send
         async with self.store.db.write() as session:
             await session.execute(
-                update(Alert)
-                .where(Alert.plugin == plugin, Alert.cleared_at.is_(None))
-                .values(cleared_at=utcnow())
+                update(Alert).where(Alert.plugin == plugin, Alert.cleared_at.is_(None)).values(cleared_at=utcnow())
             )
             self.store._audit(session, None, plugin, "alert_cleared")
 

@@ -185,9 +185,7 @@ class ChatOps:
         """A thread post under a card."""
         return render_thread_message(message, self.card_context(None, source), note)
 
-    def render_escalation(
-        self, card: CardData, user: str, reason: str, card_url: str | None
-    ) -> dict[str, Any]:
+    def render_escalation(self, card: CardData, user: str, reason: str, card_url: str | None) -> dict[str, Any]:
         """The escalation channel post."""
         return render_escalation(
             card,

@@ -109,9 +109,9 @@ class CardData:
             thread_id=self.thread_id,
             extra=self.root.extra,
             created_at=self.root.created_at or self.root.received_at,
-            author=Author(
-                self.root.author_id, self.root.author_name, self.root.author_handle, self.root.author_url
-            ),
+            author=Author(self.root.author_id, self.root.author_name, self.root.author_handle, self.root.author_url),
+            # Sources decide from this what is still possible (e.g. one private reply per comment).
+            answered_kinds=self.root_answered_kinds,
         )
 
 
@@ -140,9 +140,7 @@ async def load_card(db: Database, conversation_id: int) -> CardData | None:
                 .limit(ANSWERS_ON_CARD)
             )
         ).all()
-        count = await session.scalar(
-            select(func.count(Message.id)).where(Message.conversation_id == conversation_id)
-        )
+        count = await session.scalar(select(func.count(Message.id)).where(Message.conversation_id == conversation_id))
         tags = (
             await session.scalars(
                 select(Tag.name)

@@ -218,6 +218,8 @@ def describe_validation_error(exc: ValidationError, prefix: str = "") -> ConfigE
         message = message[len("Value error, ") :]
     if first["type"] == "extra_forbidden":
         message = "unknown key"
+    elif first["type"] == "missing" and len(loc) == 1 and not prefix:
+        message = f"missing [{loc[0]}] section (in the config file, or {ENV_PREFIX}{loc[0].upper()}__… variables)"
     elif first["type"] == "missing":
         message = f"missing (set it in the config file or as {ENV_PREFIX}{'__'.join(loc).upper()})"
     key = ".".join([prefix, *loc] if prefix else loc)
@@ -233,9 +235,7 @@ def parse_settings(data: Mapping[str, Any], environ: Mapping[str, str] | None = 
         raise describe_validation_error(exc) from None
 
 
-def load_settings(
-    path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
-) -> Settings:
+def load_settings(path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Read the TOML file at ``path`` (default ``$CHATOPS_CONFIG`` or ``config.toml``) and validate it."""
     env = os.environ if environ is None else environ
     config_path = Path(path or env.get("CHATOPS_CONFIG") or DEFAULT_CONFIG_PATH)

@@ -63,9 +63,7 @@ class Database:
             _configure_sqlite(self.engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # Reads on SQLite may share the database with a writer under WAL.
-        read_engine = (
-            self.engine.execution_options(sqlite_begin="DEFERRED") if self.is_sqlite else self.engine
-        )
+        read_engine = self.engine.execution_options(sqlite_begin="DEFERRED") if self.is_sqlite else self.engine
         self._read_sessions = async_sessionmaker(read_engine, expire_on_commit=False)
 
     @asynccontextmanager

@@ -222,9 +222,7 @@ class DeliveryWorker:
             values["last_error"] = error[:2000]
         async with self.app.db.write() as session:
             await session.execute(
-                update(OutboxJob)
-                .where(OutboxJob.id == job_id, OutboxJob.leased_by == self.worker_id)
-                .values(**values)
+                update(OutboxJob).where(OutboxJob.id == job_id, OutboxJob.leased_by == self.worker_id).values(**values)
             )
 
     def _backoff(self, attempts: int) -> float:
@@ -339,13 +337,9 @@ class DeliveryWorker:
             return  # sent already, or failed and waiting for a person
         source = self.app.sources.get(answer.source)
         if source is None:
-            await self.app.store.record_answer_error(
-                answer.id, f"source {answer.source} is not enabled", final=True
-            )
+            await self.app.store.record_answer_error(answer.id, f"source {answer.source} is not enabled", final=True)
             return
-        outgoing = Answer(
-            answer.id, answer.kind, answer.text, answer.sent_by, await self.app.user_name(answer.sent_by)
-        )
+        outgoing = Answer(answer.id, answer.kind, answer.text, answer.sent_by, await self.app.user_name(answer.sent_by))
         try:
             if answer.kind == "private_reply":
                 result = await source.private_reply(target, outgoing)
@@ -382,9 +376,7 @@ class DeliveryWorker:
         actor = str(job.payload.get("requested_by", "system"))
         source = self.app.sources.get(job.source or "")
         if source is None:
-            await self.app.store.record_hidden(
-                job.message_id, hidden, actor, f"source {job.source} is not enabled"
-            )
+            await self.app.store.record_hidden(job.message_id, hidden, actor, f"source {job.source} is not enabled")
             return
         try:
             await source.set_hidden(target, hidden)
@@ -403,9 +395,7 @@ class DeliveryWorker:
             escalation = await session.get_one(Escalation, int(job.payload["escalation_id"]))
         if card is None or escalation.slack_ts:
             return
-        permalink = (await self.app.slack.chat_getPermalink(channel=card_channel, message_ts=card_ts)).get(
-            "permalink"
-        )
+        permalink = (await self.app.slack.chat_getPermalink(channel=card_channel, message_ts=card_ts)).get("permalink")
         body = self.app.render_escalation(card, escalation.escalated_by, escalation.reason, permalink)
         channel = self.app.settings.slack.escalation_channel
         extra = {} if channel else {"thread_ts": card_ts}  # no escalation channel: tell the card's thread

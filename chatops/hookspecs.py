@@ -102,9 +102,7 @@ def chatops_inbound(app: ChatOps, message: InboundMessage, conversation_id: int,
 
 
 @hookspec
-def chatops_action(
-    app: ChatOps, conversation_id: int, action: str, actor: str, detail: dict[str, Any]
-) -> None:
+def chatops_action(app: ChatOps, conversation_id: int, action: str, actor: str, detail: dict[str, Any]) -> None:
     """React to something a person did to a conversation (claimed, replied, resolved, …).
 
     Called after the change is committed; ``action`` uses the audit log's names.

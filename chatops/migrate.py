@@ -68,6 +68,4 @@ async def ensure_schema(db: Database, *, auto_upgrade_sqlite: bool = True) -> No
         await upgrade(db)
         return
     found = current or "an empty database"
-    raise SchemaOutOfDate(
-        f"database schema is at {found}, this chatops needs {head}: run `chatops db upgrade` first"
-    )
+    raise SchemaOutOfDate(f"database schema is at {found}, this chatops needs {head}: run `chatops db upgrade` first")

@@ -129,9 +129,7 @@ class Conversation(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    messages: Mapped[list[Message]] = relationship(
-        back_populates="conversation", order_by="Message.id", lazy="raise"
-    )
+    messages: Mapped[list[Message]] = relationship(back_populates="conversation", order_by="Message.id", lazy="raise")
 
 
 class Message(Base):
@@ -181,9 +179,7 @@ class Assignment(Base):
     __tablename__ = "assignments"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    conversation_id: Mapped[int] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
-    )
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
     assignee: Mapped[str] = mapped_column(String(64))
     assigned_by: Mapped[str] = mapped_column(String(64))
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -205,9 +201,7 @@ class ConversationTag(Base):
 
     __tablename__ = "conversation_tags"
 
-    conversation_id: Mapped[int] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
-    )
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True)
     tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True)
     added_by: Mapped[str] = mapped_column(String(64))
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -219,9 +213,7 @@ class Escalation(Base):
     __tablename__ = "escalations"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    conversation_id: Mapped[int] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
-    )
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
     reason: Mapped[str] = mapped_column(Text)
     escalated_by: Mapped[str] = mapped_column(String(64))
     escalated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -45,9 +45,7 @@ def describe(settings: Settings | None) -> list[PluginInfo]:
         try:
             ep.load()
         except Exception as exc:  # a broken third-party plugin must not hide the others
-            infos.append(
-                PluginInfo(name, ep.value, False, f"cannot be imported: {type(exc).__name__}: {exc}")
-            )
+            infos.append(PluginInfo(name, ep.value, False, f"cannot be imported: {type(exc).__name__}: {exc}"))
             continue
         if name in enabled:
             infos.append(PluginInfo(name, ep.value, True, "listed in plugins.enabled"))

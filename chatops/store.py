@@ -87,9 +87,7 @@ class Store:
     # -- helpers ---------------------------------------------------------------
 
     @staticmethod
-    def _audit(
-        session: AsyncSession, conversation_id: int | None, actor: str, action: str, **detail: Any
-    ) -> None:
+    def _audit(session: AsyncSession, conversation_id: int | None, actor: str, action: str, **detail: Any) -> None:
         session.add(AuditEntry(conversation_id=conversation_id, actor=actor, action=action, detail=detail))
 
     @staticmethod
@@ -100,11 +98,7 @@ class Store:
         message_id: int | None = None,
         payload: dict[str, Any] | None = None,
     ) -> None:
-        session.add(
-            OutboxJob(
-                kind=kind, conversation_id=conversation_id, message_id=message_id, payload=payload or {}
-            )
-        )
+        session.add(OutboxJob(kind=kind, conversation_id=conversation_id, message_id=message_id, payload=payload or {}))
 
     async def _enqueue_card_update(self, session: AsyncSession, conversation_id: int) -> None:
         # One pending, not-yet-picked update already renders the latest state.
@@ -201,7 +195,7 @@ class Store:
 
     async def _bump_for_followup(self, session: AsyncSession, conv_id: int, now: datetime) -> None:
         """A customer wrote again: the card needs attention, and a resolved one reopens."""
-        conv = await session.get_one(Conversation, conv_id, with_for_update=True)
+        conv = await _lock_conversation(session, conv_id)
         conv.last_inbound_at = now
         conv.followup_pending = True
         if conv.status in (Status.RESOLVED.value, Status.REPLIED.value):
@@ -210,14 +204,10 @@ class Store:
             conv.status = Status.CLAIMED.value if conv.assignee else Status.NEW.value
             conv.resolved_at = None
 
-    async def _ingest_account_answer(
-        self, session: AsyncSession, msg: InboundMessage, now: datetime
-    ) -> IngestResult:
+    async def _ingest_account_answer(self, session: AsyncSession, msg: InboundMessage, now: datetime) -> IngestResult:
         """Record an answer the team's own account made directly on the platform."""
         conv_id = await session.scalar(
-            select(Conversation.id).where(
-                Conversation.source == msg.source, Conversation.thread_id == msg.thread_id
-            )
+            select(Conversation.id).where(Conversation.source == msg.source, Conversation.thread_id == msg.thread_id)
         )
         if conv_id is None:
             # The account's own posts and comments outside customer threads are not work.
@@ -230,14 +220,12 @@ class Store:
         message_id = await self._insert_message(session, conv_id, msg, Direction.EXTERNAL, now)
         if message_id is None:
             return IngestResult(conv_id, None, duplicate=True)
-        conv = await session.get_one(Conversation, conv_id, with_for_update=True)
+        conv = await _lock_conversation(session, conv_id)
         conv.first_response_at = conv.first_response_at or now
         conv.followup_pending = False
         if conv.status in (Status.NEW.value, Status.CLAIMED.value):
             conv.status = Status.REPLIED.value
-        self._audit(
-            session, conv_id, _author_label(msg.author), "answered_on_platform", message_id=message_id
-        )
+        self._audit(session, conv_id, _author_label(msg.author), "answered_on_platform", message_id=message_id)
         self._enqueue(session, POST_THREAD, conv_id, message_id)
         await self._enqueue_card_update(session, conv_id)
         return IngestResult(conv_id, message_id)
@@ -303,9 +291,7 @@ class Store:
                 )
             )
             if result.rowcount != 1:  # type: ignore[attr-defined]
-                owner = await session.scalar(
-                    select(Conversation.assignee).where(Conversation.id == conversation_id)
-                )
+                owner = await session.scalar(select(Conversation.assignee).where(Conversation.id == conversation_id))
                 return ClaimResult(False, owner)
             session.add(_assignment(conversation_id, user, user, now))
             self._audit(session, conversation_id, user, "claimed")
@@ -328,9 +314,7 @@ class Store:
                 )
             )
             if result.rowcount != 1:  # type: ignore[attr-defined]
-                owner = await session.scalar(
-                    select(Conversation.assignee).where(Conversation.id == conversation_id)
-                )
+                owner = await session.scalar(select(Conversation.assignee).where(Conversation.id == conversation_id))
                 return ClaimResult(False, owner)
             await session.execute(
                 update(Assignment)
@@ -348,7 +332,7 @@ class Store:
         """Store an answer (reply or private reply) before sending it, and queue the send."""
         now = utcnow()
         async with self.db.write() as session:
-            conv = await session.get_one(Conversation, conversation_id, with_for_update=True)
+            conv = await _lock_conversation(session, conversation_id)
             target_id = in_reply_to_id or await self._latest_inbound_id(session, conversation_id)
             msg = Message(
                 conversation_id=conversation_id,
@@ -414,14 +398,10 @@ class Store:
         async with self.db.write() as session:
             action = "hide_requested" if hidden else "unhide_requested"
             self._audit(session, conversation_id, user, action, message_id=message_id)
-            self._enqueue(
-                session, SET_HIDDEN, conversation_id, message_id, {"hidden": hidden, "requested_by": user}
-            )
+            self._enqueue(session, SET_HIDDEN, conversation_id, message_id, {"hidden": hidden, "requested_by": user})
         self._wake()
 
-    async def set_tags(
-        self, conversation_id: int, user: str, names: Iterable[str]
-    ) -> tuple[list[str], list[str]]:
+    async def set_tags(self, conversation_id: int, user: str, names: Iterable[str]) -> tuple[list[str], list[str]]:
         """Make the conversation's tags exactly ``names``; returns (added, removed)."""
         wanted = sorted({_clean_tag(n) for n in names if _clean_tag(n)})
         async with self.db.write() as session:
@@ -466,16 +446,12 @@ class Store:
         """Record an escalation and queue its post to the leads' channel."""
         now = utcnow()
         async with self.db.write() as session:
-            conv = await session.get_one(Conversation, conversation_id, with_for_update=True)
-            escalation = Escalation(
-                conversation_id=conversation_id, reason=reason, escalated_by=user, escalated_at=now
-            )
+            conv = await _lock_conversation(session, conversation_id)
+            escalation = Escalation(conversation_id=conversation_id, reason=reason, escalated_by=user, escalated_at=now)
             session.add(escalation)
             await session.flush()
             conv.escalated_at = now
-            self._audit(
-                session, conversation_id, user, "escalated", reason=reason, escalation_id=escalation.id
-            )
+            self._audit(session, conversation_id, user, "escalated", reason=reason, escalation_id=escalation.id)
             self._enqueue(session, POST_ESCALATION, conversation_id, payload={"escalation_id": escalation.id})
             await self._enqueue_card_update(session, conversation_id)
             escalation_id = escalation.id
@@ -493,7 +469,7 @@ class Store:
     async def _set_status(self, conversation_id: int, user: str, action: str, *, resolve: bool) -> bool:
         now = utcnow()
         async with self.db.write() as session:
-            conv = await session.get_one(Conversation, conversation_id, with_for_update=True)
+            conv = await _lock_conversation(session, conversation_id)
             if (conv.status == Status.RESOLVED.value) == resolve:
                 return False
             if resolve:
@@ -529,13 +505,13 @@ class Store:
         """Mark an answer as accepted by the platform; returns its conversation id."""
         now = utcnow()
         async with self.db.write() as session:
-            msg = await session.get_one(Message, message_id, with_for_update=True)
+            msg = await session.get_one(Message, message_id, with_for_update={"key_share": True})
             msg.delivery = Delivery.SENT.value
             msg.delivery_error = None
             msg.sent_at = now
             msg.external_id = result.external_id
             msg.permalink = result.url
-            conv = await session.get_one(Conversation, msg.conversation_id, with_for_update=True)
+            conv = await _lock_conversation(session, msg.conversation_id)
             conv.first_response_at = conv.first_response_at or now
             conv.followup_pending = False
             if conv.status in (Status.NEW.value, Status.CLAIMED.value):
@@ -551,7 +527,7 @@ class Store:
     async def record_answer_error(self, message_id: int, error: str, *, final: bool) -> int:
         """Show a send failure on the card; ``final`` failures wait for someone to press Retry."""
         async with self.db.write() as session:
-            msg = await session.get_one(Message, message_id, with_for_update=True)
+            msg = await session.get_one(Message, message_id, with_for_update={"key_share": True})
             msg.delivery_error = error
             msg.delivery_attempts += 1
             if final:
@@ -572,12 +548,10 @@ class Store:
     async def record_hidden(self, message_id: int, hidden: bool, actor: str, error: str | None) -> int:
         """Record the outcome of a hide/unhide on the platform."""
         async with self.db.write() as session:
-            msg = await session.get_one(Message, message_id, with_for_update=True)
+            msg = await session.get_one(Message, message_id, with_for_update={"key_share": True})
             if error is None:
                 msg.hidden = hidden
-                self._audit(
-                    session, msg.conversation_id, actor, "hidden" if hidden else "unhidden", message_id=msg.id
-                )
+                self._audit(session, msg.conversation_id, actor, "hidden" if hidden else "unhidden", message_id=msg.id)
             else:
                 self._audit(
                     session,
@@ -597,9 +571,7 @@ class Store:
         """Remember the escalation post (for a link back)."""
         async with self.db.write() as session:
             await session.execute(
-                update(Escalation)
-                .where(Escalation.id == escalation_id)
-                .values(slack_channel=channel, slack_ts=ts)
+                update(Escalation).where(Escalation.id == escalation_id).values(slack_channel=channel, slack_ts=ts)
             )
 
     async def audit(self, conversation_id: int | None, actor: str, action: str, **detail: Any) -> None:
@@ -644,14 +616,23 @@ class Store:
     async def set_state(self, plugin: str, key: str, value: str) -> None:
         """Store a plugin's durable value."""
         async with self.db.write() as session:
-            stmt = _insert(session, SourceState).values(
-                plugin=plugin, key=key, value=value, updated_at=utcnow()
-            )
+            stmt = _insert(session, SourceState).values(plugin=plugin, key=key, value=value, updated_at=utcnow())
             await session.execute(
                 stmt.on_conflict_do_update(
                     index_elements=["plugin", "key"], set_={"value": value, "updated_at": utcnow()}
                 )
             )
+
+
+async def _lock_conversation(session: AsyncSession, conversation_id: int) -> Conversation:
+    """Lock a conversation row for an update that leaves its key alone.
+
+    FOR NO KEY UPDATE (not FOR UPDATE): inserting a message takes a KEY SHARE lock
+    on its conversation through the foreign key, and FOR UPDATE would deadlock two
+    concurrent follow-ups that each hold one. Messages are locked the same way for
+    the same reason (answers and outbox rows point at them). SQLite ignores row locks.
+    """
+    return await session.get_one(Conversation, conversation_id, with_for_update={"key_share": True})
 
 
 def _target(conv: Conversation, msg: Message, answered: frozenset[str]) -> Target:

@@ -123,9 +123,7 @@ class Workflow:
         await self.store.queue_hide(card.conversation_id, card.root.id, user, hidden)
         return DONE
 
-    async def set_tags(
-        self, conversation_id: int, user: str, chosen: Iterable[str], typed: str | None
-    ) -> Outcome:
+    async def set_tags(self, conversation_id: int, user: str, chosen: Iterable[str], typed: str | None) -> Outcome:
         """Replace the conversation's tags with those chosen plus any typed new ones."""
         names = list(chosen)
         new = [n for n in (typed or "").split(",") if n.strip()]

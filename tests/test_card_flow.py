@@ -105,12 +105,9 @@ async def test_simultaneous_claims_on_two_replicas_give_exactly_one_owner(
         assert claims == [owner]
 
 
-async def test_reply_reaches_the_sender_and_the_card_shows_it(
-    bot: TestBot, callback: CallbackReceiver
-) -> None:
-    from chatops_plugins.webhook.signature import verify
-
+async def test_reply_reaches_the_sender_and_the_card_shows_it(bot: TestBot, callback: CallbackReceiver) -> None:
     from chatops.testing.bot import WEBHOOK_SECRET
+    from chatops_plugins.webhook.signature import verify
 
     anna = bot.person("Anna")
     await bot.comment("Is the shop open on Sunday?", reply_url=callback.url, id="q-1", thread_id="t-1")
@@ -145,9 +142,7 @@ async def test_reply_modal_refuses_empty_and_too_long_text(bot: TestBot, callbac
     assert await _count(bot, Message, Message.direction == "outbound") == 0
 
 
-async def test_failed_reply_shows_the_error_and_retry_sends_it(
-    bot: TestBot, callback: CallbackReceiver
-) -> None:
+async def test_failed_reply_shows_the_error_and_retry_sends_it(bot: TestBot, callback: CallbackReceiver) -> None:
     anna, ben = bot.person("Anna"), bot.person("Ben")
     callback.fail_next(404, "no such ticket")
     await bot.comment("Refund please", reply_url=callback.url)
@@ -164,9 +159,7 @@ async def test_failed_reply_shows_the_error_and_retry_sends_it(
     assert "reply_failed" in actions and "retry" in actions and actions[-1] != "reply_failed"
 
 
-async def test_transient_reply_failures_are_retried_automatically(
-    bot: TestBot, callback: CallbackReceiver
-) -> None:
+async def test_transient_reply_failures_are_retried_automatically(bot: TestBot, callback: CallbackReceiver) -> None:
     anna = bot.person("Anna")
     callback.fail_next(503, "busy", times=2)
     await bot.comment("Hello", reply_url=callback.url)
@@ -195,8 +188,7 @@ async def test_reply_is_acknowledged_before_the_platform_answers(bot: TestBot) -
 
     async def slow(request: Request) -> JSONResponse:
         seen.append(await request.body())
-        while not gate.is_set():
-            await asyncio.sleep(0.01)
+        await asyncio.to_thread(gate.wait, 10)
         return JSONResponse({"id": "r1"})
 
     with ThreadedServer(Starlette(routes=[Route("/reply", slow, methods=["POST"])])) as server:

@@ -120,9 +120,7 @@ def _quote(escaped: str) -> str:
     return escaped.replace("\n", "\n>")
 
 
-def render_card(
-    card: CardData, ctx: CardContext, extra_blocks: Sequence[Mapping[str, Any]] = ()
-) -> dict[str, Any]:
+def render_card(card: CardData, ctx: CardContext, extra_blocks: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
     """The ``chat.postMessage``/``chat.update`` arguments (text, blocks, metadata) for a card."""
     t = ctx.t
     root = card.root
@@ -179,9 +177,7 @@ def render_card(
             else None
         )
         blocks.append(
-            SectionBlock(
-                block_id=f"answer:{answer.id}", text=MarkdownTextObject(text=line), accessory=accessory
-            )
+            SectionBlock(block_id=f"answer:{answer.id}", text=MarkdownTextObject(text=line), accessory=accessory)
         )
 
     blocks.extend(extra_blocks)
@@ -205,9 +201,7 @@ def _action_blocks(card: CardData, ctx: CardContext, truncated: bool) -> list[Bl
     unavailable: list[str] = []
 
     def button(name: str, label: str, style: str | None = None, confirm: ConfirmObject | None = None) -> None:
-        buttons.append(
-            ButtonElement(text=label, action_id=action_id(name), value=value, style=style, confirm=confirm)
-        )
+        buttons.append(ButtonElement(text=label, action_id=action_id(name), value=value, style=style, confirm=confirm))
 
     resolved = card.status == Status.RESOLVED.value
     if card.assignee:
@@ -221,9 +215,7 @@ def _action_blocks(card: CardData, ctx: CardContext, truncated: bool) -> list[Bl
         if reason is None:
             button(name, t(f"button.{name}"))
         else:
-            unavailable.append(
-                t("card.unavailable", action=t(f"button.{name}"), reason=mrkdwn_escape(reason))
-            )
+            unavailable.append(t("card.unavailable", action=t(f"button.{name}"), reason=mrkdwn_escape(reason)))
     if Capability.HIDE in ctx.capabilities and not card.root.removed_at:
         reason = ctx.capabilities[Capability.HIDE]
         verb = "unhide" if card.root.hidden else "hide"
@@ -236,9 +228,7 @@ def _action_blocks(card: CardData, ctx: CardContext, truncated: bool) -> list[Bl
             )
             button(verb, t(f"button.{verb}"), confirm=confirm)
         else:
-            unavailable.append(
-                t("card.unavailable", action=t(f"button.{verb}"), reason=mrkdwn_escape(reason))
-            )
+            unavailable.append(t("card.unavailable", action=t(f"button.{verb}"), reason=mrkdwn_escape(reason)))
     button("tag", t("button.tag"))
     if not card.escalated_at:
         button("escalate", t("button.escalate"), style="danger")
@@ -248,16 +238,12 @@ def _action_blocks(card: CardData, ctx: CardContext, truncated: bool) -> list[Bl
     original = safe_url(card.root.permalink)
     if original:
         buttons.append(
-            ButtonElement(
-                text=t("button.open"), action_id=action_id("open"), url=card.root.permalink, value=value
-            )
+            ButtonElement(text=t("button.open"), action_id=action_id("open"), url=card.root.permalink, value=value)
         )
 
     blocks: list[Block] = []
     if unavailable:
-        blocks.append(
-            ContextBlock(block_id="unavailable", elements=[MarkdownTextObject(text="\n".join(unavailable))])
-        )
+        blocks.append(ContextBlock(block_id="unavailable", elements=[MarkdownTextObject(text="\n".join(unavailable))]))
     # 25 elements fit one actions block; two rows read better than one long one.
     blocks.append(ActionsBlock(block_id="actions", elements=buttons[:5]))
     if buttons[5:]:
@@ -286,9 +272,7 @@ def render_thread_message(message: MessageView, ctx: CardContext, note: str | No
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text))]
     original = safe_url(message.permalink)
     if original and message.direction == Direction.INBOUND.value and note is None:
-        blocks.append(
-            ContextBlock(elements=[MarkdownTextObject(text=link(message.permalink, t("button.open")))])
-        )
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=link(message.permalink, t("button.open")))]))
     return {"text": head, "blocks": [b.to_dict() for b in blocks]}
 
 
@@ -298,9 +282,7 @@ def render_escalation(
     """The post in the escalation channel: who, why, the leads, and a link to the card."""
     t = ctx.t
     mentions = " ".join(_mention(lead) for lead in leads)
-    head = t(
-        "escalation.text", user=f"<@{user}>", source=mrkdwn_escape(ctx.source_name), leads=mentions
-    ).strip()
+    head = t("escalation.text", user=f"<@{user}>", source=mrkdwn_escape(ctx.source_name), leads=mentions).strip()
     reason_text, _ = escape_truncated(reason, 2000)
     quote, _ = escape_truncated(one_line(card.root.text, 300), 300)
     lines = [head, t("escalation.reason", reason=reason_text), f"*{author_label(card.root)}*: {quote}"]
@@ -321,6 +303,4 @@ def full_text_blocks(text: str) -> list[dict[str, Any]]:
     """The whole customer text for a modal, split over plain-text sections (not parsed for mentions)."""
     chunks = [text[i : i + FULL_TEXT_CHUNK] for i in range(0, len(text), FULL_TEXT_CHUNK)] or [""]
     # A modal holds 100 blocks: 290,000 characters, more than any platform allows.
-    return [
-        SectionBlock(text=PlainTextObject(text=chunk or " ", emoji=False)).to_dict() for chunk in chunks[:100]
-    ]
+    return [SectionBlock(text=PlainTextObject(text=chunk or " ", emoji=False)).to_dict() for chunk in chunks[:100]]

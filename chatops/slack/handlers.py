@@ -90,9 +90,7 @@ def register_card_handlers(app: ChatOps, bolt: AsyncApp) -> None:
     async def retry(message_id: int, user: str, body: Body, client: AsyncWebClient) -> Outcome:
         return await workflow.retry(message_id, user)
 
-    async def open_answer(
-        kind: str, conv_id: int, user: str, body: Body, client: AsyncWebClient
-    ) -> Outcome | None:
+    async def open_answer(kind: str, conv_id: int, user: str, body: Body, client: AsyncWebClient) -> Outcome | None:
         card = await workflow.card(conv_id)
         if card is None:
             return Outcome.refused("ephemeral.unknown")
@@ -150,9 +148,7 @@ def register_card_handlers(app: ChatOps, bolt: AsyncApp) -> None:
 
     @button("escalate")
     async def escalate(conv_id: int, user: str, body: Body, client: AsyncWebClient) -> None:
-        await client.views_open(
-            trigger_id=body["trigger_id"], view=modals.escalate_modal(t, conversation_id=conv_id)
-        )
+        await client.views_open(trigger_id=body["trigger_id"], view=modals.escalate_modal(t, conversation_id=conv_id))
 
     @button("full_text")
     async def full_text(conv_id: int, user: str, body: Body, client: AsyncWebClient) -> Outcome | None:

@@ -56,9 +56,7 @@ def answer_modal(
     if claimed_by_other:
         blocks.append(
             ContextBlock(
-                elements=[
-                    MarkdownTextObject(text=t("modal.reply.claimed_by_other", user=f"<@{claimed_by_other}>"))
-                ]
+                elements=[MarkdownTextObject(text=t("modal.reply.claimed_by_other", user=f"<@{claimed_by_other}>"))]
             )
         )
     blocks.append(

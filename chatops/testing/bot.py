@@ -21,6 +21,7 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -138,9 +139,7 @@ class Card:
         deadline = time.monotonic() + timeout
         while not predicate(self):
             if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"card never matched; it reads:\n{self.text}\nthread:\n{self.thread_text()}"
-                )
+                raise AssertionError(f"card never matched; it reads:\n{self.text}\nthread:\n{self.thread_text()}")
             await asyncio.sleep(0.02)
         return self
 
@@ -342,23 +341,17 @@ class TestBot:
                     self._known_cards.add(message["ts"])
                     return Card(self, channel, message["ts"])
             if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"no new card in {channel}; calls: {[c.method for c in self.slack.calls[-10:]]}"
-                )
+                raise AssertionError(f"no new card in {channel}; calls: {[c.method for c in self.slack.calls[-10:]]}")
             await asyncio.sleep(0.02)
 
     def cards(self, channel: str = INBOX) -> list[Card]:
         """Every card in ``channel``."""
-        return [
-            Card(self, channel, m["ts"]) for m in self.slack.top_level_messages(channel) if m.get("metadata")
-        ]
+        return [Card(self, channel, m["ts"]) for m in self.slack.top_level_messages(channel) if m.get("metadata")]
 
     async def slack_request(self, body: str) -> httpx.Response:
         """POST a signed interaction to ``/slack/events``."""
         assert self.http is not None
-        return await self.http.post(
-            "/slack/events", content=body, headers=signed_headers(SIGNING_SECRET, body)
-        )
+        return await self.http.post("/slack/events", content=body, headers=signed_headers(SIGNING_SECRET, body))
 
     async def click(self, person: Person, card: Card, button: str) -> httpx.Response:
         """``person`` presses ``button`` on ``card`` (a signed block_actions request)."""
@@ -389,9 +382,7 @@ class TestBot:
 
     async def submit(self, person: Person, view: dict[str, Any], values: dict[str, Any]) -> httpx.Response:
         """``person`` submits ``view`` with ``values`` ({block_id: {action_id: value}})."""
-        body = view_submission_body(
-            user_id=person.id, user_name=person.name.lower(), view=view, values=values
-        )
+        body = view_submission_body(user_id=person.id, user_name=person.name.lower(), view=view, values=values)
         return await self.slack_request(body)
 
     async def reply(self, person: Person, card: Card, text: str, button: str = "reply") -> httpx.Response:
@@ -403,8 +394,8 @@ class TestBot:
         """Texts shown only to ``person``."""
         return [e.get("text", "") for e in self.slack.ephemerals(person.id)]
 
-    async def idle(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
-        """Wait until no outbox job is due or in progress."""
+    async def idle(self, timeout: float = 10.0, horizon: float = 2.0) -> None:  # noqa: ASYNC109
+        """Wait until no outbox job is in progress or due within ``horizon`` seconds (retries included)."""
         assert self.app is not None
         deadline = time.monotonic() + timeout
         while True:
@@ -412,7 +403,10 @@ class TestBot:
                 busy = await session.scalar(
                     select(func.count(OutboxJob.id)).where(
                         OutboxJob.status == OutboxStatus.PENDING.value,
-                        or_(OutboxJob.due_at <= utcnow(), OutboxJob.leased_by.is_not(None)),
+                        or_(
+                            OutboxJob.due_at <= utcnow() + timedelta(seconds=horizon),
+                            OutboxJob.leased_by.is_not(None),
+                        ),
                     )
                 )
             if not busy:

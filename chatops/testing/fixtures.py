@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -60,11 +61,31 @@ def _postgres_schema() -> str | None:
     return url
 
 
+async def _migrated_sqlite(path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    try:
+        await upgrade(db)
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # Migrating once and copying the file keeps each test's fresh database cheap.
+    path = tmp_path_factory.mktemp("template") / "chatops.db"
+    asyncio.run(_migrated_sqlite(path))
+    return path
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path, _postgres_schema: str | None) -> str:
-    """A fresh, empty database: an SQLite file, or the test PostgreSQL database truncated."""
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, _postgres_schema: str | None, _sqlite_template: Path
+) -> str:
+    """A fresh, empty, migrated database: an SQLite file, or the test PostgreSQL database truncated."""
     if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'chatops.db'}"
+        path = tmp_path / "chatops.db"
+        shutil.copyfile(_sqlite_template, path)
+        return f"sqlite+aiosqlite:///{path}"
     if not _postgres_schema:
         pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)")
     await _truncate_postgres(_postgres_schema)

@@ -114,9 +114,7 @@ class WebhookSource(Source):
                 external_id=message.id,
                 thread_id=message.thread_id or message.id,
                 text=message.text,
-                author=Author(
-                    message.author.id, message.author.name, message.author.handle, message.author.url
-                ),
+                author=Author(message.author.id, message.author.name, message.author.handle, message.author.url),
                 url=message.url,
                 created_at=message.created_at,
                 channel_name=message.channel,
