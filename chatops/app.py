@@ -23,7 +23,7 @@ from chatops.migrate import ensure_schema
 from chatops.plugins import load_plugins
 from chatops.scheduler import Scheduler
 from chatops.slack.card import CardContext, render_card, render_escalation, render_thread_message
-from chatops.slack.handlers import register_card_handlers
+from chatops.slack.handlers import register_card_handlers, register_command_fallbacks
 from chatops.sources import InboundEvent, InboundMessage, MessageEdited, MessageRemoved, Source
 from chatops.store import IngestResult, Store
 from chatops.web import build_web
@@ -66,6 +66,7 @@ class ChatOps:
                 self.sources[source.name] = source
         register_card_handlers(self, self.bolt)
         self.pm.hook.chatops_slack_listeners(app=self, bolt=self.bolt)
+        register_command_fallbacks(self, self.bolt)
         self.scheduler = Scheduler(self)
         for source in self.sources.values():
             for job in source.jobs():

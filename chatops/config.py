@@ -220,9 +220,9 @@ def describe_validation_error(exc: ValidationError, prefix: str = "") -> ConfigE
         message = "unknown key"
     elif first["type"] == "missing" and len(loc) == 1 and not prefix:
         message = f"missing [{loc[0]}] section (in the config file, or {ENV_PREFIX}{loc[0].upper()}__… variables)"
-    elif first["type"] == "missing":
-        message = f"missing (set it in the config file or as {ENV_PREFIX}{'__'.join(loc).upper()})"
     key = ".".join([prefix, *loc] if prefix else loc)
+    if first["type"] == "missing" and (len(loc) > 1 or prefix):
+        message = f"missing (set it in the config file or as {ENV_PREFIX}{key.replace('.', '__').upper()})"
     return ConfigError(key, message)
 
 

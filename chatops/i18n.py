@@ -13,6 +13,7 @@ LANGUAGES = ("en", "fi", "pl")
 
 CATALOG: dict[str, dict[str, str]] = {
     "en": {
+        "command.not_enabled": "{command} is not enabled here yet: ask your chatops admin to enable the {plugin} plugin.",
         "status.new": "🆕 New",
         "status.claimed": "🙋 Claimed by {user}",
         "status.replied": "💬 Replied",
@@ -95,6 +96,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "alert.title": "⚠️ {source} needs an admin: {problem}",
     },
     "fi": {
+        "command.not_enabled": "{command} ei ole vielä käytössä täällä: pyydä chatopsin ylläpitäjää ottamaan {plugin}-lisäosa käyttöön.",
         "status.new": "🆕 Uusi",
         "status.claimed": "🙋 Käsittelijä: {user}",
         "status.replied": "💬 Vastattu",
@@ -177,6 +179,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "alert.title": "⚠️ {source} tarvitsee ylläpitäjää: {problem}",
     },
     "pl": {
+        "command.not_enabled": "{command} nie jest tu jeszcze włączone: poproś administratora chatops o włączenie wtyczki {plugin}.",
         "status.new": "🆕 Nowe",
         "status.claimed": "🙋 Przejęte przez {user}",
         "status.replied": "💬 Odpowiedziano",

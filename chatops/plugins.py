@@ -81,12 +81,12 @@ def load_plugins(
         if pm.is_registered(plugin):
             raise ConfigError("plugins.enabled", f"plugin {name!r} is listed twice")
         pm.register(plugin, name=name)
-    configs: dict[str, BaseModel | None] = {}
-    for name in settings.plugins.enabled:
-        configs[name] = _validate_section(pm, settings, name)
     for name in settings.plugins.model_extra or {}:
         if name not in available:
             raise ConfigError(f"plugins.{name}", "configures a plugin that is not installed")
+    configs: dict[str, BaseModel | None] = {}
+    for name in settings.plugins.enabled:
+        configs[name] = _validate_section(pm, settings, name)
     return pm, configs
 
 

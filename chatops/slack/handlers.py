@@ -206,3 +206,23 @@ def register_card_handlers(app: ChatOps, bolt: AsyncApp) -> None:
             return
         await ack()
         await workflow.escalate(int(meta["conversation_id"]), body["user"]["id"], reason)
+
+
+#: Commands in the shipped app manifest and the plugin expected to answer them.
+MANIFEST_COMMANDS = {"/rota": "rota"}
+
+
+def register_command_fallbacks(app: ChatOps, bolt: AsyncApp) -> None:
+    """Answer manifest commands no enabled plugin handles, instead of leaving Slack to time out.
+
+    Registered after the plugins' listeners: Bolt runs the first listener that matches.
+    """
+
+    def answer(command: str, plugin: str) -> Callable[[AsyncAck], Awaitable[None]]:
+        async def not_enabled(ack: AsyncAck) -> None:
+            await ack(app.t("command.not_enabled", command=command, plugin=plugin))
+
+        return not_enabled
+
+    for command, plugin in MANIFEST_COMMANDS.items():
+        bolt.command(command)(answer(command, plugin))

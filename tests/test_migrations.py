@@ -1,0 +1,71 @@
+"""The Alembic migrations and the models agree, and an old schema is refused clearly."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+
+from chatops.db import Database
+from chatops.migrate import SchemaOutOfDate, current_revision, ensure_schema, head_revision, upgrade
+from chatops.models import Base
+
+
+async def test_migrations_produce_exactly_the_models(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        async with db.engine.connect() as conn:
+            diff = await conn.run_sync(
+                lambda sync: compare_metadata(
+                    MigrationContext.configure(sync, opts={"compare_type": True}), Base.metadata
+                )
+            )
+        assert diff == []
+        assert await current_revision(db) == head_revision()
+    finally:
+        await db.dispose()
+
+
+async def test_an_empty_sqlite_file_is_upgraded_at_start(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    db = Database(f"sqlite:///{tmp_path}/fresh.db")
+    try:
+        assert await current_revision(db) is None
+        await ensure_schema(db)
+        assert await current_revision(db) == head_revision()
+    finally:
+        await db.dispose()
+
+
+async def test_an_out_of_date_schema_is_refused_unless_upgrading_is_allowed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    db = Database(f"sqlite:///{tmp_path}/old.db")
+    try:
+        with pytest.raises(SchemaOutOfDate, match="run `chatops db upgrade` first"):
+            await ensure_schema(db, auto_upgrade_sqlite=False)
+    finally:
+        await db.dispose()
+
+
+async def test_postgres_is_never_upgraded_implicitly(database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL behaviour")
+    db = Database(database_url)
+    try:
+        async with db.engine.begin() as conn:
+            await conn.execute(text("UPDATE alembic_version SET version_num = '0000'"))
+        with pytest.raises(SchemaOutOfDate, match="schema is at 0000"):
+            await ensure_schema(db, auto_upgrade_sqlite=True)
+        async with db.engine.begin() as conn:
+            await conn.execute(text(f"UPDATE alembic_version SET version_num = '{head_revision()}'"))
+        await ensure_schema(db)
+    finally:
+        await db.dispose()
+
+
+async def test_upgrade_is_idempotent(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        before, after = await upgrade(db)
+        assert before == after == head_revision()
+    finally:
+        await db.dispose()
