@@ -1,1 +1,25 @@
-"""Facebook Page comments source (issue in progress)."""
+"""Facebook Page comments in the inbox, answered from Slack (see docs/facebook-instagram.md)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel
+
+from chatops.hookspecs import hookimpl
+from chatops_plugins.facebook.source import NAME, FacebookConfig, FacebookSource
+
+if TYPE_CHECKING:
+    from chatops.app import ChatOps
+
+
+@hookimpl
+def chatops_config_model(name: str) -> type[BaseModel] | None:
+    """``[plugins.facebook]`` is a FacebookConfig."""
+    return FacebookConfig if name == NAME else None
+
+
+@hookimpl
+def chatops_sources(app: ChatOps) -> list[FacebookSource]:
+    """One Facebook Page source, configured from ``[plugins.facebook]``."""
+    return [FacebookSource(app.plugin_config(NAME))]

@@ -468,14 +468,10 @@ class GraphClient:
             )
         except httpx.TimeoutException as exc:
             log.warning("graph %s /%s timed out", method, clean)
-            raise TransientError(
-                f"no answer from Meta within {self.timeout:g} s ({method} /{clean})", **where
-            ) from exc
+            raise TransientError(f"no answer from Meta within {self.timeout:g} s ({method} /{clean})", **where) from exc
         except httpx.HTTPError as exc:
             log.warning("graph %s /%s network error: %s", method, clean, type(exc).__name__)
-            raise TransientError(
-                f"could not reach Meta ({type(exc).__name__}, {method} /{clean})", **where
-            ) from exc
+            raise TransientError(f"could not reach Meta ({type(exc).__name__}, {method} /{clean})", **where) from exc
         self._remember_usage(response.headers)
         try:
             body: Any = response.json()
@@ -612,9 +608,7 @@ class GraphClient:
         )
         return self._new_id(response, "message_id")
 
-    async def page_posts(
-        self, page_id: str, *, since: datetime | None = None, limit: int = 25
-    ) -> list[dict[str, Any]]:
+    async def page_posts(self, page_id: str, *, since: datetime | None = None, limit: int = 25) -> list[dict[str, Any]]:
         """Return up to ``limit`` of the Page's posts, newest first, created at or after ``since``.
 
         Fields: ``id, message, permalink_url, created_time``. ``since`` is sent to Graph and also
@@ -697,9 +691,7 @@ class GraphClient:
         ``parent_id``.
         """
         fields = f"{IG_COMMENT_FIELDS},replies{{{IG_COMMENT_FIELDS}}}"
-        top_level = await self._collect(
-            f"{_check_id(media_id, 'media_id')}/comments", limit=50, fields=fields
-        )
+        top_level = await self._collect(f"{_check_id(media_id, 'media_id')}/comments", limit=50, fields=fields)
         flat: list[dict[str, Any]] = []
         for comment in top_level:
             nested = comment.pop("replies", None)

@@ -247,9 +247,7 @@ class FakeGraph:
         self._lock = threading.RLock()
         self._server: ThreadedServer | None = None
         self.reset()
-        self.app = Starlette(
-            routes=[Route("/{path:path}", self._endpoint, methods=["GET", "POST", "DELETE"])]
-        )
+        self.app = Starlette(routes=[Route("/{path:path}", self._endpoint, methods=["GET", "POST", "DELETE"])])
 
     def reset(self) -> None:
         """Forget all objects, calls, scripted failures and sent messages; restore the default rules.
@@ -376,6 +374,11 @@ class FakeGraph:
         """Tell whether a comment is hidden; KeyError for an unknown comment."""
         with self._lock:
             return self._nodes[comment_id].hidden
+
+    def exists(self, object_id: str) -> bool:
+        """Tell whether a post, comment or media with this id is on the fake."""
+        with self._lock:
+            return object_id in self._nodes
 
     def comment(self, comment_id: str) -> dict[str, Any]:
         """Return the full stored representation of a comment (Facebook or Instagram)."""
@@ -536,9 +539,7 @@ class FakeGraph:
         if headers is None:
             headers = {}
             if code in {4, 17}:
-                headers["X-App-Usage"] = json.dumps(
-                    {"call_count": 100, "total_cputime": 12, "total_time": 30}
-                )
+                headers["X-App-Usage"] = json.dumps({"call_count": 100, "total_cputime": 12, "total_time": 30})
             elif code in {32, 613} or 80001 <= code <= 80009:
                 usage = {
                     "type": "instagram" if code == 80002 else "pages",
@@ -590,9 +591,7 @@ class FakeGraph:
         error_type: str = "OAuthException",
     ) -> _GraphFailure:
         """Return an exception carrying a Graph error response."""
-        return _GraphFailure(
-            (status, self._error_body(code, message, subcode=subcode, error_type=error_type), {})
-        )
+        return _GraphFailure((status, self._error_body(code, message, subcode=subcode, error_type=error_type), {}))
 
     def _no_object(self, method: str, object_id: str) -> _GraphFailure:
         """Graph's answer for an id that does not exist or cannot be used that way (code 100/33)."""
@@ -620,10 +619,7 @@ class FakeGraph:
             if isinstance(decoded, dict):
                 data = decoded
         elif raw:
-            data = {
-                k: _decode_value(v)
-                for k, v in parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
-            }
+            data = {k: _decode_value(v) for k, v in parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)}
         token = None
         auth = request.headers.get("authorization", "")
         scheme, _, credentials = auth.partition(" ")
@@ -721,9 +717,7 @@ class FakeGraph:
                 out["parent_id"] = node.parent_id
         elif node.kind == "ig_media":
             out["comments_count"] = sum(
-                1
-                for n in self._nodes.values()
-                if n.kind == "ig_comment" and n.container_id == node.fields["id"]
+                1 for n in self._nodes.values() if n.kind == "ig_comment" and n.container_id == node.fields["id"]
             )
         return out
 
@@ -773,9 +767,7 @@ class FakeGraph:
     def _nonexisting_field(self, node: _Node, name: str) -> _GraphFailure:
         """Graph's answer for a field or edge a node type does not have."""
         node_type = self._TYPE_NAMES[node.kind]
-        return self._error(
-            100, f"(#100) Tried accessing nonexisting field ({name}) on node type ({node_type})"
-        )
+        return self._error(100, f"(#100) Tried accessing nonexisting field ({name}) on node type ({node_type})")
 
     def _edge_items(self, node: _Node, edge: str, params: dict[str, Any]) -> list[_Node]:
         """Return the nodes of an edge of ``node`` in Graph's order, before paging."""
@@ -919,11 +911,7 @@ class FakeGraph:
     def _post(self, segments: list[str], data: dict[str, Any]) -> _Response:
         """Answer a POST: replies, hide/unhide, private replies."""
         object_id = segments[0]
-        if (
-            len(segments) == 2
-            and segments[1] == "messages"
-            and object_id in {self.page_id, self.ig_user_id, "me"}
-        ):
+        if len(segments) == 2 and segments[1] == "messages" and object_id in {self.page_id, self.ig_user_id, "me"}:
             return self._private_reply(object_id, data)
         node = self._nodes.get(object_id)
         if node is None:

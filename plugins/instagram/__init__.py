@@ -1,1 +1,25 @@
-"""Instagram comments source (issue in progress)."""
+"""Instagram comments in the inbox, answered from Slack (see docs/facebook-instagram.md)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel
+
+from chatops.hookspecs import hookimpl
+from chatops_plugins.instagram.source import NAME, InstagramConfig, InstagramSource
+
+if TYPE_CHECKING:
+    from chatops.app import ChatOps
+
+
+@hookimpl
+def chatops_config_model(name: str) -> type[BaseModel] | None:
+    """``[plugins.instagram]`` is an InstagramConfig."""
+    return InstagramConfig if name == NAME else None
+
+
+@hookimpl
+def chatops_sources(app: ChatOps) -> list[InstagramSource]:
+    """One Instagram account source, configured from ``[plugins.instagram]``."""
+    return [InstagramSource(app.plugin_config(NAME))]

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+
 from chatops_plugins.graph_api.client import (
     DEFAULT_API_VERSION,
     PRIVATE_REPLY_ALREADY_SENT,
@@ -97,9 +98,7 @@ def assert_no_token(exc: BaseException) -> None:
 # ------------------------------------------------------------------------------------------ Facebook
 
 
-async def test_reply_to_comment_reaches_fake_and_customer_sees_it(
-    fake: FakeGraph, client: GraphClient
-) -> None:
+async def test_reply_to_comment_reaches_fake_and_customer_sees_it(fake: FakeGraph, client: GraphClient) -> None:
     """A public reply is POSTed with the header token and shows up under the comment as the Page."""
     new_id = await client.reply_to_comment("1_501", "Kyllä on!")
     [call] = fake.calls_to("POST", r"/1_501/comments")
@@ -298,9 +297,7 @@ async def test_instagram_private_reply_once(fake: FakeGraph, client: GraphClient
     assert info.value.code == PRIVATE_REPLY_ALREADY_SENT
 
 
-async def test_instagram_media_and_comments_flattened_with_paging(
-    fake: FakeGraph, client: GraphClient
-) -> None:
+async def test_instagram_media_and_comments_flattened_with_paging(fake: FakeGraph, client: GraphClient) -> None:
     """Media and comments are read across pages, replies flattened after their parent."""
     fake.add_ig_media("m2", "Kahvi", timestamp=NOW)
     for n in range(3):
@@ -519,8 +516,6 @@ async def test_fake_before_cursor_pages_backwards(fake: FakeGraph, client: Graph
     for n in range(4):
         fake.add_post(f"{PAGE}_{20 + n}", f"p{n}", created_time=NOW - timedelta(minutes=n))
     fake.page_size = 2
-    second = await client.get(
-        f"{PAGE}/posts", after=(await client.get(f"{PAGE}/posts"))["paging"]["cursors"]["after"]
-    )
+    second = await client.get(f"{PAGE}/posts", after=(await client.get(f"{PAGE}/posts"))["paging"]["cursors"]["after"])
     back = await client.get(f"{PAGE}/posts", before=second["paging"]["cursors"]["before"])
     assert [p["id"] for p in back["data"]] == [f"{PAGE}_20", f"{PAGE}_21"]

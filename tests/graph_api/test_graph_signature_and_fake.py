@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+
 from chatops_plugins.graph_api.client import (
     DEFAULT_API_VERSION,
     InvalidRequest,

@@ -1,0 +1,233 @@
+"""Facebook Page comments: webhook ``feed`` changes and polling in, replies, private replies and hiding out.
+
+Comments arrive through the Page's ``feed`` webhook (``/webhooks/facebook``) or a polling pass over
+the Page's recent posts. A reply joins the conversation of its top-level comment, so follow-ups
+thread under one card. The Page's own comments are recorded as answers made on Facebook, never as
+customer messages. There is deliberately no Delete: criticism is answered in public, or hidden.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any, ClassVar
+
+from pydantic import Field, field_validator
+
+from chatops.sources import Answer, Author, Context, SendResult, Target
+from chatops_plugins.graph_api.client import GraphClient, InvalidRequest, parse_graph_time
+from chatops_plugins.graph_api.config import MetaConfig, check_account_id
+from chatops_plugins.graph_api.events import (
+    CommentEvent,
+    context_text,
+    graph_id,
+    name,
+    optional_obj,
+    required_id,
+    string,
+    timestamp,
+)
+from chatops_plugins.graph_api.source_base import MetaSource
+
+log = logging.getLogger(__name__)
+
+NAME = "facebook"
+#: Webhook verbs of a comment change and what they mean here; others (hide, block, …) are ignored.
+VERBS = {"add": "add", "edited": "edit", "edit": "edit", "remove": "remove", "delete": "remove"}
+NO_TEXT = "(a photo or sticker without text)"
+
+
+class FacebookConfig(MetaConfig):
+    """``[plugins.facebook]``: the Page, its token and secrets, and how comments arrive."""
+
+    #: The Page's numeric id (Page → About → Page transparency, or ``GET /me`` with the Page token).
+    page_id: str
+    #: The name cards show; read from the Graph API when empty.
+    page_name: str | None = Field(default=None, max_length=255)
+    display_name: str = Field(default="Facebook", min_length=1, max_length=60)
+    #: Messenger caps a message at 2000 characters, and one limit serves both kinds of answer.
+    max_reply_length: int = Field(default=2000, ge=1, le=8000)
+
+    _page_id = field_validator("page_id")(check_account_id)
+
+
+def post_url(post_id: str) -> str:
+    """The public link of a Page post ``{page}_{post}``."""
+    page, _, post = post_id.partition("_")
+    return f"https://www.facebook.com/{page}/posts/{post or page}"
+
+
+def comment_url(post_id: str, comment_id: str, parent_id: str | None = None) -> str:
+    """The public link of a comment (or of a reply, under its parent)."""
+
+    def short(full: str) -> str:
+        return full.rpartition("_")[2]
+
+    if parent_id:
+        return f"{post_url(post_id)}?comment_id={short(parent_id)}&reply_comment_id={short(comment_id)}"
+    return f"{post_url(post_id)}?comment_id={short(comment_id)}"
+
+
+class FacebookSource(MetaSource):
+    """Comments on one Facebook Page's posts."""
+
+    name = NAME
+    webhook_object = "page"
+    account_noun = "Page"
+    permissions: ClassVar[dict[str, str]] = {
+        "reply": "pages_manage_engagement",
+        "hide": "pages_manage_engagement",
+        "private_reply": "pages_messaging",
+        "read": "pages_read_engagement and pages_read_user_content",
+    }
+    config: FacebookConfig
+
+    @property
+    def account_id(self) -> str:
+        """The Page id."""
+        return self.config.page_id
+
+    # -- inbound -----------------------------------------------------------------------------
+
+    def parse_change(
+        self, account_id: str, field: str, value: dict[str, Any], where: str, entry_time: datetime | None
+    ) -> CommentEvent | None:
+        """A ``feed`` change with ``item: comment``; other feed items (posts, likes) are skipped."""
+        if field != "feed":
+            return None
+        if string(value, "item", where, required=True) != "comment":
+            return None
+        verb = VERBS.get(string(value, "verb", where, required=True) or "")
+        if verb is None:
+            return None
+        comment_id = required_id(value, "comment_id", where)
+        post_id = required_id(value, "post_id", where)
+        parent_id = graph_id(value, "parent_id", where, required=False)
+        sender = optional_obj(value, "from", where)
+        from_id = graph_id(sender, "id", f"{where}.from", required=False) if sender else None
+        from_name = string(sender, "name", f"{where}.from") if sender else None
+        message = string(value, "message", where)
+        photo = string(value, "photo", where)
+        post = optional_obj(value, "post", where)
+        link = string(post, "permalink_url", f"{where}.post") if post else None
+        return self._event(
+            verb=verb,
+            comment_id=comment_id,
+            post_id=post_id,
+            # Meta sets parent_id to the post for a top-level comment.
+            parent_id=None if parent_id in (None, post_id) else parent_id,
+            from_id=from_id,
+            from_name=from_name,
+            text="" if verb == "remove" else (message or (f"{NO_TEXT} {photo}" if photo else NO_TEXT)),
+            created_at=timestamp(value, "created_time", where) or entry_time,
+            post_link=link if link and link.startswith("https://") else None,
+        )
+
+    def _event(
+        self,
+        *,
+        verb: Any,
+        comment_id: str,
+        post_id: str,
+        parent_id: str | None,
+        from_id: str | None,
+        from_name: str | None,
+        text: str,
+        created_at: datetime | None,
+        post_link: str | None = None,
+        context: Context | None = None,
+    ) -> CommentEvent:
+        # Without pages_read_user_content Meta leaves out "from"; such a comment is still a customer's.
+        return CommentEvent(
+            verb=verb,
+            account_id=self.config.page_id,
+            comment_id=comment_id,
+            thread_id=parent_id or comment_id,
+            parent_id=parent_id,
+            container_id=post_id,
+            text=text,
+            author=Author(
+                id=from_id,
+                name=name(from_name) or ("Facebook user" if not from_id else None),
+                url=f"https://www.facebook.com/{from_id}" if from_id else None,
+            ),
+            from_account=from_id == self.config.page_id,
+            created_at=created_at,
+            permalink=comment_url(post_id, comment_id, parent_id),
+            container_url=post_link or post_url(post_id),
+            context=context,
+            extra={"post_id": post_id},
+        )
+
+    async def fetch_context(self, graph: GraphClient, container_id: str) -> Context:
+        """The post's text and link."""
+        post = await graph.get_object(container_id, "message,permalink_url")
+        return Context(context_text(post.get("message")), post.get("permalink_url") or post_url(container_id))
+
+    async def fetch_channel_name(self, graph: GraphClient) -> str | None:
+        """The Page's name: configured, or ``GET /{page-id}?fields=name``."""
+        if self.config.page_name:
+            return self.config.page_name
+        page = await graph.get_object(self.config.page_id, "name")
+        return name(page.get("name"))
+
+    async def fetch_since(self, graph: GraphClient, since: datetime) -> list[CommentEvent]:
+        """Comments (replies included) on the Page's newest posts, created at or after ``since``."""
+        events: list[CommentEvent] = []
+        for post in await graph.page_posts(self.config.page_id, limit=self.config.poll_recent_posts):
+            post_id = str(post.get("id") or "")
+            if not post_id:
+                continue
+            context = Context(context_text(post.get("message")), post.get("permalink_url") or post_url(post_id))
+            self.remember_context(post_id, context)
+            try:
+                comments = await graph.comments(post_id, since=since)
+            except (InvalidRequest, ValueError) as exc:
+                # A post deleted between the two calls must not stop the whole pass.
+                log.warning("facebook poll: skipping post %s: %s", post_id, exc)
+                continue
+            for comment in comments:
+                event = self._from_api(comment, post_id, context)
+                if event is not None:
+                    events.append(event)
+        return events
+
+    def _from_api(self, comment: dict[str, Any], post_id: str, context: Context) -> CommentEvent | None:
+        comment_id = str(comment.get("id") or "")
+        if not comment_id:
+            return None
+        sender = comment.get("from") if isinstance(comment.get("from"), dict) else {}
+        parent = comment.get("parent") if isinstance(comment.get("parent"), dict) else {}
+        parent_id = str(parent["id"]) if parent.get("id") else None
+        return self._event(
+            verb="add",
+            comment_id=comment_id,
+            post_id=post_id,
+            parent_id=parent_id,
+            from_id=str(sender["id"]) if sender.get("id") else None,
+            from_name=sender.get("name"),
+            text=comment.get("message") or NO_TEXT,
+            created_at=parse_graph_time(comment.get("created_time")),
+            context=context,
+        )
+
+    # -- answers -----------------------------------------------------------------------------
+
+    async def reply(self, target: Target, answer: Answer) -> SendResult:
+        """``POST /{comment-id}/comments``: a public reply under the customer's comment."""
+        new_id = await self._call("reply", self.graph.reply_to_comment(target.external_id, answer.text))
+        self.remember_sent(new_id)
+        post_id = target.extra.get("post_id")
+        parent = target.extra.get("parent_id") or target.external_id
+        return SendResult(new_id, comment_url(post_id, new_id, parent) if post_id else None)
+
+    async def private_reply(self, target: Target, answer: Answer) -> SendResult:
+        """``POST /{page-id}/messages`` with ``recipient.comment_id``: the one private reply allowed."""
+        message_id = await self._call(
+            "private_reply", self.graph.private_reply(self.config.page_id, target.external_id, answer.text)
+        )
+        return SendResult(message_id)
+
+    async def set_hidden(self, target: Target, hidden: bool) -> None:
+        """``POST /{comment-id}`` with ``is_hidden``; the author and their friends still see it."""
+        await self._call("hide", self.graph.set_comment_hidden(target.external_id, hidden))

@@ -1,0 +1,153 @@
+"""A Meta comment event, neutral between webhooks and polling, and strict readers for payload fields.
+
+Webhook changes and Graph API comments look different on Facebook and Instagram; each plugin turns
+them into :class:`CommentEvent`, and :mod:`.source_base` turns those into the core's inbound events.
+The readers raise :class:`PayloadError` naming the JSON path of the first bad field, so a 400
+answer tells whoever looks at Meta's delivery log exactly what was wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from chatops.sources import Author, Context
+
+from .client import parse_graph_time
+
+#: Graph ids: the same alphabet the client accepts in paths, and short enough for the id columns.
+_ID_RE = re.compile(r"[A-Za-z0-9_]{1,255}")
+#: Unix times above this are milliseconds (year 5138 in seconds), as some Meta payloads send.
+_MILLIS_THRESHOLD = 10**11
+#: Names and handles are stored in 255-character columns.
+_NAME_LIMIT = 255
+#: Only the post's first line shows on a card; a little more is kept for the Full text view.
+CONTEXT_TEXT_LIMIT = 2000
+
+Verb = Literal["add", "edit", "remove"]
+
+
+class PayloadError(Exception):
+    """A webhook body that does not have the documented shape; the message names the field."""
+
+
+@dataclass(frozen=True, slots=True)
+class CommentEvent:
+    """One comment added, edited or removed on a Page post or an Instagram media."""
+
+    verb: Verb
+    #: The account (Page or Instagram user) the event belongs to.
+    account_id: str
+    comment_id: str
+    #: The top-level comment of the thread: the conversation a reply joins.
+    thread_id: str
+    #: The comment this one replies to; None for a top-level comment.
+    parent_id: str | None
+    #: The post (Facebook) or media (Instagram) the comment is on.
+    container_id: str
+    text: str
+    author: Author
+    #: Written by the account the team runs (the Page itself): never a customer message.
+    from_account: bool
+    created_at: datetime | None
+    permalink: str | None = None
+    #: Link to the post, when the payload carried one (used if the post cannot be read).
+    container_url: str | None = None
+    #: The post's text and link, when already known (polling reads them with the posts).
+    context: Context | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def obj(value: Any, where: str) -> dict[str, Any]:
+    """``value`` as a JSON object, else PayloadError."""
+    if not isinstance(value, dict):
+        raise PayloadError(f"{where}: must be an object")
+    return value
+
+
+def optional_obj(container: dict[str, Any], key: str, where: str) -> dict[str, Any] | None:
+    """An optional nested object (absent or null gives None)."""
+    value = container.get(key)
+    return None if value is None else obj(value, f"{where}.{key}")
+
+
+def array(container: dict[str, Any], key: str, where: str, *, required: bool = True) -> list[Any]:
+    """A list field; an absent optional one is empty."""
+    value = container.get(key)
+    if value is None and not required:
+        return []
+    if not isinstance(value, list):
+        raise PayloadError(f"{where}.{key}: {'is required' if value is None else 'must be a list'}")
+    return value
+
+
+def graph_id(container: dict[str, Any], key: str, where: str, *, required: bool = True) -> str | None:
+    """A Graph id field (string or number of ``[A-Za-z0-9_]``), else PayloadError."""
+    value = container.get(key)
+    if value is None:
+        if required:
+            raise PayloadError(f"{where}.{key}: is required")
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise PayloadError(f"{where}.{key}: must be an id string")
+    text = str(value)
+    if not _ID_RE.fullmatch(text):
+        raise PayloadError(f"{where}.{key}: is not a valid Graph id")
+    return text
+
+
+def required_id(container: dict[str, Any], key: str, where: str) -> str:
+    """A Graph id field that must be present."""
+    value = graph_id(container, key, where)
+    assert value is not None
+    return value
+
+
+def string(container: dict[str, Any], key: str, where: str, *, required: bool = False) -> str | None:
+    """A text field (None when absent and optional)."""
+    value = container.get(key)
+    if value is None:
+        if required:
+            raise PayloadError(f"{where}.{key}: is required")
+        return None
+    if not isinstance(value, str):
+        raise PayloadError(f"{where}.{key}: must be a string")
+    return value
+
+
+def timestamp(container: dict[str, Any], key: str, where: str) -> datetime | None:
+    """A time field: unix seconds (or milliseconds) or a Graph/ISO time string; None when absent."""
+    value = container.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise PayloadError(f"{where}.{key}: must be a unix time or a date-time string")
+    if isinstance(value, int | float):
+        if value < 0:
+            raise PayloadError(f"{where}.{key}: must not be negative")
+        seconds = value / 1000 if value > _MILLIS_THRESHOLD else value
+        try:
+            return datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise PayloadError(f"{where}.{key}: is out of range") from None
+    parsed = parse_graph_time(value)
+    if parsed is None:
+        raise PayloadError(f"{where}.{key}: is not a date-time")
+    return parsed.astimezone(UTC)
+
+
+def name(value: str | None) -> str | None:
+    """A display name or handle cut to what the database keeps."""
+    if value is None:
+        return None
+    value = " ".join(value.split())
+    return value[:_NAME_LIMIT] or None
+
+
+def context_text(value: str | None) -> str | None:
+    """A post's text as kept for the card (the card shows its first line)."""
+    if not value or not value.strip():
+        return None
+    return value.strip()[:CONTEXT_TEXT_LIMIT]
