@@ -75,6 +75,9 @@ POLL_OVERLAP = timedelta(minutes=5)
 #: How long a post's text is reused for new cards before it is read again.
 CONTEXT_TTL_SECONDS = 600.0
 CONTEXT_CACHE_SIZE = 512
+#: After a failed read in the webhook path, how long to store cards without asking Meta for the post's
+#: text again, so an outage or a dead token does not slow every delivery down by a timeout.
+READ_PAUSE_SECONDS = 30.0
 #: Ids of comments this process just posted, so their webhook echo is never mistaken for news.
 SENT_MEMORY = 1000
 #: Longest ``hub.challenge`` echoed (Meta sends a short number).
@@ -104,6 +107,7 @@ class MetaSource(Source):
         self._contexts: OrderedDict[str, tuple[float, Context]] = OrderedDict()
         self._sent: OrderedDict[str, None] = OrderedDict()
         self._channel_name: str | None = None
+        self._reads_paused_until = 0.0
 
     # -- what subclasses provide -----------------------------------------------------------
 
@@ -265,9 +269,10 @@ class MetaSource(Source):
         counts = {"received": len(events), "stored": 0, "duplicates": 0, "updated": 0, "ignored": 0}
         if not events:
             return counts
-        wanted = [e.container_id for e in events if not e.from_account and e.context is None]
-        contexts = await self._contexts_for(wanted)
         channel_name = await self._get_channel_name()
+        # Only comments that may start a card need the post's text.
+        wanted = [e.container_id for e in events if e.verb != "remove" and not e.from_account and e.context is None]
+        contexts = await self._contexts_for(wanted)
         for event in events:
             outcome = await self._apply_one(app, event, contexts, channel_name)
             counts[outcome] += 1
@@ -329,11 +334,14 @@ class MetaSource(Source):
             if cached is not None and cached[0] > now:
                 found[container_id] = cached[1]
                 continue
+            if self._reads_paused():
+                break
             try:
                 context = await self.fetch_context(self.graph, container_id)
             except GraphError as exc:
                 # Cards still arrive without the post's text; the failure is an admin's business.
                 await self._read_failed(exc, "reading the post a comment is on")
+                self._pause_reads()
                 break
             self.remember_context(container_id, context)
             found[container_id] = context
@@ -348,13 +356,19 @@ class MetaSource(Source):
 
     async def _get_channel_name(self) -> str | None:
         """The account's name for cards: configured, or read once from the Graph API."""
-        if self._channel_name is None:
+        if self._channel_name is None and not self._reads_paused():
             try:
                 self._channel_name = await self.fetch_channel_name(self.graph)
             except GraphError as exc:
                 await self._read_failed(exc, f"reading the {self.account_noun}'s name")
-                return None
+                self._pause_reads()
         return self._channel_name
+
+    def _reads_paused(self) -> bool:
+        return time.monotonic() < self._reads_paused_until
+
+    def _pause_reads(self) -> None:
+        self._reads_paused_until = time.monotonic() + READ_PAUSE_SECONDS
 
     def remember_sent(self, comment_id: str) -> None:
         """Note a comment this process posted, so its webhook echo is recognised."""

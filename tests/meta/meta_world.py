@@ -61,11 +61,13 @@ def meta_config(**facebook: Any) -> dict[str, Any]:
     graph_url = facebook.pop("graph_api_url")
     instagram = facebook.pop("instagram", {})
     return {
+        # Token and permission failures retry at the longest backoff; keep it short in tests.
+        "delivery": {"backoff_max_seconds": 0.2},
         "plugins": {
             "enabled": ["webhook", "facebook", "instagram"],
             "facebook": {**common(graph_url), "page_id": PAGE, **facebook},
             "instagram": {**common(graph_url), "ig_user_id": IG, "ig_username": IG_USERNAME, **instagram},
-        }
+        },
     }
 
 

@@ -13,7 +13,7 @@ C3 = "17850000000000003"
 OLLI = ("1784100000000888", "olli.o")
 
 
-async def test_comment_becomes_a_card_and_the_reply_reaches_instagram(
+async def test_comment_becomes_a_card_and_reply_and_hide_reach_instagram(
     meta_bot: TestBot, meta: Meta, graph: FakeGraph
 ) -> None:
     answer = await meta.instagram(meta.ig_comment(C1, "Onko tätä vielä jäljellä? 😍"))
@@ -31,6 +31,13 @@ async def test_comment_becomes_a_card_and_the_reply_reaches_instagram(
     assert reply["text"] == "On vielä, tervetuloa! 🥐"
     assert reply["username"] == IG_USERNAME
     await card.wait_for(lambda c: "✅ Reply by <@UANNA>" in c.text)
+    await meta_bot.click(meta_bot.person("Anna"), card, "hide")
+    await card.wait_for(lambda c: "Hidden on Instagram" in c.text)
+    assert graph.is_hidden(C1)
+    (call,) = graph.calls_to("POST", rf"/{C1}")
+    assert call.data == {"hide": "true"}
+    await meta_bot.idle()
+    assert "hidden" in await audit_actions(meta_bot)
 
 
 async def test_reply_under_a_comment_joins_its_card(meta_bot: TestBot, meta: Meta) -> None:
@@ -58,18 +65,6 @@ async def test_reply_to_a_reply_is_explained_on_the_card(meta_bot: TestBot, meta
     assert message["platform"] == "instagram"
     assert message["recipient_id"] == LIISA[0]
     await card.wait_for(lambda c: "Move to DM not available: a private reply was already sent" in c.text)
-
-
-async def test_hide_reaches_instagram(meta_bot: TestBot, meta: Meta, graph: FakeGraph) -> None:
-    await meta.instagram(meta.ig_comment(C1, "Spämmiä: seuraa minua!!!"))
-    card = await meta_bot.next_card()
-    await meta_bot.click(meta_bot.person("Anna"), card, "hide")
-    await card.wait_for(lambda c: "Hidden on Instagram" in c.text)
-    assert graph.is_hidden(C1)
-    (call,) = graph.calls_to("POST", rf"/{C1}")
-    assert call.data == {"hide": "true"}
-    await meta_bot.idle()
-    assert "hidden" in await audit_actions(meta_bot)
 
 
 async def test_batch_duplicates_and_other_fields(meta_bot: TestBot, meta: Meta) -> None:
