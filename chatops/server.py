@@ -5,10 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from typing import TYPE_CHECKING
 
 import uvicorn
+from slack_sdk.errors import SlackApiError
 
 from chatops.app import ChatOps
+from chatops.config import ConfigError
+
+if TYPE_CHECKING:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 log = logging.getLogger(__name__)
 
@@ -28,12 +34,43 @@ def http_server(app: ChatOps, *, log_level: str = "info") -> uvicorn.Server:
     return uvicorn.Server(config)
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """A listening socket (port 0 picks a free one; tests use that)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    return sock
+async def connect_socket_mode(app: ChatOps, *, connect_timeout: float = 30.0) -> AsyncSocketModeHandler:
+    """Connect the bot's Bolt app to Slack in Socket Mode; ``close_async()`` the result when done.
+
+    Uses the app-level token (``slack.app_token``) and the bot's own Web API client,
+    so ``apps.connections.open`` goes to ``slack.api_url``. slack_sdk's own first
+    connect logs failures and retries forever, which would leave the bot silently
+    offline; here Slack refusing the token raises :class:`~chatops.config.ConfigError`
+    naming ``slack.app_token``, and a WebSocket that cannot be opened within
+    ``connect_timeout`` seconds raises :class:`ConnectionError`. Once connected,
+    slack_sdk reconnects on its own (Slack's ``disconnect`` messages, dropped
+    connections).
+    """
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    handler = AsyncSocketModeHandler(app.bolt, app.settings.slack.app_token)
+    try:
+        try:
+            # Ask for the first WebSocket URL here, so a bad token fails instead of retrying.
+            handler.client.wss_uri = await handler.client.issue_new_wss_url()
+        except SlackApiError as exc:
+            error = exc.response.get("error") if exc.response is not None else None
+            raise ConfigError(
+                "slack.app_token",
+                f"Slack refused it for Socket Mode (apps.connections.open: {error or exc}); "
+                "use the app-level token (xapp-…) with the connections:write scope",
+            ) from exc
+        try:
+            await asyncio.wait_for(handler.connect_async(), connect_timeout)
+        except TimeoutError:
+            raise ConnectionError(
+                f"Socket Mode: no WebSocket connection to Slack within {connect_timeout:g} s "
+                "(apps.connections.open succeeded; see the log for the connection errors)"
+            ) from None
+    except BaseException:
+        await handler.close_async()
+        raise
+    return handler
 
 
 async def run(app: ChatOps) -> None:
@@ -43,10 +80,7 @@ async def run(app: ChatOps) -> None:
     socket_mode = None
     try:
         if app.settings.slack.mode == "socket":
-            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-            socket_mode = AsyncSocketModeHandler(app.bolt, app.settings.slack.app_token)
-            await socket_mode.connect_async()
+            socket_mode = await connect_socket_mode(app)
             log.info("connected to Slack in Socket Mode")
         log.info("HTTP on %s:%s", app.settings.http.host, app.settings.http.port)
         await server.serve()

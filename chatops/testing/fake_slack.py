@@ -15,6 +15,16 @@ HTTP 429 with ``Retry-After`` when rate limited. Every request is recorded as a
 :class:`Call`; the resulting Slack state (messages, threads, views, ephemeral
 messages, uploaded files) can be inspected with the accessor methods.
 
+Socket Mode works too: ``apps.connections.open`` with the app-level token
+(``fake.app_token``) hands out a ``ws://`` URL on the same server; a client that
+connects gets Slack's ``hello``, and a test pushes envelopes to it and reads the
+acks::
+
+    handler = AsyncSocketModeHandler(bolt_app, fake.app_token)  # bolt_app's client: fake.api_url
+    await handler.connect_async()
+    ack = await fake.send_socket_envelope(block_actions_payload)
+    assert ack == {"envelope_id": ack["envelope_id"]}
+
 The server runs on its own thread (see :mod:`chatops.testing.server`), so all state
 is guarded by one lock and every accessor returns a copy.
 """
@@ -22,15 +32,18 @@ is guarded by one lock and every accessor returns a copy.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import copy
 import hashlib
+import importlib.util
 import itertools
 import json
 import math
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.parser import BytesParser
 from typing import Any
@@ -40,7 +53,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
 
 from chatops.testing.server import ThreadedServer
 
@@ -48,6 +62,7 @@ __all__ = [
     "EXTRA_REQUIRED_ARGS",
     "NOT_IN_SPEC",
     "REQUIRED_ARGS",
+    "SOCKET_MODE_PATH",
     "UPLOAD_METHOD",
     "Call",
     "FakeSlack",
@@ -66,6 +81,7 @@ __all__ = [
 # satisfies. tests/test_fake_slack.py re-derives this from the spec file when present.
 REQUIRED_ARGS: dict[str, tuple[str, ...]] = {
     "api.test": (),
+    "apps.connections.open": (),
     "auth.test": (),
     "chat.delete": (),
     "chat.getPermalink": ("channel", "message_ts"),
@@ -81,14 +97,16 @@ REQUIRED_ARGS: dict[str, tuple[str, ...]] = {
     "views.push": ("trigger_id", "view"),
     "views.update": (),
     # Not in the 2020 spec (added to Slack later): required arguments as listed on
-    # docs.slack.dev/reference/methods/files.getUploadURLExternal and
-    # .../files.completeUploadExternal.
+    # docs.slack.dev/reference/methods/files.getUploadURLExternal,
+    # .../files.completeUploadExternal and .../apps.connections.open (Socket Mode, 2021).
     "files.getUploadURLExternal": ("filename", "length"),
     "files.completeUploadExternal": ("files",),
 }
 
 # Methods above that the archived spec does not describe.
-NOT_IN_SPEC: frozenset[str] = frozenset({"files.getUploadURLExternal", "files.completeUploadExternal"})
+NOT_IN_SPEC: frozenset[str] = frozenset(
+    {"files.getUploadURLExternal", "files.completeUploadExternal", "apps.connections.open"}
+)
 
 # Arguments the 2020 spec leaves optional although Slack cannot do without them
 # (per docs.slack.dev): the fake requires them too, answering with Slack's error.
@@ -119,6 +137,13 @@ _JSON_ARGS = frozenset({"blocks", "attachments", "metadata", "view", "files"})
 
 #: Pseudo method name under which uploads to an ``upload_url`` are recorded.
 UPLOAD_METHOD = "files.upload.bytes"
+
+#: Path of the Socket Mode WebSocket endpoint; ``apps.connections.open`` returns
+#: ``ws://127.0.0.1:PORT/socket-mode/<ticket>``.
+SOCKET_MODE_PATH = "/socket-mode"
+
+# Methods that take the app-level token (``xapp-…``) instead of the bot token.
+_APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
 
 # ---------------------------------------------------------------------------
 # Block Kit limits (docs.slack.dev/reference/block-kit, PLATFORM-NOTES.md)
@@ -152,9 +177,7 @@ MAX_PRIVATE_METADATA = 3000
 
 _TEXT_TYPES = ("plain_text", "mrkdwn")
 _PLAIN = ("plain_text",)
-_SELECTS_WITH_OPTIONS = frozenset(
-    {"static_select", "multi_static_select", "overflow", "radio_buttons", "checkboxes"}
-)
+_SELECTS_WITH_OPTIONS = frozenset({"static_select", "multi_static_select", "overflow", "radio_buttons", "checkboxes"})
 
 
 class _Checker:
@@ -198,9 +221,7 @@ class _Checker:
             return
         kind = obj.get("type")
         if kind not in types:
-            self.err(
-                f"must be a valid enum value (expected {' or '.join(types)}, got {kind!r})", pointer + "/type"
-            )
+            self.err(f"must be a valid enum value (expected {' or '.join(types)}, got {kind!r})", pointer + "/type")
         text = obj.get("text")
         if not isinstance(text, str):
             self.err("must be a string", pointer + "/text")
@@ -227,9 +248,7 @@ class _Checker:
             return
         self.text(option.get("text"), pointer + "/text", max_len=MAX_OPTION_TEXT, types=text_types)
         self.string(option.get("value"), pointer + "/value", max_len=MAX_OPTION_VALUE)
-        self.text(
-            option.get("description"), pointer + "/description", max_len=MAX_OPTION_TEXT, required=False
-        )
+        self.text(option.get("description"), pointer + "/description", max_len=MAX_OPTION_TEXT, required=False)
         self.string(option.get("url"), pointer + "/url", max_len=MAX_URL)
 
     def element(self, element: Any, pointer: str) -> None:
@@ -242,9 +261,7 @@ class _Checker:
             self.err("missing required field: type", pointer + "/type")
             return
         self.string(element.get("action_id"), pointer + "/action_id", max_len=MAX_ID_LENGTH)
-        self.text(
-            element.get("placeholder"), pointer + "/placeholder", max_len=MAX_PLACEHOLDER, required=False
-        )
+        self.text(element.get("placeholder"), pointer + "/placeholder", max_len=MAX_PLACEHOLDER, required=False)
         if kind == "button":
             self.text(element.get("text"), pointer + "/text", max_len=MAX_BUTTON_TEXT, types=_PLAIN)
             self.string(element.get("value"), pointer + "/value", max_len=MAX_BUTTON_VALUE)
@@ -264,9 +281,7 @@ class _Checker:
                 for i, option in enumerate(options):
                     self.option(option, f"{pointer}/options/{i}", text_types=text_types)
             if "option_groups" in element:
-                groups = self.array(
-                    element["option_groups"], pointer + "/option_groups", max_items=MAX_OPTIONS
-                )
+                groups = self.array(element["option_groups"], pointer + "/option_groups", max_items=MAX_OPTIONS)
                 for g, group in enumerate(groups):
                     gp = f"{pointer}/option_groups/{g}"
                     if not isinstance(group, dict):
@@ -310,9 +325,7 @@ class _Checker:
         elif kind == "header":
             self.text(block.get("text"), pointer + "/text", max_len=MAX_HEADER_TEXT, types=_PLAIN)
         elif kind == "actions":
-            elements = self.array(
-                block.get("elements"), pointer + "/elements", max_items=MAX_ACTIONS_ELEMENTS
-            )
+            elements = self.array(block.get("elements"), pointer + "/elements", max_items=MAX_ACTIONS_ELEMENTS)
             action_ids: set[str] = set()
             for i, element in enumerate(elements):
                 self.element(element, f"{pointer}/elements/{i}")
@@ -322,9 +335,7 @@ class _Checker:
                         self.err(f"duplicate action_id {action_id!r}", f"{pointer}/elements/{i}/action_id")
                     action_ids.add(action_id)
         elif kind == "context":
-            elements = self.array(
-                block.get("elements"), pointer + "/elements", max_items=MAX_CONTEXT_ELEMENTS
-            )
+            elements = self.array(block.get("elements"), pointer + "/elements", max_items=MAX_CONTEXT_ELEMENTS)
             for i, element in enumerate(elements):
                 ep = f"{pointer}/elements/{i}"
                 if isinstance(element, dict) and element.get("type") == "image":
@@ -345,9 +356,7 @@ class _Checker:
         # divider, rich_text, file, video, markdown, …: no limits checked.
 
 
-def block_kit_errors(
-    blocks: Any, *, pointer: str = "/blocks", max_blocks: int = MAX_MESSAGE_BLOCKS
-) -> list[str]:
+def block_kit_errors(blocks: Any, *, pointer: str = "/blocks", max_blocks: int = MAX_MESSAGE_BLOCKS) -> list[str]:
     """Return the Block Kit violations in ``blocks`` (empty when valid).
 
     Each entry reads like Slack's, e.g.
@@ -370,19 +379,13 @@ def view_errors(view: Any, *, kinds: Iterable[str] = ("modal",), pointer: str = 
     kinds = tuple(kinds)
     kind = view.get("type")
     if kind not in kinds:
-        checker.err(
-            f"must be a valid enum value (expected {' or '.join(kinds)}, got {kind!r})", pointer + "/type"
-        )
+        checker.err(f"must be a valid enum value (expected {' or '.join(kinds)}, got {kind!r})", pointer + "/type")
     if kind == "modal":
         checker.text(view.get("title"), pointer + "/title", max_len=MAX_VIEW_TITLE, types=_PLAIN)
         for button in ("submit", "close"):
-            checker.text(
-                view.get(button), f"{pointer}/{button}", max_len=MAX_VIEW_BUTTON, types=_PLAIN, required=False
-            )
+            checker.text(view.get(button), f"{pointer}/{button}", max_len=MAX_VIEW_BUTTON, types=_PLAIN, required=False)
         blocks = view.get("blocks", [])
-        has_input = isinstance(blocks, list) and any(
-            isinstance(b, dict) and b.get("type") == "input" for b in blocks
-        )
+        has_input = isinstance(blocks, list) and any(isinstance(b, dict) and b.get("type") == "input" for b in blocks)
         if has_input and view.get("submit") is None:
             checker.err("a submit button is required when the view has input blocks", pointer + "/submit")
     checker.string(view.get("callback_id"), pointer + "/callback_id", max_len=MAX_CALLBACK_ID)
@@ -391,9 +394,7 @@ def view_errors(view: Any, *, kinds: Iterable[str] = ("modal",), pointer: str = 
     if "blocks" not in view:
         checker.err("missing required field: blocks", pointer + "/blocks")
     else:
-        checker.errors.extend(
-            block_kit_errors(view["blocks"], pointer=pointer + "/blocks", max_blocks=MAX_VIEW_BLOCKS)
-        )
+        checker.errors.extend(block_kit_errors(view["blocks"], pointer=pointer + "/blocks", max_blocks=MAX_VIEW_BLOCKS))
     return checker.errors
 
 
@@ -492,6 +493,22 @@ def _missing(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
 
 
+@dataclass(eq=False)
+class _SocketConnection:
+    """One open Socket Mode WebSocket, served on the fake's own thread and loop."""
+
+    number: int
+    websocket: WebSocket
+    loop: asyncio.AbstractEventLoop
+    send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    ready: bool = False
+
+    async def send(self, message: dict[str, Any]) -> None:
+        """Send one JSON text frame (runs on the server loop)."""
+        async with self.send_lock:
+            await self.websocket.send_text(json.dumps(message))
+
+
 # ---------------------------------------------------------------------------
 # The fake
 # ---------------------------------------------------------------------------
@@ -513,6 +530,7 @@ class FakeSlack:
         self,
         *,
         bot_token: str = "xoxb-test",  # noqa: S107 - a test credential, not a secret
+        app_token: str = "xapp-test",  # noqa: S107 - a test credential, not a secret
         post_interval: float = 0.0,
         team_id: str = "T0001",
         bot_user_id: str = "UBOT",
@@ -526,6 +544,9 @@ class FakeSlack:
 
         Args:
             bot_token: the only token accepted (``invalid_auth`` otherwise).
+            app_token: the app-level token ``apps.connections.open`` (Socket Mode)
+                accepts; the two tokens are not interchangeable, as on Slack
+                (``not_allowed_token_type``).
             post_interval: minimum seconds between accepted ``chat.postMessage`` calls
                 to one channel; sooner posts get HTTP 429. 0 disables pacing. May be
                 changed at any time.
@@ -538,6 +559,7 @@ class FakeSlack:
                 disables expiry.
         """
         self.bot_token = bot_token
+        self.app_token = app_token
         self.post_interval = post_interval
         self.team_id = team_id
         self.bot_user_id = bot_user_id
@@ -553,6 +575,7 @@ class FakeSlack:
         self._usergroups: dict[str, dict[str, Any]] = {}
         self._handlers: dict[str, Handler] = {
             "api.test": self._api_test,
+            "apps.connections.open": self._apps_connections_open,
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
             "chat.update": self._chat_update,
@@ -574,8 +597,11 @@ class FakeSlack:
             routes=[
                 Route("/api/{method}", self._handle_api, methods=["GET", "POST"]),
                 Route("/upload/v1/{file_id}", self._handle_upload, methods=["POST", "PUT"]),
+                WebSocketRoute(SOCKET_MODE_PATH + "/{ticket}", self._handle_socket),
             ]
         )
+        # Open Socket Mode connections outlive reset(): they belong to whoever connected.
+        self._sockets: list[_SocketConnection] = []
         self.reset()
 
     # -- lifecycle ---------------------------------------------------------
@@ -619,7 +645,9 @@ class FakeSlack:
         """Forget calls, messages, views, ephemerals, files, faults and pacing.
 
         Users, channels and usergroups (the directory) are kept unless ``directory``
-        is true, so one running fake can serve many tests.
+        is true, so one running fake can serve many tests. Socket Mode tickets,
+        recorded frames and :attr:`socket_connections_opened` start over; open Socket
+        Mode connections stay open (their clients close them).
         """
         with self._lock:
             if directory:
@@ -641,6 +669,11 @@ class FakeSlack:
             self._ts_counter = itertools.count(1)
             self._id_counter = itertools.count(1)
             self.rate_limited = 0
+            self._socket_tickets: set[str] = set()
+            self._socket_sent: list[dict[str, Any]] = []
+            self._socket_received: list[dict[str, Any]] = []
+            self._pending_acks: dict[str, concurrent.futures.Future[dict[str, Any]]] = {}
+            self.socket_connections_opened = 0
 
     # -- directory ---------------------------------------------------------
 
@@ -730,9 +763,7 @@ class FakeSlack:
         """
         with self._lock:
             n = next(self._id_counter)
-            trigger = (
-                f"{1700000000 + n}.{self.team_id}.{hashlib.sha256(f'{user_id}{n}'.encode()).hexdigest()[:32]}"
-            )
+            trigger = f"{1700000000 + n}.{self.team_id}.{hashlib.sha256(f'{user_id}{n}'.encode()).hexdigest()[:32]}"
             self._triggers[trigger] = (user_id, time.monotonic())
             return trigger
 
@@ -907,6 +938,139 @@ class FakeSlack:
                 raise KeyError(f"no file {file_id}; known: {list(self._files)}")
             return copy.deepcopy(self._files[file_id])
 
+    # -- Socket Mode ---------------------------------------------------------------
+
+    def _live_sockets(self) -> list[_SocketConnection]:
+        """Connections that got their ``hello``, oldest first."""
+        with self._lock:
+            return [c for c in self._sockets if c.ready]
+
+    @property
+    def socket_connected(self) -> bool:
+        """True while a Socket Mode client is connected (and was sent ``hello``)."""
+        return bool(self._live_sockets())
+
+    @property
+    def socket_sent(self) -> list[dict[str, Any]]:
+        """Every frame sent to Socket Mode clients since :meth:`reset` (``hello`` included), oldest first."""
+        with self._lock:
+            return copy.deepcopy(self._socket_sent)
+
+    @property
+    def socket_received(self) -> list[dict[str, Any]]:
+        """Every frame Socket Mode clients sent since :meth:`reset` (acks), oldest first.
+
+        A frame that is not a JSON object is recorded as ``{"raw": text}``.
+        """
+        with self._lock:
+            return copy.deepcopy(self._socket_received)
+
+    async def wait_for_socket(
+        self,
+        timeout: float = 5.0,  # noqa: ASYNC109 - part of the public API; polls, never blocks
+        *,
+        opened: int = 1,
+    ) -> None:
+        """Wait until a Socket Mode client is connected and ``opened`` connections were made since reset.
+
+        ``opened=2`` waits for a reconnection (e.g. after :meth:`send_socket_disconnect`).
+        Raises AssertionError on timeout.
+        """
+        deadline = time.monotonic() + timeout
+        while not (self.socket_connected and self.socket_connections_opened >= opened):
+            if time.monotonic() >= deadline:
+                outcomes = [c.error or "ok" for c in self.calls_to("apps.connections.open")]
+                no_library = not any(importlib.util.find_spec(name) for name in ("websockets", "wsproto"))
+                raise AssertionError(
+                    f"FakeSlack: waited {timeout:.1f} s for Socket Mode connection #{opened}; "
+                    f"{self.socket_connections_opened} opened, connected={self.socket_connected}, "
+                    f"apps.connections.open calls: {outcomes}"
+                    + ("; uvicorn has no WebSocket library: install websockets" if no_library else "")
+                )
+            await asyncio.sleep(0.01)
+
+    async def _socket_send(self, message: dict[str, Any], timeout: float) -> None:  # noqa: ASYNC109
+        """Send ``message`` to the newest connected client, from any thread or loop."""
+        live = self._live_sockets()
+        if not live:
+            raise AssertionError("FakeSlack: no Socket Mode client is connected (see wait_for_socket)")
+        connection = live[-1]
+        with self._lock:
+            self._socket_sent.append(copy.deepcopy(message))
+        sent = asyncio.run_coroutine_threadsafe(connection.send(message), connection.loop)
+        await asyncio.wait_for(asyncio.wrap_future(sent), timeout)
+
+    async def send_socket_envelope(
+        self,
+        payload: dict[str, Any],
+        *,
+        type: str = "interactive",
+        accepts_response_payload: bool = False,
+        envelope_id: str | None = None,
+        retry_attempt: int = 0,
+        retry_reason: str = "",
+        timeout: float = 5.0,  # noqa: ASYNC109 - part of the public API
+    ) -> dict[str, Any]:
+        """Push an envelope to the connected Socket Mode client and return its ack.
+
+        Sends ``{"envelope_id", "type", "payload", "accepts_response_payload"}`` as
+        Slack does (``events_api`` envelopes also carry ``retry_attempt`` and
+        ``retry_reason``). ``type`` is ``"interactive"`` (block_actions,
+        view_submission, shortcuts, block_suggestion), ``"slash_commands"`` or
+        ``"events_api"`` (``payload`` is then the ``event_callback`` wrapper). Slack
+        sets ``accepts_response_payload`` for slash commands, view submissions and
+        block suggestions.
+
+        Returns the ack frame, ``{"envelope_id": ...}`` plus the optional ``payload``
+        the app answered with (e.g. ``{"response_action": "errors", ...}``). Raises
+        AssertionError when no client is connected, or no ack comes within
+        ``timeout`` seconds (Slack would retry the envelope then).
+        """
+        envelope_id = envelope_id or str(uuid.uuid4())
+        envelope: dict[str, Any] = {
+            "envelope_id": envelope_id,
+            "payload": copy.deepcopy(payload),
+            "type": type,
+            "accepts_response_payload": accepts_response_payload,
+        }
+        if type == "events_api":
+            envelope["retry_attempt"] = retry_attempt
+            envelope["retry_reason"] = retry_reason
+        ack: concurrent.futures.Future[dict[str, Any]] = concurrent.futures.Future()
+        with self._lock:
+            self._pending_acks[envelope_id] = ack
+        try:
+            await self._socket_send(envelope, timeout)
+            try:
+                return await asyncio.wait_for(asyncio.wrap_future(ack), timeout)
+            except TimeoutError:
+                received = self.socket_received[-5:]
+                raise AssertionError(
+                    f"FakeSlack: no ack for {type} envelope {envelope_id} within {timeout:.1f} s; "
+                    f"last frames from the client: {received}"
+                ) from None
+        finally:
+            with self._lock:
+                self._pending_acks.pop(envelope_id, None)
+
+    async def send_socket_disconnect(
+        self,
+        reason: str = "refresh_requested",
+        *,
+        timeout: float = 5.0,  # noqa: ASYNC109 - part of the public API
+    ) -> None:
+        """Send Slack's ``{"type": "disconnect", "reason": ...}`` to the connected client.
+
+        Slack sends ``warning`` about 10 s before it closes a connection,
+        ``refresh_requested`` when the client should reconnect, and ``link_disabled``
+        when Socket Mode was turned off. Clients answer by opening a new connection
+        (``apps.connections.open`` again); :meth:`wait_for_socket` with ``opened=``
+        waits for it.
+        """
+        await self._socket_send(
+            {"type": "disconnect", "reason": reason, "debug_info": {"host": "applink-fake"}}, timeout
+        )
+
     # -- HTTP plumbing -----------------------------------------------------------
 
     async def _handle_api(self, request: Request) -> Response:
@@ -965,16 +1129,19 @@ class FakeSlack:
             if handler is None:
                 raise _SlackError("unknown_method", req_method=method)
             if method != "api.test":
+                expected, other = self.bot_token, self.app_token
+                if method in _APP_TOKEN_METHODS:
+                    expected, other = other, expected
                 if token is None:
                     raise _SlackError("not_authed")
-                if token != self.bot_token:
+                if token == other:
+                    raise _SlackError("not_allowed_token_type")
+                if token != expected:
                     raise _SlackError("invalid_auth")
             if parse_error is not None:
                 raise _SlackError(parse_error)
             for name in REQUIRED_ARGS.get(method, ()) + EXTRA_REQUIRED_ARGS.get(method, ()):
-                if _missing(args.get(name)) and not (
-                    name == "trigger_id" and args.get("interactivity_pointer")
-                ):
+                if _missing(args.get(name)) and not (name == "trigger_id" and args.get("interactivity_pointer")):
                     specific = _MISSING_ARG_ERRORS.get((method, name))
                     if specific is not None:
                         raise _SlackError(specific)
@@ -1007,9 +1174,7 @@ class FakeSlack:
         content = body
         content_type = request.headers.get("content-type", "")
         if content_type.lower().startswith("multipart/form-data"):
-            message = BytesParser().parsebytes(
-                f"Content-Type: {content_type}\r\n\r\n".encode("latin-1") + body
-            )
+            message = BytesParser().parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode("latin-1") + body)
             parts = [p for p in message.walk() if not p.is_multipart()]
             if parts:
                 payload = parts[0].get_payload(decode=True)
@@ -1035,6 +1200,61 @@ class FakeSlack:
         if status != 200:
             return PlainTextResponse("file not found", status_code=status)
         return PlainTextResponse(f"OK - {len(content)}")
+
+    async def _handle_socket(self, websocket: WebSocket) -> None:
+        """Serve one Socket Mode connection: check the ticket, say hello, collect acks."""
+        ticket = websocket.path_params["ticket"]
+        with self._lock:
+            known = ticket in self._socket_tickets
+            self._socket_tickets.discard(ticket)  # a ticket opens one connection, as on Slack
+        if not known:
+            await websocket.close(code=1008)  # before accept: the handshake fails with HTTP 403
+            return
+        await websocket.accept()
+        with self._lock:
+            self.socket_connections_opened += 1
+            connection = _SocketConnection(self.socket_connections_opened, websocket, asyncio.get_running_loop())
+            self._sockets.append(connection)
+            hello = {
+                "type": "hello",
+                "num_connections": len(self._sockets),
+                "debug_info": {
+                    "host": "applink-fake",
+                    "started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3],
+                    "build_number": 1,
+                    "approximate_connection_time": 18060,
+                },
+                "connection_info": {"app_id": self.app_id},
+            }
+            self._socket_sent.append(copy.deepcopy(hello))
+        try:
+            await connection.send(hello)
+            with self._lock:
+                connection.ready = True
+            while True:
+                message = await websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                text = message.get("text")
+                if text is None:
+                    text = (message.get("bytes") or b"").decode("utf-8", "replace")
+                try:
+                    frame = json.loads(text)
+                except ValueError:
+                    frame = None
+                if not isinstance(frame, dict):
+                    frame = {"raw": text}
+                with self._lock:
+                    self._socket_received.append(frame)
+                    envelope_id = frame.get("envelope_id")
+                    ack = self._pending_acks.get(envelope_id) if isinstance(envelope_id, str) else None
+                if ack is not None and not ack.done():
+                    ack.set_result(copy.deepcopy(frame))
+        finally:
+            with self._lock:
+                connection.ready = False
+                if connection in self._sockets:
+                    self._sockets.remove(connection)
 
     # -- helpers (called with the lock held) ---------------------------------------
 
@@ -1162,6 +1382,13 @@ class FakeSlack:
             raise _SlackError(str(args["error"]), args=args)
         return {"args": args}
 
+    def _apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        """``apps.connections.open``: a single-use WebSocket URL for Socket Mode."""
+        ticket = uuid.uuid4().hex
+        self._socket_tickets.add(ticket)
+        ws_base = "ws://" + self.base_url.removeprefix("http://")
+        return {"url": f"{ws_base}{SOCKET_MODE_PATH}/{ticket}"}
+
     def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
         """``auth.test``: the bot's identity."""
         host = urlsplit(self.workspace_url).hostname or "chatops-test.slack.com"
@@ -1206,9 +1433,7 @@ class FakeSlack:
         channel = self._channel_arg(args)
         msg = self._live_message(channel, args["ts"])
         self._validate_content(args)
-        msg["history"].append(
-            {k: copy.deepcopy(msg[k]) for k in ("text", "blocks", "attachments", "metadata")}
-        )
+        msg["history"].append({k: copy.deepcopy(msg[k]) for k in ("text", "blocks", "attachments", "metadata")})
         # Slack keeps fields the update leaves out (send blocks=[] to remove blocks).
         if "text" in args:
             msg["text"] = str(args["text"] or "")
@@ -1351,9 +1576,7 @@ class FakeSlack:
         """``views.update``: replace a view found by ``view_id`` or ``external_id``."""
         view_id, external_id = args.get("view_id"), args.get("external_id")
         if _missing(view_id) and _missing(external_id):
-            raise _SlackError(
-                "invalid_arguments", messages=["missing required field: view_id or external_id"]
-            )
+            raise _SlackError("invalid_arguments", messages=["missing required field: view_id or external_id"])
         view = self._check_view(args["view"], ("modal", "home"))
         if _missing(view_id):
             matches = [v for v, r in self._views.items() if r["view"]["external_id"] == external_id]
@@ -1378,15 +1601,9 @@ class FakeSlack:
         view = self._check_view(args["view"], ("home",))
         user_id = str(args["user_id"])
         existing = self._home_views.get(user_id)
-        if (
-            existing is not None
-            and not _missing(args.get("hash"))
-            and args["hash"] != self._views[existing]["hash"]
-        ):
+        if existing is not None and not _missing(args.get("hash")) and args["hash"] != self._views[existing]["hash"]:
             raise _SlackError("hash_conflict")
-        result = self._store_view(
-            view, method="views.publish", trigger_id=None, user=user_id, view_id=existing
-        )
+        result = self._store_view(view, method="views.publish", trigger_id=None, user=user_id, view_id=existing)
         self._home_views[user_id] = result["view"]["id"]
         return result
 
@@ -1456,9 +1673,7 @@ class FakeSlack:
         if not _missing(args.get("channel_id")):
             channels.append(self._channel_arg(args, "channel_id"))
         if not _missing(args.get("channels")):
-            channels.extend(
-                self._resolve_channel(c.strip()) for c in str(args["channels"]).split(",") if c.strip()
-            )
+            channels.extend(self._resolve_channel(c.strip()) for c in str(args["channels"]).split(",") if c.strip())
         roots = {channel: self._thread_root(channel, args.get("thread_ts")) for channel in channels}
         shared = []
         for item in files:
