@@ -8,6 +8,7 @@ instead. WAL lets readers carry on while a writer works.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -62,6 +63,7 @@ class Database:
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._write_lock = asyncio.Lock() if self.is_sqlite else None
         # Reads on SQLite may share the database with a writer under WAL.
         read_engine = self.engine.execution_options(sqlite_begin="DEFERRED") if self.is_sqlite else self.engine
         self._read_sessions = async_sessionmaker(read_engine, expire_on_commit=False)
@@ -69,7 +71,15 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A transaction that may write; committed on success, rolled back on error."""
-        async with self._sessions() as session, session.begin():
+        if self._write_lock is None:
+            async with self._sessions() as session, session.begin():
+                yield session
+            return
+        # SQLite has one writer at a time. Queueing our own writers here, instead of
+        # letting them meet in SQLite's busy handler (which sleeps 1..100 ms between
+        # tries), keeps throughput up under concurrent webhooks; other processes are
+        # still kept out by BEGIN IMMEDIATE and the busy timeout.
+        async with self._write_lock, self._sessions() as session, session.begin():
             yield session
 
     @asynccontextmanager

@@ -22,7 +22,7 @@ def _chatops(tmp_path: Path, config: str | None, *args: str, env: dict[str, str]
         (tmp_path / "config.toml").write_text(config, encoding="utf-8")
     clean = {k: v for k, v in os.environ.items() if not k.startswith("CHATOPS_")}
     clean.update(env or {})
-    return subprocess.run(  # noqa: S603 - our own console script
+    return subprocess.run(
         [sys.executable, "-m", "chatops.cli", *args],
         cwd=tmp_path,
         env=clean,

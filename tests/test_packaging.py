@@ -20,7 +20,7 @@ def test_every_plugin_directory_is_packaged() -> None:
 
 
 def test_wheel_has_no_top_level_plugins_module(tmp_path: Path) -> None:
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
         capture_output=True,
         text=True,

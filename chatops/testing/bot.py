@@ -34,8 +34,9 @@ from starlette.routing import Route
 from chatops.app import ChatOps
 from chatops.config import Settings, parse_settings
 from chatops.models import OutboxJob, OutboxStatus, utcnow
-from chatops.server import bind, serve_in_background
+from chatops.server import serve_in_background
 from chatops.slack.card import ACTION_PREFIX
+from chatops.sockets import bind
 from chatops.testing.fake_slack import FakeSlack
 from chatops.testing.server import ThreadedServer
 from chatops.testing.slack_requests import block_actions_body, signed_headers, view_submission_body

@@ -16,6 +16,8 @@ from typing import Any
 
 import uvicorn
 
+from chatops.sockets import bind
+
 
 class ThreadedServer:
     """Serve an ASGI app on 127.0.0.1 (a free port) from a daemon thread."""
@@ -41,9 +43,8 @@ class ThreadedServer:
 
     def start(self, timeout: float = 10.0) -> None:
         """Bind, start serving, and return once the server accepts connections."""
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind((self._host, 0))
+        # bind() sets TCP_NODELAY: see chatops.sockets.bind for the 40 ms it saves per request.
+        self._sock = bind(self._host, 0)
         config = uvicorn.Config(self._app, log_level="warning", lifespan="off", access_log=False)
         self._server = uvicorn.Server(config)
         # uvicorn installs signal handlers only on the main thread; this is not it.

@@ -1,0 +1,178 @@
+"""Benchmarks of the real bot over loopback HTTP: ingest rate, ack latency, comment-to-card time.
+
+    .venv/bin/python benchmarks/run.py [--postgres URL] [--comments 2000] [--clicks 300]
+
+Everything runs on this machine: the bot (uvicorn), the fake Slack (its own thread),
+and the load generator (httpx). Figures are printed as a table and written to
+benchmarks/results.json. Targets are checked here, never in unit tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from chatops.testing.bot import INBOX, TestBot
+from chatops.testing.fake_slack import FakeSlack
+
+HERE = Path(__file__).resolve().parent
+
+#: What we promise; a run that misses one exits 1.
+TARGETS = {
+    "ingest_per_second_min": 150.0,  # a 10,000-comment crisis is stored in about a minute
+    "ack_p95_ms_max": 300.0,  # Slack allows 3,000 ms; we keep a tenfold margin
+}
+
+
+def percentile(values: list[float], p: float) -> float:
+    """The p-th percentile (nearest rank)."""
+    ordered = sorted(values)
+    index = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered)) - 1))
+    return ordered[index]
+
+
+async def bench_ingest(fake: FakeSlack, url: str, comments: int, concurrency: int) -> dict[str, Any]:
+    """Signed webhook POSTs stored per second (delivery off, so only the door and the store count)."""
+    async with TestBot(fake, url, deliver=False) as bot:
+        payloads = [bot.comment_payload(f"crisis comment {i}", id=f"bench-{i}") for i in range(comments)]
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        for p in payloads:
+            queue.put_nowait(p)
+        latencies: list[float] = []
+
+        async def worker() -> None:
+            while not queue.empty():
+                payload = queue.get_nowait()
+                start = time.perf_counter()
+                response = await bot.webhook(payload)
+                latencies.append((time.perf_counter() - start) * 1000)
+                assert response.status_code == 201, response.text
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - start
+    return {
+        "comments": comments,
+        "concurrency": concurrency,
+        "seconds": round(elapsed, 2),
+        "per_second": round(comments / elapsed, 1),
+        "p50_ms": round(percentile(latencies, 50), 1),
+        "p95_ms": round(percentile(latencies, 95), 1),
+    }
+
+
+async def bench_ack(fake: FakeSlack, url: str, clicks: int) -> dict[str, Any]:
+    """Time from a signed Claim/Unclaim click to Bolt's HTTP answer, with delivery running."""
+    async with TestBot(fake, url) as bot:
+        anna = bot.person("Anna")
+        await bot.comment("ack benchmark")
+        card = await bot.next_card()
+        latencies: list[float] = []
+        for i in range(clicks):
+            button = "claim" if i % 2 == 0 else "unclaim"
+            await card.wait_for(lambda c, button=button: button in c.buttons)
+            start = time.perf_counter()
+            await bot.click(anna, card, button)
+            latencies.append((time.perf_counter() - start) * 1000)
+    return {
+        "clicks": clicks,
+        "p50_ms": round(percentile(latencies, 50), 1),
+        "p95_ms": round(percentile(latencies, 95), 1),
+        "p99_ms": round(percentile(latencies, 99), 1),
+        "max_ms": round(max(latencies), 1),
+    }
+
+
+async def bench_card_time(fake: FakeSlack, url: str, comments: int) -> dict[str, Any]:
+    """Time from the webhook POST to the card's chat.postMessage reaching Slack, one comment at a time."""
+    async with TestBot(fake, url) as bot:
+        times: list[float] = []
+        for i in range(comments):
+            start = time.perf_counter()
+            await bot.comment(f"latency {i}", id=f"lat-{i}")
+            await bot.next_card(INBOX)
+            times.append((time.perf_counter() - start) * 1000)
+    return {
+        "comments": comments,
+        "p50_ms": round(statistics.median(times), 1),
+        "p95_ms": round(percentile(times, 95), 1),
+    }
+
+
+async def main(args: argparse.Namespace) -> int:
+    """Run every benchmark on SQLite (and PostgreSQL when given) and report."""
+    results: dict[str, Any] = {
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "targets": TARGETS,
+        "runs": {},
+    }
+    databases = {"sqlite": None}
+    if args.postgres:
+        databases["postgresql"] = args.postgres
+    with FakeSlack() as fake:
+        for name, url in databases.items():
+            if url is None:
+                tmp = tempfile.mkdtemp()
+                make_url = lambda tag, tmp=tmp: f"sqlite+aiosqlite:///{tmp}/{tag}.db"  # noqa: E731
+            else:
+                from chatops.testing.fixtures import _reset_postgres
+
+                async def fresh(url: str = url) -> str:
+                    await _reset_postgres(url)
+                    return url
+
+            run: dict[str, Any] = {}
+            fake.reset(directory=True)
+            run["ingest"] = await bench_ingest(
+                fake, make_url("ingest") if url is None else await fresh(), args.comments, args.concurrency
+            )
+            fake.reset(directory=True)
+            run["ack"] = await bench_ack(fake, make_url("ack") if url is None else await fresh(), args.clicks)
+            fake.reset(directory=True)
+            run["comment_to_card"] = await bench_card_time(
+                fake, make_url("card") if url is None else await fresh(), args.cards
+            )
+            results["runs"][name] = run
+
+    header = ("database", "ingest/s", "ingest p95", "ack p50", "ack p95", "ack p99", "card p50")
+    print("{:<11} {:>9} {:>11} {:>8} {:>8} {:>8} {:>9}".format(*header))
+    failed = []
+    for name, run in results["runs"].items():
+        print(
+            f"{name:<11} {run['ingest']['per_second']:>9} {run['ingest']['p95_ms']:>9}ms "
+            f"{run['ack']['p50_ms']:>6}ms {run['ack']['p95_ms']:>6}ms {run['ack']['p99_ms']:>6}ms "
+            f"{run['comment_to_card']['p50_ms']:>7}ms"
+        )
+        if run["ingest"]["per_second"] < TARGETS["ingest_per_second_min"]:
+            failed.append(f"{name}: ingest {run['ingest']['per_second']}/s")
+        if run["ack"]["p95_ms"] > TARGETS["ack_p95_ms_max"]:
+            failed.append(f"{name}: ack p95 {run['ack']['p95_ms']} ms")
+    (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    if failed:
+        print("missed targets: " + "; ".join(failed), file=sys.stderr)
+        return 1
+    return 0
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--postgres", default=os.environ.get("CHATOPS_TEST_POSTGRES_URL"), help="PostgreSQL URL")
+    parser.add_argument("--comments", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--clicks", type=int, default=300)
+    parser.add_argument("--cards", type=int, default=100)
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main(parse_args())))
