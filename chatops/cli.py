@@ -176,6 +176,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SchemaOutOfDate as exc:
         print(f"database: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    except ConnectionError as exc:
+        print(f"connection: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 
