@@ -138,9 +138,7 @@ def test_api_url_and_lifecycle() -> None:
 
 
 async def test_auth_test_reports_bot_identity() -> None:
-    with FakeSlack(
-        bot_token="xoxb-other", team_id="T9", bot_user_id="U9", workspace_url="https://w.slack.com/"
-    ) as f:
+    with FakeSlack(bot_token="xoxb-other", team_id="T9", bot_user_id="U9", workspace_url="https://w.slack.com/") as f:
         response = await AsyncWebClient(base_url=f.api_url, token="xoxb-other").auth_test()
     assert response["user_id"] == "U9"
     assert response["team_id"] == "T9"
@@ -251,9 +249,7 @@ VALID_ARGS: dict[str, dict[str, Any]] = {
     "files.completeUploadExternal": {"files": [{"id": "F1"}]},
 }
 MISSING_CASES = [
-    (method, name)
-    for method in REQUIRED_ARGS
-    for name in REQUIRED_ARGS[method] + EXTRA_REQUIRED_ARGS.get(method, ())
+    (method, name) for method in REQUIRED_ARGS for name in REQUIRED_ARGS[method] + EXTRA_REQUIRED_ARGS.get(method, ())
 ]
 
 
@@ -275,13 +271,9 @@ async def test_missing_required_argument_is_rejected(
 # ---------------------------------------------------------------------------
 
 
-async def test_post_message_returns_increasing_ts_and_stores_state(
-    client: AsyncWebClient, fake: FakeSlack
-) -> None:
+async def test_post_message_returns_increasing_ts_and_stores_state(client: AsyncWebClient, fake: FakeSlack) -> None:
     metadata = {"event_type": "comment_card", "event_payload": {"comment_id": "c1"}}
-    first = await client.chat_postMessage(
-        channel="C1", text="one", blocks=[section("*one*")], metadata=metadata
-    )
+    first = await client.chat_postMessage(channel="C1", text="one", blocks=[section("*one*")], metadata=metadata)
     second = await client.chat_postMessage(channel="C2", text="two")
     assert first["ts"] == "1700000000.000100"
     assert float(second["ts"]) > float(first["ts"])
@@ -394,9 +386,7 @@ async def test_update_unknown_message_is_message_not_found(client: AsyncWebClien
 
 
 async def test_post_ephemeral(client: AsyncWebClient, fake: FakeSlack) -> None:
-    response = await client.chat_postEphemeral(
-        channel="C1", user="U1", text="only you", blocks=[section("hi")]
-    )
+    response = await client.chat_postEphemeral(channel="C1", user="U1", text="only you", blocks=[section("hi")])
     await client.chat_postEphemeral(channel="C1", user="U2", text="you too")
     assert response["message_ts"]
     (mine,) = fake.ephemerals("U1")
@@ -562,21 +552,15 @@ async def test_block_kit_limits_on_post(
 
 async def test_block_kit_limits_on_update_and_ephemeral(client: AsyncWebClient, fake: FakeSlack) -> None:
     posted = await client.chat_postMessage(channel="C1", text="x", blocks=[section("ok")])
-    err = await slack_error(
-        client.chat_update(channel="C1", ts=posted["ts"], text="x", blocks=[section("x" * 3001)])
-    )
+    err = await slack_error(client.chat_update(channel="C1", ts=posted["ts"], text="x", blocks=[section("x" * 3001)]))
     assert err.response["error"] == "invalid_blocks"
     assert fake.message("C1", posted["ts"])["blocks"] == [section("ok")]
-    err = await slack_error(
-        client.chat_postEphemeral(channel="C1", user="U1", text="x", blocks=[_header(151)])
-    )
+    err = await slack_error(client.chat_postEphemeral(channel="C1", user="U1", text="x", blocks=[_header(151)]))
     assert err.response["error"] == "invalid_blocks"
     assert fake.ephemerals() == []
 
 
-async def test_total_block_text_over_12000_is_msg_blocks_too_long(
-    client: AsyncWebClient, fake: FakeSlack
-) -> None:
+async def test_total_block_text_over_12000_is_msg_blocks_too_long(client: AsyncWebClient, fake: FakeSlack) -> None:
     await client.chat_postMessage(channel="C1", text="x", blocks=[section("x" * 3000)] * 4)
     err = await slack_error(client.chat_postMessage(channel="C1", text="x", blocks=[section("x" * 2500)] * 5))
     assert err.response["error"] == "msg_blocks_too_long"
@@ -584,9 +568,7 @@ async def test_total_block_text_over_12000_is_msg_blocks_too_long(
 
 
 async def test_blocks_that_are_not_an_array(client: AsyncWebClient) -> None:
-    err = await slack_error(
-        client.api_call("chat.postMessage", data={"channel": "C1", "blocks": '{"type": "x"}'})
-    )
+    err = await slack_error(client.api_call("chat.postMessage", data={"channel": "C1", "blocks": '{"type": "x"}'}))
     assert err.response["error"] == "invalid_blocks_format"
 
 
@@ -595,13 +577,9 @@ async def test_blocks_that_are_not_an_array(client: AsyncWebClient) -> None:
 # ---------------------------------------------------------------------------
 
 
-async def test_views_open_records_trigger_user_and_returns_view(
-    client: AsyncWebClient, fake: FakeSlack
-) -> None:
+async def test_views_open_records_trigger_user_and_returns_view(client: AsyncWebClient, fake: FakeSlack) -> None:
     trigger = fake.new_trigger_id("U1")
-    sent = modal(
-        callback_id="reply", private_metadata='{"card": 1}', submit={"type": "plain_text", "text": "Send"}
-    )
+    sent = modal(callback_id="reply", private_metadata='{"card": 1}', submit={"type": "plain_text", "text": "Send"})
     sent["blocks"] = [input_block()]
     response = await client.views_open(trigger_id=trigger, view=sent)
     view = response["view"]
@@ -671,16 +649,12 @@ async def test_trigger_ids_are_single_use_and_expire(client: AsyncWebClient, fak
 
 async def test_views_update_by_id_and_external_id(client: AsyncWebClient, fake: FakeSlack) -> None:
     opened = (await client.views_open(trigger_id="t1", view=modal(external_id="card-1")))["view"]
-    updated = await client.views_update(
-        view_id=opened["id"], view=modal(title={"type": "plain_text", "text": "Done"})
-    )
+    updated = await client.views_update(view_id=opened["id"], view=modal(title={"type": "plain_text", "text": "Done"}))
     assert updated["view"]["id"] == opened["id"]
     assert updated["view"]["hash"] != opened["hash"]
     err = await slack_error(client.views_update(view_id=opened["id"], hash=opened["hash"], view=modal()))
     assert err.response["error"] == "hash_conflict"
-    await client.views_update(
-        external_id="card-1", hash=updated["view"]["hash"], view=modal(private_metadata="m")
-    )
+    await client.views_update(external_id="card-1", hash=updated["view"]["hash"], view=modal(private_metadata="m"))
     record = fake.view(opened["id"])
     assert record["updates"] == 2
     assert record["view"]["private_metadata"] == "m"
@@ -741,9 +715,7 @@ async def test_conversations_info(client: AsyncWebClient, fake: FakeSlack) -> No
 async def test_usergroups(client: AsyncWebClient, fake: FakeSlack) -> None:
     fake.add_usergroup("S1", "leads", users=["U1", "U2"])
     groups = (await client.usergroups_list(include_users=True))["usergroups"]
-    assert [(g["id"], g["handle"], g["users"], g["user_count"]) for g in groups] == [
-        ("S1", "leads", ["U1", "U2"], 2)
-    ]
+    assert [(g["id"], g["handle"], g["users"], g["user_count"]) for g in groups] == [("S1", "leads", ["U1", "U2"], 2)]
     assert "users" not in (await client.usergroups_list())["usergroups"][0]
     assert (await client.usergroups_users_list(usergroup="S1"))["users"] == ["U1", "U2"]
     err = await slack_error(client.usergroups_users_list(usergroup="S404"))
@@ -782,9 +754,7 @@ async def test_files_upload_v2_end_to_end(client: AsyncWebClient, fake: FakeSlac
 
 
 async def test_complete_upload_of_unknown_file(client: AsyncWebClient, fake: FakeSlack) -> None:
-    err = await slack_error(
-        client.files_completeUploadExternal(files=[{"id": "F404", "title": "x"}], channel_id="C1")
-    )
+    err = await slack_error(client.files_completeUploadExternal(files=[{"id": "F404", "title": "x"}], channel_id="C1"))
     assert err.response["error"] == "file_not_found"
     assert fake.messages() == []
 
@@ -899,9 +869,7 @@ def test_wait_for_sync(fake: FakeSlack) -> None:
         fake.wait_for_sync("chat.delete", timeout=0.05)
 
 
-async def test_calls_are_copies_and_concurrent_posts_are_all_kept(
-    client: AsyncWebClient, fake: FakeSlack
-) -> None:
+async def test_calls_are_copies_and_concurrent_posts_are_all_kept(client: AsyncWebClient, fake: FakeSlack) -> None:
     results = await asyncio.gather(*(client.chat_postMessage(channel="C1", text=str(i)) for i in range(40)))
     assert len({r["ts"] for r in results}) == 40
     assert len(fake.calls_to("chat.postMessage")) == 40
@@ -918,27 +886,19 @@ async def test_calls_are_copies_and_concurrent_posts_are_all_kept(
 
 
 def test_signed_headers_verify() -> None:
-    body = slash_command_body(
-        command="/chatops", text="stats", user_id="U1", user_name="ann", channel_id="C1"
-    )
+    body = slash_command_body(command="/chatops", text="stats", user_id="U1", user_name="ann", channel_id="C1")
     headers = signed_headers(SECRET, body, timestamp=1_700_000_000)
     verifier = SignatureVerifier(SECRET)
     assert headers["Content-Type"] == "application/x-www-form-urlencoded"
     assert headers["X-Slack-Request-Timestamp"] == "1700000000"
-    assert (
-        verifier.is_valid(body, headers["X-Slack-Request-Timestamp"], headers["X-Slack-Signature"]) is False
-    )  # stale
+    assert verifier.is_valid(body, headers["X-Slack-Request-Timestamp"], headers["X-Slack-Signature"]) is False  # stale
     fresh = signed_headers(SECRET, body.encode())
     assert verifier.is_valid(body, fresh["X-Slack-Request-Timestamp"], fresh["X-Slack-Signature"])
-    assert not SignatureVerifier("other").is_valid(
-        body, fresh["X-Slack-Request-Timestamp"], fresh["X-Slack-Signature"]
-    )
+    assert not SignatureVerifier("other").is_valid(body, fresh["X-Slack-Request-Timestamp"], fresh["X-Slack-Signature"])
 
 
 def bolt_request(body: str, **kwargs: Any) -> AsyncBoltRequest:
-    return AsyncBoltRequest(
-        body=body, headers={k: [v] for k, v in signed_headers(SECRET, body, **kwargs).items()}
-    )
+    return AsyncBoltRequest(body=body, headers={k: [v] for k, v in signed_headers(SECRET, body, **kwargs).items()})
 
 
 async def test_block_actions_reach_bolt_listener(client: AsyncWebClient, fake: FakeSlack) -> None:
@@ -1001,9 +961,7 @@ async def test_slash_command_opens_modal_with_its_trigger(client: AsyncWebClient
     @app.command("/chatops")
     async def command(ack: Any, command: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        await client.views_open(
-            trigger_id=command["trigger_id"], view=modal(private_metadata=command["text"])
-        )
+        await client.views_open(trigger_id=command["trigger_id"], view=modal(private_metadata=command["text"]))
 
     trigger = fake.new_trigger_id("U1")
     body = slash_command_body(
@@ -1043,9 +1001,7 @@ async def test_view_submission_reaches_bolt_listener(client: AsyncWebClient, fak
         user_id="U1", user_name="ann", view=opened["view"], values={"reply": {"text": "Thanks!"}}
     )
     assert (await app.async_dispatch(bolt_request(body))).status == 200
-    assert seen["view"]["state"]["values"] == {
-        "reply": {"text": {"type": "plain_text_input", "value": "Thanks!"}}
-    }
+    assert seen["view"]["state"]["values"] == {"reply": {"text": {"type": "plain_text_input", "value": "Thanks!"}}}
     assert seen["view"]["id"] == opened["view"]["id"]
     assert seen["view"]["private_metadata"] == "card-9"
     assert seen["body"]["type"] == "view_submission"

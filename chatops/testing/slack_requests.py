@@ -273,9 +273,7 @@ def event_body(
             "type": "event_callback",
             "event_id": event_id or f"Ev{n:08d}",
             "event_time": event_time if event_time is not None else int(time.time()),
-            "authorizations": [
-                {"enterprise_id": None, "team_id": team_id, "user_id": "UBOT", "is_bot": True}
-            ],
+            "authorizations": [{"enterprise_id": None, "team_id": team_id, "user_id": "UBOT", "is_bot": True}],
             "is_ext_shared_channel": False,
         }
     )
