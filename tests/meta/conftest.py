@@ -6,7 +6,20 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from meta_world import IG, IG_USERNAME, MEDIA, MEDIA_CAPTION, PAGE, PAGE_NAME, POST, POST_TEXT, TOKEN, Meta, meta_config
+from meta_world import (
+    APP_SECRET,
+    IG,
+    IG_USERNAME,
+    MEDIA,
+    MEDIA_CAPTION,
+    PAGE,
+    PAGE_NAME,
+    POST,
+    POST_TEXT,
+    TOKEN,
+    Meta,
+    meta_config,
+)
 
 from chatops.testing.bot import TestBot
 from chatops.testing.fake_slack import FakeSlack
@@ -26,6 +39,8 @@ def graph(_graph_server: FakeGraph) -> FakeGraph:
     """The Graph fake, reset, holding the Page's post and the Instagram account's media."""
     _graph_server.reset()
     _graph_server.access_token = TOKEN
+    # The app has "Require App Secret" on: every call must carry a valid appsecret_proof.
+    _graph_server.app_secret = APP_SECRET
     _graph_server.add_post(POST, POST_TEXT, created_time=datetime.now(UTC) - timedelta(days=1))
     _graph_server.add_ig_media(MEDIA, MEDIA_CAPTION, timestamp=datetime.now(UTC) - timedelta(days=1))
     return _graph_server
