@@ -28,8 +28,8 @@ class Alerts:
                 session.add(Alert(plugin=plugin, key=key, message=problem, raised_at=utcnow()))
             else:
                 alert.message, alert.raised_at, alert.cleared_at = problem, utcnow(), None
-            self.store._audit(session, None, plugin, "alert_raised", key=key, problem=problem)
-            self.store._enqueue(session, POST_ALERT, payload={"source": plugin, "key": key, "problem": problem})
+            self.store.add_audit(session, None, plugin, "alert_raised", key=key, problem=problem)
+            self.store.add_job(session, POST_ALERT, payload={"source": plugin, "key": key, "problem": problem})
         self.store.wake()
         return True
 
@@ -45,12 +45,4 @@ class Alerts:
             await session.execute(
                 update(Alert).where(Alert.plugin == plugin, Alert.cleared_at.is_(None)).values(cleared_at=utcnow())
             )
-            self.store._audit(session, None, plugin, "alert_cleared")
-
-    async def open_alerts(self) -> list[tuple[str, str, str]]:
-        """(plugin, key, message) of every alert not yet cleared."""
-        async with self.store.db.read() as session:
-            rows = await session.execute(
-                select(Alert.plugin, Alert.key, Alert.message).where(Alert.cleared_at.is_(None))
-            )
-            return [tuple(r) for r in rows.all()]  # type: ignore[misc]
+            self.store.add_audit(session, None, plugin, "alert_cleared")

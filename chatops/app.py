@@ -75,7 +75,6 @@ class ChatOps:
             for job in jobs:
                 self.scheduler.add(job)
         self.web: Starlette = build_web(self)
-        self._started = False
         self._user_names: dict[str, str | None] = {}
 
     # -- plugins ---------------------------------------------------------------
@@ -107,7 +106,6 @@ class ChatOps:
         if deliver:
             self.delivery.start()
         self.scheduler.start()
-        self._started = True
 
     async def stop(self) -> None:
         """Stop everything started, in reverse order."""
@@ -120,7 +118,6 @@ class ChatOps:
                 log.exception("source %s failed to stop", source.name)
         await self.call_hook("chatops_shutdown", app=self)
         await self.db.dispose()
-        self._started = False
 
     async def user_name(self, user_id: str | None) -> str | None:
         """A Slack user's display name (cached; None when unknown or not allowed to look up)."""

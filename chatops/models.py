@@ -280,16 +280,6 @@ class JobRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
-class ProcessedEvent(Base):
-    """Slack Events API and platform delivery ids already handled (retries are not re-run)."""
-
-    __tablename__ = "processed_events"
-
-    source: Mapped[str] = mapped_column(String(64), primary_key=True)
-    event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
 class Alert(Base):
     """An operational alert raised once per (plugin, key) until it is cleared (e.g. an expired token)."""
 

@@ -87,17 +87,18 @@ class Store:
     # -- helpers ---------------------------------------------------------------
 
     @staticmethod
-    def _audit(session: AsyncSession, conversation_id: int | None, actor: str, action: str, **detail: Any) -> None:
+    def add_audit(session: AsyncSession, conversation_id: int | None, actor: str, action: str, **detail: Any) -> None:
         session.add(AuditEntry(conversation_id=conversation_id, actor=actor, action=action, detail=detail))
 
     @staticmethod
-    def _enqueue(
+    def add_job(
         session: AsyncSession,
         kind: str,
         conversation_id: int | None = None,
         message_id: int | None = None,
         payload: dict[str, Any] | None = None,
     ) -> None:
+        """Add an outbox job to the caller's transaction: it happens only if the transaction commits."""
         session.add(OutboxJob(kind=kind, conversation_id=conversation_id, message_id=message_id, payload=payload or {}))
 
     async def _enqueue_card_update(self, session: AsyncSession, conversation_id: int) -> None:
@@ -111,7 +112,7 @@ class Store:
             )
         )
         if waiting is None:
-            self._enqueue(session, UPDATE_CARD, conversation_id)
+            self.add_job(session, UPDATE_CARD, conversation_id)
 
     # -- inbound -----------------------------------------------------------------
 
@@ -155,12 +156,12 @@ class Store:
                 if new_conv_id is not None:
                     raise AssertionError("a new conversation cannot hold a duplicate message")
                 return IngestResult(conv_id, None, duplicate=True)
-            self._audit(session, conv_id, _author_label(msg.author), "received", message_id=message_id)
+            self.add_audit(session, conv_id, _author_label(msg.author), "received", message_id=message_id)
             if new_conv_id is not None:
-                self._enqueue(session, POST_CARD, conv_id)
+                self.add_job(session, POST_CARD, conv_id)
             else:
                 await self._bump_for_followup(session, conv_id, now)
-                self._enqueue(session, POST_THREAD, conv_id, message_id)
+                self.add_job(session, POST_THREAD, conv_id, message_id)
                 await self._enqueue_card_update(session, conv_id)
         self._wake()
         return IngestResult(conv_id, message_id, new_conversation=new_conv_id is not None)
@@ -200,7 +201,7 @@ class Store:
         conv.followup_pending = True
         if conv.status in (Status.RESOLVED.value, Status.REPLIED.value):
             if conv.status == Status.RESOLVED.value:
-                self._audit(session, conv_id, "customer", "reopened", reason="follow-up")
+                self.add_audit(session, conv_id, "customer", "reopened", reason="follow-up")
             conv.status = Status.CLAIMED.value if conv.assignee else Status.NEW.value
             conv.resolved_at = None
 
@@ -225,8 +226,8 @@ class Store:
         conv.followup_pending = False
         if conv.status in (Status.NEW.value, Status.CLAIMED.value):
             conv.status = Status.REPLIED.value
-        self._audit(session, conv_id, _author_label(msg.author), "answered_on_platform", message_id=message_id)
-        self._enqueue(session, POST_THREAD, conv_id, message_id)
+        self.add_audit(session, conv_id, _author_label(msg.author), "answered_on_platform", message_id=message_id)
+        self.add_job(session, POST_THREAD, conv_id, message_id)
         await self._enqueue_card_update(session, conv_id)
         return IngestResult(conv_id, message_id)
 
@@ -263,8 +264,8 @@ class Store:
             detail: dict[str, Any] = {"message_id": msg.id}
             if action == "edited":
                 detail["previous_text"] = previous
-            self._audit(session, msg.conversation_id, msg.author_name or "customer", action, **detail)
-            self._enqueue(session, POST_THREAD, msg.conversation_id, msg.id, {"note": action})
+            self.add_audit(session, msg.conversation_id, msg.author_name or "customer", action, **detail)
+            self.add_job(session, POST_THREAD, msg.conversation_id, msg.id, {"note": action})
             await self._enqueue_card_update(session, msg.conversation_id)
             conv_id = msg.conversation_id
         self._wake()
@@ -294,7 +295,7 @@ class Store:
                 owner = await session.scalar(select(Conversation.assignee).where(Conversation.id == conversation_id))
                 return ClaimResult(False, owner)
             session.add(_assignment(conversation_id, user, user, now))
-            self._audit(session, conversation_id, user, "claimed")
+            self.add_audit(session, conversation_id, user, "claimed")
             await self._enqueue_card_update(session, conversation_id)
         self._wake()
         return ClaimResult(True, user)
@@ -321,7 +322,7 @@ class Store:
                 .where(Assignment.conversation_id == conversation_id, Assignment.released_at.is_(None))
                 .values(released_at=now)
             )
-            self._audit(session, conversation_id, user, "unclaimed")
+            self.add_audit(session, conversation_id, user, "unclaimed")
             await self._enqueue_card_update(session, conversation_id)
         self._wake()
         return ClaimResult(True, None)
@@ -359,9 +360,9 @@ class Store:
                 session.add(_assignment(conversation_id, user, user, now))
                 if conv.status == Status.NEW.value:
                     conv.status = Status.CLAIMED.value
-                self._audit(session, conversation_id, user, "claimed", by="answer")
-            self._audit(session, conversation_id, user, f"{kind}_queued", message_id=msg.id)
-            self._enqueue(session, SEND_ANSWER, conversation_id, msg.id)
+                self.add_audit(session, conversation_id, user, "claimed", by="answer")
+            self.add_audit(session, conversation_id, user, f"{kind}_queued", message_id=msg.id)
+            self.add_job(session, SEND_ANSWER, conversation_id, msg.id)
             await self._enqueue_card_update(session, conversation_id)
             message_id = msg.id
         self._wake()
@@ -387,8 +388,8 @@ class Store:
             conv_id = result.scalar_one_or_none()
             if conv_id is None:
                 return False
-            self._audit(session, conv_id, user, "retry", message_id=message_id)
-            self._enqueue(session, SEND_ANSWER, conv_id, message_id)
+            self.add_audit(session, conv_id, user, "retry", message_id=message_id)
+            self.add_job(session, SEND_ANSWER, conv_id, message_id)
             await self._enqueue_card_update(session, conv_id)
         self._wake()
         return True
@@ -397,8 +398,8 @@ class Store:
         """Queue hiding or unhiding the customer's message on the platform."""
         async with self.db.write() as session:
             action = "hide_requested" if hidden else "unhide_requested"
-            self._audit(session, conversation_id, user, action, message_id=message_id)
-            self._enqueue(session, SET_HIDDEN, conversation_id, message_id, {"hidden": hidden, "requested_by": user})
+            self.add_audit(session, conversation_id, user, action, message_id=message_id)
+            self.add_job(session, SET_HIDDEN, conversation_id, message_id, {"hidden": hidden, "requested_by": user})
         self._wake()
 
     async def set_tags(self, conversation_id: int, user: str, names: Iterable[str]) -> tuple[list[str], list[str]]:
@@ -431,7 +432,7 @@ class Store:
                     )
                 )
             if added or removed:
-                self._audit(session, conversation_id, user, "tagged", added=added, removed=removed)
+                self.add_audit(session, conversation_id, user, "tagged", added=added, removed=removed)
                 await self._enqueue_card_update(session, conversation_id)
         if added or removed:
             self._wake()
@@ -451,8 +452,8 @@ class Store:
             session.add(escalation)
             await session.flush()
             conv.escalated_at = now
-            self._audit(session, conversation_id, user, "escalated", reason=reason, escalation_id=escalation.id)
-            self._enqueue(session, POST_ESCALATION, conversation_id, payload={"escalation_id": escalation.id})
+            self.add_audit(session, conversation_id, user, "escalated", reason=reason, escalation_id=escalation.id)
+            self.add_job(session, POST_ESCALATION, conversation_id, payload={"escalation_id": escalation.id})
             await self._enqueue_card_update(session, conversation_id)
             escalation_id = escalation.id
         self._wake()
@@ -480,7 +481,7 @@ class Store:
                 conv.status = Status.CLAIMED.value if conv.assignee else Status.NEW.value
                 conv.resolved_at = None
             conv.updated_at = now
-            self._audit(session, conversation_id, user, action)
+            self.add_audit(session, conversation_id, user, action)
             await self._enqueue_card_update(session, conversation_id)
         self._wake()
         return True
@@ -517,8 +518,8 @@ class Store:
             if conv.status in (Status.NEW.value, Status.CLAIMED.value):
                 conv.status = Status.REPLIED.value
             conv.updated_at = now
-            self._audit(session, conv.id, msg.sent_by or "system", f"{msg.kind}_sent", message_id=msg.id)
-            self._enqueue(session, POST_THREAD, conv.id, msg.id)
+            self.add_audit(session, conv.id, msg.sent_by or "system", f"{msg.kind}_sent", message_id=msg.id)
+            self.add_job(session, POST_THREAD, conv.id, msg.id)
             await self._enqueue_card_update(session, conv.id)
             conv_id = conv.id
         self._wake()
@@ -532,7 +533,7 @@ class Store:
             msg.delivery_attempts += 1
             if final:
                 msg.delivery = Delivery.FAILED.value
-            self._audit(
+            self.add_audit(
                 session,
                 msg.conversation_id,
                 "system",
@@ -551,9 +552,11 @@ class Store:
             msg = await session.get_one(Message, message_id, with_for_update={"key_share": True})
             if error is None:
                 msg.hidden = hidden
-                self._audit(session, msg.conversation_id, actor, "hidden" if hidden else "unhidden", message_id=msg.id)
+                self.add_audit(
+                    session, msg.conversation_id, actor, "hidden" if hidden else "unhidden", message_id=msg.id
+                )
             else:
-                self._audit(
+                self.add_audit(
                     session,
                     msg.conversation_id,
                     actor,
@@ -573,19 +576,6 @@ class Store:
             await session.execute(
                 update(Escalation).where(Escalation.id == escalation_id).values(slack_channel=channel, slack_ts=ts)
             )
-
-    async def audit(self, conversation_id: int | None, actor: str, action: str, **detail: Any) -> None:
-        """Write one audit entry in its own transaction."""
-        async with self.db.write() as session:
-            self._audit(session, conversation_id, actor, action, **detail)
-
-    async def enqueue(
-        self, kind: str, conversation_id: int | None = None, payload: dict[str, Any] | None = None
-    ) -> None:
-        """Queue a job on its own (e.g. an ops alert)."""
-        async with self.db.write() as session:
-            self._enqueue(session, kind, conversation_id, payload=payload)
-        self._wake()
 
     # -- reading -------------------------------------------------------------------
 

@@ -62,13 +62,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("job_id", "due_at", name=op.f("pk_job_runs")),
     )
     op.create_table(
-        "processed_events",
-        sa.Column("source", sa.String(length=64), nullable=False),
-        sa.Column("event_id", sa.String(length=255), nullable=False),
-        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("source", "event_id", name=op.f("pk_processed_events")),
-    )
-    op.create_table(
         "source_state",
         sa.Column("plugin", sa.String(length=64), nullable=False),
         sa.Column("key", sa.String(length=255), nullable=False),
@@ -255,7 +248,6 @@ def downgrade() -> None:
     op.drop_table("assignments")
     op.drop_table("tags")
     op.drop_table("source_state")
-    op.drop_table("processed_events")
     op.drop_table("job_runs")
     op.drop_table("conversations")
     op.drop_table("alerts")
