@@ -19,6 +19,7 @@ from chatops_plugins.graph_api.client import GraphClient, InvalidRequest, parse_
 from chatops_plugins.graph_api.config import MetaConfig, check_account_id
 from chatops_plugins.graph_api.events import (
     CommentEvent,
+    Verb,
     context_text,
     graph_id,
     name,
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 
 NAME = "facebook"
 #: Webhook verbs of a comment change and what they mean here; others (hide, block, …) are ignored.
-VERBS = {"add": "add", "edited": "edit", "edit": "edit", "remove": "remove", "delete": "remove"}
+VERBS: dict[str, Verb] = {"add": "add", "edited": "edit", "edit": "edit", "remove": "remove", "delete": "remove"}
 NO_TEXT = "(a photo or sticker without text)"
 
 
@@ -126,7 +127,7 @@ class FacebookSource(MetaSource):
     def _event(
         self,
         *,
-        verb: Any,
+        verb: Verb,
         comment_id: str,
         post_id: str,
         parent_id: str | None,

@@ -21,9 +21,9 @@ import json
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from apscheduler.triggers.interval import IntervalTrigger
 from starlette.requests import Request
@@ -49,7 +49,6 @@ from .client import (
     PRIVATE_REPLY_ALREADY_SENT,
     GraphClient,
     GraphError,
-    InvalidRequest,
     PermissionDenied,
     RateLimited,
     TokenError,
@@ -62,6 +61,7 @@ if TYPE_CHECKING:
     from chatops.app import ChatOps
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: Meta allows one private reply per comment, within 7 days of it.
 PRIVATE_REPLY_WINDOW = timedelta(days=7)
@@ -484,7 +484,7 @@ class MetaSource(Source):
             raise RuntimeError(f"{self.name} source is not started")
         return self._app
 
-    async def _call(self, action: str, call: Any) -> Any:
+    async def _call(self, action: str, call: Awaitable[T]) -> T:
         """Await a Graph call, turning its failure into the SendError the delivery worker expects."""
         try:
             return await call
@@ -514,4 +514,4 @@ def _parse_cursor(raw: str | None) -> datetime | None:
         return None
 
 
-__all__ = ["PRIVATE_REPLY_WINDOW", "InvalidRequest", "MetaSource"]
+__all__ = ["PRIVATE_REPLY_WINDOW", "MetaSource"]
