@@ -383,9 +383,12 @@ class DeliveryWorker:
         except SendError as exc:
             if exc.alert:
                 await self.app.alerts.raise_once(source.name, exc.alert, str(exc))
+            elif exc.retryable and job.attempts + 1 < self.app.settings.delivery.max_attempts:
+                raise _Reschedule(exc.retry_after or self._backoff(job.attempts + 1), str(exc)) from exc
             await self.app.store.record_hidden(job.message_id, hidden, actor, str(exc))
             return
         await self.app.store.record_hidden(job.message_id, hidden, actor, None)
+        await self.app.alerts.clear(source.name)
 
     async def _post_escalation(self, job: DueJob) -> None:
         assert job.conversation_id is not None
@@ -406,9 +409,11 @@ class DeliveryWorker:
 
     async def _post_alert(self, job: DueJob) -> None:
         channel = self.app.settings.slack.ops_channel or self.app.settings.slack.inbox_channel
+        plugin = str(job.payload.get("source", "?"))
+        found = self.app.sources.get(plugin)
         text = self.app.t(
             "alert.title",
-            source=mrkdwn_escape(str(job.payload.get("source", "?"))),
+            source=mrkdwn_escape(found.display_name if found else plugin),
             problem=mrkdwn_escape(str(job.payload.get("problem", ""))),
         )
         await self.app.slack.chat_postMessage(channel=channel, text=text)

@@ -401,6 +401,8 @@ class MetaSource(Source):
         except GraphError as exc:
             await self._read_failed(exc, "polling for new comments")
             raise
+        # A pass that could read proves the token and permissions work again.
+        await app.alerts.clear(self.name)
         events.sort(key=lambda e: (e.created_at or since, e.parent_id is not None))
         counts = await self.apply(events)
         newest = max((e.created_at for e in events if e.created_at), default=None)

@@ -119,7 +119,7 @@ async def test_expired_token_keeps_replies_queued_and_raises_one_alert(
     await graph.wait_for("POST", r"/1_(501|601)/comments", count=4)
     await meta_bot.idle(horizon=0)
     (alert,) = meta.ops_alerts()
-    assert "facebook needs an admin: the Page access token used for Page 1000 was rejected" in alert
+    assert "Facebook needs an admin: the Page access token used for Page 1000 was rejected" in alert
     assert "CHATOPS_PLUGINS__FACEBOOK__PAGE_ACCESS_TOKEN" in alert
     assert graph.comment_replies("1_501") == [] and graph.comment_replies("1_601") == []
 

@@ -113,7 +113,7 @@ async def test_polling_with_a_dead_token_alerts_once_and_keeps_its_cursor(
     await meta.poll("facebook")
     await meta_bot.idle()
     (alert,) = meta.ops_alerts()
-    assert "facebook needs an admin" in alert and "page_access_token" in alert
+    assert "Facebook needs an admin" in alert and "page_access_token" in alert
     assert await meta_bot.app.store.get_state("facebook", f"poll_cursor:{PAGE}") is None
     assert meta_bot.cards() == []
     # Once Meta accepts the token again, the next pass picks up what was missed.
