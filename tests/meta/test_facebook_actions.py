@@ -96,6 +96,18 @@ async def test_hide_and_unhide_reach_facebook_after_a_confirmation(
     assert actions.index("hidden") < actions.index("unhidden") < actions.index("hide_failed")
 
 
+async def test_a_hide_that_meets_a_server_error_is_retried(meta_bot: TestBot, meta: Meta, graph: FakeGraph) -> None:
+    anna = meta_bot.person("Anna")
+    await meta.facebook(meta.fb_comment("1_501", "Roskapostia taas"))
+    card = await meta_bot.next_card()
+    graph.fail_next("POST", r"/1_501", code=2, http_status=500, message="Service temporarily unavailable")
+    await meta_bot.click(anna, card, "hide")
+    await card.wait_for(lambda c: "Hidden on Facebook" in c.text and "unhide" in c.buttons)
+    assert graph.is_hidden("1_501")
+    assert [c.status for c in graph.calls_to("POST", r"/1_501$")] == [500, 200]
+    assert "Hiding failed" not in card.text
+
+
 # --------------------------------------------------------------------------------- Graph failures
 
 
