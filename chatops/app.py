@@ -63,6 +63,9 @@ class ChatOps:
             for source in provided:
                 if source.name in self.sources:
                     raise ValueError(f"two plugins provide the source {source.name!r}")
+                if source.texts:
+                    self.t.add(source.texts)
+                source.t = self.t
                 self.sources[source.name] = source
         register_card_handlers(self, self.bolt)
         self.pm.hook.chatops_slack_listeners(app=self, bolt=self.bolt)

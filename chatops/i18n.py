@@ -1,12 +1,15 @@
 """The bot's words in English, Finnish and Polish.
 
 Catalogues are plain dictionaries: a missing key in one language is a test
-failure (``tests/test_i18n.py``), never a silent fallback. Placeholders use
-``str.format`` names and must be the same in every language.
+failure (``tests/test_texts.py``), never a silent fallback. Placeholders use
+``str.format`` names and must be the same in every language. Plugins bring their
+own texts (``Source.texts``), checked the same way when the bot starts.
 """
 
 from __future__ import annotations
 
+import string
+from collections.abc import Mapping
 from typing import Any
 
 LANGUAGES = ("en", "fi", "pl")
@@ -264,14 +267,47 @@ CATALOG: dict[str, dict[str, str]] = {
 }
 
 
+Catalog = Mapping[str, Mapping[str, str]]
+
+
+def catalog_problems(catalog: Catalog) -> list[str]:
+    """What is wrong with a catalogue: a language or key missing, or placeholders that differ."""
+    problems = [f"no {lang!r} texts" for lang in LANGUAGES if lang not in catalog]
+    english = catalog.get("en", {})
+    for lang in LANGUAGES:
+        texts = catalog.get(lang, {})
+        problems += [f"{lang}: {key!r} missing" for key in english if key not in texts]
+        problems += [f"{lang}: {key!r} not in English" for key in texts if key not in english]
+        problems += [
+            f"{lang}: {key!r} placeholders differ from English"
+            for key, text in texts.items()
+            if key in english and _fields(text) != _fields(english[key])
+        ]
+    return problems
+
+
+def _fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
 class Translator:
-    """Looks up the bot's words in one language."""
+    """Looks up the bot's words in one language: the core's, plus texts plugins add."""
 
     def __init__(self, language: str = "en") -> None:
         if language not in CATALOG:
             raise ValueError(f"unsupported language {language!r} (use one of {', '.join(LANGUAGES)})")
         self.language = language
-        self._words = CATALOG[language]
+        self._words = dict(CATALOG[language])
+
+    def add(self, catalog: Catalog) -> None:
+        """Add a plugin's texts (keys prefixed with its name); every language must be complete."""
+        problems = catalog_problems(catalog)
+        if problems:
+            raise ValueError("incomplete texts: " + "; ".join(problems))
+        clash = [key for key in catalog["en"] if key in CATALOG["en"]]
+        if clash:
+            raise ValueError(f"texts would replace the core's: {clash}")
+        self._words.update(catalog[self.language])
 
     def __call__(self, key: str, **values: Any) -> str:
         """The text for ``key`` with ``values`` filled in."""

@@ -8,10 +8,12 @@ never touches a platform.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
+
+from chatops.i18n import Translator
 
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
@@ -163,6 +165,11 @@ class Source:
     #: Slack channel for this source's cards; None means the global inbox channel.
     inbox_channel: str | None = None
 
+    #: The plugin's own texts, ``{"en": {...}, "fi": {...}, "pl": {...}}``, keys prefixed with its name.
+    texts: ClassVar[Mapping[str, Mapping[str, str]]] = {}
+    #: The team's translator (core and plugin texts); the app sets it before the source is used.
+    t: Translator = Translator("en")
+
     def routes(self) -> Sequence[BaseRoute]:
         """HTTP routes this source serves (webhooks); mounted on the bot's server."""
         return ()
@@ -181,7 +188,8 @@ class Source:
         """Why ``capability`` cannot be used on ``target`` right now, or None when it can.
 
         The card shows the reason instead of a button that would only fail (for
-        example a private reply after the platform's 7-day window).
+        example a private reply after the platform's 7-day window). Write it in the
+        team's language: ``self.t("<plugin>.<key>")`` with the plugin's ``texts``.
         """
         return None
 

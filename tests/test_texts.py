@@ -23,6 +23,27 @@ def test_every_language_has_every_text_with_the_same_placeholders() -> None:
             assert _fields(CATALOG[language][key]) == _fields(text), f"{language}:{key}"
 
 
+def test_every_built_in_source_brings_complete_texts() -> None:
+    from chatops.i18n import catalog_problems
+    from chatops_plugins.facebook.source import FacebookSource
+    from chatops_plugins.instagram.source import InstagramSource
+    from chatops_plugins.webhook.source import WebhookSource
+
+    for source in (WebhookSource, FacebookSource, InstagramSource):
+        assert source.texts, f"{source.__name__} has no texts"
+        assert catalog_problems(source.texts) == [], source.__name__
+
+
+def test_a_plugin_with_a_missing_translation_is_refused() -> None:
+    translator = Translator("fi")
+    with pytest.raises(ValueError, match=r"pl: 'forum\.x' missing"):
+        translator.add({"en": {"forum.x": "x"}, "fi": {"forum.x": "x"}, "pl": {}})
+    with pytest.raises(ValueError, match="placeholders differ"):
+        translator.add({"en": {"forum.x": "{n} days"}, "fi": {"forum.x": "{m} päivää"}, "pl": {"forum.x": "{n}"}})
+    translator.add({"en": {"forum.x": "{n} days"}, "fi": {"forum.x": "{n} päivää"}, "pl": {"forum.x": "{n} dni"}})
+    assert translator("forum.x", n=3) == "3 päivää"
+
+
 def test_unknown_language_is_refused() -> None:
     with pytest.raises(ValueError, match="unsupported language"):
         Translator("sv")
@@ -66,6 +87,7 @@ async def test_cards_speak_the_team_language(fake_slack, database_url: str) -> N
         card = await bot.next_card()
         assert "Vastaanotettu 2026-11-23 12:00 EET" in card.text
         assert "Ota käsittelyyn" in card.text and "Eskaloi" in card.text
+        assert "Vastaa ei käytettävissä: lähettäjä ei antanut vastausosoitetta (reply_url)" in card.text
     fake_slack.reset()
     async with TestBot(fake_slack, database_url, config={"team": {"language": "pl"}}) as bot:
         await bot.comment("Dzień dobry, czy sklep jest otwarty?", id="pl-1")

@@ -21,7 +21,7 @@ import json
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -94,6 +94,35 @@ class MetaSource(Source):
     #: The Meta permission each action needs, named in alerts so an admin knows what to grant.
     permissions: ClassVar[dict[str, str]]
     capabilities = frozenset({Capability.REPLY, Capability.PRIVATE_REPLY, Capability.HIDE})
+    texts: ClassVar[Mapping[str, Mapping[str, str]]] = {
+        "en": {
+            "meta.private_reply_sent": (
+                "a private reply was already sent for this comment (Meta allows one per comment)"
+            ),
+            "meta.private_reply_window": (
+                "Meta allows a private reply only within 7 days of the comment, "
+                "and this one was written {days} days ago"
+            ),
+        },
+        "fi": {
+            "meta.private_reply_sent": (
+                "tähän kommenttiin on jo lähetetty yksityisviesti (Meta sallii yhden kommenttia kohden)"
+            ),
+            "meta.private_reply_window": (
+                "Meta sallii yksityisviestin vain 7 päivän sisällä kommentista, "
+                "ja tämä kirjoitettiin {days} päivää sitten"
+            ),
+        },
+        "pl": {
+            "meta.private_reply_sent": (
+                "do tego komentarza wysłano już prywatną wiadomość (Meta pozwala na jedną na komentarz)"
+            ),
+            "meta.private_reply_window": (
+                "Meta pozwala na prywatną odpowiedź tylko w ciągu 7 dni od komentarza, "
+                "a ten napisano {days} dni temu"
+            ),
+        },
+    }
 
     def __init__(self, config: MetaConfig) -> None:
         self.config = config
@@ -418,14 +447,11 @@ class MetaSource(Source):
         """Private replies: once per comment, within 7 days of it."""
         if capability is Capability.PRIVATE_REPLY:
             if "private_reply" in target.answered_kinds:
-                return "a private reply was already sent for this comment (Meta allows one per comment)"
+                return self.t("meta.private_reply_sent")
             if target.created_at is not None:
                 age = utcnow() - _aware(target.created_at)
                 if age > PRIVATE_REPLY_WINDOW:
-                    return (
-                        "Meta allows a private reply only within 7 days of the comment, "
-                        f"and this one was written {age.days} days ago"
-                    )
+                    return self.t("meta.private_reply_window", days=age.days)
         return None
 
     def send_error(self, exc: GraphError, action: str) -> SendError:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -36,10 +37,26 @@ log = logging.getLogger(__name__)
 NAME = "instagram"
 #: Instagram usernames: letters, digits, dots and underscores, at most 30.
 _USERNAME_RE = re.compile(r"[A-Za-z0-9._]{1,30}")
-NOT_TOP_LEVEL = (
-    "Instagram takes public replies only under top-level comments, and this comment is a reply "
-    "to another one: use Move to DM, or answer on Instagram"
-)
+TEXTS = {
+    "en": {
+        "instagram.not_top_level": (
+            "Instagram takes public replies only under top-level comments, and this comment is a reply "
+            "to another one: use Move to DM, or answer on Instagram"
+        )
+    },
+    "fi": {
+        "instagram.not_top_level": (
+            "Instagram ottaa julkiset vastaukset vain ylimmän tason kommentteihin, ja tämä on vastaus "
+            "toiseen kommenttiin: käytä yksityisviestiä tai vastaa Instagramissa"
+        )
+    },
+    "pl": {
+        "instagram.not_top_level": (
+            "Instagram przyjmuje publiczne odpowiedzi tylko pod komentarzami najwyższego poziomu, a ten jest "
+            "odpowiedzią na inny: użyj DM albo odpowiedz na Instagramie"
+        )
+    },
+}
 
 
 class InstagramConfig(MetaConfig):
@@ -92,6 +109,9 @@ class InstagramSource(MetaSource):
         "hide": "instagram_manage_comments",
         "private_reply": "instagram_manage_messages (and pages_messaging)",
         "read": "instagram_basic, instagram_manage_comments and pages_read_engagement",
+    }
+    texts: ClassVar[Mapping[str, Mapping[str, str]]] = {
+        lang: {**MetaSource.texts[lang], **TEXTS[lang]} for lang in TEXTS
     }
     config: InstagramConfig
 
@@ -216,13 +236,13 @@ class InstagramSource(MetaSource):
     def unavailable_reason(self, capability: Capability, target: Target) -> str | None:
         """Public replies only under top-level comments; private replies once, within 7 days."""
         if capability is Capability.REPLY and target.extra.get("parent_id"):
-            return NOT_TOP_LEVEL
+            return self.t("instagram.not_top_level")
         return super().unavailable_reason(capability, target)
 
     async def reply(self, target: Target, answer: Answer) -> SendResult:
         """``POST /{ig-comment-id}/replies``: a public reply under the customer's top-level comment."""
         if target.extra.get("parent_id"):
-            raise SendError(NOT_TOP_LEVEL, retryable=False)
+            raise SendError(self.t("instagram.not_top_level"), retryable=False)
         new_id = await self._call("reply", self.graph.reply_to_instagram_comment(target.external_id, answer.text))
         self.remember_sent(new_id)
         return SendResult(new_id)

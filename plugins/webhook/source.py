@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -64,6 +65,11 @@ class WebhookSource(Source):
 
     name = "webhook"
     capabilities = frozenset({Capability.REPLY})
+    texts: ClassVar[Mapping[str, Mapping[str, str]]] = {
+        "en": {"webhook.no_reply_url": "the sender gave no reply_url"},
+        "fi": {"webhook.no_reply_url": "lähettäjä ei antanut vastausosoitetta (reply_url)"},
+        "pl": {"webhook.no_reply_url": "nadawca nie podał adresu odpowiedzi (reply_url)"},
+    }
 
     def __init__(self, config: WebhookConfig) -> None:
         self.config = config
@@ -138,7 +144,7 @@ class WebhookSource(Source):
     def unavailable_reason(self, capability: Capability, target: Target) -> str | None:
         """Replies need the reply_url the sender gave with the message."""
         if capability is Capability.REPLY and not target.extra.get("reply_url"):
-            return "the sender gave no reply_url"
+            return self.t("webhook.no_reply_url")
         return None
 
     async def reply(self, target: Target, answer: Answer) -> SendResult:
