@@ -33,16 +33,20 @@ class Alerts:
         self.store.wake()
         return True
 
-    async def clear(self, plugin: str) -> None:
-        """Clear every open alert of ``plugin`` (it works again)."""
+    async def clear(self, plugin: str, *keys: str) -> None:
+        """Clear ``plugin``'s open alerts with these keys: what just worked proves them fixed."""
         async with self.store.db.read() as session:
             open_alert = await session.scalar(
-                select(Alert.key).where(Alert.plugin == plugin, Alert.cleared_at.is_(None)).limit(1)
+                select(Alert.key)
+                .where(Alert.plugin == plugin, Alert.key.in_(keys), Alert.cleared_at.is_(None))
+                .limit(1)
             )
         if open_alert is None:
             return  # the common case: no write on every successful send
         async with self.store.db.write() as session:
             await session.execute(
-                update(Alert).where(Alert.plugin == plugin, Alert.cleared_at.is_(None)).values(cleared_at=utcnow())
+                update(Alert)
+                .where(Alert.plugin == plugin, Alert.key.in_(keys), Alert.cleared_at.is_(None))
+                .values(cleared_at=utcnow())
             )
-            self.store.add_audit(session, None, plugin, "alert_cleared")
+            self.store.add_audit(session, None, plugin, "alert_cleared", keys=list(keys))

@@ -139,8 +139,12 @@ class ChatOps:
 
     # -- inbound ---------------------------------------------------------------------
 
-    async def ingest(self, event: InboundEvent) -> IngestResult | int | None:
-        """Store an inbound event from a source (duplicates are ignored) and tell the plugins."""
+    async def ingest(self, event: InboundEvent) -> IngestResult:
+        """Store an inbound event from a source and tell the plugins.
+
+        Duplicates come back with ``duplicate=True``; an edit or removal of a message never
+        stored comes back with ``conversation_id=None``.
+        """
         if isinstance(event, MessageEdited):
             return await self.store.apply_edit(event)
         if isinstance(event, MessageRemoved):

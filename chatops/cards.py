@@ -184,7 +184,7 @@ async def answered_kinds(session: AsyncSession, message_id: int) -> frozenset[st
         select(Message.kind)
         .where(
             Message.in_reply_to_id == message_id,
-            Message.delivery.in_([Delivery.PENDING.value, Delivery.SENT.value]),
+            Message.delivery.in_([Delivery.PENDING.value, Delivery.SENDING.value, Delivery.SENT.value]),
         )
         .distinct()
     )

@@ -11,6 +11,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy.engine import make_url
+
 from chatops import __version__
 from chatops.config import ConfigError, Settings, load_settings
 from chatops.migrate import SchemaOutOfDate
@@ -20,27 +22,27 @@ EXIT_CONFIG = 2
 log = logging.getLogger("chatops")
 
 
-class SecretFilter(logging.Filter):
-    """Masks configured secrets in every log record, wherever a library prints them."""
+class SecretMaskingFormatter(logging.Formatter):
+    """Masks configured secrets in every formatted log line, tracebacks included."""
 
-    def __init__(self, secrets: Sequence[str]) -> None:
-        super().__init__()
-        self._secrets = [s for s in secrets if s and len(s) >= 6]
+    def __init__(self, fmt: str, secrets: Sequence[str]) -> None:
+        super().__init__(fmt)
+        # Longest first, so a secret containing another is masked whole.
+        self._secrets = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self._secrets:
-            message = record.getMessage()
-            masked = message
-            for secret in self._secrets:
-                masked = masked.replace(secret, "***")
-            if masked != message:
-                record.msg, record.args = masked, None
-        return True
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
 
 
 def secrets_of(settings: Settings) -> list[str]:
     """Every secret value in the settings (tokens, signing secrets, plugin secrets)."""
     found = [settings.slack.bot_token, settings.slack.app_token or "", settings.slack.signing_secret or ""]
+    password = make_url(settings.database.url).password
+    if password:
+        found.append(str(password))
 
     def walk(node: object, key: str = "") -> None:
         if isinstance(node, dict):
@@ -55,9 +57,8 @@ def secrets_of(settings: Settings) -> list[str]:
 
 def _configure_logging(level: str, settings: Settings | None = None) -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    if settings is not None:
-        handler.addFilter(SecretFilter(secrets_of(settings)))
+    secrets = secrets_of(settings) if settings is not None else []
+    handler.setFormatter(SecretMaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -133,33 +133,35 @@ class DeliveryWorker:
         return soonest
 
     async def _due_jobs(self) -> list[DueJob]:
+        """Due jobs: card updates and platform answers first, then posts in queue order.
+
+        Two queries, so that a burst of new cards waiting for their channel's pace never
+        fills the batch and holds up a claim's card update or a customer's reply.
+        """
         now = utcnow()
+        jobs: list[DueJob] = []
         async with self.app.db.read() as session:
-            rows = await session.execute(
-                select(OutboxJob, Conversation.source, Conversation.slack_channel, Conversation.slack_ts)
-                .outerjoin(Conversation, Conversation.id == OutboxJob.conversation_id)
-                .where(
-                    OutboxJob.status == OutboxStatus.PENDING.value,
-                    OutboxJob.due_at <= now,
-                    or_(OutboxJob.lease_until.is_(None), OutboxJob.lease_until < now),
+            for posting in (False, True):
+                kind_filter = OutboxJob.kind.in_(POSTING_KINDS)
+                rows = await session.execute(
+                    select(OutboxJob, Conversation.source, Conversation.slack_channel, Conversation.slack_ts)
+                    .outerjoin(Conversation, Conversation.id == OutboxJob.conversation_id)
+                    .where(
+                        OutboxJob.status == OutboxStatus.PENDING.value,
+                        OutboxJob.due_at <= now,
+                        or_(OutboxJob.lease_until.is_(None), OutboxJob.lease_until < now),
+                        kind_filter if posting else ~kind_filter,
+                    )
+                    .order_by(OutboxJob.id)
+                    .limit(BATCH)
                 )
-                .order_by(OutboxJob.id)
-                .limit(BATCH)
-            )
-            return [
-                DueJob(
-                    j.id,
-                    j.kind,
-                    j.conversation_id,
-                    j.message_id,
-                    dict(j.payload or {}),
-                    j.attempts,
-                    src,
-                    ch,
-                    ts,
+                jobs.extend(
+                    DueJob(
+                        j.id, j.kind, j.conversation_id, j.message_id, dict(j.payload or {}), j.attempts, src, ch, ts
+                    )
+                    for j, src, ch, ts in rows.all()
                 )
-                for j, src, ch, ts in rows.all()
-            ]
+        return jobs
 
     def _target_channel(self, job: DueJob) -> str | None:
         if job.kind == kinds.POST_CARD:
@@ -174,13 +176,12 @@ class DeliveryWorker:
 
     def _pace_wait(self, job: DueJob) -> float:
         now = time.monotonic()
-        method = "chat.postMessage" if job.kind in POSTING_KINDS else "chat.update"
-        wait = self._method_ready_at.get(method, 0.0) - now
         if job.kind in POSTING_KINDS:
             channel = self._target_channel(job)
-            if channel:
-                wait = max(wait, self._channel_ready_at.get(channel, 0.0) - now)
-        return wait
+            return self._channel_ready_at.get(channel, 0.0) - now if channel else 0.0
+        if job.kind == kinds.UPDATE_CARD:
+            return self._method_ready_at.get("chat.update", 0.0) - now
+        return 0.0  # platform answers do not wait on Slack's limits
 
     def _posted(self, channel: str) -> None:
         self._channel_ready_at[channel] = time.monotonic() + self.app.settings.slack.post_interval_seconds
@@ -269,6 +270,9 @@ class DeliveryWorker:
         if attempts >= self.app.settings.delivery.max_attempts:
             log.error("outbox job %s (%s) gave up after %d attempts: %s", job.id, job.kind, attempts, error)
             await self._settle(job.id, status=OutboxStatus.DEAD, attempt=True, error=error)
+            if job.kind == kinds.SEND_ANSWER and job.message_id is not None:
+                # The answer must not stay "being sent" for ever: show the failure and a Retry button.
+                await self.app.store.record_answer_error(job.message_id, error, final=True, only_if_open=True)
         else:
             await self._settle(job.id, delay=self._backoff(attempts), attempt=True, error=error)
 
@@ -332,14 +336,22 @@ class DeliveryWorker:
 
     async def _send_answer(self, job: DueJob) -> None:
         assert job.message_id is not None
-        answer, target = await self.app.store.answer_target(job.message_id)
+        store = self.app.store
+        answer, target = await store.answer_target(job.message_id)
+        if answer.delivery == Delivery.SENDING.value:
+            # An earlier attempt handed it to the platform and never recorded the outcome
+            # (a crash, or a lease that ran out): sending again could post it twice.
+            await store.record_answer_error(answer.id, self.app.t("answer.unknown_outcome"), final=True)
+            return
         if answer.delivery != Delivery.PENDING.value:
             return  # sent already, or failed and waiting for a person
         source = self.app.sources.get(answer.source)
         if source is None:
-            await self.app.store.record_answer_error(answer.id, f"source {answer.source} is not enabled", final=True)
+            await store.record_answer_error(answer.id, f"source {answer.source} is not enabled", final=True)
             return
         outgoing = Answer(answer.id, answer.kind, answer.text, answer.sent_by, await self.app.user_name(answer.sent_by))
+        if not await store.begin_sending(answer.id):
+            return
         try:
             if answer.kind == "private_reply":
                 result = await source.private_reply(target, outgoing)
@@ -354,8 +366,8 @@ class DeliveryWorker:
                 job, answer.id, source.name, SendError(f"{type(exc).__name__}: {exc}", retryable=True)
             )
             return
-        await self.app.store.record_answer_sent(answer.id, result)
-        await self.app.alerts.clear(source.name)
+        await store.record_answer_sent(answer.id, result)
+        await self.app.alerts.clear(source.name, "token", f"permission:{answer.kind}")
 
     async def _answer_failed(self, job: DueJob, message_id: int, source: str, exc: SendError) -> None:
         error = str(exc)
@@ -388,7 +400,7 @@ class DeliveryWorker:
             await self.app.store.record_hidden(job.message_id, hidden, actor, str(exc))
             return
         await self.app.store.record_hidden(job.message_id, hidden, actor, None)
-        await self.app.alerts.clear(source.name)
+        await self.app.alerts.clear(source.name, "token", "permission:hide")
 
     async def _post_escalation(self, job: DueJob) -> None:
         assert job.conversation_id is not None
@@ -400,15 +412,16 @@ class DeliveryWorker:
             return
         permalink = (await self.app.slack.chat_getPermalink(channel=card_channel, message_ts=card_ts)).get("permalink")
         body = self.app.render_escalation(card, escalation.escalated_by, escalation.reason, permalink)
-        channel = self.app.settings.slack.escalation_channel
-        extra = {} if channel else {"thread_ts": card_ts}  # no escalation channel: tell the card's thread
-        channel = channel or card_channel
+        # Without an escalation channel, the leads are told in the card's thread.
+        extra = {} if self.app.settings.slack.escalation_channel else {"thread_ts": card_ts}
+        channel = self._target_channel(job) or card_channel
         response = await self.app.slack.chat_postMessage(channel=channel, unfurl_links=False, **extra, **body)
         self._posted(channel)
         await self.app.store.record_escalation_posted(escalation.id, response["channel"], response["ts"])
 
     async def _post_alert(self, job: DueJob) -> None:
-        channel = self.app.settings.slack.ops_channel or self.app.settings.slack.inbox_channel
+        channel = self._target_channel(job)
+        assert channel is not None
         plugin = str(job.payload.get("source", "?"))
         found = self.app.sources.get(plugin)
         text = self.app.t(

@@ -16,6 +16,9 @@ LANGUAGES = ("en", "fi", "pl")
 
 CATALOG: dict[str, dict[str, str]] = {
     "en": {
+        "ephemeral.already_escalated": "This conversation is already escalated.",
+        "ephemeral.already_answered": "{action}: one was already sent for this message.",
+        "answer.unknown_outcome": "an earlier attempt was interrupted before its outcome was known: check the platform before pressing Retry",
         "command.not_enabled": "{command} is not enabled here yet: ask your chatops admin to enable the {plugin} plugin.",
         "status.new": "🆕 New",
         "status.claimed": "🙋 Claimed by {user}",
@@ -99,6 +102,9 @@ CATALOG: dict[str, dict[str, str]] = {
         "alert.title": "⚠️ {source} needs an admin: {problem}",
     },
     "fi": {
+        "ephemeral.already_escalated": "Tämä keskustelu on jo eskaloitu.",
+        "ephemeral.already_answered": "{action}: tähän viestiin on jo lähetetty yksi.",
+        "answer.unknown_outcome": "aiempi yritys keskeytyi ennen kuin sen tulos tiedettiin: tarkista palvelu ennen kuin painat Yritä uudelleen",
         "command.not_enabled": "{command} ei ole vielä käytössä täällä: pyydä chatopsin ylläpitäjää ottamaan {plugin}-lisäosa käyttöön.",
         "status.new": "🆕 Uusi",
         "status.claimed": "🙋 Käsittelijä: {user}",
@@ -182,6 +188,9 @@ CATALOG: dict[str, dict[str, str]] = {
         "alert.title": "⚠️ {source} tarvitsee ylläpitäjää: {problem}",
     },
     "pl": {
+        "ephemeral.already_escalated": "Ta rozmowa jest już eskalowana.",
+        "ephemeral.already_answered": "{action}: do tej wiadomości już wysłano jedną.",
+        "answer.unknown_outcome": "wcześniejsza próba została przerwana, zanim poznano jej wynik: sprawdź serwis, zanim klikniesz Ponów",
         "command.not_enabled": "{command} nie jest tu jeszcze włączone: poproś administratora chatops o włączenie wtyczki {plugin}.",
         "status.new": "🆕 Nowe",
         "status.claimed": "🙋 Przejęte przez {user}",

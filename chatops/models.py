@@ -92,6 +92,7 @@ class Delivery(enum.StrEnum):
     """Progress of an outbound message towards the source platform."""
 
     PENDING = "pending"
+    SENDING = "sending"  # handed to the platform; the outcome is not recorded yet
     SENT = "sent"
     FAILED = "failed"
 

@@ -162,6 +162,8 @@ class Source:
     capabilities: frozenset[Capability] = frozenset()
     #: Longest answer the platform accepts (shown in the reply dialog).
     max_reply_length: int = 3000
+    #: The platform allows one private reply per message (Meta): a second one is refused up front.
+    private_reply_once: bool = False
     #: Slack channel for this source's cards; None means the global inbox channel.
     inbox_channel: str | None = None
 

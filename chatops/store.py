@@ -8,6 +8,7 @@ happen exactly once, race-free, on SQLite and PostgreSQL alike.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,6 +38,8 @@ from chatops.models import (
 )
 from chatops.sources import Author, InboundMessage, MessageEdited, MessageRemoved, SendResult, Target
 
+log = logging.getLogger(__name__)
+
 # Outbox job kinds; delivery dispatches on these.
 POST_CARD = "card.post"
 UPDATE_CARD = "card.update"
@@ -65,6 +68,7 @@ class ClaimResult:
 
     ok: bool
     assignee: str | None
+    exists: bool = True
 
 
 def _insert(session: AsyncSession, table: Any) -> Any:
@@ -119,13 +123,20 @@ class Store:
     async def ingest(self, msg: InboundMessage) -> IngestResult:
         """Store a message once (by source + external id), and queue its card or thread post."""
         now = utcnow()
-        async with self.db.write() as session:
-            if msg.from_account:
-                result = await self._ingest_account_answer(session, msg, now)
         if msg.from_account:
+            async with self.db.write() as session:
+                result = await self._ingest_account_answer(session, msg, now)
             if result.message_id is not None and not result.duplicate:
                 self._wake()
             return result
+        try:
+            return await self._ingest_customer_message(msg, now)
+        except _KnownElsewhere as known:
+            # Same message id, another thread (a source that changed its mind about a
+            # reply's parent): the first placement stands; nothing new was kept.
+            return IngestResult(known.conversation_id, None, duplicate=True)
+
+    async def _ingest_customer_message(self, msg: InboundMessage, now: datetime) -> IngestResult:
         async with self.db.write() as session:
             insert_conv = (
                 _insert(session, Conversation)
@@ -154,7 +165,8 @@ class Store:
             message_id = await self._insert_message(session, conv_id, msg, Direction.INBOUND, now)
             if message_id is None:
                 if new_conv_id is not None:
-                    raise AssertionError("a new conversation cannot hold a duplicate message")
+                    # Raising rolls back the conversation this transaction just created.
+                    raise _KnownElsewhere(await self._conversation_of(session, msg.source, msg.external_id))
                 return IngestResult(conv_id, None, duplicate=True)
             self.add_audit(session, conv_id, _author_label(msg.author), "received", message_id=message_id)
             if new_conv_id is not None:
@@ -165,6 +177,12 @@ class Store:
                 await self._enqueue_card_update(session, conv_id)
         self._wake()
         return IngestResult(conv_id, message_id, new_conversation=new_conv_id is not None)
+
+    @staticmethod
+    async def _conversation_of(session: AsyncSession, source: str, external_id: str) -> int | None:
+        return await session.scalar(
+            select(Message.conversation_id).where(Message.source == source, Message.external_id == external_id)
+        )
 
     async def _insert_message(
         self, session: AsyncSession, conv_id: int, msg: InboundMessage, direction: Direction, now: datetime
@@ -231,8 +249,8 @@ class Store:
         await self._enqueue_card_update(session, conv_id)
         return IngestResult(conv_id, message_id)
 
-    async def apply_edit(self, event: MessageEdited) -> int | None:
-        """Record a new text for a stored message; returns its conversation id (None if unknown)."""
+    async def apply_edit(self, event: MessageEdited) -> IngestResult:
+        """Record a new text for a stored message (``conversation_id`` is None when it is unknown)."""
         return await self._change_message(
             event.source,
             event.external_id,
@@ -241,23 +259,24 @@ class Store:
             edited_at=event.edited_at or utcnow(),
         )
 
-    async def apply_removal(self, event: MessageRemoved) -> int | None:
-        """Mark a stored message as removed by its author; returns its conversation id."""
+    async def apply_removal(self, event: MessageRemoved) -> IngestResult:
+        """Mark a stored message as removed by its author (``conversation_id`` is None when it is unknown)."""
         return await self._change_message(
             event.source, event.external_id, "removed", removed_at=event.removed_at or utcnow()
         )
 
-    async def _change_message(self, source: str, external_id: str, action: str, **values: Any) -> int | None:
+    async def _change_message(self, source: str, external_id: str, action: str, **values: Any) -> IngestResult:
         async with self.db.write() as session:
             msg = await session.scalar(
                 select(Message).where(Message.source == source, Message.external_id == external_id)
             )
             if msg is None:
-                return None
-            if action == "edited" and msg.text == values["text"]:
-                return msg.conversation_id  # a redelivered edit changes nothing
-            if action == "removed" and msg.removed_at is not None:
-                return msg.conversation_id
+                return IngestResult(None, None)
+            unchanged = (action == "edited" and msg.text == values["text"]) or (
+                action == "removed" and msg.removed_at is not None
+            )
+            if unchanged:
+                return IngestResult(msg.conversation_id, msg.id, duplicate=True)  # a redelivery
             previous = msg.text
             for key, value in values.items():
                 setattr(msg, key, value)
@@ -267,9 +286,9 @@ class Store:
             self.add_audit(session, msg.conversation_id, msg.author_name or "customer", action, **detail)
             self.add_job(session, POST_THREAD, msg.conversation_id, msg.id, {"note": action})
             await self._enqueue_card_update(session, msg.conversation_id)
-            conv_id = msg.conversation_id
+            result = IngestResult(msg.conversation_id, msg.id)
         self._wake()
-        return conv_id
+        return result
 
     # -- people's actions ------------------------------------------------------
 
@@ -292,8 +311,7 @@ class Store:
                 )
             )
             if result.rowcount != 1:  # type: ignore[attr-defined]
-                owner = await session.scalar(select(Conversation.assignee).where(Conversation.id == conversation_id))
-                return ClaimResult(False, owner)
+                return await _current_owner(session, conversation_id)
             session.add(_assignment(conversation_id, user, user, now))
             self.add_audit(session, conversation_id, user, "claimed")
             await self._enqueue_card_update(session, conversation_id)
@@ -315,8 +333,7 @@ class Store:
                 )
             )
             if result.rowcount != 1:  # type: ignore[attr-defined]
-                owner = await session.scalar(select(Conversation.assignee).where(Conversation.id == conversation_id))
-                return ClaimResult(False, owner)
+                return await _current_owner(session, conversation_id)
             await session.execute(
                 update(Assignment)
                 .where(Assignment.conversation_id == conversation_id, Assignment.released_at.is_(None))
@@ -328,13 +345,26 @@ class Store:
         return ClaimResult(True, None)
 
     async def queue_answer(
-        self, conversation_id: int, user: str, kind: str, text: str, in_reply_to_id: int | None = None
-    ) -> int:
-        """Store an answer (reply or private reply) before sending it, and queue the send."""
+        self,
+        conversation_id: int,
+        user: str,
+        kind: str,
+        text: str,
+        in_reply_to_id: int | None = None,
+        *,
+        once: bool = False,
+    ) -> int | None:
+        """Store an answer (reply or private reply) before sending it, and queue the send.
+
+        With ``once``, returns None instead when an answer of this kind to the same message
+        is already sent or on its way (platforms that allow one private reply per comment).
+        """
         now = utcnow()
         async with self.db.write() as session:
             conv = await _lock_conversation(session, conversation_id)
             target_id = in_reply_to_id or await self._latest_inbound_id(session, conversation_id)
+            if once and target_id is not None and kind in await answered_kinds(session, target_id):
+                return None
             msg = Message(
                 conversation_id=conversation_id,
                 source=conv.source,
@@ -443,11 +473,13 @@ class Store:
         async with self.db.read() as session:
             return list((await session.scalars(select(Tag.name).order_by(Tag.name))).all())
 
-    async def escalate(self, conversation_id: int, user: str, reason: str) -> int:
-        """Record an escalation and queue its post to the leads' channel."""
+    async def escalate(self, conversation_id: int, user: str, reason: str) -> int | None:
+        """Record an escalation and queue its post to the leads' channel; None if it is escalated already."""
         now = utcnow()
         async with self.db.write() as session:
             conv = await _lock_conversation(session, conversation_id)
+            if conv.escalated_at is not None:
+                return None  # a second dialog submitted from a card that was not updated yet
             escalation = Escalation(conversation_id=conversation_id, reason=reason, escalated_by=user, escalated_at=now)
             session.add(escalation)
             await session.flush()
@@ -502,6 +534,16 @@ class Store:
         async with self.db.write() as session:
             await session.execute(update(Message).where(Message.id == message_id).values(slack_ts=ts))
 
+    async def begin_sending(self, message_id: int) -> bool:
+        """Mark a pending answer as being sent; False when it is not pending (another worker has it)."""
+        async with self.db.write() as session:
+            result = await session.execute(
+                update(Message)
+                .where(Message.id == message_id, Message.delivery == Delivery.PENDING.value)
+                .values(delivery=Delivery.SENDING.value)
+            )
+            return result.rowcount == 1  # type: ignore[attr-defined]
+
     async def record_answer_sent(self, message_id: int, result: SendResult) -> int:
         """Mark an answer as accepted by the platform; returns its conversation id."""
         now = utcnow()
@@ -510,7 +552,7 @@ class Store:
             msg.delivery = Delivery.SENT.value
             msg.delivery_error = None
             msg.sent_at = now
-            msg.external_id = result.external_id
+            msg.external_id = await self._claim_external_id(session, msg, result.external_id)
             msg.permalink = result.url
             conv = await _lock_conversation(session, msg.conversation_id)
             conv.first_response_at = conv.first_response_at or now
@@ -525,14 +567,49 @@ class Store:
         self._wake()
         return conv_id
 
-    async def record_answer_error(self, message_id: int, error: str, *, final: bool) -> int:
-        """Show a send failure on the card; ``final`` failures wait for someone to press Retry."""
+    async def _claim_external_id(self, session: AsyncSession, msg: Message, external_id: str | None) -> str | None:
+        """The platform id to keep for a sent answer, settling a clash with a row that has it already.
+
+        The platform's echo of this very answer (the Page's comment arriving by webhook)
+        can be stored first, as an answer made on the platform: it is this answer, so
+        the echo row goes. Any other clash (a receiver reusing ids) keeps no id rather
+        than failing, which would send the answer again.
+        """
+        if not external_id:
+            return None
+        clash = await session.scalar(
+            select(Message).where(
+                Message.source == msg.source, Message.external_id == external_id, Message.id != msg.id
+            )
+        )
+        if clash is None:
+            return external_id
+        if clash.direction == Direction.EXTERNAL.value and clash.conversation_id == msg.conversation_id:
+            self.add_audit(session, msg.conversation_id, "system", "echo_merged", message_id=msg.id, echo_id=clash.id)
+            await session.delete(clash)
+            await session.flush()
+            return external_id
+        log.warning(
+            "%s answer %s: platform id %s already belongs to message %s", msg.source, msg.id, external_id, clash.id
+        )
+        return None
+
+    async def record_answer_error(
+        self, message_id: int, error: str, *, final: bool, only_if_open: bool = False
+    ) -> int | None:
+        """Show a send failure on the card; ``final`` failures wait for someone to press Retry.
+
+        A failure that is not final puts the answer back to pending for the next attempt.
+        ``only_if_open`` leaves an answer that is already sent or failed alone (used when a
+        job is given up).
+        """
         async with self.db.write() as session:
             msg = await session.get_one(Message, message_id, with_for_update={"key_share": True})
+            if only_if_open and msg.delivery not in (Delivery.PENDING.value, Delivery.SENDING.value):
+                return None
             msg.delivery_error = error
             msg.delivery_attempts += 1
-            if final:
-                msg.delivery = Delivery.FAILED.value
+            msg.delivery = Delivery.FAILED.value if final else Delivery.PENDING.value
             self.add_audit(
                 session,
                 msg.conversation_id,
@@ -623,6 +700,20 @@ async def _lock_conversation(session: AsyncSession, conversation_id: int) -> Con
     the same reason (answers and outbox rows point at them). SQLite ignores row locks.
     """
     return await session.get_one(Conversation, conversation_id, with_for_update={"key_share": True})
+
+
+async def _current_owner(session: AsyncSession, conversation_id: int) -> ClaimResult:
+    """Why a conditional claim/unclaim changed nothing: who owns it, or that it is gone."""
+    row = (await session.execute(select(Conversation.assignee).where(Conversation.id == conversation_id))).first()
+    return ClaimResult(False, row[0], exists=True) if row else ClaimResult(False, None, exists=False)
+
+
+class _KnownElsewhere(Exception):
+    """The message is already stored, in another conversation than this delivery names."""
+
+    def __init__(self, conversation_id: int | None) -> None:
+        super().__init__(conversation_id)
+        self.conversation_id = conversation_id
 
 
 def _target(conv: Conversation, msg: Message, answered: frozenset[str]) -> Target:

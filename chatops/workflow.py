@@ -45,7 +45,7 @@ class Workflow:
 
     async def _after(self, conversation_id: int, action: str, actor: str, **detail: Any) -> None:
         await self.app.call_hook(
-            "chatops_action", conversation_id=conversation_id, action=action, actor=actor, detail=detail
+            "chatops_action", app=self.app, conversation_id=conversation_id, action=action, actor=actor, detail=detail
         )
 
     async def card(self, conversation_id: int) -> CardData | None:
@@ -64,6 +64,8 @@ class Workflow:
         """Take ownership; refused when someone else already has it."""
         result = await self.store.claim(conversation_id, user)
         if not result.ok:
+            if not result.exists:
+                return Outcome.refused("ephemeral.unknown")
             if result.assignee == user:
                 return DONE
             return Outcome.refused("ephemeral.already_claimed", user=f"<@{result.assignee}>")
@@ -74,6 +76,8 @@ class Workflow:
         """Give ownership back; only the owner may."""
         result = await self.store.unclaim(conversation_id, user)
         if not result.ok:
+            if not result.exists:
+                return Outcome.refused("ephemeral.unknown")
             if result.assignee is None:
                 return Outcome.refused("ephemeral.not_claimed")
             return Outcome.refused("ephemeral.not_owner", user=f"<@{result.assignee}>")
@@ -84,11 +88,12 @@ class Workflow:
         """Validate an answer before it is stored (empty, too long, not possible on the source)."""
         source = self.app.sources.get(card.source)
         capability = ANSWER_KINDS.get(kind)
+        label = self.app.t(f"button.{kind}") if kind in ANSWER_KINDS else kind
         if source is None or capability is None or capability not in source.capabilities:
-            return Outcome.refused("ephemeral.unavailable", action=kind, reason=card.source)
+            return Outcome.refused("ephemeral.unavailable", action=label, reason=card.source)
         reason = source.unavailable_reason(capability, card.target())
         if reason:
-            return Outcome.refused("ephemeral.unavailable", action=kind, reason=reason)
+            return Outcome.refused("ephemeral.unavailable", action=label, reason=reason)
         if not text.strip():
             return Outcome.refused("error.empty")
         if len(text) > source.max_reply_length:
@@ -102,7 +107,11 @@ class Workflow:
         checked = self.check_answer(card, kind, text)
         if not checked.ok:
             return checked
-        message_id = await self.store.queue_answer(card.conversation_id, user, kind, text, card.root.id)
+        source = self.app.sources[card.source]
+        once = kind == "private_reply" and source.private_reply_once
+        message_id = await self.store.queue_answer(card.conversation_id, user, kind, text, card.root.id, once=once)
+        if message_id is None:
+            return Outcome.refused("ephemeral.already_answered", action=self.app.t(f"button.{kind}"))
         await self._after(card.conversation_id, f"{kind}_queued", user, message_id=message_id)
         return DONE
 
@@ -115,11 +124,12 @@ class Workflow:
     async def set_hidden(self, card: CardData, user: str, hidden: bool) -> Outcome:
         """Ask the platform to hide or unhide the customer's message."""
         source = self.app.sources.get(card.source)
+        label = self.app.t("button.hide" if hidden else "button.unhide")
         if source is None or Capability.HIDE not in source.capabilities:
-            return Outcome.refused("ephemeral.unavailable", action="hide", reason=card.source)
+            return Outcome.refused("ephemeral.unavailable", action=label, reason=card.source)
         reason = source.unavailable_reason(Capability.HIDE, card.target())
         if reason:
-            return Outcome.refused("ephemeral.unavailable", action="hide", reason=reason)
+            return Outcome.refused("ephemeral.unavailable", action=label, reason=reason)
         await self.store.queue_hide(card.conversation_id, card.root.id, user, hidden)
         return DONE
 
@@ -142,7 +152,8 @@ class Workflow:
         """Raise the conversation to the leads with a reason."""
         if not reason.strip():
             return Outcome.refused("error.empty")
-        await self.store.escalate(conversation_id, user, reason.strip())
+        if await self.store.escalate(conversation_id, user, reason.strip()) is None:
+            return Outcome.refused("ephemeral.already_escalated")
         await self._after(conversation_id, "escalated", user, reason=reason)
         return DONE
 

@@ -227,6 +227,7 @@ async def test_escalation_posts_to_leads_with_a_link_and_marks_the_card(bot: Tes
     view = await bot.open_modal(anna, card, "escalate")
     await bot.submit(anna, view, {"reason": {"reason": "Legal threat <@U999>"}})
     await card.wait_for(lambda c: "Escalated" in c.text and "escalate" not in c.buttons)
+    await bot.idle()
     [post] = bot.slack.top_level_messages(ESCALATIONS)
     text = post["blocks"][0]["text"]["text"]
     assert "<@UANNA> escalated a conversation from Webhook. <@ULEAD> <!subteam^SLEADS>" in text

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from chatops.cli import SecretFilter, main
+from chatops.cli import SecretMaskingFormatter, main, secrets_of
 from chatops.config import ConfigError, load_settings, parse_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -175,12 +175,30 @@ def test_config_error_carries_the_key() -> None:
     assert caught.value.key == "slack.mode"
 
 
-def test_secret_filter_masks_tokens_in_logs() -> None:
+def test_secrets_are_masked_in_log_lines_and_tracebacks() -> None:
     import logging
 
-    record = logging.LogRecord("x", logging.INFO, __file__, 1, "token %s leaked", ("xoxb-very-secret",), None)
-    SecretFilter(["xoxb-very-secret"]).filter(record)
-    assert record.getMessage() == "token *** leaked"
+    settings = parse_settings(
+        {
+            "slack": {"bot_token": "xoxb-very-secret", "app_token": "xapp-also-secret", "inbox_channel": "C"},
+            "database": {"url": "postgresql://chatops:db-password-1@db/chatops"},
+            "plugins": {"webhook": {"secret": SECRET}},
+        },
+        {},
+    )
+    formatter = SecretMaskingFormatter("%(message)s", secrets_of(settings))
+    try:
+        raise RuntimeError(f"Slack refused xoxb-very-secret; db said db-password-1; hmac {SECRET}")
+    except RuntimeError:
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "token %s leaked", ("xapp-also-secret",), True)
+        import sys as _sys
+
+        record.exc_info = _sys.exc_info()
+    line = formatter.format(record)
+    assert line.startswith("token *** leaked")
+    assert "Traceback" in line
+    for secret in ("xoxb-very-secret", "xapp-also-secret", "db-password-1", SECRET):
+        assert secret not in line
 
 
 def test_main_returns_2_for_schema_out_of_date(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -37,18 +37,19 @@ def register_card_handlers(app: ChatOps, bolt: AsyncApp) -> None:
     t = app.t
     workflow = app.workflow
 
-    async def tell(client: AsyncWebClient, body: Body, outcome: Outcome) -> None:
-        """Explain a refusal to the person who clicked, visible only to them."""
-        if outcome.ok or outcome.message_key is None:
+    async def tell_on_card(client: AsyncWebClient, channel: str | None, user: str, outcome: Outcome) -> None:
+        """Explain a refusal to one person, visible only to them, in the card's channel."""
+        if outcome.ok or outcome.message_key is None or not channel:
             return
-        channel = body.get("container", {}).get("channel_id") or body.get("channel", {}).get("id")
-        user = body["user"]["id"]
-        text = t(outcome.message_key, **outcome.values)
         try:
-            if channel:
-                await client.chat_postEphemeral(channel=channel, user=user, text=text)
+            await client.chat_postEphemeral(channel=channel, user=user, text=t(outcome.message_key, **outcome.values))
         except SlackApiError as exc:
             log.warning("could not tell %s: %s", user, exc.response.get("error"))
+
+    async def tell(client: AsyncWebClient, body: Body, outcome: Outcome) -> None:
+        """Explain a refusal to the person who clicked."""
+        channel = body.get("container", {}).get("channel_id") or body.get("channel", {}).get("id")
+        await tell_on_card(client, channel, body["user"]["id"], outcome)
 
     def button(name: str) -> Callable[[Callable[..., Awaitable[Outcome | None]]], None]:
         """Register a button listener that acks first and reports refusals."""
@@ -178,7 +179,10 @@ def register_card_handlers(app: ChatOps, bolt: AsyncApp) -> None:
             await ack(response_action="errors", errors={modals.TEXT_BLOCK: message})
             return
         await ack()
-        await workflow.answer(card, user, meta["kind"], text)
+        outcome = await workflow.answer(card, user, meta["kind"], text)
+        if not outcome.ok:
+            await tell_on_card(client, card.slack_channel, user, outcome)
+            return
         notice = modals.input_value(view, modals.NOTICE_BLOCK, modals.NOTICE_ACTION)
         if meta["kind"] == "private_reply" and notice and notice.strip():
             # The optional public "we've sent you a message" goes out as a normal reply.
@@ -198,14 +202,18 @@ def register_card_handlers(app: ChatOps, bolt: AsyncApp) -> None:
         await workflow.set_tags(int(meta["conversation_id"]), body["user"]["id"], chosen, typed)
 
     @bolt.view(modals.ESCALATE_VIEW)
-    async def submit_escalation(ack: AsyncAck, body: Body, view: Body) -> None:
+    async def submit_escalation(ack: AsyncAck, body: Body, view: Body, client: AsyncWebClient) -> None:
         meta = modals.metadata(view)
         reason = modals.input_value(view, modals.REASON_BLOCK, modals.REASON_ACTION) or ""
         if not reason.strip():
             await ack(response_action="errors", errors={modals.REASON_BLOCK: t("error.empty")})
             return
         await ack()
-        await workflow.escalate(int(meta["conversation_id"]), body["user"]["id"], reason)
+        conversation_id = int(meta["conversation_id"])
+        outcome = await workflow.escalate(conversation_id, body["user"]["id"], reason)
+        if not outcome.ok:
+            card = await workflow.card(conversation_id)
+            await tell_on_card(client, card.slack_channel if card else None, body["user"]["id"], outcome)
 
 
 #: Commands in the shipped app manifest and the plugin expected to answer them.

@@ -148,7 +148,9 @@ class Card:
 class CallbackReceiver:
     """A sender's reply_url: records the team's replies; can be told to fail."""
 
-    def __init__(self) -> None:
+    def __init__(self, reply_id: str | None = None) -> None:
+        #: When set, every accepted reply is answered with this id (a receiver that reuses ids).
+        self.reply_id = reply_id
         self.received: list[dict[str, Any]] = []
         self._failures: list[tuple[int, str]] = []
         self._server = ThreadedServer(Starlette(routes=[Route("/reply", self._receive, methods=["POST"])]))
@@ -163,9 +165,8 @@ class CallbackReceiver:
             return Response(text, status_code=status)
         entry["answered"] = 200
         self.received.append(entry)
-        return JSONResponse(
-            {"id": f"reply-{len(self.received)}", "url": f"https://example.test/r/{len(self.received)}"}
-        )
+        number = len(self.received)
+        return JSONResponse({"id": self.reply_id or f"reply-{number}", "url": f"https://example.test/r/{number}"})
 
     def fail_next(self, status: int = 500, text: str = "server error", times: int = 1) -> None:
         """Answer the next ``times`` replies with ``status``."""
@@ -250,7 +251,11 @@ class TestBot:
                 "backoff_base_seconds": 0.05,
                 "backoff_max_seconds": 0.5,
             },
-            "plugins": {"enabled": ["webhook"], "webhook": {"secret": WEBHOOK_SECRET}},
+            # The fakes listen on 127.0.0.1, which production refuses as a reply_url.
+            "plugins": {
+                "enabled": ["webhook"],
+                "webhook": {"secret": WEBHOOK_SECRET, "allow_private_reply_urls": True},
+            },
         }
         return parse_settings(_merge(base, self._config), environ={})
 

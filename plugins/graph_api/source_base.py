@@ -42,7 +42,6 @@ from chatops.sources import (
     Source,
     Target,
 )
-from chatops.store import IngestResult
 from chatops.web import BodyTooLarge, error, read_body
 
 from .client import (
@@ -94,6 +93,7 @@ class MetaSource(Source):
     #: The Meta permission each action needs, named in alerts so an admin knows what to grant.
     permissions: ClassVar[dict[str, str]]
     capabilities = frozenset({Capability.REPLY, Capability.PRIVATE_REPLY, Capability.HIDE})
+    private_reply_once = True
     texts: ClassVar[Mapping[str, Mapping[str, str]]] = {
         "en": {
             "meta.private_reply_sent": (
@@ -118,8 +118,7 @@ class MetaSource(Source):
                 "do tego komentarza wysłano już prywatną wiadomość (Meta pozwala na jedną na komentarz)"
             ),
             "meta.private_reply_window": (
-                "Meta pozwala na prywatną odpowiedź tylko w ciągu 7 dni od komentarza, "
-                "a ten napisano {days} dni temu"
+                "Meta pozwala na prywatną odpowiedź tylko w ciągu 7 dni od komentarza, a ten napisano {days} dni temu"
             ),
         },
     }
@@ -314,12 +313,12 @@ class MetaSource(Source):
             if event.from_account:
                 return "ignored"  # the Page removing its own comment is not a customer's doing
             found = await app.ingest(MessageRemoved(self.name, event.comment_id))
-            return "updated" if found is not None else "ignored"
+            return "updated" if found.conversation_id is not None else "ignored"
         if event.verb == "edit":
             if event.from_account:
                 return "ignored"
             found = await app.ingest(MessageEdited(self.name, event.comment_id, event.text))
-            if found is not None:
+            if found.conversation_id is not None:
                 return "updated"
             # An edit of a comment never seen: its "add" was lost or is still being retried by
             # Meta. Store it now, with the current text; the late "add" will be a duplicate.
@@ -348,7 +347,6 @@ class MetaSource(Source):
                 from_account=event.from_account,
             )
         )
-        assert isinstance(result, IngestResult)
         if result.duplicate:
             return "duplicates"
         # The account's own comment outside any customer thread is not work (no loops).
@@ -430,8 +428,8 @@ class MetaSource(Source):
         except GraphError as exc:
             await self._read_failed(exc, "polling for new comments")
             raise
-        # A pass that could read proves the token and permissions work again.
-        await app.alerts.clear(self.name)
+        # A pass that could read proves the token and the read permissions work again.
+        await app.alerts.clear(self.name, "token", "permission:read")
         events.sort(key=lambda e: (e.created_at or since, e.parent_id is not None))
         counts = await self.apply(events)
         newest = max((e.created_at for e in events if e.created_at), default=None)
@@ -462,7 +460,7 @@ class MetaSource(Source):
         if isinstance(exc, TokenError):
             return SendError(self._token_problem(exc), retryable=True, alert="token")
         if isinstance(exc, PermissionDenied):
-            return SendError(self._permission_problem(exc, action), retryable=True, alert="permission")
+            return SendError(self._permission_problem(exc, action), retryable=True, alert=f"permission:{action}")
         if isinstance(exc, RateLimited):
             return SendError(str(exc), retryable=True, retry_after=exc.retry_after)
         return SendError(str(exc), retryable=exc.retryable)

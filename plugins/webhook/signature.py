@@ -18,4 +18,5 @@ def verify(secret: str, body: bytes, header: str | None) -> bool:
     """True when ``header`` is the signature of exactly these raw bytes (constant-time compare)."""
     if not header or not header.startswith(PREFIX):
         return False
-    return hmac.compare_digest(sign(secret, body), header.strip())
+    # Bytes, not str: compare_digest refuses non-ASCII str, and a forged header must get 401, not 500.
+    return hmac.compare_digest(sign(secret, body).encode(), header.strip().encode("utf-8", "replace"))

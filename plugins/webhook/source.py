@@ -7,8 +7,11 @@ POSTed, signed the same way, to the ``reply_url`` the sender gave.
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
 import json
 import logging
+import socket
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar
@@ -58,6 +61,7 @@ class WebhookConfig(BaseModel):
     max_reply_length: int = Field(default=5_000, ge=1)
     reply_timeout_seconds: float = Field(default=10.0, gt=0)
     allowed_reply_hosts: list[str] = Field(default_factory=list)
+    allow_private_reply_urls: bool = False
 
 
 class WebhookSource(Source):
@@ -128,13 +132,9 @@ class WebhookSource(Source):
                 extra={"reply_url": message.reply_url} if message.reply_url else {},
             )
         )
-        duplicate = getattr(result, "duplicate", False)
         return JSONResponse(
-            {
-                "status": "duplicate" if duplicate else "stored",
-                "conversation_id": getattr(result, "conversation_id", None),
-            },
-            status_code=200 if duplicate else 201,
+            {"status": "duplicate" if result.duplicate else "stored", "conversation_id": result.conversation_id},
+            status_code=200 if result.duplicate else 201,
         )
 
     def _reply_host_allowed(self, url: str) -> bool:
@@ -153,6 +153,10 @@ class WebhookSource(Source):
         if not url:
             raise SendError("the sender gave no reply_url", retryable=False)
         assert self._http is not None, "source not started"
+        if not self.config.allow_private_reply_urls:
+            refused = await private_address(url)
+            if refused:
+                raise SendError(f"the reply_url points at a private address ({refused})", retryable=False)
         payload = {
             "type": "reply",
             "id": f"chatops-{answer.id}",
@@ -185,6 +189,25 @@ class WebhookSource(Source):
             retryable=response.status_code >= 500 or response.status_code in RETRYABLE_STATUSES,
             retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
         )
+
+
+async def private_address(url: str) -> str | None:
+    """The loopback, private, link-local or reserved address ``url``'s host resolves to, if any.
+
+    A leaked secret must not turn the bot into a proxy to the cloud metadata service
+    or internal systems. (A DNS answer that changes between this check and the request
+    is not caught; ``allowed_reply_hosts`` is the strict control.)
+    """
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError:
+        return None  # unresolvable: the request itself will fail and be retried
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            return str(address)
+    return None
 
 
 def _result(response: httpx.Response) -> SendResult:
