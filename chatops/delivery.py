@@ -20,7 +20,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import or_, select, update
+from sqlalchemy import exists, or_, select, update
+from sqlalchemy.orm import aliased
 
 from chatops import store as kinds
 from chatops.cards import load_card, load_message
@@ -127,7 +128,7 @@ class DeliveryWorker:
             if wait > 0:
                 soonest = wait if soonest is None else min(soonest, wait)
                 continue
-            if not await self._lease(job.id):
+            if not await self._lease(job):
                 continue
             await self._process(job)
         return soonest
@@ -186,18 +187,29 @@ class DeliveryWorker:
     def _posted(self, channel: str) -> None:
         self._channel_ready_at[channel] = time.monotonic() + self.app.settings.slack.post_interval_seconds
 
-    async def _lease(self, job_id: int) -> bool:
+    async def _lease(self, job: DueJob) -> bool:
         now = utcnow()
         lease = timedelta(seconds=self.app.settings.delivery.lease_seconds)
+        conditions = [
+            OutboxJob.id == job.id,
+            OutboxJob.status == OutboxStatus.PENDING.value,
+            or_(OutboxJob.lease_until.is_(None), OutboxJob.lease_until < now),
+        ]
+        if job.kind == kinds.UPDATE_CARD:
+            # One card update at a time per card: two replicas rendering in parallel could
+            # otherwise finish in the wrong order and leave the older state on the card.
+            other = aliased(OutboxJob)
+            conditions.append(
+                ~exists().where(
+                    other.kind == kinds.UPDATE_CARD,
+                    other.conversation_id == job.conversation_id,
+                    other.id != job.id,
+                    other.lease_until >= now,
+                )
+            )
         async with self.app.db.write() as session:
             result = await session.execute(
-                update(OutboxJob)
-                .where(
-                    OutboxJob.id == job_id,
-                    OutboxJob.status == OutboxStatus.PENDING.value,
-                    or_(OutboxJob.lease_until.is_(None), OutboxJob.lease_until < now),
-                )
-                .values(leased_by=self.worker_id, lease_until=now + lease)
+                update(OutboxJob).where(*conditions).values(leased_by=self.worker_id, lease_until=now + lease)
             )
             return result.rowcount == 1  # type: ignore[attr-defined]
 

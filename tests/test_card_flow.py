@@ -7,7 +7,7 @@ import asyncio
 from sqlalchemy import func, select
 
 from chatops.models import AuditEntry, Message
-from chatops.testing.bot import ESCALATIONS, CallbackReceiver, TestBot
+from chatops.testing.bot import ESCALATIONS, CallbackReceiver, TestBot, block_text
 from chatops.testing.fake_slack import FakeSlack
 
 
@@ -271,11 +271,18 @@ INJECTIONS = "<!channel> <!here> <!everyone> <@U123> <!subteam^S1> <https://evil
 
 
 async def test_injection_strings_render_inert(bot: TestBot) -> None:
-    await bot.comment(INJECTIONS, author={"name": "<!channel> Eve", "handle": "<@U1>"}, channel="<!here>")
+    await bot.comment(INJECTIONS, id="x1", author={"name": "<!channel> Eve", "handle": "<@U1>"}, channel="<!here>")
     card = await bot.next_card()
-    await bot.comment("follow " + INJECTIONS, thread_id=None, id="x2")  # a second card, for the fallback text
-    message = card.message
-    every_text = card.text + "\n" + message["text"]
+    await bot.comment("follow-up " + INJECTIONS, id="x2", thread_id="x1")
+    await bot.comment("another card " + INJECTIONS, id="x3")
+    await bot.next_card()
+    await bot.idle()
+    assert "follow-up &lt;!channel&gt;" in card.thread_text()
+    # The card, its notification text, and every other message the bot posted.
+    every_text = "\n".join(
+        [card.text, card.message["text"], card.thread_text()]
+        + [m.get("text", "") + block_text(m.get("blocks") or []) for m in bot.slack.messages()]
+    )
     for raw in ("<!channel>", "<!here>", "<!everyone>", "<@U123>", "<!subteam^S1>", "<https://evil.example"):
         assert raw not in every_text
     assert (

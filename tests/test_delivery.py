@@ -97,7 +97,11 @@ async def test_slack_errors_are_retried_with_backoff(bot: TestBot) -> None:
     bot.slack.fail_next("chat.update", error="internal_error", times=2)
     await bot.click(anna, card, "claim")
     await card.wait_for(lambda c: "Claimed by <@UANNA>" in c.text)
-    assert [c.error for c in bot.slack.calls_to("chat.update")][:3] == ["internal_error", "internal_error", None]
+    updates = bot.slack.calls_to("chat.update")
+    assert [c.error for c in updates][:3] == ["internal_error", "internal_error", None]
+    # Backoff doubles from 0.05 s (±10% jitter): the second wait is longer than the first.
+    first_wait, second_wait = updates[1].at - updates[0].at, updates[2].at - updates[1].at
+    assert first_wait >= 0.045 and second_wait >= 0.09
 
 
 async def test_a_job_that_keeps_failing_is_given_up_and_recorded(fake_slack: FakeSlack, database_url: str) -> None:

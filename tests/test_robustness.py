@@ -154,3 +154,42 @@ async def test_a_reply_url_on_a_private_address_is_refused_by_default(
         await card.wait_for(lambda c: "retry" in c.buttons)
         assert "failed: the reply_url points at a private address (127.0.0.1)" in card.text
         assert callback.received == []
+
+
+async def test_the_platforms_echo_stored_first_becomes_the_answer_not_a_second_one(
+    bot: TestBot, callback: CallbackReceiver
+) -> None:
+    """Another replica may store the platform's echo of a reply before this one records the send."""
+    from chatops.sources import Author, InboundMessage
+
+    callback.reply_id = "platform-7"
+    anna = bot.person("Anna")
+    await bot.comment("Question", id="q-1", reply_url=callback.url)
+    card = await bot.next_card()
+    await bot.idle()
+    assert bot.app is not None
+    await bot.app.delivery.stop()
+    await bot.reply(anna, card, "Answer")
+    for _ in range(250):
+        async with bot.app.db.read() as session:
+            if await session.scalar(select(Message.id).where(Message.direction == "outbound")):
+                break
+        await asyncio.sleep(0.02)
+    echo = InboundMessage(
+        source="webhook",
+        external_id="platform-7",
+        thread_id="q-1",
+        text="Answer",
+        author=Author(name="The shop"),
+        from_account=True,
+    )
+    assert (await bot.app.ingest(echo)).message_id is not None
+    bot.app.delivery.start()
+    await callback.wait_for(1)
+    await card.wait_for(lambda c: "✅ Reply by <@UANNA>" in c.text)
+    await bot.idle()
+    assert "Answered on Webhook" not in card.text + card.thread_text()
+    async with bot.app.db.read() as session:
+        rows = (await session.execute(select(Message.direction, Message.external_id).order_by(Message.id))).all()
+    assert [tuple(r) for r in rows] == [("inbound", "q-1"), ("outbound", "platform-7")]
+    assert len(callback.received) == 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from html import unescape
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -142,7 +143,7 @@ def render_card(card: CardData, ctx: CardContext, extra_blocks: Sequence[Mapping
 
     notes: list[str] = []
     if truncated:
-        notes.append(t("card.truncated", shown=len(body), total=len(root.text)))
+        notes.append(t("card.truncated", shown=len(unescape(body.removesuffix("…"))), total=len(root.text)))
     if card.context_text or card.context_url:
         post = link(card.context_url, one_line(card.context_text, 150) or card.context_url or "")
         notes.append(t("card.on_post", post=post))
