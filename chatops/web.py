@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from starlette.applications import Starlette
@@ -39,6 +41,35 @@ async def read_body(request: Request, limit: int) -> bytes:
 def error(status: int, message: str) -> JSONResponse:
     """A JSON error answer ``{"error": message}``."""
     return JSONResponse({"error": message}, status_code=status)
+
+
+class Rejected(Exception):
+    """A webhook request refused before anything is stored; ``response`` says why."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+async def read_signed_json(
+    request: Request, *, limit: int, signature_header: str, verify: Callable[[bytes, str | None], bool]
+) -> Any:
+    """The JSON body of a signed webhook, checked in the order that stores nothing on failure.
+
+    Size first (413, without buffering more than ``limit``), then the signature over the
+    raw bytes (401; never re-serialised JSON), then JSON syntax (400). Raises
+    :class:`Rejected` carrying the answer.
+    """
+    try:
+        body = await read_body(request, limit)
+    except BodyTooLarge:
+        raise Rejected(error(413, f"body over {limit} bytes")) from None
+    if not verify(body, request.headers.get(signature_header)):
+        raise Rejected(error(401, f"missing or wrong {signature_header}"))
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise Rejected(error(400, f"body is not valid JSON: {exc}")) from None
 
 
 def build_web(app: ChatOps) -> Starlette:

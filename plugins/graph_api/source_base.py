@@ -17,7 +17,6 @@ does the rest the same way for both:
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections import OrderedDict
@@ -42,7 +41,7 @@ from chatops.sources import (
     Source,
     Target,
 )
-from chatops.web import BodyTooLarge, error, read_body
+from chatops.web import Rejected, error, read_signed_json
 
 from .client import (
     PRIVATE_REPLY_ALREADY_SENT,
@@ -239,17 +238,15 @@ class MetaSource(Source):
         """Verify, validate the whole batch, then store it. 413, 401 and 400 store nothing."""
         if self._app is None:
             return error(503, "not started")
-        limit = self.config.max_body_bytes
         try:
-            body = await read_body(request, limit)
-        except BodyTooLarge:
-            return error(413, f"body over {limit} bytes")
-        if not verify(self.config.secret("app_secret"), body, request.headers.get(SIGNATURE_HEADER)):
-            return error(401, f"missing or wrong {SIGNATURE_HEADER}")
-        try:
-            data = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            return error(400, f"body is not valid JSON: {exc}")
+            data = await read_signed_json(
+                request,
+                limit=self.config.max_body_bytes,
+                signature_header=SIGNATURE_HEADER,
+                verify=lambda body, header: verify(self.config.secret("app_secret"), body, header),
+            )
+        except Rejected as rejected:
+            return rejected.response
         try:
             events = self.parse_webhook(data)
         except PayloadError as exc:

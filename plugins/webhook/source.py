@@ -34,7 +34,7 @@ from chatops.sources import (
     Source,
     Target,
 )
-from chatops.web import BodyTooLarge, error, read_body
+from chatops.web import Rejected, error, read_signed_json
 from chatops_plugins.webhook.payload import PayloadError, parse_message
 from chatops_plugins.webhook.signature import SIGNATURE_HEADER, sign, verify
 
@@ -103,15 +103,14 @@ class WebhookSource(Source):
         if self._app is None:
             return error(503, "not started")
         try:
-            body = await read_body(request, self.config.max_body_bytes)
-        except BodyTooLarge:
-            return error(413, f"body over {self.config.max_body_bytes} bytes")
-        if not verify(self.config.secret, body, request.headers.get(SIGNATURE_HEADER)):
-            return error(401, f"missing or wrong {SIGNATURE_HEADER}")
-        try:
-            data = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            return error(400, f"body is not valid JSON: {exc}")
+            data = await read_signed_json(
+                request,
+                limit=self.config.max_body_bytes,
+                signature_header=SIGNATURE_HEADER,
+                verify=lambda body, header: verify(self.config.secret, body, header),
+            )
+        except Rejected as rejected:
+            return rejected.response
         try:
             message = parse_message(data, max_text_length=self.config.max_text_length)
         except PayloadError as exc:
