@@ -41,12 +41,7 @@ async def test_an_answer_interrupted_mid_send_is_not_sent_again_but_offered_for_
         assert first.app is not None
         await first.app.delivery.stop()
         await first.reply(anna, card, "Did this go out?")
-        for _ in range(250):
-            async with first.app.db.read() as session:
-                answer_id = await session.scalar(select(Message.id).where(Message.direction == "outbound"))
-            if answer_id is not None:
-                break
-            await asyncio.sleep(0.02)
+        answer_id = (await first.stored_answer()).id
         # The process dies after handing the reply to the platform, before recording the outcome.
         async with first.app.db.write() as session:
             await session.execute(update(Message).where(Message.id == answer_id).values(delivery="sending"))
@@ -170,11 +165,7 @@ async def test_the_platforms_echo_stored_first_becomes_the_answer_not_a_second_o
     assert bot.app is not None
     await bot.app.delivery.stop()
     await bot.reply(anna, card, "Answer")
-    for _ in range(250):
-        async with bot.app.db.read() as session:
-            if await session.scalar(select(Message.id).where(Message.direction == "outbound")):
-                break
-        await asyncio.sleep(0.02)
+    await bot.stored_answer()
     echo = InboundMessage(
         source="webhook",
         external_id="platform-7",

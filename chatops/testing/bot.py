@@ -33,7 +33,7 @@ from starlette.routing import Route
 
 from chatops.app import ChatOps
 from chatops.config import Settings, parse_settings
-from chatops.models import OutboxJob, OutboxStatus, utcnow
+from chatops.models import Message, OutboxJob, OutboxStatus, utcnow
 from chatops.server import serve_in_background
 from chatops.slack.card import ACTION_PREFIX
 from chatops.sockets import bind
@@ -395,6 +395,21 @@ class TestBot:
         """``person`` presses Reply, types ``text`` and sends it."""
         view = await self.open_modal(person, card, button)
         return await self.submit(person, view, {"text": {"text": text}})
+
+    async def stored_answer(self, timeout: float = 5.0) -> Message:  # noqa: ASYNC109
+        """The latest team answer in the database, waiting for it (a modal is acknowledged before it is stored)."""
+        assert self.app is not None
+        deadline = time.monotonic() + timeout
+        while True:
+            async with self.app.db.read() as session:
+                answer = await session.scalar(
+                    select(Message).where(Message.direction == "outbound").order_by(Message.id.desc()).limit(1)
+                )
+            if answer is not None:
+                return answer
+            if time.monotonic() > deadline:
+                raise AssertionError("no team answer was stored")
+            await asyncio.sleep(0.02)
 
     def ephemerals(self, person: Person) -> list[str]:
         """Texts shown only to ``person``."""
