@@ -8,6 +8,7 @@ happen exactly once, race-free, on SQLite and PostgreSQL alike.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -77,6 +78,21 @@ def _insert(session: AsyncSession, table: Any) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
+@functools.cache
+def _ingest_statements(dialect: str) -> tuple[Any, Any]:
+    """The two INSERTs of every ingest, built once per dialect and run with parameters.
+
+    Building them per message with ``.values(...)`` cost more than a third of the
+    ingest time (profiled); the statement shape never changes, only the values.
+    """
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    conversation = (
+        insert(Conversation).on_conflict_do_nothing(index_elements=["source", "thread_id"]).returning(Conversation.id)
+    )
+    message = insert(Message).on_conflict_do_nothing(index_elements=["source", "external_id"]).returning(Message.id)
+    return conversation, message
+
+
 class Store:
     """Transactions over the chatops tables; ``wake`` is called after work was queued."""
 
@@ -138,24 +154,20 @@ class Store:
 
     async def _ingest_customer_message(self, msg: InboundMessage, now: datetime) -> IngestResult:
         async with self.db.write() as session:
-            insert_conv = (
-                _insert(session, Conversation)
-                .values(
-                    source=msg.source,
-                    thread_id=msg.thread_id,
-                    channel_name=msg.channel_name,
-                    context_text=msg.context.text if msg.context else None,
-                    context_url=msg.context.url if msg.context else None,
-                    status=Status.NEW.value,
-                    followup_pending=False,
-                    created_at=now,
-                    updated_at=now,
-                    last_inbound_at=now,
-                )
-                .on_conflict_do_nothing(index_elements=["source", "thread_id"])
-                .returning(Conversation.id)
-            )
-            new_conv_id = await session.scalar(insert_conv)
+            insert_conv = _ingest_statements(session.bind.dialect.name)[0]
+            conv_values = {
+                "source": msg.source,
+                "thread_id": msg.thread_id,
+                "channel_name": msg.channel_name,
+                "context_text": msg.context.text if msg.context else None,
+                "context_url": msg.context.url if msg.context else None,
+                "status": Status.NEW.value,
+                "followup_pending": False,
+                "created_at": now,
+                "updated_at": now,
+                "last_inbound_at": now,
+            }
+            new_conv_id = await session.scalar(insert_conv, conv_values)
             conv_id = new_conv_id or await session.scalar(
                 select(Conversation.id).where(
                     Conversation.source == msg.source, Conversation.thread_id == msg.thread_id
@@ -187,30 +199,26 @@ class Store:
     async def _insert_message(
         self, session: AsyncSession, conv_id: int, msg: InboundMessage, direction: Direction, now: datetime
     ) -> int | None:
-        stmt = (
-            _insert(session, Message)
-            .values(
-                conversation_id=conv_id,
-                source=msg.source,
-                external_id=msg.external_id,
-                direction=direction.value,
-                author_id=msg.author.id,
-                author_name=msg.author.name,
-                author_handle=msg.author.handle,
-                author_url=msg.author.url,
-                text=msg.text,
-                permalink=msg.url,
-                source_created_at=msg.created_at,
-                received_at=now,
-                extra=msg.extra,
-                kind="comment",
-                hidden=False,
-                delivery_attempts=0,
-            )
-            .on_conflict_do_nothing(index_elements=["source", "external_id"])
-            .returning(Message.id)
-        )
-        return await session.scalar(stmt)
+        values = {
+            "conversation_id": conv_id,
+            "source": msg.source,
+            "external_id": msg.external_id,
+            "direction": direction.value,
+            "author_id": msg.author.id,
+            "author_name": msg.author.name,
+            "author_handle": msg.author.handle,
+            "author_url": msg.author.url,
+            "text": msg.text,
+            "permalink": msg.url,
+            "source_created_at": msg.created_at,
+            "received_at": now,
+            "extra": msg.extra,
+            "kind": "comment",
+            "hidden": False,
+            "delivery_attempts": 0,
+        }
+        stmt = _ingest_statements(session.bind.dialect.name)[1]
+        return await session.scalar(stmt, values)
 
     async def _bump_for_followup(self, session: AsyncSession, conv_id: int, now: datetime) -> None:
         """A customer wrote again: the card needs attention, and a resolved one reopens."""
