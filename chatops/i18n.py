@@ -138,7 +138,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "button.unhide": "Näytä",
         "button.tag": "Tunnisteet",
         "button.escalate": "Eskaloi",
-        "button.resolve": "Ratkaistu",
+        "button.resolve": "Merkitse ratkaistuksi",
         "button.reopen": "Avaa uudelleen",
         "button.retry": "Yritä uudelleen",
         "button.full_text": "Koko teksti",
