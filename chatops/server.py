@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 import socket
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import uvicorn
@@ -28,10 +31,22 @@ def http_server(app: ChatOps, *, log_level: str = "info") -> uvicorn.Server:
         log_level=log_level,
         lifespan="off",
         access_log=False,
-        # Slack gives up after 3 s; a request body is never allowed to trickle in for long.
-        timeout_keep_alive=5,
+        timeout_keep_alive=5,  # seconds an idle keep-alive connection stays open
     )
-    return uvicorn.Server(config)
+    return _Server(config)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server without its own signal capture.
+
+    uvicorn re-raises a captured SIGTERM once it has stopped serving, which kills the
+    process before the bot can stop its delivery worker and close the database;
+    ``run`` installs its own handlers instead.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 async def connect_socket_mode(app: ChatOps, *, connect_timeout: float = 30.0) -> AsyncSocketModeHandler:
@@ -83,7 +98,12 @@ async def run(app: ChatOps) -> None:
             socket_mode = await connect_socket_mode(app)
             log.info("connected to Slack in Socket Mode")
         log.info("HTTP on %s:%s", app.settings.http.host, app.settings.http.port)
+        loop = asyncio.get_running_loop()
+        for stop_signal in (signal.SIGINT, signal.SIGTERM):
+            # First signal: finish requests in hand and stop; a second one forces the exit.
+            loop.add_signal_handler(stop_signal, server.handle_exit, stop_signal, None)
         await server.serve()
+        log.info("stopping")
     finally:
         if socket_mode is not None:
             await socket_mode.close_async()
