@@ -10,6 +10,7 @@ import socket
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+import aiohttp
 import uvicorn
 from slack_sdk.errors import SlackApiError
 
@@ -68,6 +69,10 @@ async def connect_socket_mode(app: ChatOps, *, connect_timeout: float = 30.0) ->
         try:
             # Ask for the first WebSocket URL here, so a bad token fails instead of retrying.
             handler.client.wss_uri = await handler.client.issue_new_wss_url()
+        except (aiohttp.ClientError, OSError) as exc:
+            raise ConnectionError(
+                f"cannot reach Slack at {app.settings.slack.api_url} for Socket Mode: {exc}"
+            ) from None
         except SlackApiError as exc:
             error = exc.response.get("error") if exc.response is not None else None
             raise ConfigError(

@@ -238,6 +238,25 @@ async def test_a_websocket_that_never_opens_times_out_with_a_clear_error(
     assert not fake_slack.socket_connected
 
 
+async def test_slack_out_of_reach_is_a_clear_connection_error(fake_slack: FakeSlack, tmp_path: Path) -> None:
+    from chatops.sockets import bind
+
+    closed = bind("127.0.0.1", 0)  # bound, never listening: connections are refused
+    port = closed.getsockname()[1]
+    settings = socket_settings(fake_slack, tmp_path)
+    unreachable = settings.model_copy(
+        update={"slack": settings.slack.model_copy(update={"api_url": f"http://127.0.0.1:{port}/api/"})}
+    )
+    app = ChatOps(unreachable, instance_id="socket-test")
+    await app.start()
+    try:
+        with pytest.raises(ConnectionError, match=rf"cannot reach Slack at http://127\.0\.0\.1:{port}/api/"):
+            await connect_socket_mode(app, connect_timeout=5)
+    finally:
+        await app.stop()
+        closed.close()
+
+
 # ---------------------------------------------------------------------------
 # the fake's Socket Mode itself
 # ---------------------------------------------------------------------------
