@@ -38,12 +38,7 @@ async def test_a_reply_stored_during_an_outage_is_sent_after_restart(
         anna = first.person("Anna")
         await first.comment("Hello?", reply_url=callback.url)
         card = await first.next_card()
-        await first.idle()
-        assert first.app is not None
-        # The worker stops (a crash, a deploy) right after the reply is stored.
-        await first.app.delivery.stop()
-        await first.reply(anna, card, "Sorry for the wait!")
-        stored = await first.stored_answer()
+        stored = await first.reply_while_delivery_stopped(anna, card, "Sorry for the wait!")
         assert stored.text == "Sorry for the wait!" and stored.delivery == "pending"
         assert callback.received == []
 

@@ -37,11 +37,8 @@ async def test_an_answer_interrupted_mid_send_is_not_sent_again_but_offered_for_
         anna = first.person("Anna")
         await first.comment("Hello", reply_url=callback.url)
         card = await first.next_card()
-        await first.idle()
+        answer_id = (await first.reply_while_delivery_stopped(anna, card, "Did this go out?")).id
         assert first.app is not None
-        await first.app.delivery.stop()
-        await first.reply(anna, card, "Did this go out?")
-        answer_id = (await first.stored_answer()).id
         # The process dies after handing the reply to the platform, before recording the outcome.
         async with first.app.db.write() as session:
             await session.execute(update(Message).where(Message.id == answer_id).values(delivery="sending"))
@@ -161,11 +158,8 @@ async def test_the_platforms_echo_stored_first_becomes_the_answer_not_a_second_o
     anna = bot.person("Anna")
     await bot.comment("Question", id="q-1", reply_url=callback.url)
     card = await bot.next_card()
-    await bot.idle()
+    await bot.reply_while_delivery_stopped(anna, card, "Answer")
     assert bot.app is not None
-    await bot.app.delivery.stop()
-    await bot.reply(anna, card, "Answer")
-    await bot.stored_answer()
     echo = InboundMessage(
         source="webhook",
         external_id="platform-7",

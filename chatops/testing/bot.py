@@ -396,6 +396,14 @@ class TestBot:
         view = await self.open_modal(person, card, button)
         return await self.submit(person, view, {"text": {"text": text}})
 
+    async def reply_while_delivery_stopped(self, person: Person, card: Card, text: str) -> Message:
+        """Stop the delivery worker once the card settles (a crash, a deploy), then reply: stored, not sent."""
+        assert self.app is not None
+        await self.idle()
+        await self.app.delivery.stop()
+        await self.reply(person, card, text)
+        return await self.stored_answer()
+
     async def stored_answer(self, timeout: float = 5.0) -> Message:  # noqa: ASYNC109
         """The latest team answer in the database, waiting for it (a modal is acknowledged before it is stored)."""
         assert self.app is not None
