@@ -120,11 +120,14 @@ async def main(args: argparse.Namespace) -> int:
                 tmp = tempfile.mkdtemp()
                 make_url = lambda tag, tmp=tmp: f"sqlite+aiosqlite:///{tmp}/{tag}.db"  # noqa: E731
             else:
-                from chatops.testing.fixtures import _reset_postgres
+                from chatops.testing.fixtures import create_test_database, drop_test_database
 
-                async def fresh(url: str = url) -> str:
-                    await _reset_postgres(url)
-                    return url
+                made: list[str] = []
+
+                async def fresh(url: str = url, made: list[str] = made) -> str:
+                    # A new database for each run, beside the one named; dropped below.
+                    made.append(await create_test_database(url))
+                    return made[-1]
 
             run: dict[str, Any] = {}
             # Ingest varies by ±15% from run to run here: report the median run of several.
@@ -145,6 +148,9 @@ async def main(args: argparse.Namespace) -> int:
                 fake, make_url("card") if url is None else await fresh(), args.cards
             )
             results["runs"][name] = run
+            if url is not None:
+                for created in made:
+                    await drop_test_database(created)
 
     header = ("database", "ingest/s", "ingest p95", "ack p50", "ack p95", "ack p99", "card p50")
     print("{:<11} {:>9} {:>11} {:>8} {:>8} {:>8} {:>9}".format(*header))

@@ -2,7 +2,9 @@
 
 - ``fake_slack``: one fake Slack Web API per test session, reset before each test.
 - ``database_url``: every test that uses it runs on SQLite, and again on PostgreSQL
-  when ``CHATOPS_TEST_POSTGRES_URL`` is set (skipped with the reason otherwise).
+  when ``CHATOPS_TEST_POSTGRES_URL`` is set (skipped with the reason otherwise). The
+  tests run in a database the fixture creates beside the one named and drops at the
+  end; a URL whose database name lacks "test" is refused.
 - ``callback``: a webhook sender's reply_url that records the team's replies.
 - ``bot``: a started :class:`~chatops.testing.bot.TestBot` on those.
 """
@@ -11,13 +13,16 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from chatops.config import normalise_database_url
 from chatops.db import Database
 from chatops.migrate import upgrade
 from chatops.models import Base
@@ -32,15 +37,57 @@ def postgres_url() -> str | None:
     return os.environ.get(POSTGRES_ENV) or None
 
 
-async def _reset_postgres(url: str) -> None:
-    db = Database(url)
+class UnsafeTestDatabase(ValueError):
+    """The PostgreSQL URL given for tests does not name a test database."""
+
+
+def check_test_url(url: str) -> None:
+    """Refuse a PostgreSQL URL whose database name does not say it is for tests.
+
+    The fixtures create and drop databases of their own next to the one named, but a
+    plugin author who points them at production by mistake should be stopped, not trusted.
+    """
+    name = make_url(url).database or ""
+    if "test" not in name.lower():
+        raise UnsafeTestDatabase(
+            f"{POSTGRES_ENV} must name a test database (its name must contain 'test'), not {name!r}"
+        )
+
+
+async def create_test_database(url: str) -> str:
+    """Create an empty, migrated database of its own beside ``url``'s; return its URL.
+
+    Each test session gets one (``<name>_<random>``), so parallel runs and a real
+    database at the same address are never touched.
+    """
+    check_test_url(url)
+    base = make_url(normalise_database_url(url))
+    name = f"{base.database}_{secrets.token_hex(4)}"
+    admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
     try:
-        async with db.engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
+        async with admin.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        await admin.dispose()
+    created = base.set(database=name).render_as_string(hide_password=False)
+    db = Database(created)
+    try:
         await upgrade(db)
     finally:
         await db.dispose()
+    return created
+
+
+async def drop_test_database(url: str) -> None:
+    """Drop a database made by :func:`create_test_database` (and only such a one)."""
+    check_test_url(url)
+    target = make_url(normalise_database_url(url))
+    admin = create_async_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+    finally:
+        await admin.dispose()
 
 
 async def _truncate_postgres(url: str) -> None:
@@ -54,11 +101,16 @@ async def _truncate_postgres(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def _postgres_schema() -> str | None:
+def _postgres_schema() -> Iterator[str | None]:
     url = postgres_url()
-    if url:
-        asyncio.run(_reset_postgres(url))
-    return url
+    if not url:
+        yield None
+        return
+    created = asyncio.run(create_test_database(url))
+    try:
+        yield created
+    finally:
+        asyncio.run(drop_test_database(created))
 
 
 async def _migrated_sqlite(path: Path) -> None:
