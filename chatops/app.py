@@ -24,6 +24,7 @@ from chatops.plugins import load_plugins
 from chatops.scheduler import Scheduler
 from chatops.slack.card import CardContext, render_card, render_escalation, render_thread_message
 from chatops.slack.handlers import register_card_handlers, register_command_fallbacks
+from chatops.slack.outage import register_outage_notice
 from chatops.sources import InboundEvent, InboundMessage, MessageEdited, MessageRemoved, Source
 from chatops.store import IngestResult, Store
 from chatops.web import build_web
@@ -46,7 +47,9 @@ class ChatOps:
         self.instance_id = instance_id or f"{socket.gethostname()}-{os.getpid()}"
         self.t = Translator(settings.team.language)
         self.pm, self._plugin_configs = load_plugins(settings, extra_plugins)
-        self.db = Database(settings.database.url, echo=settings.database.echo)
+        self.db = Database(
+            settings.database.url, echo=settings.database.echo, lock_timeout=settings.database.lock_timeout_seconds
+        )
         self.delivery = DeliveryWorker(self)
         self.store = Store(self.db, wake=self.delivery.wake)
         self.alerts = Alerts(self.store)
@@ -70,6 +73,7 @@ class ChatOps:
         register_card_handlers(self, self.bolt)
         self.pm.hook.chatops_slack_listeners(app=self, bolt=self.bolt)
         register_command_fallbacks(self, self.bolt)
+        register_outage_notice(self.bolt, self.t)
         self.scheduler = Scheduler(self)
         for source in self.sources.values():
             for job in source.jobs():

@@ -92,6 +92,8 @@ class DatabaseConfig(Section):
     url: str = "sqlite+aiosqlite:///chatops.db"
     auto_upgrade_sqlite: bool = True
     echo: bool = False
+    #: Longest wait for the write lock (or a connection) before a request is answered 503.
+    lock_timeout_seconds: float = Field(default=5.0, gt=0.0, le=60.0)
 
     @field_validator("url")
     @classmethod

@@ -4,29 +4,138 @@ SQLite allows one writer at a time. A deferred transaction that reads and then
 writes fails at once with SQLITE_BUSY whatever the busy timeout, so every
 transaction that may write starts with ``BEGIN IMMEDIATE`` and waits its turn
 instead. WAL lets readers carry on while a writer works.
+
+Waiting for the write lock is bounded (:data:`WRITE_LOCK_TIMEOUT_SECONDS`): a
+database that cannot take a write (locked by another process, read-only, full,
+PostgreSQL down or refusing writes) raises :class:`DatabaseUnavailable`, which
+the web layer answers with 503 and ``Retry-After`` so that senders retry.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, make_url, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from chatops.config import normalise_database_url
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: How long a transaction waits for the write lock (SQLite's busy timeout, our own writer
+#: queue, PostgreSQL's lock_timeout and connect timeout) before giving up with 503. A few
+#: seconds: long enough to ride out an ordinary burst of writers, and short enough that the
+#: sender hears 503 well inside its own timeout (Meta waits about 20 s; a lock held by a
+#: stuck process would otherwise hold every request for 30 s and answer 500).
+WRITE_LOCK_TIMEOUT_SECONDS = 5.0
+#: The readiness probe's own, shorter wait: it must answer before the orchestrator's probe times out.
+READY_PROBE_TIMEOUT_SECONDS = 2.0
+
+# SQLite result codes that mean "cannot write now, maybe later" (not a bug in the query).
+_SQLITE_UNAVAILABLE = (
+    "SQLITE_BUSY",
+    "SQLITE_LOCKED",
+    "SQLITE_READONLY",
+    "SQLITE_IOERR",
+    "SQLITE_FULL",
+    "SQLITE_CANTOPEN",
+)
+_SQLITE_UNAVAILABLE_TEXT = ("database is locked", "readonly database", "disk i/o error", "unable to open database")
+# PostgreSQL SQLSTATEs of the same kind: connection exceptions (08), insufficient resources
+# (53), operator intervention (57: shutdown, cannot connect now, statement timeout),
+# read-only transaction (25006), lock not available (55P03), serialization and deadlock (40).
+_PG_UNAVAILABLE_PREFIXES = ("08", "53", "57", "25006", "55P03", "40001", "40P01")
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot take a write (or be reached) now; retrying later may work.
+
+    ``reason`` is a short, secret-free description for logs and the readiness answer.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    for candidate in (exc, getattr(exc, "orig", None), getattr(getattr(exc, "orig", None), "__cause__", None)):
+        state = getattr(candidate, "sqlstate", None)
+        if isinstance(state, str):
+            return state
+    return None
+
+
+def unavailable_reason(exc: BaseException) -> str | None:
+    """Why ``exc`` means the database cannot take a write now, or None for any other error.
+
+    Constraint violations, SQL mistakes and bugs are not outages: they stay errors (500).
+    """
+    if isinstance(exc, DatabaseUnavailable):
+        return exc.reason
+    if isinstance(exc, sa_exc.TimeoutError):
+        return "no database connection free in time"
+    if isinstance(exc, (OSError, asyncio.TimeoutError)):
+        # asyncpg raises connection failures as they are (refused, unreachable, timed out).
+        return f"cannot reach the database ({type(exc).__name__})"
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return "the database connection was lost"
+    orig = getattr(exc, "orig", exc)
+    if isinstance(orig, sqlite3.Error):
+        name = getattr(orig, "sqlite_errorname", "") or ""
+        message = str(orig).lower()
+        if name.startswith(_SQLITE_UNAVAILABLE) or any(t in message for t in _SQLITE_UNAVAILABLE_TEXT):
+            return f"SQLite: {orig}"
+        return None
+    state = _sqlstate(exc)
+    if state is not None and state.startswith(_PG_UNAVAILABLE_PREFIXES):
+        first_line = str(orig).splitlines()[0] if str(orig) else type(orig).__name__
+        return f"PostgreSQL {state}: {first_line}"
+    return None
+
+
+@asynccontextmanager
+async def _translated() -> AsyncIterator[None]:
+    """Re-raise outage errors as :class:`DatabaseUnavailable`; let every other error through."""
+    try:
+        yield
+    except Exception as exc:
+        reason = unavailable_reason(exc)
+        if reason is None or isinstance(exc, DatabaseUnavailable):
+            raise
+        raise DatabaseUnavailable(reason) from exc
 
 
 def _is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _reconnect_after_outages(engine: AsyncEngine) -> None:
+    """Drop pooled connections after an outage error, so that recovery needs no restart.
+
+    A connection opened while the database was read-only (a PostgreSQL failover to a
+    standby, an SQLite file system gone read-only) keeps failing after the database is
+    writable again; treating such errors as disconnects makes the pool open fresh ones.
+    """
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _on_error(context: Any) -> None:
+        orig = context.original_exception
+        if isinstance(orig, sqlite3.Error):
+            name = getattr(orig, "sqlite_errorname", "") or ""
+            if name.startswith(("SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_CANTOPEN")):
+                context.is_disconnect = True
+            return
+        state = _sqlstate(orig)
+        if state is not None and state.startswith(("08", "57P", "25006")):
+            context.is_disconnect = True
+
+
+def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
     """Take transaction control away from the sqlite3 module so BEGIN is ours to choose."""
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -36,7 +145,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -50,18 +159,34 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 class Database:
     """The engine and session factories of one bot instance."""
 
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 5) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        pool_size: int = 5,
+        lock_timeout: float = WRITE_LOCK_TIMEOUT_SECONDS,
+    ) -> None:
         self.url = normalise_database_url(url)
         self.is_sqlite = _is_sqlite(self.url)
+        self.lock_timeout = lock_timeout
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
-            kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+            kwargs["connect_args"] = {"timeout": lock_timeout}
         else:
             kwargs["pool_size"] = pool_size
             kwargs["pool_pre_ping"] = True
+            kwargs["pool_timeout"] = lock_timeout
+            # A server that is down or a table locked by someone else answers within seconds,
+            # not after asyncpg's 60 s connect timeout or an endless lock wait.
+            kwargs["connect_args"] = {
+                "timeout": lock_timeout,
+                "server_settings": {"lock_timeout": str(int(lock_timeout * 1000))},
+            }
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        _reconnect_after_outages(self.engine)
         if self.is_sqlite:
-            _configure_sqlite(self.engine)
+            _configure_sqlite(self.engine, int(lock_timeout * 1000))
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         # Reads on SQLite may share the database with a writer under WAL.
@@ -71,27 +196,84 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A transaction that may write; committed on success, rolled back on error."""
-        if self._write_lock is None:
-            async with self._sessions() as session, session.begin():
-                yield session
-            return
-        # SQLite has one writer at a time. Queueing our own writers here, instead of
-        # letting them meet in SQLite's busy handler (which sleeps 1..100 ms between
-        # tries), keeps throughput up under concurrent webhooks; other processes are
-        # still kept out by BEGIN IMMEDIATE and the busy timeout.
-        async with self._write_lock, self._sessions() as session, session.begin():
-            yield session
+        async with _translated():
+            if self._write_lock is None:
+                async with self._sessions() as session, session.begin():
+                    yield session
+                return
+            # SQLite has one writer at a time. Queueing our own writers here, instead of
+            # letting them meet in SQLite's busy handler (which sleeps 1..100 ms between
+            # tries), keeps throughput up under concurrent webhooks; other processes are
+            # still kept out by BEGIN IMMEDIATE and the busy timeout. The queue wait is
+            # bounded too: behind a writer stuck on a lock, every request would otherwise wait.
+            try:
+                await asyncio.wait_for(self._write_lock.acquire(), self.lock_timeout)
+            except TimeoutError:
+                raise DatabaseUnavailable(f"the write queue did not move for {self.lock_timeout:g} s") from None
+            try:
+                async with self._sessions() as session, session.begin():
+                    yield session
+            finally:
+                self._write_lock.release()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         """A read-only transaction."""
-        async with self._read_sessions() as session, session.begin():
+        async with _translated(), self._read_sessions() as session, session.begin():
             yield session
 
     async def ping(self) -> None:
         """Raise if the database cannot answer a trivial query."""
         async with self.read() as session:
             await session.execute(text("SELECT 1"))
+
+    async def check_writable(self, timeout: float = READY_PROBE_TIMEOUT_SECONDS) -> None:  # noqa: ASYNC109
+        """Raise :class:`DatabaseUnavailable` unless a write transaction can start within ``timeout``.
+
+        The probe takes the write lock and changes a row (the schema version, to itself), then
+        rolls back: it proves the database is reachable, not read-only and not locked, and
+        stores nothing.
+        """
+        if self.is_sqlite:
+            await self._check_sqlite_writable(timeout)
+            return
+        try:
+            async with asyncio.timeout(timeout + 1.0), self.engine.connect() as conn:
+                transaction = await conn.begin()
+                try:
+                    ms = int(timeout * 1000)
+                    await conn.exec_driver_sql(f"SET LOCAL lock_timeout = {ms}")
+                    await conn.exec_driver_sql(f"SET LOCAL statement_timeout = {ms}")
+                    await conn.exec_driver_sql("UPDATE alembic_version SET version_num = version_num")
+                finally:
+                    await transaction.rollback()
+        except Exception as exc:
+            reason = unavailable_reason(exc)
+            raise DatabaseUnavailable(reason or f"{type(exc).__name__}: {exc}") from exc
+
+    async def _check_sqlite_writable(self, timeout: float) -> None:  # noqa: ASYNC109
+        # A connection of its own, in a thread: its busy timeout is the probe's, not the
+        # pool's, and a pooled connection is never left in an odd state by a failed probe.
+        path = make_url(self.url).database or ""
+
+        def probe() -> None:
+            conn = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    conn.execute("UPDATE alembic_version SET version_num = version_num")
+                finally:
+                    conn.execute("ROLLBACK")
+            finally:
+                conn.close()
+
+        if not path or path == ":memory:":
+            return
+        try:
+            await asyncio.to_thread(probe)
+        except Exception as exc:
+            reason = unavailable_reason(exc)
+            raise DatabaseUnavailable(reason or f"SQLite: {exc}") from exc
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

@@ -100,6 +100,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "thread.edited": "✏️ {author} edited their message. It now reads:",
         "thread.removed": "🗑️ {author} removed their message.",
         "alert.title": "⚠️ {source} needs an admin: {problem}",
+        # database outage
+        "outage.not_saved": "⚠️ That could not be saved: the database is not taking changes just now. Please try again in a minute.",
     },
     "fi": {
         "ephemeral.already_escalated": "Tämä keskustelu on jo eskaloitu.",
@@ -186,6 +188,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "thread.edited": "✏️ {author} muokkasi viestiään. Se kuuluu nyt:",
         "thread.removed": "🗑️ {author} poisti viestinsä.",
         "alert.title": "⚠️ {source} tarvitsee ylläpitäjää: {problem}",
+        # database outage
+        "outage.not_saved": "⚠️ Muutosta ei voitu tallentaa: tietokanta ei juuri nyt ota muutoksia vastaan. Yritä uudelleen hetken päästä.",
     },
     "pl": {
         "ephemeral.already_escalated": "Ta rozmowa jest już eskalowana.",
@@ -272,6 +276,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "thread.edited": "✏️ {author} edytował(a) wiadomość. Teraz brzmi:",
         "thread.removed": "🗑️ {author} usunął(-ęła) swoją wiadomość.",
         "alert.title": "⚠️ {source} wymaga administratora: {problem}",
+        # database outage
+        "outage.not_saved": "⚠️ Nie udało się tego zapisać: baza danych chwilowo nie przyjmuje zmian. Spróbuj ponownie za minutę.",
     },
 }
 

@@ -1,4 +1,10 @@
-"""The bot's HTTP surface: ``/slack/events`` (HTTP mode), source webhooks, ``/healthz``."""
+"""The bot's HTTP surface: ``/slack/events`` (HTTP mode), source webhooks, ``/healthz``, ``/readyz``.
+
+``/healthz`` is liveness (the process answers; no database call, so a database outage never
+gets a healthy bot restarted); ``/readyz`` is readiness (the database can take a write now).
+A request that meets a database that cannot take a write is answered 503 with
+``Retry-After``, never 500: senders (Meta, webhook callers) retry a 503.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +19,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from chatops.db import DatabaseUnavailable
+
 if TYPE_CHECKING:
     from chatops.app import ChatOps
 
 log = logging.getLogger(__name__)
+
+#: Seconds a sender is asked to wait before retrying while the database cannot take a write.
+RETRY_AFTER_SECONDS = 10
 
 
 class BodyTooLarge(Exception):
@@ -72,19 +83,47 @@ async def read_signed_json(
         raise Rejected(error(400, f"body is not valid JSON: {exc}")) from None
 
 
-def build_web(app: ChatOps) -> Starlette:
-    """The Starlette application for one bot instance."""
-    routes: list[BaseRoute] = []
+async def database_unavailable(request: Request, exc: Exception) -> Response:
+    """Answer any request that met a database unable to take a write: 503 with ``Retry-After``.
+
+    The request's transaction was rolled back, so nothing of it is stored; the platform's
+    retry (or Slack's) will find the database back.
+    """
+    reason = exc.reason if isinstance(exc, DatabaseUnavailable) else type(exc).__name__
+    log.warning("%s %s answered 503: database unavailable: %s", request.method, request.url.path, reason)
+    return JSONResponse(
+        {"error": "the database cannot take a write just now; try again later"},
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def health_routes(app: ChatOps) -> list[BaseRoute]:
+    """``GET /healthz`` (liveness) and ``GET /readyz`` (readiness: the database takes a write)."""
 
     async def healthz(_request: Request) -> Response:
-        try:
-            await app.db.ping()
-        except Exception as exc:
-            log.warning("health check: database unavailable: %s", type(exc).__name__)
-            return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
-        return JSONResponse({"status": "ok", "database": "ok"})
+        # Liveness only: the event loop answers. A database outage is /readyz's business;
+        # failing here would make an orchestrator restart a bot that recovers by itself.
+        return JSONResponse({"status": "ok"})
 
-    routes.append(Route("/healthz", healthz, methods=["GET"]))
+    async def readyz(_request: Request) -> Response:
+        try:
+            await app.db.check_writable()
+        except DatabaseUnavailable as exc:
+            log.warning("readiness: database cannot take a write: %s", exc.reason)
+            return JSONResponse(
+                {"status": "unavailable", "database": exc.reason},
+                status_code=503,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
+        return JSONResponse({"status": "ready", "database": "writable"})
+
+    return [Route("/healthz", healthz, methods=["GET"]), Route("/readyz", readyz, methods=["GET"])]
+
+
+def build_web(app: ChatOps) -> Starlette:
+    """The Starlette application for one bot instance."""
+    routes: list[BaseRoute] = health_routes(app)
 
     if app.settings.slack.mode == "http":
         handler = AsyncSlackRequestHandler(app.bolt)
@@ -102,4 +141,4 @@ def build_web(app: ChatOps) -> Starlette:
         routes.extend(source.routes())
     for extra in app.pm.hook.chatops_routes(app=app):
         routes.extend(extra)
-    return Starlette(routes=routes)
+    return Starlette(routes=routes, exception_handlers={DatabaseUnavailable: database_unavailable})

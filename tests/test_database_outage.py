@@ -1,0 +1,254 @@
+"""A database that cannot take a write: webhooks answer 503 with Retry-After, nothing is stored, the bot recovers.
+
+The outages are real ones made from outside the bot: another connection holding the
+write lock (SQLite ``BEGIN IMMEDIATE`` in a thread, PostgreSQL ``LOCK TABLE``), an
+SQLite write-ahead log that the file system refuses to write (``chattr +i``: tests run
+as root, for whom ``chmod`` stops nothing), and a PostgreSQL database switched to
+read-only transactions, as after a failover to a standby.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+import subprocess
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, make_url, select, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from chatops.config import normalise_database_url
+from chatops.models import Message
+from chatops.testing.bot import TestBot
+from chatops.testing.fake_slack import FakeSlack
+
+LOCK_TIMEOUT = 1.0
+#: The bot's bounded wait plus generous slack for a loaded CI machine; far below the old 30 s.
+PROMPT = LOCK_TIMEOUT + 3.0
+
+
+def _bot(fake_slack: FakeSlack, database_url: str) -> TestBot:
+    return TestBot(fake_slack, database_url)
+
+
+async def _messages(bot: TestBot) -> int:
+    assert bot.app is not None
+    async with bot.app.db.read() as session:
+        return int(await session.scalar(select(func.count()).select_from(Message)) or 0)
+
+
+@contextlib.asynccontextmanager
+async def write_lock_held_elsewhere(database_url: str) -> AsyncIterator[None]:
+    """Another process's view: a connection that holds the write lock until the block ends."""
+    if database_url.startswith("sqlite"):
+        path = make_url(database_url).database
+        taken, release = threading.Event(), threading.Event()
+
+        def hold() -> None:
+            conn = sqlite3.connect(str(path), isolation_level=None)
+            conn.execute("BEGIN IMMEDIATE")
+            taken.set()
+            release.wait(30)
+            conn.execute("ROLLBACK")
+            conn.close()
+
+        thread = threading.Thread(target=hold, daemon=True)
+        thread.start()
+        assert await asyncio.to_thread(taken.wait, 5)
+        try:
+            yield
+        finally:
+            release.set()
+            await asyncio.to_thread(thread.join, 5)
+        return
+    engine = create_async_engine(normalise_database_url(database_url))
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("BEGIN"))
+            await conn.execute(text("LOCK TABLE conversations, messages, outbox IN ACCESS EXCLUSIVE MODE"))
+            try:
+                yield
+            finally:
+                await conn.execute(text("ROLLBACK"))
+    finally:
+        await engine.dispose()
+
+
+async def test_webhook_behind_a_held_write_lock_gets_503_quickly_then_201(
+    fake_slack: FakeSlack, database_url: str
+) -> None:
+    async with _bot(fake_slack, database_url) as bot:
+        assert bot.http is not None
+        payload = bot.comment_payload("Is my parcel lost?")
+        async with write_lock_held_elsewhere(database_url):
+            started = time.monotonic()
+            refused = await bot.webhook(payload)
+            waited = time.monotonic() - started
+            assert refused.status_code == 503, refused.text
+            assert refused.headers["Retry-After"].isdigit()
+            assert "try again" in refused.json()["error"]
+            assert LOCK_TIMEOUT * 0.8 <= waited < PROMPT
+            assert (await bot.http.get("/healthz")).status_code == 200
+        assert await _messages(bot) == 0  # nothing half-stored
+        accepted = await bot.webhook(payload)
+        assert accepted.status_code == 201, accepted.text
+        card = await bot.next_card()  # the delivery worker kept running
+        assert "Is my parcel lost?" in card.text
+        assert (await bot.http.get("/readyz")).json() == {"status": "ready", "database": "writable"}
+
+
+async def test_readyz_reports_a_sqlite_write_lock_held_elsewhere(fake_slack: FakeSlack, tmp_path: Path) -> None:
+    # SQLite only: PostgreSQL's probe writes alembic_version, which LOCK TABLE above leaves alone.
+    from chatops.testing.fixtures import _migrated_sqlite
+
+    path = tmp_path / "chatops.db"
+    await _migrated_sqlite(path)
+    url = f"sqlite+aiosqlite:///{path}"
+    async with _bot(fake_slack, url) as bot:
+        assert bot.http is not None
+        async with write_lock_held_elsewhere(url):
+            started = time.monotonic()
+            ready = await bot.http.get("/readyz")
+            assert time.monotonic() - started < 5.0
+            assert ready.status_code == 503
+            assert "locked" in ready.json()["database"]
+        assert (await bot.http.get("/readyz")).status_code == 200
+
+
+@contextlib.contextmanager
+def immutable(*paths: Path) -> Iterator[None]:
+    """Make files unwritable even for root (ext4's immutable flag); skip where the file system can't."""
+    done: list[Path] = []
+    try:
+        for path in paths:
+            result = subprocess.run(["chattr", "+i", str(path)], capture_output=True, text=True, check=False)
+            if result.returncode != 0:
+                pytest.skip(f"chattr +i not possible here: {result.stderr.strip()}")
+            done.append(path)
+        yield
+    finally:
+        for path in done:
+            subprocess.run(["chattr", "-i", str(path)], check=False)
+
+
+@contextlib.asynccontextmanager
+async def database_read_only(database_url: str) -> AsyncIterator[None]:
+    """The database refuses writes: an unwritable SQLite log, or PostgreSQL in read-only mode."""
+    if database_url.startswith("sqlite"):
+        # Only the write-ahead log: SQLite writes there first, and a write then fails with
+        # "disk I/O error" / "attempt to write a readonly database", as on a read-only disk.
+        # (The -shm file is left alone: it is memory-mapped, and the kernel answers a write
+        # to a mapped immutable page with SIGBUS, which kills any process, see the report.)
+        wal = Path(f"{make_url(database_url).database}-wal")
+        assert await asyncio.to_thread(wal.exists)
+        with immutable(wal):
+            yield
+        return
+    name = make_url(database_url).database
+    admin = create_async_engine(normalise_database_url(database_url), isolation_level="AUTOCOMMIT")
+
+    async def switch(read_only: bool) -> None:
+        async with admin.connect() as conn:
+            setting = "SET default_transaction_read_only = on" if read_only else "RESET default_transaction_read_only"
+            await conn.execute(text(f'ALTER DATABASE "{name}" {setting}'))
+            # A failover drops every connection; the bot's pool reconnects by itself.
+            await conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            )
+
+    try:
+        await switch(True)
+        try:
+            yield
+        finally:
+            await switch(False)
+    finally:
+        await admin.dispose()
+
+
+async def test_read_only_database_answers_503_readyz_says_so_and_the_bot_recovers(
+    fake_slack: FakeSlack, database_url: str
+) -> None:
+    async with _bot(fake_slack, database_url) as bot:
+        assert bot.http is not None and bot.app is not None
+        await bot.comment("Before the outage")
+        await bot.next_card()
+        await bot.idle()
+        payload = bot.comment_payload("During the outage")
+        async with database_read_only(database_url):
+            for _ in range(3):  # every attempt, not only the first
+                started = time.monotonic()
+                refused = await bot.webhook(payload)
+                assert refused.status_code == 503, refused.text
+                assert refused.headers["Retry-After"].isdigit()
+                assert time.monotonic() - started < PROMPT
+            ready = await bot.http.get("/readyz")
+            assert ready.status_code == 503
+            assert ready.json()["status"] == "unavailable"
+            assert ready.json()["database"]
+            health = await bot.http.get("/healthz")
+            assert (health.status_code, health.json()) == (200, {"status": "ok"})
+        assert await _messages(bot) == 1
+        accepted = await bot.webhook(payload)
+        assert accepted.status_code == 201, accepted.text
+        assert "During the outage" in (await bot.next_card()).text
+        assert (await bot.http.get("/readyz")).status_code == 200
+        assert bot.app.delivery._task is not None and not bot.app.delivery._task.done()
+
+
+async def test_postgres_server_out_of_reach_is_503_not_500(fake_slack: FakeSlack, database_url: str) -> None:
+    if database_url.startswith("sqlite"):
+        pytest.skip("a PostgreSQL server outage")
+    async with _bot(fake_slack, database_url) as bot:
+        assert bot.http is not None and bot.app is not None
+        good_engine = bot.app.db.engine
+        # The same bot, its database now at an address where nothing listens.
+        from chatops.db import Database
+        from chatops.sockets import bind
+
+        sock = bind("127.0.0.1", 0)
+        port = sock.getsockname()[1]
+        sock.close()
+        down = Database(
+            make_url(normalise_database_url(database_url)).set(port=port).render_as_string(hide_password=False),
+            lock_timeout=LOCK_TIMEOUT,
+        )
+        original, bot.app.db = bot.app.db, down
+        bot.app.store.db = down
+        try:
+            started = time.monotonic()
+            refused = await bot.webhook(bot.comment_payload("Anyone there?"))
+            assert refused.status_code == 503, refused.text
+            assert time.monotonic() - started < PROMPT
+            assert (await bot.http.get("/readyz")).status_code == 503
+            assert (await bot.http.get("/healthz")).status_code == 200
+        finally:
+            bot.app.db = bot.app.store.db = original
+            await down.dispose()
+        assert bot.app.db.engine is good_engine
+        assert (await bot.webhook(bot.comment_payload("Anyone there?"))).status_code == 201
+
+
+async def test_a_click_during_an_outage_tells_the_person_it_was_not_saved(
+    fake_slack: FakeSlack, database_url: str
+) -> None:
+    async with _bot(fake_slack, database_url) as bot:
+        anna = bot.person("Anna")
+        await bot.comment("Please call me back")
+        card = await bot.next_card()
+        await bot.idle()
+        async with write_lock_held_elsewhere(database_url):
+            await bot.click(anna, card, "claim")
+            await fake_slack.wait_for("chat.postEphemeral", lambda c: c.ok, timeout=PROMPT + 2)
+        assert any("could not be saved" in text and "try again" in text for text in bot.ephemerals(anna))
+        await bot.click(anna, card, "claim")
+        await card.wait_for(lambda c: "<@UANNA>" in c.text)
