@@ -116,7 +116,7 @@ class ChatOps:
 
     async def stop(self) -> None:
         """Stop everything started, in reverse order."""
-        self.scheduler.shutdown()
+        await self.scheduler.shutdown()
         await self.delivery.stop()
         for source in self.sources.values():
             try:

@@ -191,7 +191,7 @@ class Meta:
         assert self.bot.app is not None
         # The scheduler claims one run per interval slot; step an hour per call to get a fresh slot.
         now = utcnow() + timedelta(hours=next(self._poll_clock))
-        return await self.bot.app.scheduler.run_claimed(f"{source}.poll", now=now)
+        return await self.bot.app.scheduler.run_claimed(f"{source}.poll", now)
 
     # -- what the team sees besides cards ------------------------------------------------
 
