@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 
 from chatops.alerts import Alerts
 from chatops.cards import CardData, MessageView
-from chatops.config import Settings
+from chatops.config import Settings, secret_value
 from chatops.db import Database
 from chatops.delivery import DeliveryWorker
 from chatops.i18n import Translator
@@ -54,10 +54,10 @@ class ChatOps:
         self.store = Store(self.db, wake=self.delivery.wake)
         self.alerts = Alerts(self.store)
         self.workflow = Workflow(self)
-        self.slack = AsyncWebClient(token=settings.slack.bot_token, base_url=settings.slack.api_url)
+        self.slack = AsyncWebClient(token=settings.slack.bot_token.get_secret_value(), base_url=settings.slack.api_url)
         self.bolt = AsyncApp(
             client=self.slack,
-            signing_secret=settings.slack.signing_secret or "unused-in-socket-mode",
+            signing_secret=secret_value(settings.slack.signing_secret) or "unused-in-socket-mode",
             request_verification_enabled=settings.slack.mode == "http",
             process_before_response=False,
         )
@@ -85,6 +85,11 @@ class ChatOps:
         self._user_names: dict[str, str | None] = {}
 
     # -- plugins ---------------------------------------------------------------
+
+    @property
+    def plugin_configs(self) -> Mapping[str, Any]:
+        """Every enabled plugin's validated config, by plugin name (for secret masking)."""
+        return dict(self._plugin_configs)
 
     def plugin_config(self, name: str) -> Any:
         """The validated ``[plugins.<name>]`` model of an enabled plugin (None if it takes none)."""

@@ -9,12 +9,10 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
-
-from sqlalchemy.engine import make_url
+from collections.abc import Iterable, Sequence
 
 from chatops import __version__
-from chatops.config import ConfigError, Settings, load_settings
+from chatops.config import ConfigError, Settings, load_settings, secret_value, secret_values
 from chatops.migrate import SchemaOutOfDate
 
 EXIT_CONFIG = 2
@@ -37,27 +35,18 @@ class SecretMaskingFormatter(logging.Formatter):
         return text
 
 
-def secrets_of(settings: Settings) -> list[str]:
-    """Every secret value in the settings (tokens, signing secrets, plugin secrets)."""
-    found = [settings.slack.bot_token, settings.slack.app_token or "", settings.slack.signing_secret or ""]
-    password = make_url(settings.database.url).password
-    if password:
-        found.append(str(password))
+def secrets_of(settings: Settings, plugin_configs: Iterable[object] = ()) -> list[str]:
+    """Every secret value in the settings and the plugins' validated configs.
 
-    def walk(node: object, key: str = "") -> None:
-        if isinstance(node, dict):
-            for k, v in node.items():
-                walk(v, k)
-        elif isinstance(node, str) and any(w in key for w in ("secret", "token", "password")):
-            found.append(node)
-
-    walk(settings.plugins.model_extra or {})
-    return found
+    Found by type (every ``SecretStr`` field, plus the database URL's password), not by
+    key name, so a plugin's secret is masked whatever its key is called.
+    """
+    return secret_values(settings, *plugin_configs)
 
 
-def _configure_logging(level: str, settings: Settings | None = None) -> None:
+def _configure_logging(level: str, settings: Settings | None = None, plugin_configs: Iterable[object] = ()) -> None:
     handler = logging.StreamHandler()
-    secrets = secrets_of(settings) if settings is not None else []
+    secrets = secrets_of(settings, plugin_configs) if settings is not None else []
     handler.setFormatter(SecretMaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -76,6 +65,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = _load(args)
     _configure_logging(args.log_level, settings)
     app = ChatOps(settings)
+    # Again, now that the plugins' configs are validated and their secrets known.
+    _configure_logging(args.log_level, settings, app.plugin_configs.values())
     asyncio.run(run(app))
     return 0
 
@@ -91,7 +82,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         from slack_sdk.web.async_client import AsyncWebClient
 
         async def auth_test() -> dict[str, object]:
-            client = AsyncWebClient(token=settings.slack.bot_token, base_url=settings.slack.api_url)
+            client = AsyncWebClient(token=secret_value(settings.slack.bot_token), base_url=settings.slack.api_url)
             return dict((await client.auth_test()).data)  # type: ignore[arg-type]
 
         try:

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from sqlalchemy.engine import make_url
 
 ENV_PREFIX = "CHATOPS_"
 DEFAULT_CONFIG_PATH = "config.toml"
@@ -60,15 +61,23 @@ class SlackConfig(Section):
     """How the bot reaches Slack and where cards go."""
 
     mode: Literal["socket", "http"] = "socket"
-    bot_token: str = Field(min_length=1)
-    app_token: str | None = None
-    signing_secret: str | None = None
+    # Secrets are SecretStr: a repr, a validation error or a log of the settings shows "**********".
+    bot_token: SecretStr
+    app_token: SecretStr | None = None
+    signing_secret: SecretStr | None = None
     api_url: str = "https://slack.com/api/"
     inbox_channel: str = Field(min_length=1)
     escalation_channel: str | None = None
     escalation_leads: list[str] = Field(default_factory=list)
     ops_channel: str | None = None
     post_interval_seconds: float = Field(default=1.0, ge=0.0, le=60.0)
+
+    @field_validator("bot_token")
+    @classmethod
+    def _not_empty(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value():
+            raise ValueError("String should have at least 1 character")
+        return value
 
     @field_validator("api_url")
     @classmethod
@@ -79,9 +88,9 @@ class SlackConfig(Section):
 
     @model_validator(mode="after")
     def _mode_credentials(self) -> SlackConfig:
-        if self.mode == "socket" and not self.app_token:
+        if self.mode == "socket" and not secret_value(self.app_token):
             raise _KeyedValueError("app_token", 'required when mode = "socket" (an xapp-… token)')
-        if self.mode == "http" and not self.signing_secret:
+        if self.mode == "http" and not secret_value(self.signing_secret):
             raise _KeyedValueError("signing_secret", 'required when mode = "http"')
         return self
 
@@ -99,6 +108,17 @@ class DatabaseConfig(Section):
     @classmethod
     def _async_driver(cls, value: str) -> str:
         return normalise_database_url(value)
+
+    def __repr_args__(self) -> Any:
+        # The URL may carry the database password: show it masked, as SQLAlchemy does.
+        for name, value in super().__repr_args__():
+            yield name, (make_url(value).render_as_string(hide_password=True) if name == "url" else value)
+
+    @property
+    def password(self) -> str | None:
+        """The password inside the URL, if any (for log masking)."""
+        password = make_url(self.url).password
+        return str(password) if password else None
 
 
 class HttpConfig(Section):
@@ -133,6 +153,13 @@ class PluginsConfig(BaseModel):
 
     enabled: list[str] = Field(default_factory=lambda: ["webhook"])
 
+    def __repr_args__(self) -> Any:
+        # The raw tables are plain TOML (secrets included) until each plugin validates them
+        # into its own model: a repr names the sections, never their values.
+        yield "enabled", self.enabled
+        for name in self.model_extra or {}:
+            yield name, "{…}"
+
     def section(self, name: str) -> dict[str, Any]:
         """The raw ``[plugins.<name>]`` table (empty when absent)."""
         raw = (self.model_extra or {}).get(name, {})
@@ -159,6 +186,44 @@ class _KeyedValueError(ValueError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+def secret_value(secret: SecretStr | None) -> str:
+    """The plain value of an optional secret ("" when unset)."""
+    return secret.get_secret_value() if secret is not None else ""
+
+
+def secret_values(*nodes: object) -> list[str]:
+    """Every ``SecretStr`` value inside ``nodes`` (models, their nested models, lists and dicts).
+
+    Log masking uses this: a secret is found by its type, whatever its key is called.
+    """
+    found: list[str] = []
+    seen: set[int] = set()
+
+    def walk(node: object) -> None:
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+        if isinstance(node, SecretStr):
+            found.append(node.get_secret_value())
+        elif isinstance(node, BaseModel):
+            for value in node.__dict__.values():
+                walk(value)
+            for value in (node.model_extra or {}).values():
+                walk(value)
+            if isinstance(node, DatabaseConfig) and node.password:
+                found.append(node.password)
+        elif isinstance(node, Mapping):
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, (list, tuple, set, frozenset)):
+            for value in node:
+                walk(value)
+
+    for node in nodes:
+        walk(node)
+    return [value for value in found if value]
 
 
 def normalise_database_url(url: str) -> str:

@@ -15,7 +15,7 @@ import uvicorn
 from slack_sdk.errors import SlackApiError
 
 from chatops.app import ChatOps
-from chatops.config import ConfigError
+from chatops.config import ConfigError, secret_value
 
 if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -64,7 +64,7 @@ async def connect_socket_mode(app: ChatOps, *, connect_timeout: float = 30.0) ->
     """
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-    handler = AsyncSocketModeHandler(app.bolt, app.settings.slack.app_token)
+    handler = AsyncSocketModeHandler(app.bolt, secret_value(app.settings.slack.app_token))
     try:
         try:
             # Ask for the first WebSocket URL here, so a bad token fails instead of retrying.

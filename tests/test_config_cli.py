@@ -11,6 +11,7 @@ import pytest
 
 from chatops.cli import SecretMaskingFormatter, main, secrets_of
 from chatops.config import ConfigError, load_settings, parse_settings
+from chatops.plugins import load_plugins
 
 ROOT = Path(__file__).resolve().parent.parent
 MINIMAL = 'bot_token = "xoxb-1"\napp_token = "xapp-1"\ninbox_channel = "C1"\n'
@@ -105,7 +106,7 @@ def test_secrets_come_from_the_environment(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout == "config ok: 1 plugin(s) enabled: webhook\n"
     settings = parse_settings({}, env)
-    assert settings.slack.bot_token == "xoxb-from-env"
+    assert settings.slack.bot_token.get_secret_value() == "xoxb-from-env"
     assert settings.plugins.section("webhook") == {"secret": SECRET}
 
 
@@ -186,7 +187,7 @@ def test_secrets_are_masked_in_log_lines_and_tracebacks() -> None:
         },
         {},
     )
-    formatter = SecretMaskingFormatter("%(message)s", secrets_of(settings))
+    formatter = SecretMaskingFormatter("%(message)s", secrets_of(settings, load_plugins(settings)[1].values()))
     try:
         raise RuntimeError(f"Slack refused xoxb-very-secret; db said db-password-1; hmac {SECRET}")
     except RuntimeError:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urlsplit
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -53,7 +53,8 @@ class WebhookConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    secret: str = Field(min_length=16)
+    #: Shared HMAC key; SecretStr so it never shows in a repr or a validation error.
+    secret: SecretStr
     display_name: str = Field(default="Webhook", min_length=1, max_length=60)
     channel: str | None = None
     max_body_bytes: int = Field(default=262_144, ge=1024)
@@ -62,6 +63,13 @@ class WebhookConfig(BaseModel):
     reply_timeout_seconds: float = Field(default=10.0, gt=0)
     allowed_reply_hosts: list[str] = Field(default_factory=list)
     allow_private_reply_urls: bool = False
+
+    @field_validator("secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("String should have at least 16 characters")
+        return value
 
 
 class WebhookSource(Source):
@@ -107,7 +115,7 @@ class WebhookSource(Source):
                 request,
                 limit=self.config.max_body_bytes,
                 signature_header=SIGNATURE_HEADER,
-                verify=lambda body, header: verify(self.config.secret, body, header),
+                verify=lambda body, header: verify(self.config.secret.get_secret_value(), body, header),
             )
         except Rejected as rejected:
             return rejected.response
@@ -168,7 +176,7 @@ class WebhookSource(Source):
         body = json.dumps(payload, ensure_ascii=False).encode()
         headers = {
             "Content-Type": "application/json",
-            SIGNATURE_HEADER: sign(self.config.secret, body),
+            SIGNATURE_HEADER: sign(self.config.secret.get_secret_value(), body),
             # The same key on every retry of one answer lets the receiver drop repeats.
             "Idempotency-Key": f"chatops-{answer.id}",
         }
