@@ -1,12 +1,19 @@
 """Operational alerts: one message to the ops channel per problem, not one per failed message.
 
 An alert is keyed by (plugin, key), e.g. ("facebook", "token"). It is raised once
-and stays quiet until the plugin succeeds again, which clears it.
+and stays quiet until the plugin succeeds again, which clears it. Several replicas
+meeting the same problem at the same moment raise it once: the row is inserted with
+``ON CONFLICT DO NOTHING`` and whoever inserted it (or re-opened a cleared one under a
+row lock) posts it.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from chatops.models import Alert, utcnow
 from chatops.store import POST_ALERT, Store
@@ -20,13 +27,18 @@ class Alerts:
 
     async def raise_once(self, plugin: str, key: str, problem: str) -> bool:
         """Record the alert and queue its post unless it is already raised; True when queued."""
+        insert: Any = sqlite_insert if self.store.db.is_sqlite else postgresql_insert
         async with self.store.db.write() as session:
-            alert = await session.get(Alert, (plugin, key), with_for_update=True)
-            if alert is not None and alert.cleared_at is None:
-                return False
-            if alert is None:
-                session.add(Alert(plugin=plugin, key=key, message=problem, raised_at=utcnow()))
-            else:
+            inserted = await session.execute(
+                insert(Alert)
+                .values(plugin=plugin, key=key, message=problem, raised_at=utcnow())
+                .on_conflict_do_nothing(index_elements=[Alert.plugin, Alert.key])
+            )
+            if inserted.rowcount != 1:
+                # The alert exists (or another replica's insert just won): re-open it only if cleared.
+                alert = await session.get(Alert, (plugin, key), with_for_update=True, populate_existing=True)
+                if alert is None or alert.cleared_at is None:
+                    return False
                 alert.message, alert.raised_at, alert.cleared_at = problem, utcnow(), None
             self.store.add_audit(session, None, plugin, "alert_raised", key=key, problem=problem)
             self.store.add_job(session, POST_ALERT, payload={"source": plugin, "key": key, "problem": problem})
