@@ -18,6 +18,7 @@ from chatops.cards import CardData, MessageView
 from chatops.config import Settings, secret_value
 from chatops.db import Database
 from chatops.delivery import DeliveryWorker
+from chatops.expiring_cache import ExpiringCache
 from chatops.i18n import Translator
 from chatops.migrate import ensure_schema
 from chatops.plugins import load_plugins
@@ -31,6 +32,11 @@ from chatops.web import build_web
 from chatops.workflow import Workflow
 
 log = logging.getLogger(__name__)
+
+#: Slack display names: how many are kept, and for how long a found name and a failed look-up count.
+USER_NAME_CACHE_SIZE = 5000
+USER_NAME_TTL_SECONDS = 3600.0
+USER_NAME_FAILURE_TTL_SECONDS = 300.0
 
 
 class ChatOps:
@@ -82,7 +88,8 @@ class ChatOps:
             for job in jobs:
                 self.scheduler.add(job)
         self.web: Starlette = build_web(self)
-        self._user_names: dict[str, str | None] = {}
+        #: Display names by Slack user id (bounded; failures kept briefly, names for an hour).
+        self.user_names: ExpiringCache[str, str | None] = ExpiringCache(USER_NAME_CACHE_SIZE)
 
     # -- plugins ---------------------------------------------------------------
 
@@ -135,16 +142,18 @@ class ChatOps:
         """A Slack user's display name (cached; None when unknown or not allowed to look up)."""
         if not user_id:
             return None
-        if user_id not in self._user_names:
-            name = None
-            try:
-                response = await self.slack.users_info(user=user_id)
-                profile = response["user"].get("profile", {})
-                name = profile.get("display_name") or profile.get("real_name") or response["user"].get("name")
-            except Exception as exc:  # names are a courtesy; never block a send on them
-                log.info("users.info for %s failed: %s", user_id, type(exc).__name__)
-            self._user_names[user_id] = name
-        return self._user_names[user_id]
+        found, cached = self.user_names.get(user_id)
+        if found:
+            return cached
+        name = None
+        try:
+            response = await self.slack.users_info(user=user_id)
+            profile = response["user"].get("profile", {})
+            name = profile.get("display_name") or profile.get("real_name") or response["user"].get("name")
+        except Exception as exc:  # names are a courtesy; never block a send on them
+            log.info("users.info for %s failed: %s", user_id, type(exc).__name__)
+        self.user_names.put(user_id, name, USER_NAME_TTL_SECONDS if name else USER_NAME_FAILURE_TTL_SECONDS)
+        return name
 
     # -- inbound ---------------------------------------------------------------------
 
