@@ -54,7 +54,10 @@ class ChatOps:
         self.t = Translator(settings.team.language)
         self.pm, self._plugin_configs = load_plugins(settings, extra_plugins)
         self.db = Database(
-            settings.database.url, echo=settings.database.echo, lock_timeout=settings.database.lock_timeout_seconds
+            settings.database.url,
+            echo=settings.database.echo,
+            lock_timeout=settings.database.lock_timeout_seconds,
+            sqlite_journal_mode=settings.database.sqlite_journal_mode,
         )
         self.delivery = DeliveryWorker(self)
         self.store = Store(self.db, wake=self.delivery.wake)

@@ -103,6 +103,9 @@ class DatabaseConfig(Section):
     echo: bool = False
     #: Longest wait for the write lock (or a connection) before a request is answered 503.
     lock_timeout_seconds: float = Field(default=5.0, gt=0.0, le=60.0)
+    #: SQLite only: "wal" (faster; a file system turning read-only kills the process with SIGBUS)
+    #: or "delete" (a rollback journal: slower writes, answers 503 through such an outage).
+    sqlite_journal_mode: Literal["wal", "delete"] = "wal"
 
     @field_validator("url")
     @classmethod

@@ -5,6 +5,13 @@ writes fails at once with SQLITE_BUSY whatever the busy timeout, so every
 transaction that may write starts with ``BEGIN IMMEDIATE`` and waits its turn
 instead. WAL lets readers carry on while a writer works.
 
+WAL keeps its index in a memory-mapped ``-shm`` file. If the file system turns
+read-only under a running process (ext4 ``errors=remount-ro`` after disk errors, an
+immutable file), the kernel answers the next write to that mapping with SIGBUS and
+the process dies, whatever Python does. ``database.sqlite_journal_mode = "delete"``
+(a rollback journal, no shared memory) trades some write throughput for surviving that
+with 503s; see the README.
+
 Waiting for the write lock is bounded (:data:`WRITE_LOCK_TIMEOUT_SECONDS`): a
 database that cannot take a write (locked by another process, read-only, full,
 PostgreSQL down or refusing writes) raises :class:`DatabaseUnavailable`, which
@@ -135,7 +142,7 @@ def _reconnect_after_outages(engine: AsyncEngine) -> None:
             context.is_disconnect = True
 
 
-def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int, journal_mode: str) -> None:
     """Take transaction control away from the sqlite3 module so BEGIN is ours to choose."""
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -144,7 +151,7 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
         # "Serializable isolation / Savepoints / Transactional DDL").
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA journal_mode={journal_mode}")
         cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -166,6 +173,7 @@ class Database:
         echo: bool = False,
         pool_size: int = 5,
         lock_timeout: float = WRITE_LOCK_TIMEOUT_SECONDS,
+        sqlite_journal_mode: str = "wal",
     ) -> None:
         self.url = normalise_database_url(url)
         self.is_sqlite = _is_sqlite(self.url)
@@ -186,7 +194,9 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         _reconnect_after_outages(self.engine)
         if self.is_sqlite:
-            _configure_sqlite(self.engine, int(lock_timeout * 1000))
+            if sqlite_journal_mode not in ("wal", "delete"):
+                raise ValueError(f"unknown SQLite journal mode {sqlite_journal_mode!r}")
+            _configure_sqlite(self.engine, int(lock_timeout * 1000), sqlite_journal_mode)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         # Reads on SQLite may share the database with a writer under WAL.

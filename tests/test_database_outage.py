@@ -252,3 +252,34 @@ async def test_a_click_during_an_outage_tells_the_person_it_was_not_saved(
         assert any("could not be saved" in text and "try again" in text for text in bot.ephemerals(anna))
         await bot.click(anna, card, "claim")
         await card.wait_for(lambda c: "<@UANNA>" in c.text)
+
+
+async def test_with_a_rollback_journal_a_wholly_read_only_sqlite_database_answers_503(
+    fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    # Every file of the database unwritable. In WAL mode this kills the process (SIGBUS on the
+    # memory-mapped -shm index, reproduced with `chatops run`); with sqlite_journal_mode =
+    # "delete" there is no shared memory and the bot answers 503 through it and recovers.
+    from chatops.testing.fixtures import _migrated_sqlite
+
+    path = tmp_path / "chatops.db"
+    await _migrated_sqlite(path)
+    config = {"database": {"lock_timeout_seconds": LOCK_TIMEOUT, "sqlite_journal_mode": "delete"}}
+    async with TestBot(fake_slack, f"sqlite+aiosqlite:///{path}", config=config) as bot:
+        assert bot.http is not None
+        await bot.comment("Before the outage")
+        await bot.next_card()
+        await bot.idle()
+        files = sorted(await asyncio.to_thread(lambda: list(tmp_path.glob("chatops.db*"))))
+        assert files == [path]  # no -wal, no -shm
+        payload = bot.comment_payload("During the outage")
+        with immutable(path):
+            refused = await bot.webhook(payload)
+            assert refused.status_code == 503, refused.text
+            assert refused.headers["Retry-After"].isdigit()
+            assert (await bot.http.get("/readyz")).status_code == 503
+            assert (await bot.http.get("/healthz")).status_code == 200
+        assert await _messages(bot) == 1
+        assert (await bot.webhook(payload)).status_code == 201
+        assert "During the outage" in (await bot.next_card()).text
+        assert (await bot.http.get("/readyz")).status_code == 200
