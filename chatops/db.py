@@ -217,7 +217,8 @@ class Database:
             # still kept out by BEGIN IMMEDIATE and the busy timeout. The queue wait is
             # bounded too: behind a writer stuck on a lock, every request would otherwise wait.
             try:
-                await asyncio.wait_for(self._write_lock.acquire(), self.lock_timeout)
+                async with asyncio.timeout(self.lock_timeout):  # no extra task, unlike wait_for
+                    await self._write_lock.acquire()
             except TimeoutError:
                 raise DatabaseUnavailable(f"the write queue did not move for {self.lock_timeout:g} s") from None
             try:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import aliased
 
 from chatops import store as kinds
 from chatops.cards import load_card, load_message
+from chatops.db import DatabaseUnavailable
 from chatops.models import Conversation, Delivery, Escalation, OutboxJob, OutboxStatus, utcnow
 from chatops.slack.escape import mrkdwn_escape
 from chatops.sources import Answer, SendError
@@ -105,13 +106,24 @@ class DeliveryWorker:
 
     async def _run(self) -> None:
         poll = self.app.settings.delivery.poll_interval_seconds
+        database_down = False
         while not self._stopping:
             self._wakeup.clear()
             try:
                 wait = await self.run_once()
+            except DatabaseUnavailable as exc:
+                # One line per outage, not a traceback every poll; the rows wait in the outbox.
+                if not database_down:
+                    log.warning("delivery paused: the database is unavailable (%s); retrying", exc.reason)
+                database_down = True
+                wait = poll
             except Exception:
                 log.exception("delivery pass failed; retrying")
                 wait = poll
+            else:
+                if database_down:
+                    log.info("delivery resumed: the database is back")
+                database_down = False
             timeout = poll if wait is None else max(0.01, min(wait, poll))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout)

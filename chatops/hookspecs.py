@@ -60,7 +60,7 @@ def chatops_routes(app: ChatOps) -> Sequence[BaseRoute]:
     """Return extra HTTP routes (Starlette) to mount on the bot's server.
 
     For features that are not sources, such as a calendar feed. Paths must not
-    collide with ``/slack/events``, ``/webhooks/…`` or ``/healthz``.
+    collide with ``/slack/events``, ``/webhooks/…``, ``/healthz`` or ``/readyz``.
     """
 
 

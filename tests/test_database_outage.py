@@ -10,22 +10,17 @@ read-only transactions, as after a failover to a standby.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import sqlite3
-import subprocess
-import threading
 import time
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, make_url, select, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import func, make_url, select
 
 from chatops.config import normalise_database_url
 from chatops.models import Message
 from chatops.testing.bot import TestBot
 from chatops.testing.fake_slack import FakeSlack
+from chatops.testing.outages import database_read_only, immutable, write_lock_held_elsewhere
 
 LOCK_TIMEOUT = 1.0
 #: The bot's bounded wait plus generous slack for a loaded CI machine; far below the old 30 s.
@@ -33,50 +28,13 @@ PROMPT = LOCK_TIMEOUT + 3.0
 
 
 def _bot(fake_slack: FakeSlack, database_url: str) -> TestBot:
-    return TestBot(fake_slack, database_url)
+    return TestBot(fake_slack, database_url, config={"database": {"lock_timeout_seconds": LOCK_TIMEOUT}})
 
 
 async def _messages(bot: TestBot) -> int:
     assert bot.app is not None
     async with bot.app.db.read() as session:
         return int(await session.scalar(select(func.count()).select_from(Message)) or 0)
-
-
-@contextlib.asynccontextmanager
-async def write_lock_held_elsewhere(database_url: str) -> AsyncIterator[None]:
-    """Another process's view: a connection that holds the write lock until the block ends."""
-    if database_url.startswith("sqlite"):
-        path = make_url(database_url).database
-        taken, release = threading.Event(), threading.Event()
-
-        def hold() -> None:
-            conn = sqlite3.connect(str(path), isolation_level=None)
-            conn.execute("BEGIN IMMEDIATE")
-            taken.set()
-            release.wait(30)
-            conn.execute("ROLLBACK")
-            conn.close()
-
-        thread = threading.Thread(target=hold, daemon=True)
-        thread.start()
-        assert await asyncio.to_thread(taken.wait, 5)
-        try:
-            yield
-        finally:
-            release.set()
-            await asyncio.to_thread(thread.join, 5)
-        return
-    engine = create_async_engine(normalise_database_url(database_url))
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text("BEGIN"))
-            await conn.execute(text("LOCK TABLE conversations, messages, outbox IN ACCESS EXCLUSIVE MODE"))
-            try:
-                yield
-            finally:
-                await conn.execute(text("ROLLBACK"))
-    finally:
-        await engine.dispose()
 
 
 async def test_webhook_behind_a_held_write_lock_gets_503_quickly_then_201(
@@ -118,61 +76,6 @@ async def test_readyz_reports_a_sqlite_write_lock_held_elsewhere(fake_slack: Fak
             assert ready.status_code == 503
             assert "locked" in ready.json()["database"]
         assert (await bot.http.get("/readyz")).status_code == 200
-
-
-@contextlib.contextmanager
-def immutable(*paths: Path) -> Iterator[None]:
-    """Make files unwritable even for root (ext4's immutable flag); skip where the file system can't."""
-    done: list[Path] = []
-    try:
-        for path in paths:
-            result = subprocess.run(["chattr", "+i", str(path)], capture_output=True, text=True, check=False)
-            if result.returncode != 0:
-                pytest.skip(f"chattr +i not possible here: {result.stderr.strip()}")
-            done.append(path)
-        yield
-    finally:
-        for path in done:
-            subprocess.run(["chattr", "-i", str(path)], check=False)
-
-
-@contextlib.asynccontextmanager
-async def database_read_only(database_url: str) -> AsyncIterator[None]:
-    """The database refuses writes: an unwritable SQLite log, or PostgreSQL in read-only mode."""
-    if database_url.startswith("sqlite"):
-        # Only the write-ahead log: SQLite writes there first, and a write then fails with
-        # "disk I/O error" / "attempt to write a readonly database", as on a read-only disk.
-        # (The -shm file is left alone: it is memory-mapped, and the kernel answers a write
-        # to a mapped immutable page with SIGBUS, which kills any process, see the report.)
-        wal = Path(f"{make_url(database_url).database}-wal")
-        assert await asyncio.to_thread(wal.exists)
-        with immutable(wal):
-            yield
-        return
-    name = make_url(database_url).database
-    admin = create_async_engine(normalise_database_url(database_url), isolation_level="AUTOCOMMIT")
-
-    async def switch(read_only: bool) -> None:
-        async with admin.connect() as conn:
-            setting = "SET default_transaction_read_only = on" if read_only else "RESET default_transaction_read_only"
-            await conn.execute(text(f'ALTER DATABASE "{name}" {setting}'))
-            # A failover drops every connection; the bot's pool reconnects by itself.
-            await conn.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()"
-                ),
-                {"name": name},
-            )
-
-    try:
-        await switch(True)
-        try:
-            yield
-        finally:
-            await switch(False)
-    finally:
-        await admin.dispose()
 
 
 async def test_read_only_database_answers_503_readyz_says_so_and_the_bot_recovers(
