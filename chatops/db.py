@@ -89,19 +89,18 @@ def unavailable_reason(exc: BaseException) -> str | None:
     if isinstance(exc, (OSError, asyncio.TimeoutError)):
         # asyncpg raises connection failures as they are (refused, unreachable, timed out).
         return f"cannot reach the database ({type(exc).__name__})"
-    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
-        return "the database connection was lost"
     orig = getattr(exc, "orig", exc)
     if isinstance(orig, sqlite3.Error):
         name = getattr(orig, "sqlite_errorname", "") or ""
         message = str(orig).lower()
         if name.startswith(_SQLITE_UNAVAILABLE) or any(t in message for t in _SQLITE_UNAVAILABLE_TEXT):
             return f"SQLite: {orig}"
-        return None
     state = _sqlstate(exc)
     if state is not None and state.startswith(_PG_UNAVAILABLE_PREFIXES):
         first_line = str(orig).splitlines()[0] if str(orig) else type(orig).__name__
         return f"PostgreSQL {state}: {first_line}"
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return "the database connection was lost"
     return None
 
 
