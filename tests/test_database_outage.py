@@ -18,7 +18,7 @@ from sqlalchemy import func, make_url, select
 
 from chatops.config import normalise_database_url
 from chatops.models import Message
-from chatops.testing.bot import TestBot
+from chatops.testing.bot import CallbackReceiver, TestBot
 from chatops.testing.fake_slack import FakeSlack
 from chatops.testing.outages import database_read_only, immutable, write_lock_held_elsewhere
 
@@ -186,3 +186,33 @@ async def test_with_a_rollback_journal_a_wholly_read_only_sqlite_database_answer
         assert (await bot.webhook(payload)).status_code == 201
         assert "During the outage" in (await bot.next_card()).text
         assert (await bot.http.get("/readyz")).status_code == 200
+
+
+async def test_a_reply_sent_during_an_outage_is_not_lost_silently(
+    fake_slack: FakeSlack, database_url: str, callback: CallbackReceiver
+) -> None:
+    async with _bot(fake_slack, database_url) as bot:
+        anna = bot.person("Anna")
+        await bot.comment("Where is my order?", reply_url=callback.url)
+        card = await bot.next_card()
+        await bot.idle()
+        view = await bot.open_modal(anna, card, "reply")
+        async with write_lock_held_elsewhere(database_url):
+            submitted = await bot.submit(anna, view, {"text": {"text": "It ships today"}})
+            assert submitted.status_code == 200, submitted.text
+            if database_url.startswith("sqlite"):
+                # SQLite lets the card be read, so the modal closed; the answer could not be stored.
+                # A modal has no channel: the person hears it from the app in a direct message.
+                told = await fake_slack.wait_for("chat.postMessage", lambda c: c.args.get("channel") == anna.id)
+                assert told[-1].ok, told[-1].response
+                assert "could not be saved" in told[-1].args["text"]
+            else:
+                # PostgreSQL's lock blocks even reading the card: the modal stays open, saying why.
+                answer = submitted.json()
+                assert answer["response_action"] == "errors"
+                assert "could not be saved" in next(iter(answer["errors"].values()))
+        assert callback.received == []
+        again = await bot.submit(anna, view, {"text": {"text": "It ships today"}})
+        assert again.status_code == 200, again.text
+        replies = await callback.wait_for(1)
+        assert replies[0]["text"] == "It ships today"
