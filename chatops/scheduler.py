@@ -28,6 +28,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
+from chatops.db import DatabaseUnavailable
 from chatops.models import JobRun, utcnow
 
 if TYPE_CHECKING:
@@ -174,7 +175,13 @@ class Scheduler:
         """Run the occurrence of a job scheduled at ``scheduled_at`` if this replica claims it; True when it ran."""
         job = self.jobs[job_id]
         due_at = occurrence(job.trigger, scheduled_at or utcnow())
-        if not await self.claim(job_id, due_at):
+        try:
+            claimed = await self.claim(job_id, due_at)
+        except DatabaseUnavailable as exc:
+            # Skipped here; a replica that can write runs it. The scheduler carries on.
+            log.warning("job %s at %s not run: the database is unavailable (%s)", job_id, due_at, exc.reason)
+            return False
+        if not claimed:
             log.debug("job %s at %s runs on another replica", job_id, due_at)
             return False
         error: str | None = None

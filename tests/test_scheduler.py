@@ -17,6 +17,7 @@ from chatops.models import JobRun
 from chatops.scheduler import Job, occurrence
 from chatops.testing.bot import TestBot
 from chatops.testing.fake_slack import FakeSlack
+from chatops.testing.outages import database_read_only
 
 
 def test_occurrences_are_the_same_on_every_replica() -> None:
@@ -134,3 +135,19 @@ async def test_stopping_waits_for_a_running_job_before_closing_the_database(
     finally:
         await db.dispose()
     assert run is not None and run.finished_at is not None and run.error is None
+
+
+async def test_a_job_due_during_a_database_outage_is_skipped_and_the_next_one_runs(bot: TestBot) -> None:
+    ran: list[datetime] = []
+
+    async def digest(app, due_at: datetime) -> None:  # type: ignore[no-untyped-def]
+        ran.append(due_at)
+
+    assert bot.app is not None
+    bot.app.scheduler.jobs["digest"] = Job("digest", IntervalTrigger(hours=1), digest)
+    await bot.comment("a message, so that the SQLite log exists")
+    async with database_read_only(bot.database_url):
+        assert not await bot.app.scheduler.run_claimed("digest", datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+    assert ran == []
+    assert await bot.app.scheduler.run_claimed("digest", datetime(2026, 11, 23, 11, 0, tzinfo=UTC))
+    assert ran == [datetime(2026, 11, 23, 11, 0, tzinfo=UTC)]
