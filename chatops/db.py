@@ -39,6 +39,8 @@ from chatops.config import normalise_database_url
 #: sender hears 503 well inside its own timeout (Meta waits about 20 s; a lock held by a
 #: stuck process would otherwise hold every request for 30 s and answer 500).
 WRITE_LOCK_TIMEOUT_SECONDS = 5.0
+#: The tables an inbound message is written to; the PostgreSQL readiness probe locks them as a writer would.
+INGEST_TABLES = ("conversations", "messages", "outbox")
 #: The readiness probe's own, shorter wait: it must answer before the orchestrator's probe times out.
 READY_PROBE_TIMEOUT_SECONDS = 2.0
 
@@ -240,9 +242,10 @@ class Database:
     async def check_writable(self, timeout: float = READY_PROBE_TIMEOUT_SECONDS) -> None:  # noqa: ASYNC109
         """Raise :class:`DatabaseUnavailable` unless a write transaction can start within ``timeout``.
 
-        The probe takes the write lock and changes a row (the schema version, to itself), then
-        rolls back: it proves the database is reachable, not read-only and not locked, and
-        stores nothing.
+        The probe takes the write lock (SQLite's database lock; on PostgreSQL a writer's lock
+        on the ingest tables) and changes a row (the schema version, to itself), then rolls
+        back: it proves the database is reachable, not read-only and not locked, and stores
+        nothing.
         """
         if self.is_sqlite:
             await self._check_sqlite_writable(timeout)
@@ -254,6 +257,9 @@ class Database:
                     ms = int(timeout * 1000)
                     await conn.exec_driver_sql(f"SET LOCAL lock_timeout = {ms}")
                     await conn.exec_driver_sql(f"SET LOCAL statement_timeout = {ms}")
+                    # The lock every insert takes on the tables an inbound message goes to: it
+                    # waits behind whoever blocks writers there (a migration, a manual LOCK).
+                    await conn.exec_driver_sql(f"LOCK TABLE {', '.join(INGEST_TABLES)} IN ROW EXCLUSIVE MODE")
                     await conn.exec_driver_sql("UPDATE alembic_version SET version_num = version_num")
                 finally:
                     await transaction.rollback()

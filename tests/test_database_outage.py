@@ -52,6 +52,8 @@ async def test_webhook_behind_a_held_write_lock_gets_503_quickly_then_201(
             assert "try again" in refused.json()["error"]
             assert LOCK_TIMEOUT * 0.8 <= waited < PROMPT
             assert (await bot.http.get("/healthz")).status_code == 200
+            ready = await bot.http.get("/readyz")
+            assert ready.status_code == 503 and ready.json()["status"] == "unavailable"
         assert await _messages(bot) == 0  # nothing half-stored
         accepted = await bot.webhook(payload)
         assert accepted.status_code == 201, accepted.text
@@ -61,7 +63,7 @@ async def test_webhook_behind_a_held_write_lock_gets_503_quickly_then_201(
 
 
 async def test_readyz_reports_a_sqlite_write_lock_held_elsewhere(fake_slack: FakeSlack, tmp_path: Path) -> None:
-    # SQLite only: PostgreSQL's probe writes alembic_version, which LOCK TABLE above leaves alone.
+    # The probe's own bounded wait (2 s), and a reason that names the lock.
     from chatops.testing.fixtures import _migrated_sqlite
 
     path = tmp_path / "chatops.db"
