@@ -27,6 +27,7 @@ from chatops import store as kinds
 from chatops.cards import load_card, load_message
 from chatops.models import Conversation, Delivery, Escalation, OutboxJob, OutboxStatus, utcnow
 from chatops.slack.escape import mrkdwn_escape
+from chatops.slack.posting import PostInDoubt
 from chatops.sources import Answer, SendError
 
 if TYPE_CHECKING:
@@ -187,6 +188,14 @@ class DeliveryWorker:
     def _posted(self, channel: str) -> None:
         self._channel_ready_at[channel] = time.monotonic() + self.app.settings.slack.post_interval_seconds
 
+    async def _post(self, job: DueJob, **args: Any) -> dict[str, str]:
+        """``chat.postMessage`` for ``job``, at most one message per job (see ``chatops.slack.posting``)."""
+        try:
+            return await self.app.poster.post(job.id, **args)
+        except PostInDoubt as doubt:
+            # Slack may have posted it: wait for its event rather than post a duplicate.
+            raise Deferred(doubt.delay) from doubt
+
     async def _lease(self, job: DueJob) -> bool:
         now = utcnow()
         lease = timedelta(seconds=self.app.settings.delivery.lease_seconds)
@@ -297,9 +306,7 @@ class DeliveryWorker:
             return  # already posted: never post a card twice
         channel = self.app.inbox_channel(card.source)
         message = await self.app.render_card(card)
-        response = await self.app.slack.chat_postMessage(
-            channel=channel, unfurl_links=False, unfurl_media=False, **message
-        )
+        response = await self._post(job, channel=channel, unfurl_links=False, unfurl_media=False, **message)
         self._posted(channel)
         await self.app.store.record_card_posted(card.conversation_id, response["channel"], response["ts"])
 
@@ -339,9 +346,7 @@ class DeliveryWorker:
         if message is None or (message.slack_ts and note is None):
             return
         body = self.app.render_thread_message(message, job.source or "", note)
-        response = await self.app.slack.chat_postMessage(
-            channel=channel, thread_ts=ts, unfurl_links=False, unfurl_media=False, **body
-        )
+        response = await self._post(job, channel=channel, thread_ts=ts, unfurl_links=False, unfurl_media=False, **body)
         self._posted(channel)
         if note is None:
             await self.app.store.record_thread_posted(message.id, response["ts"])
@@ -427,7 +432,7 @@ class DeliveryWorker:
         # Without an escalation channel, the leads are told in the card's thread.
         extra = {} if self.app.settings.slack.escalation_channel else {"thread_ts": card_ts}
         channel = self._target_channel(job) or card_channel
-        response = await self.app.slack.chat_postMessage(channel=channel, unfurl_links=False, **extra, **body)
+        response = await self._post(job, channel=channel, unfurl_links=False, **extra, **body)
         self._posted(channel)
         await self.app.store.record_escalation_posted(escalation.id, response["channel"], response["ts"])
 
@@ -441,7 +446,7 @@ class DeliveryWorker:
             source=mrkdwn_escape(found.display_name if found else plugin),
             problem=mrkdwn_escape(str(job.payload.get("problem", ""))),
         )
-        await self.app.slack.chat_postMessage(channel=channel, text=text)
+        await self._post(job, channel=channel, text=text)
         self._posted(channel)
 
 

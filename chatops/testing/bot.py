@@ -36,6 +36,7 @@ from chatops.config import Settings, parse_settings
 from chatops.models import Message, OutboxJob, OutboxStatus, utcnow
 from chatops.server import serve_in_background
 from chatops.slack.card import ACTION_PREFIX, METADATA_EVENT_TYPE
+from chatops.slack.posting import SUBSCRIBED_EVENT_TYPES
 from chatops.sockets import bind
 from chatops.testing.fake_slack import FakeSlack
 from chatops.testing.server import ThreadedServer
@@ -219,8 +220,12 @@ class TestBot:
         extra_plugins: Mapping[str, object] | None = None,
         instance_id: str = "test",
         deliver: bool = True,
+        metadata_events: bool = True,
     ) -> None:
         self.slack = slack
+        #: Whether the fake Slack sends ``message_metadata_posted`` to this bot, as the manifest subscribes.
+        self.metadata_events = metadata_events
+        self.events_url: str | None = None
         self.database_url = database_url
         self._config = dict(config or {})
         self.extra_plugins = extra_plugins
@@ -255,6 +260,8 @@ class TestBot:
                 "poll_interval_seconds": 0.05,
                 "backoff_base_seconds": 0.05,
                 "backoff_max_seconds": 0.5,
+                # Slack's metadata event arrives within milliseconds from the fake.
+                "reconcile_seconds": 1.0,
             },
             # The fakes listen on 127.0.0.1, which production refuses as a reply_url.
             "plugins": {
@@ -272,10 +279,16 @@ class TestBot:
         self._server, self._task = await serve_in_background(self.app, sock)
         port = sock.getsockname()[1]
         self.http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10)
+        if self.metadata_events:
+            self.events_url = f"http://127.0.0.1:{port}/slack/events"
+            self.slack.subscribe_events(self.events_url, SIGNING_SECRET, metadata_event_types=SUBSCRIBED_EVENT_TYPES)
         return self
 
     async def stop(self) -> None:
         """Stop serving and stop the app (pending outbox rows stay in the database)."""
+        if self.events_url is not None:
+            self.slack.unsubscribe_events(self.events_url)
+            self.events_url = None
         if self.http is not None:
             await self.http.aclose()
         if self._server is not None:

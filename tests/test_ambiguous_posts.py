@@ -1,0 +1,126 @@
+"""A post whose answer is lost is reconciled through Slack's metadata event, never repeated blindly.
+
+The fake Slack performs a share of ``chat.postMessage`` calls and then breaks the
+connection (or answers 500), and sends ``message_metadata_posted`` for every message
+the app subscribed to, as Slack does. Every comment must end as exactly one card.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+
+import pytest
+from sqlalchemy import select
+
+from chatops.models import Conversation, Message
+from chatops.slack.posting import POST_ID_KEY
+from chatops.testing.bot import INBOX, SIGNING_SECRET, TestBot
+from chatops.testing.fake_slack import FakeSlack
+from chatops.testing.slack_requests import event_body, signed_headers
+
+COMMENTS = 53
+
+
+def _cards_per_conversation(fake: FakeSlack) -> Counter[int]:
+    return Counter(
+        int(m["metadata"]["event_payload"]["conversation_id"])
+        for m in fake.top_level_messages(INBOX)
+        if (m.get("metadata") or {}).get("event_type") == "chatops_conversation"
+    )
+
+
+async def _wait_for_cards(bot: TestBot, count: int, timeout: float = 60.0) -> None:  # noqa: ASYNC109
+    deadline = time.monotonic() + timeout
+    while len(_cards_per_conversation(bot.slack)) < count:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"only {len(_cards_per_conversation(bot.slack))} of {count} comments were carded")
+        await asyncio.sleep(0.05)
+    await bot.idle(timeout=timeout)
+
+
+@pytest.mark.parametrize("how", ["drop", "500"])
+async def test_lost_answers_leave_one_card_per_comment_and_one_thread_post_per_follow_up(
+    bot: TestBot, how: str
+) -> None:
+    bot.slack.lose_answers("chat.postMessage", share=0.3, how=how, seed=6)
+    for n in range(COMMENTS):
+        await bot.comment(f"Question {n}", id=f"q-{n}", thread_id=f"t-{n}")
+    for n in range(0, COMMENTS, 5):
+        await bot.comment(f"Follow-up {n}", id=f"f-{n}", thread_id=f"t-{n}")
+    await _wait_for_cards(bot, COMMENTS)
+    lost = [c for c in bot.slack.calls_to("chat.postMessage") if not c.ok]
+    assert len(lost) >= 10, "the fault was not injected"
+    cards = _cards_per_conversation(bot.slack)
+    duplicates = sum(n - 1 for n in cards.values())
+    assert (len(cards), duplicates) == (COMMENTS, 0), f"{COMMENTS} comments, {sum(cards.values())} cards"
+    assert bot.app is not None
+    async with bot.app.db.read() as session:
+        recorded = {
+            cid: ts for cid, ts in (await session.execute(select(Conversation.id, Conversation.slack_ts))).all()
+        }
+        follow_ups = (await session.scalars(select(Message).where(Message.external_id.like("f-%")))).all()
+    # The card each conversation updates is the one in the channel.
+    in_channel = {
+        int(m["metadata"]["event_payload"]["conversation_id"]): m["ts"] for m in bot.slack.top_level_messages(INBOX)
+    }
+    assert recorded == in_channel
+    for message in follow_ups:
+        conversation_ts = recorded[message.conversation_id]
+        # The follow-up is the only post in its card's thread, once.
+        assert [m["ts"] for m in bot.slack.thread(INBOX, conversation_ts)] == [message.slack_ts]
+
+
+async def test_without_the_event_the_card_is_posted_again_so_nothing_is_lost(
+    fake_slack: FakeSlack, database_url: str
+) -> None:
+    async with TestBot(fake_slack, database_url, metadata_events=False) as bot:
+        fake_slack.lose_answers("chat.postMessage", times=1)
+        await bot.comment("Is anyone there?")
+        await _wait_for_cards(bot, 1)
+        first, second = fake_slack.top_level_messages(INBOX)
+        # The bot waited for the event (reconcile_seconds) before posting again.
+        calls = fake_slack.calls_to("chat.postMessage")
+        assert calls[1].at - calls[0].at >= 0.9
+        card = bot.cards()[-1]
+        await bot.click(bot.person("Anna"), card, "claim")
+        await card.wait_for(lambda c: "Claimed by <@UANNA>" in c.text)
+        assert bot.slack.message(INBOX, second["ts"])["edits"] == 1
+        assert bot.slack.message(INBOX, first["ts"])["edits"] == 0
+
+
+async def test_an_event_arriving_after_the_repost_removes_the_extra_card(
+    fake_slack: FakeSlack, database_url: str
+) -> None:
+    async with TestBot(fake_slack, database_url, metadata_events=False) as bot:
+        fake_slack.lose_answers("chat.postMessage", times=1)
+        await bot.comment("Is anyone there?")
+        await _wait_for_cards(bot, 1)
+        first, second = fake_slack.top_level_messages(INBOX)
+        # Slack's event for the first post, late (delivery is retried for up to an hour).
+        event = {
+            "type": "message_metadata_posted",
+            "app_id": fake_slack.app_id,
+            "bot_id": fake_slack.bot_id,
+            "user_id": fake_slack.bot_user_id,
+            "team_id": fake_slack.team_id,
+            "channel_id": INBOX,
+            "metadata": first["metadata"],
+            "message_ts": first["ts"],
+            "event_ts": first["ts"],
+        }
+        body = event_body(event)
+        assert bot.http is not None
+        headers = signed_headers(SIGNING_SECRET, body, content_type="application/json")
+        assert (await bot.http.post("/slack/events", content=body, headers=headers)).status_code == 200
+        await fake_slack.wait_for("chat.delete")
+        assert [m["ts"] for m in fake_slack.top_level_messages(INBOX)] == [second["ts"]]
+        # Another app's message with the same metadata is not taken for the bot's own.
+        event = {**event, "bot_id": "BOTHER", "app_id": "AOTHER", "message_ts": "1.000001"}
+        body = event_body(event)
+        headers = signed_headers(SIGNING_SECRET, body, content_type="application/json")
+        assert (await bot.http.post("/slack/events", content=body, headers=headers)).status_code == 200
+        await asyncio.sleep(0.3)
+        assert len(fake_slack.calls_to("chat.delete")) == 1
+        assert first["metadata"]["event_payload"][POST_ID_KEY] >= 1
