@@ -10,12 +10,17 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from test_socket_mode import started_app
 
+from chatops.app import ChatOps
 from chatops.models import Conversation, Message
-from chatops.slack.posting import POST_ID_KEY
+from chatops.server import connect_socket_mode
+from chatops.slack.posting import POST_ID_KEY, SUBSCRIBED_EVENT_TYPES
+from chatops.sources import InboundMessage
 from chatops.testing.bot import INBOX, SIGNING_SECRET, TestBot
 from chatops.testing.fake_slack import FakeSlack
 from chatops.testing.slack_requests import event_body, signed_headers
@@ -124,3 +129,38 @@ async def test_an_event_arriving_after_the_repost_removes_the_extra_card(
         await asyncio.sleep(0.3)
         assert len(fake_slack.calls_to("chat.delete")) == 1
         assert first["metadata"]["event_payload"][POST_ID_KEY] >= 1
+
+
+async def test_over_socket_mode_the_event_reconciles_the_card_too(fake_slack: FakeSlack, tmp_path: Path) -> None:
+    app = await started_app(fake_slack, tmp_path)
+    try:
+        handler = await connect_socket_mode(app)
+        await fake_slack.wait_for_socket()
+        fake_slack.subscribe_events(None, "", metadata_event_types=SUBSCRIBED_EVENT_TYPES)
+        fake_slack.lose_answers("chat.postMessage", times=1)
+        await app.ingest(InboundMessage(source="webhook", external_id="m1", thread_id="m1", text="hi"))
+        deadline = time.monotonic() + 5
+        while not (slack_ts := await _recorded_card(app)):
+            assert time.monotonic() < deadline, f"card never recorded; events: {fake_slack.events}"
+            await asyncio.sleep(0.05)
+        # Well before reconcile_seconds (20 s by default): the event, not a repost, settled it.
+        [card] = fake_slack.top_level_messages(INBOX)
+        assert slack_ts == card["ts"]
+        assert [e["status"] for e in fake_slack.events] == ["acked"]
+        assert len(fake_slack.calls_to("chat.postMessage")) == 1
+        await handler.close_async()
+    finally:
+        await app.stop()
+
+
+async def _recorded_card(app: ChatOps) -> str | None:
+    async with app.db.read() as session:
+        return await session.scalar(select(Conversation.slack_ts))
+
+
+def test_the_manifest_subscribes_to_the_metadata_events_of_the_bots_posts() -> None:
+    manifest = (Path(__file__).parent.parent / "slack-app-manifest.yml").read_text()
+    assert "- metadata.message:read" in manifest
+    assert "- message_metadata_posted" in manifest
+    for event_type in SUBSCRIBED_EVENT_TYPES:
+        assert f"event_type: {event_type}" in manifest
