@@ -77,11 +77,26 @@ async def test_lost_answers_leave_one_card_per_comment_and_one_thread_post_per_f
         assert [m["ts"] for m in bot.slack.thread(INBOX, conversation_ts)] == [message.slack_ts]
 
 
-async def test_without_the_event_the_card_is_posted_again_so_nothing_is_lost(
+async def test_without_the_event_a_history_look_up_finds_the_card(fake_slack: FakeSlack, database_url: str) -> None:
+    async with TestBot(fake_slack, database_url, metadata_events=False) as bot:
+        fake_slack.lose_answers("chat.postMessage", times=1)
+        await bot.comment("Is anyone there?")
+        await fake_slack.wait_for("conversations.history")
+        await _wait_for_cards(bot, 1)
+        [card] = fake_slack.top_level_messages(INBOX)
+        assert len(fake_slack.calls_to("chat.postMessage")) == 1
+        [look_up] = fake_slack.calls_to("conversations.history")
+        assert look_up.args["channel"] == INBOX and int(look_up.args["limit"]) <= 15
+        assert bot.app is not None
+        assert await _recorded_card(bot.app) == card["ts"]
+
+
+async def test_without_the_event_or_a_look_up_the_card_is_posted_again_so_nothing_is_lost(
     fake_slack: FakeSlack, database_url: str
 ) -> None:
     async with TestBot(fake_slack, database_url, metadata_events=False) as bot:
         fake_slack.lose_answers("chat.postMessage", times=1)
+        fake_slack.fail_next("conversations.history", error="missing_scope")  # the optional scope not granted
         await bot.comment("Is anyone there?")
         await _wait_for_cards(bot, 1)
         first, second = fake_slack.top_level_messages(INBOX)
@@ -100,6 +115,7 @@ async def test_an_event_arriving_after_the_repost_removes_the_extra_card(
 ) -> None:
     async with TestBot(fake_slack, database_url, metadata_events=False) as bot:
         fake_slack.lose_answers("chat.postMessage", times=1)
+        fake_slack.fail_next("conversations.history", error="missing_scope")  # the optional scope not granted
         await bot.comment("Is anyone there?")
         await _wait_for_cards(bot, 1)
         first, second = fake_slack.top_level_messages(INBOX)

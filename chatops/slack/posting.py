@@ -8,8 +8,11 @@ happened. Posting again at once is how 53 comments became 62 cards. Instead:
    ``message_metadata_posted`` for it (manifest ``metadata_subscriptions``, scope
    ``metadata.message:read``); the bot records that message's ``ts`` for the job.
 3. After an ambiguous failure the job waits (``delivery.reconcile_seconds``) for that
-   event. If it arrives, the job uses the recorded message; only if it does not is the
-   message posted again, as a last resort so that nothing is lost.
+   event. If it arrives, the job uses the recorded message. If it does not, and the bot
+   may read the channel (``channels:history``/``groups:history``, optional), one
+   ``conversations.history`` call (Slack allows one a minute, 15 messages) looks for
+   the post by its metadata. Only then is the message posted again, as a last resort
+   so that nothing is lost.
 4. The first ``ts`` recorded for a job is the one kept; a second message for the same
    job (a late event after such a repost) is deleted, so the channel ends with one.
 
@@ -24,9 +27,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -51,6 +55,10 @@ SUBSCRIBED_EVENT_TYPES = (METADATA_EVENT_TYPE, POST_EVENT_TYPE)
 POST_ID_KEY = "chatops_post_id"
 #: Posts of one job whose outcome stayed unknown before the job counts it as a failure.
 MAX_IN_DOUBT = 3
+#: Seconds between ``conversations.history`` look-ups: Slack allows apps outside the
+#: Marketplace one a minute (and 15 messages each).
+HISTORY_INTERVAL = 60.0
+HISTORY_LIMIT = 15
 
 
 class PostInDoubt(Exception):
@@ -86,6 +94,8 @@ class _Start:
     posted: tuple[str, str] | None = None
     wait: float = 0.0
     tries: int = 0
+    #: Set when an earlier post is still unconfirmed and the wait for its event is over.
+    unconfirmed_since: datetime | None = None
 
 
 class SlackPoster:
@@ -101,6 +111,10 @@ class SlackPoster:
         self.client = AsyncWebClient(
             token=client.token, base_url=client.base_url, timeout=client.timeout, retry_handlers=[]
         )
+        self.history_interval = HISTORY_INTERVAL
+        self._history_at = 0.0  # monotonic time of the next allowed look-up
+        self._history_refused: str | None = None  # Slack's error once the look-up is not allowed
+        self._bot_id: str | None = None
 
     async def post(self, post_id: int, **args: Any) -> dict[str, str]:
         """Post the message of outbox job ``post_id`` once; return its ``channel`` and ``ts``.
@@ -113,6 +127,13 @@ class SlackPoster:
             return {"channel": start.posted[0], "ts": start.posted[1]}
         if start.wait > 0:
             raise PostInDoubt(start.wait)
+        tries = start.tries
+        if start.unconfirmed_since is not None:
+            found = await self._look_up(post_id, args, start.unconfirmed_since)
+            if found is not None:
+                return found
+            # No sign of it: post again, so that the message is not lost.
+            tries = await self._again(post_id)
         try:
             response = await self.client.chat_postMessage(**with_post_id(args, post_id))
         except Exception as exc:
@@ -126,7 +147,7 @@ class SlackPoster:
                 _describe(exc),
                 self.reconcile.total_seconds(),
             )
-            if start.tries >= MAX_IN_DOUBT:
+            if tries >= MAX_IN_DOUBT:
                 raise  # counted as a failure of the job, which backs off and in the end gives up
             raise PostInDoubt(self.reconcile.total_seconds()) from exc
         return await self.record(post_id, str(response["channel"]), str(response["ts"]))
@@ -150,13 +171,59 @@ class SlackPoster:
             waited = now - row.started_at
             if waited < self.reconcile:
                 return _Start(wait=max((self.reconcile - waited).total_seconds(), 0.05))
-            # No event came: post again, so that the message is not lost.
-            log.warning(
-                "outbox job %s: no sign of its post after %.0fs; posting again", post_id, waited.total_seconds()
-            )
-            row.started_at = now
+            return _Start(tries=row.attempts, unconfirmed_since=row.started_at)
+
+    async def _again(self, post_id: int) -> int:
+        """Start the job's post over (a last resort); returns how many times it was tried."""
+        async with self.db.write() as session:
+            row = await session.get_one(SlackPost, post_id, with_for_update=True)
+            waited = (utcnow() - row.started_at).total_seconds()
+            log.warning("outbox job %s: no sign of its post after %.0fs; posting again", post_id, waited)
+            row.started_at = utcnow()
             row.attempts += 1
-            return _Start(tries=row.attempts)
+            return row.attempts
+
+    async def _look_up(self, post_id: int, args: dict[str, Any], since: datetime) -> dict[str, str] | None:
+        """Find the job's post among the channel's newest messages by its metadata, within Slack's limits.
+
+        Raises :class:`PostInDoubt` to wait for the next allowed look-up when that is
+        less than one interval away. Every unconfirmed post found on the way is recorded.
+        """
+        channel = args.get("channel")
+        if self._history_refused or args.get("thread_ts") or not isinstance(channel, str):
+            return None  # replies would need conversations.replies: one budget is enough
+        wait = self._history_at - time.monotonic()
+        if wait > 0:
+            overdue = (utcnow() - since).total_seconds() - self.reconcile.total_seconds()
+            if overdue < self.history_interval:
+                raise PostInDoubt(wait)
+            return None
+        self._history_at = time.monotonic() + self.history_interval
+        try:
+            if self._bot_id is None:
+                self._bot_id = str((await self.client.auth_test()).get("bot_id") or "")
+            response = await self.client.conversations_history(
+                channel=channel, limit=HISTORY_LIMIT, include_all_metadata=True
+            )
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", exc.response.status_code))
+            if error in ("missing_scope", "not_allowed_token_type", "not_in_channel", "channel_not_found"):
+                self._history_refused = error
+                log.warning("cannot look up posts whose answer was lost (%s); they are posted again", error)
+            return None
+        except Exception as exc:
+            log.warning("conversations.history failed (%s); posting again", type(exc).__name__)
+            return None
+        found: dict[str, str] | None = None
+        for message in response.get("messages") or []:
+            other = (((message.get("metadata") or {}).get("event_payload")) or {}).get(POST_ID_KEY)
+            # Other apps may use the same metadata: only the bot's own messages count.
+            if not isinstance(other, int) or message.get("bot_id") != self._bot_id:
+                continue
+            recorded = await self.record(other, channel, str(message["ts"]))
+            if other == post_id:
+                found = recorded
+        return found
 
     async def _forget(self, post_id: int) -> None:
         """Slack answered clearly that nothing was posted: no post is in doubt."""

@@ -102,6 +102,7 @@ REQUIRED_ARGS: dict[str, tuple[str, ...]] = {
     "chat.postEphemeral": ("channel", "user"),
     "chat.postMessage": ("channel",),
     "chat.update": ("channel", "ts"),
+    "conversations.history": (),
     "conversations.info": (),
     "usergroups.list": (),
     "usergroups.users.list": ("usergroup",),
@@ -127,6 +128,7 @@ NOT_IN_SPEC: frozenset[str] = frozenset(
 EXTRA_REQUIRED_ARGS: dict[str, tuple[str, ...]] = {
     "chat.delete": ("channel", "ts"),
     "users.info": ("user",),
+    "conversations.history": ("channel",),
     "conversations.info": ("channel",),
     "views.update": ("view",),
 }
@@ -142,6 +144,7 @@ _MISSING_ARG_ERRORS: dict[tuple[str, str], str] = {
     ("chat.delete", "ts"): "message_not_found",
     ("chat.update", "ts"): "message_not_found",
     ("chat.getPermalink", "message_ts"): "message_not_found",
+    ("conversations.history", "channel"): "channel_not_found",
     ("conversations.info", "channel"): "channel_not_found",
     ("users.info", "user"): "user_not_found",
 }
@@ -630,6 +633,8 @@ class FakeSlack:
         self.app_id = app_id
         self.strict_channels = strict_channels
         self.trigger_ttl = trigger_ttl
+        #: Most messages one ``conversations.history`` call returns.
+        self.history_limit = 15
         self._lock = threading.RLock()
         self._server: ThreadedServer | None = None
         self._users: dict[str, dict[str, Any]] = {}
@@ -649,6 +654,7 @@ class FakeSlack:
             "views.push": self._views_push,
             "views.publish": self._views_publish,
             "users.info": self._users_info,
+            "conversations.history": self._conversations_history,
             "conversations.info": self._conversations_info,
             "usergroups.list": self._usergroups_list,
             "usergroups.users.list": self._usergroups_users_list,
@@ -1815,6 +1821,41 @@ class FakeSlack:
         if user is None:
             raise _SlackError("user_not_found")
         return {"user": copy.deepcopy(user)}
+
+    def _conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        """``conversations.history``: a channel's top-level messages, newest first.
+
+        ``limit`` is capped at :attr:`history_limit` (15, Slack's cap for apps outside
+        the Marketplace since 2025); metadata is included only with ``include_all_metadata``;
+        ``oldest``/``latest`` bound the ts (exclusive unless ``inclusive``).
+        """
+        channel = self._channel_arg(args)
+        try:
+            limit = min(int(args.get("limit") or 100), self.history_limit)
+        except ValueError:
+            raise _SlackError("invalid_limit") from None
+        inclusive = bool(_truthy(args.get("inclusive")))
+        oldest, latest = args.get("oldest"), args.get("latest")
+        found = []
+        for key in reversed(self._order):
+            msg = self._messages[key]
+            if key[0] != channel or msg["deleted"] or msg["thread_ts"] is not None:
+                continue
+            ts = float(msg["ts"])
+            if oldest is not None and (ts < float(oldest) or (ts == float(oldest) and not inclusive)):
+                continue
+            if latest is not None and (ts > float(latest) or (ts == float(latest) and not inclusive)):
+                continue
+            public = self._public_message(msg)
+            if not _truthy(args.get("include_all_metadata")):
+                public.pop("metadata", None)
+            found.append(public)
+        return {
+            "messages": found[:limit],
+            "has_more": len(found) > limit,
+            "pin_count": 0,
+            "response_metadata": {"next_cursor": ""},
+        }
 
     def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
         """``conversations.info``: a channel registered with :meth:`add_channel`."""
