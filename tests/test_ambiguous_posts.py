@@ -180,3 +180,19 @@ def test_the_manifest_subscribes_to_the_metadata_events_of_the_bots_posts() -> N
     assert "- message_metadata_posted" in manifest
     for event_type in SUBSCRIBED_EVENT_TYPES:
         assert f"event_type: {event_type}" in manifest
+
+
+async def test_two_replicas_reconcile_each_others_lost_posts(fake_slack: FakeSlack, database_url: str) -> None:
+    async with (
+        TestBot(fake_slack, database_url, instance_id="replica-a") as one,
+        TestBot(fake_slack, database_url, instance_id="replica-b") as two,
+    ):
+        # Slack sends each event to one request URL (here replica b's); both replicas post cards.
+        fake_slack.lose_answers("chat.postMessage", share=0.3, seed=7)
+        for n in range(20):
+            await (one if n % 2 else two).comment(f"Question {n}", id=f"q-{n}", thread_id=f"t-{n}")
+        await _wait_for_cards(one, 20)
+        await two.idle()
+        assert any(not c.ok for c in fake_slack.calls_to("chat.postMessage")), "the fault was not injected"
+        cards = _cards_per_conversation(fake_slack)
+        assert (len(cards), sum(cards.values())) == (20, 20)
