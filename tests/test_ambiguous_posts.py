@@ -12,16 +12,19 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import aiohttp
 import pytest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.slack_response import SlackResponse
 from sqlalchemy import select
 from test_socket_mode import started_app
 
 from chatops.app import ChatOps
-from chatops.models import Conversation, Message
+from chatops.models import Conversation, Escalation, Message
 from chatops.server import connect_socket_mode
-from chatops.slack.posting import POST_ID_KEY, SUBSCRIBED_EVENT_TYPES
+from chatops.slack.posting import POST_ID_KEY, SUBSCRIBED_EVENT_TYPES, outcome_unknown
 from chatops.sources import InboundMessage
-from chatops.testing.bot import INBOX, SIGNING_SECRET, TestBot
+from chatops.testing.bot import ESCALATIONS, INBOX, SIGNING_SECRET, TestBot
 from chatops.testing.fake_slack import FakeSlack
 from chatops.testing.slack_requests import event_body, signed_headers
 
@@ -196,3 +199,43 @@ async def test_two_replicas_reconcile_each_others_lost_posts(fake_slack: FakeSla
         assert any(not c.ok for c in fake_slack.calls_to("chat.postMessage")), "the fault was not injected"
         cards = _cards_per_conversation(fake_slack)
         assert (len(cards), sum(cards.values())) == (20, 20)
+
+
+async def test_an_escalation_post_whose_answer_is_lost_is_posted_once(bot: TestBot) -> None:
+    anna = bot.person("Anna")
+    await bot.comment("I will sue you")
+    card = await bot.next_card()
+    view = await bot.open_modal(anna, card, "escalate")
+    bot.slack.lose_answers("chat.postMessage", times=1)
+    await bot.submit(anna, view, {"reason": {"reason": "Legal threat"}})
+    await card.wait_for(lambda c: "Escalated" in c.text)
+    await bot.idle()
+    [post] = bot.slack.top_level_messages(ESCALATIONS)
+    assert [c.status for c in bot.slack.calls_to("chat.postMessage") if c.args.get("channel") == ESCALATIONS] == [0]
+    assert bot.app is not None
+    async with bot.app.db.read() as session:
+        assert await session.scalar(select(Escalation.slack_ts)) == post["ts"]
+
+
+def test_only_an_answer_that_never_came_leaves_a_post_in_doubt() -> None:
+    def slack_error(status: int) -> SlackApiError:
+        return SlackApiError(
+            "x",
+            SlackResponse(
+                client=None,
+                http_verb="POST",
+                api_url="",
+                req_args={},
+                data={"ok": False},
+                headers={},
+                status_code=status,
+            ),
+        )
+
+    assert outcome_unknown(slack_error(500)) and outcome_unknown(slack_error(503))
+    assert not outcome_unknown(slack_error(200))  # channel_not_found and the like: Slack said no
+    assert not outcome_unknown(slack_error(429))
+    assert outcome_unknown(aiohttp.ServerDisconnectedError()) and outcome_unknown(TimeoutError())
+    assert outcome_unknown(aiohttp.ClientPayloadError("payload not completed"))
+    refused = aiohttp.ClientConnectorError(connection_key=None, os_error=ConnectionRefusedError(111, "refused"))  # type: ignore[arg-type]
+    assert not outcome_unknown(refused)  # never reached Slack
