@@ -314,6 +314,17 @@ class DeliveryWorker:
         if job.slack_channel and job.slack_ts:
             return job.slack_channel, job.slack_ts
         async with self.app.db.read() as session:
+            # The job was listed before its card was recorded (a card post that waited for
+            # Slack's event finishes late): read where the card is now.
+            placed = (
+                await session.execute(
+                    select(Conversation.slack_channel, Conversation.slack_ts).where(
+                        Conversation.id == job.conversation_id
+                    )
+                )
+            ).first()
+            if placed is not None and placed.slack_channel and placed.slack_ts:
+                return placed.slack_channel, placed.slack_ts
             pending_post = await session.scalar(
                 select(OutboxJob.id).where(
                     OutboxJob.conversation_id == job.conversation_id,
