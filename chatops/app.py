@@ -26,6 +26,7 @@ from chatops.scheduler import Scheduler
 from chatops.slack.card import CardContext, render_card, render_escalation, render_thread_message
 from chatops.slack.handlers import register_card_handlers, register_command_fallbacks
 from chatops.slack.outage import register_outage_notice
+from chatops.slack.posting import SlackPoster, register_post_events
 from chatops.sources import InboundEvent, InboundMessage, MessageEdited, MessageRemoved, Source
 from chatops.store import IngestResult, Store
 from chatops.web import build_web
@@ -69,6 +70,8 @@ class ChatOps:
             signing_secret=secret_value(settings.slack.signing_secret) or "unused-in-socket-mode",
             request_verification_enabled=settings.slack.mode == "http",
             process_before_response=False,
+            # Replaced by a filter that keeps the metadata events of the bot's own posts (register_post_events).
+            ignoring_self_events_enabled=False,
         )
         self.sources: dict[str, Source] = {}
         for provided in self.pm.hook.chatops_sources(app=self):
@@ -80,6 +83,10 @@ class ChatOps:
                 source.t = self.t
                 self.sources[source.name] = source
         register_card_handlers(self, self.bolt)
+        self.poster = SlackPoster(
+            self.db, self.slack, reconcile_seconds=settings.delivery.reconcile_seconds, wake=self.delivery.wake
+        )
+        register_post_events(self.bolt, self.poster)
         self.pm.hook.chatops_slack_listeners(app=self, bolt=self.bolt)
         register_command_fallbacks(self, self.bolt)
         register_outage_notice(self.bolt, self.t)

@@ -147,6 +147,9 @@ class DeliveryConfig(Section):
     backoff_max_seconds: float = Field(default=300.0, ge=0.1)
     poll_interval_seconds: float = Field(default=1.0, ge=0.01)
     lease_seconds: float = Field(default=60.0, ge=1.0)
+    #: After a chat.postMessage whose answer was lost, seconds to wait for Slack's
+    #: message_metadata_posted event before posting again (chatops.slack.posting).
+    reconcile_seconds: float = Field(default=20.0, ge=0.0, le=600.0)
 
 
 class PluginsConfig(BaseModel):

@@ -28,6 +28,7 @@ from chatops.cards import load_card, load_message
 from chatops.db import DatabaseUnavailable
 from chatops.models import Conversation, Delivery, Escalation, OutboxJob, OutboxStatus, utcnow
 from chatops.slack.escape import mrkdwn_escape
+from chatops.slack.posting import PostInDoubt
 from chatops.sources import Answer, SendError
 
 if TYPE_CHECKING:
@@ -199,6 +200,14 @@ class DeliveryWorker:
     def _posted(self, channel: str) -> None:
         self._channel_ready_at[channel] = time.monotonic() + self.app.settings.slack.post_interval_seconds
 
+    async def _post(self, job: DueJob, **args: Any) -> dict[str, str]:
+        """``chat.postMessage`` for ``job``, at most one message per job (see ``chatops.slack.posting``)."""
+        try:
+            return await self.app.poster.post(job.id, **args)
+        except PostInDoubt as doubt:
+            # Slack may have posted it: wait for its event rather than post a duplicate.
+            raise Deferred(doubt.delay) from doubt
+
     async def _lease(self, job: DueJob) -> bool:
         now = utcnow()
         lease = timedelta(seconds=self.app.settings.delivery.lease_seconds)
@@ -309,9 +318,7 @@ class DeliveryWorker:
             return  # already posted: never post a card twice
         channel = self.app.inbox_channel(card.source)
         message = await self.app.render_card(card)
-        response = await self.app.slack.chat_postMessage(
-            channel=channel, unfurl_links=False, unfurl_media=False, **message
-        )
+        response = await self._post(job, channel=channel, unfurl_links=False, unfurl_media=False, **message)
         self._posted(channel)
         await self.app.store.record_card_posted(card.conversation_id, response["channel"], response["ts"])
 
@@ -319,6 +326,17 @@ class DeliveryWorker:
         if job.slack_channel and job.slack_ts:
             return job.slack_channel, job.slack_ts
         async with self.app.db.read() as session:
+            # The job was listed before its card was recorded (a card post that waited for
+            # Slack's event finishes late): read where the card is now.
+            placed = (
+                await session.execute(
+                    select(Conversation.slack_channel, Conversation.slack_ts).where(
+                        Conversation.id == job.conversation_id
+                    )
+                )
+            ).first()
+            if placed is not None and placed.slack_channel and placed.slack_ts:
+                return placed.slack_channel, placed.slack_ts
             pending_post = await session.scalar(
                 select(OutboxJob.id).where(
                     OutboxJob.conversation_id == job.conversation_id,
@@ -351,9 +369,7 @@ class DeliveryWorker:
         if message is None or (message.slack_ts and note is None):
             return
         body = self.app.render_thread_message(message, job.source or "", note)
-        response = await self.app.slack.chat_postMessage(
-            channel=channel, thread_ts=ts, unfurl_links=False, unfurl_media=False, **body
-        )
+        response = await self._post(job, channel=channel, thread_ts=ts, unfurl_links=False, unfurl_media=False, **body)
         self._posted(channel)
         if note is None:
             await self.app.store.record_thread_posted(message.id, response["ts"])
@@ -439,7 +455,7 @@ class DeliveryWorker:
         # Without an escalation channel, the leads are told in the card's thread.
         extra = {} if self.app.settings.slack.escalation_channel else {"thread_ts": card_ts}
         channel = self._target_channel(job) or card_channel
-        response = await self.app.slack.chat_postMessage(channel=channel, unfurl_links=False, **extra, **body)
+        response = await self._post(job, channel=channel, unfurl_links=False, **extra, **body)
         self._posted(channel)
         await self.app.store.record_escalation_posted(escalation.id, response["channel"], response["ts"])
 
@@ -453,7 +469,7 @@ class DeliveryWorker:
             source=mrkdwn_escape(found.display_name if found else plugin),
             problem=mrkdwn_escape(str(job.payload.get("problem", ""))),
         )
-        await self.app.slack.chat_postMessage(channel=channel, text=text)
+        await self._post(job, channel=channel, text=text)
         self._posted(channel)
 
 

@@ -291,3 +291,41 @@ class Alert(Base):
     message: Mapped[str] = mapped_column(Text)
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Interaction(Base):
+    """A Slack click or modal submission already taken in: a replay of the same one is ignored.
+
+    Slack's interactive payloads carry no event id and Bolt does not de-duplicate them, so a
+    signed request replayed within the 5-minute signature window would act again. The key
+    (a digest of the view's id and hash, or of the click's user, action and ``action_ts``)
+    is inserted once; whoever inserts it applies the interaction, every other arrival,
+    on any replica, does nothing.
+    """
+
+    __tablename__ = "interactions"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class SlackPost(Base):
+    """The ``chat.postMessage`` of one outbox job: started before the call, its ``ts`` once known.
+
+    A post whose answer was lost (connection dropped, timeout, 5xx) may have happened. The
+    row says a post is in doubt since ``started_at``; Slack's ``message_metadata_posted``
+    event (or the answer) fills in ``channel``/``ts``, and the first ``ts`` recorded is the
+    one kept, so the job reconciles instead of posting again.
+    """
+
+    __tablename__ = "slack_posts"
+
+    outbox_id: Mapped[int] = mapped_column(
+        ForeignKey("outbox.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    channel: Mapped[str | None] = mapped_column(String(64))
+    ts: Mapped[str | None] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)

@@ -240,6 +240,7 @@ VALID_ARGS: dict[str, dict[str, Any]] = {
     "chat.delete": {"channel": "C1", "ts": "1.2"},
     "usergroups.users.list": {"usergroup": "S1"},
     "users.info": {"user": "U1"},
+    "conversations.history": {"channel": "C1"},
     "conversations.info": {"channel": "C1"},
     "views.open": {"trigger_id": "t", "view": modal()},
     "views.push": {"trigger_id": "t", "view": modal()},

@@ -3,6 +3,10 @@
 Each listener acknowledges first (Slack allows 3 seconds, and a ``trigger_id``
 lives just as long), then does its work: a database change and an outbox row. Calls
 to the platforms never happen here; the delivery worker makes them.
+
+Every click and every accepted modal submission acts once: a replay of the same signed
+request (or the same one arriving at two replicas at once) is acknowledged the same
+way and does nothing more (see ``chatops.slack.replays``).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from chatops.slack import modals
 from chatops.slack.card import ACTION_PREFIX
+from chatops.slack.replays import ReplayGuard, click_key, view_key
 from chatops.workflow import Outcome
 
 if TYPE_CHECKING:
@@ -36,6 +41,18 @@ def register_card_handlers(app: ChatOps, bolt: AsyncApp) -> None:
     """Attach every card button and modal listener to ``bolt``."""
     t = app.t
     workflow = app.workflow
+    replays = ReplayGuard(app.db)
+
+    async def applied_once(key: str | None, kind: str, user: str, effect: Callable[[], Awaitable[None]]) -> None:
+        """Run ``effect`` only for the first arrival of ``key``; give the key back if it fails."""
+        if not await replays.first(key, kind, user):
+            log.info("ignoring a replayed %s from %s", kind, user)
+            return
+        try:
+            await effect()
+        except BaseException:
+            await replays.forget(key)
+            raise
 
     async def tell_on_card(client: AsyncWebClient, channel: str | None, user: str, outcome: Outcome) -> None:
         """Explain a refusal to one person, visible only to them, in the card's channel."""
@@ -63,9 +80,14 @@ def register_card_handlers(app: ChatOps, bolt: AsyncApp) -> None:
                 except ValueError:
                     log.warning("ignoring %s with value %r", action.get("action_id"), action.get("value"))
                     return
-                outcome = await work(value, body["user"]["id"], body, client)
-                if outcome is not None:
-                    await tell(client, body, outcome)
+
+                async def effect() -> None:
+                    outcome = await work(value, body["user"]["id"], body, client)
+                    if outcome is not None:
+                        await tell(client, body, outcome)
+
+                # Buttons that open a modal are covered too: a replay must not open a second one.
+                await applied_once(click_key(body), f"click:{name}", body["user"]["id"], effect)
 
             bolt.action(_action(name))(listener)
 
@@ -168,6 +190,11 @@ def register_card_handlers(app: ChatOps, bolt: AsyncApp) -> None:
     async def submit_answer(ack: AsyncAck, body: Body, view: Body, client: AsyncWebClient) -> None:
         meta = modals.metadata(view)
         user = body["user"]["id"]
+        key = view_key(body)
+        if await replays.seen(key):
+            # Only accepted submissions are remembered, and those were answered with a plain ack.
+            await ack()
+            return
         text = modals.input_value(view, modals.TEXT_BLOCK, modals.TEXT_ACTION) or ""
         card = await workflow.card(int(meta["conversation_id"]))
         if card is None:
@@ -179,41 +206,61 @@ def register_card_handlers(app: ChatOps, bolt: AsyncApp) -> None:
             await ack(response_action="errors", errors={modals.TEXT_BLOCK: message})
             return
         await ack()
-        outcome = await workflow.answer(card, user, meta["kind"], text)
-        if not outcome.ok:
-            await tell_on_card(client, card.slack_channel, user, outcome)
-            return
-        notice = modals.input_value(view, modals.NOTICE_BLOCK, modals.NOTICE_ACTION)
-        if meta["kind"] == "private_reply" and notice and notice.strip():
-            # The optional public "we've sent you a message" goes out as a normal reply.
-            fresh = await workflow.card(card.conversation_id)
-            if fresh is not None and workflow.check_answer(fresh, "reply", notice).ok:
-                await workflow.answer(fresh, user, "reply", notice.strip())
+
+        async def effect() -> None:
+            outcome = await workflow.answer(card, user, meta["kind"], text)
+            if not outcome.ok:
+                await tell_on_card(client, card.slack_channel, user, outcome)
+                return
+            notice = modals.input_value(view, modals.NOTICE_BLOCK, modals.NOTICE_ACTION)
+            if meta["kind"] == "private_reply" and notice and notice.strip():
+                # The optional public "we've sent you a message" goes out as a normal reply.
+                fresh = await workflow.card(card.conversation_id)
+                if fresh is not None and workflow.check_answer(fresh, "reply", notice).ok:
+                    await workflow.answer(fresh, user, "reply", notice.strip())
+
+        await applied_once(key, f"view:{meta['kind']}", user, effect)
 
     @bolt.view(modals.TAG_VIEW)
     async def submit_tags(ack: AsyncAck, body: Body, view: Body) -> None:
         meta = modals.metadata(view)
+        key = view_key(body)
+        if await replays.seen(key):
+            await ack()
+            return
         chosen = modals.input_value(view, modals.TAGS_BLOCK, modals.TAGS_ACTION) or []
         typed = modals.input_value(view, modals.NEW_TAGS_BLOCK, modals.NEW_TAGS_ACTION)
         if typed and typed.strip() and not app.settings.workflow.allow_new_tags:
             await ack(response_action="errors", errors={modals.NEW_TAGS_BLOCK: t("error.new_tags_off")})
             return
         await ack()
-        await workflow.set_tags(int(meta["conversation_id"]), body["user"]["id"], chosen, typed)
+
+        async def effect() -> None:
+            await workflow.set_tags(int(meta["conversation_id"]), body["user"]["id"], chosen, typed)
+
+        await applied_once(key, "view:tag", body["user"]["id"], effect)
 
     @bolt.view(modals.ESCALATE_VIEW)
     async def submit_escalation(ack: AsyncAck, body: Body, view: Body, client: AsyncWebClient) -> None:
         meta = modals.metadata(view)
+        key = view_key(body)
+        if await replays.seen(key):
+            await ack()
+            return
         reason = modals.input_value(view, modals.REASON_BLOCK, modals.REASON_ACTION) or ""
         if not reason.strip():
             await ack(response_action="errors", errors={modals.REASON_BLOCK: t("error.empty")})
             return
         await ack()
         conversation_id = int(meta["conversation_id"])
-        outcome = await workflow.escalate(conversation_id, body["user"]["id"], reason)
-        if not outcome.ok:
-            card = await workflow.card(conversation_id)
-            await tell_on_card(client, card.slack_channel if card else None, body["user"]["id"], outcome)
+
+        async def effect() -> None:
+            outcome = await workflow.escalate(conversation_id, body["user"]["id"], reason)
+            if not outcome.ok:
+                card = await workflow.card(conversation_id)
+                await tell_on_card(client, card.slack_channel if card else None, body["user"]["id"], outcome)
+
+        await applied_once(key, "view:escalate", body["user"]["id"], effect)
 
 
 #: Commands in the shipped app manifest and the plugin expected to answer them.

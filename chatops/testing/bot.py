@@ -35,7 +35,8 @@ from chatops.app import ChatOps
 from chatops.config import Settings, parse_settings
 from chatops.models import Message, OutboxJob, OutboxStatus, utcnow
 from chatops.server import serve_in_background
-from chatops.slack.card import ACTION_PREFIX
+from chatops.slack.card import ACTION_PREFIX, METADATA_EVENT_TYPE
+from chatops.slack.posting import SUBSCRIBED_EVENT_TYPES
 from chatops.sockets import bind
 from chatops.testing.fake_slack import FakeSlack
 from chatops.testing.server import ThreadedServer
@@ -65,6 +66,11 @@ def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
         else:
             out[key] = copy.deepcopy(value)
     return out
+
+
+def _is_card(message: dict[str, Any]) -> bool:
+    """A conversation's card (other posts may carry metadata of their own)."""
+    return (message.get("metadata") or {}).get("event_type") == METADATA_EVENT_TYPE
 
 
 def block_text(blocks: list[dict[str, Any]]) -> str:
@@ -214,8 +220,12 @@ class TestBot:
         extra_plugins: Mapping[str, object] | None = None,
         instance_id: str = "test",
         deliver: bool = True,
+        metadata_events: bool = True,
     ) -> None:
         self.slack = slack
+        #: Whether the fake Slack sends ``message_metadata_posted`` to this bot, as the manifest subscribes.
+        self.metadata_events = metadata_events
+        self.events_url: str | None = None
         self.database_url = database_url
         self._config = dict(config or {})
         self.extra_plugins = extra_plugins
@@ -250,6 +260,8 @@ class TestBot:
                 "poll_interval_seconds": 0.05,
                 "backoff_base_seconds": 0.05,
                 "backoff_max_seconds": 0.5,
+                # Slack's metadata event arrives within milliseconds from the fake.
+                "reconcile_seconds": 1.0,
             },
             # The fakes listen on 127.0.0.1, which production refuses as a reply_url.
             "plugins": {
@@ -267,10 +279,16 @@ class TestBot:
         self._server, self._task = await serve_in_background(self.app, sock)
         port = sock.getsockname()[1]
         self.http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10)
+        if self.metadata_events:
+            self.events_url = f"http://127.0.0.1:{port}/slack/events"
+            self.slack.subscribe_events(self.events_url, SIGNING_SECRET, metadata_event_types=SUBSCRIBED_EVENT_TYPES)
         return self
 
     async def stop(self) -> None:
         """Stop serving and stop the app (pending outbox rows stay in the database)."""
+        if self.events_url is not None:
+            self.slack.unsubscribe_events(self.events_url)
+            self.events_url = None
         if self.http is not None:
             await self.http.aclose()
         if self._server is not None:
@@ -343,7 +361,7 @@ class TestBot:
         deadline = time.monotonic() + timeout
         while True:
             for message in self.slack.top_level_messages(channel):
-                if message["ts"] not in self._known_cards and message.get("metadata"):
+                if message["ts"] not in self._known_cards and _is_card(message):
                     self._known_cards.add(message["ts"])
                     return Card(self, channel, message["ts"])
             if time.monotonic() > deadline:
@@ -352,15 +370,52 @@ class TestBot:
 
     def cards(self, channel: str = INBOX) -> list[Card]:
         """Every card in ``channel``."""
-        return [Card(self, channel, m["ts"]) for m in self.slack.top_level_messages(channel) if m.get("metadata")]
+        return [Card(self, channel, m["ts"]) for m in self.slack.top_level_messages(channel) if _is_card(m)]
 
     async def slack_request(self, body: str) -> httpx.Response:
         """POST a signed interaction to ``/slack/events``."""
         assert self.http is not None
         return await self.http.post("/slack/events", content=body, headers=signed_headers(SIGNING_SECRET, body))
 
-    async def click(self, person: Person, card: Card, button: str) -> httpx.Response:
-        """``person`` presses ``button`` on ``card`` (a signed block_actions request)."""
+    async def replay_request(
+        self, body: str, times: int, *, concurrently: bool = False, to: TestBot | None = None
+    ) -> list[httpx.Response]:
+        """POST the very same signed interaction ``times`` times, as a replay within Slack's 5 minutes would.
+
+        One signature (same timestamp, same body) for every copy. ``concurrently`` sends
+        them all at once; ``to`` sends every second copy to another replica on the same
+        database. Fails unless every copy got the same answer (status and body).
+        """
+        assert self.http is not None
+        headers = signed_headers(SIGNING_SECRET, body)
+        targets = [self if i % 2 == 0 or to is None else to for i in range(times)]
+
+        async def send(bot: TestBot) -> httpx.Response:
+            assert bot.http is not None
+            return await bot.http.post("/slack/events", content=body, headers=headers)
+
+        if concurrently:
+            responses = list(await asyncio.gather(*(send(bot) for bot in targets)))
+        else:
+            responses = [await send(bot) for bot in targets]
+        answers = {(r.status_code, r.content) for r in responses}
+        assert len(answers) == 1, f"a replay was answered differently: {answers}"
+        return responses
+
+    async def click(
+        self,
+        person: Person,
+        card: Card,
+        button: str,
+        *,
+        replay: int = 1,
+        concurrently: bool = False,
+        to: TestBot | None = None,
+    ) -> httpx.Response:
+        """``person`` presses ``button`` on ``card`` (a signed block_actions request).
+
+        ``replay=3`` delivers the same signed click three times (see :meth:`replay_request`).
+        """
         buttons = card.buttons
         assert button in buttons, f"no {button!r} button on the card; it has {sorted(buttons)}"
         element = buttons[button]
@@ -375,7 +430,7 @@ class TestBot:
             trigger_id=self.slack.new_trigger_id(person.id),
             message=card.message,
         )
-        response = await self.slack_request(body)
+        response = (await self.replay_request(body, replay, concurrently=concurrently, to=to))[0]
         assert response.status_code == 200, response.text
         return response
 
@@ -386,10 +441,22 @@ class TestBot:
         calls = await self.slack.wait_for("views.open", lambda c: c.ok, count=before + 1)
         return calls[-1].response["view"]
 
-    async def submit(self, person: Person, view: dict[str, Any], values: dict[str, Any]) -> httpx.Response:
-        """``person`` submits ``view`` with ``values`` ({block_id: {action_id: value}})."""
+    async def submit(
+        self,
+        person: Person,
+        view: dict[str, Any],
+        values: dict[str, Any],
+        *,
+        replay: int = 1,
+        concurrently: bool = False,
+        to: TestBot | None = None,
+    ) -> httpx.Response:
+        """``person`` submits ``view`` with ``values`` ({block_id: {action_id: value}}).
+
+        ``replay=3`` delivers the same signed submission three times (see :meth:`replay_request`).
+        """
         body = view_submission_body(user_id=person.id, user_name=person.name.lower(), view=view, values=values)
-        return await self.slack_request(body)
+        return (await self.replay_request(body, replay, concurrently=concurrently, to=to))[0]
 
     async def reply(self, person: Person, card: Card, text: str, button: str = "reply") -> httpx.Response:
         """``person`` presses Reply, types ``text`` and sends it."""

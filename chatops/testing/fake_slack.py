@@ -25,6 +25,15 @@ acks::
     ack = await fake.send_socket_envelope(block_actions_payload)
     assert ack == {"envelope_id": ack["envelope_id"]}
 
+Events the app subscribed to reach it the way Slack sends them:
+:meth:`FakeSlack.subscribe_events` names the app's request URL (signed HTTP POSTs) or
+Socket Mode, and the message metadata event types it listens for; every message posted
+with such metadata is followed by a ``message_metadata_posted`` event.
+
+Bad days are one call away: :meth:`FakeSlack.fail_next` refuses calls, and
+:meth:`FakeSlack.lose_answers` performs a share of calls but drops the connection (or
+answers 500) instead of answering, as when a network path breaks after Slack took a post.
+
 The server runs on its own thread (see :mod:`chatops.testing.server`), so all state
 is guarded by one lock and every accessor returns a copy.
 """
@@ -38,7 +47,10 @@ import hashlib
 import importlib.util
 import itertools
 import json
+import logging
 import math
+import queue
+import random
 import threading
 import time
 import uuid
@@ -50,6 +62,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -57,6 +70,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from chatops.testing.server import ThreadedServer
+from chatops.testing.slack_requests import event_body, signed_headers
 
 __all__ = [
     "EXTRA_REQUIRED_ARGS",
@@ -88,6 +102,7 @@ REQUIRED_ARGS: dict[str, tuple[str, ...]] = {
     "chat.postEphemeral": ("channel", "user"),
     "chat.postMessage": ("channel",),
     "chat.update": ("channel", "ts"),
+    "conversations.history": (),
     "conversations.info": (),
     "usergroups.list": (),
     "usergroups.users.list": ("usergroup",),
@@ -113,6 +128,7 @@ NOT_IN_SPEC: frozenset[str] = frozenset(
 EXTRA_REQUIRED_ARGS: dict[str, tuple[str, ...]] = {
     "chat.delete": ("channel", "ts"),
     "users.info": ("user",),
+    "conversations.history": ("channel",),
     "conversations.info": ("channel",),
     "views.update": ("view",),
 }
@@ -128,6 +144,7 @@ _MISSING_ARG_ERRORS: dict[tuple[str, str], str] = {
     ("chat.delete", "ts"): "message_not_found",
     ("chat.update", "ts"): "message_not_found",
     ("chat.getPermalink", "message_ts"): "message_not_found",
+    ("conversations.history", "channel"): "channel_not_found",
     ("conversations.info", "channel"): "channel_not_found",
     ("users.info", "user"): "user_not_found",
 }
@@ -479,6 +496,54 @@ class _Fault:
     times: int
 
 
+@dataclass
+class _LostAnswers:
+    """Calls to one method that are performed but whose answer is lost (see :meth:`FakeSlack.lose_answers`)."""
+
+    share: float
+    how: str
+    times: int | None
+    rng: random.Random
+
+
+class _ConnectionDropped(Exception):
+    """Raised mid-answer so that the server closes the connection (the client sees it break)."""
+
+
+class _DropConnection(Response):
+    """Starts a 200 answer, sends part of it, then breaks the connection."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=200)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"4096")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b'{"ok": tr', "more_body": True})
+        raise _ConnectionDropped
+
+
+class _QuietDrops(logging.Filter):
+    """Keep the server's log free of the tracebacks of connections dropped on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], _ConnectionDropped))
+
+
+logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
+
+
+@dataclass
+class _Subscription:
+    """Where the app receives events, and which message metadata event types it wants."""
+
+    request_url: str | None
+    signing_secret: str
+    metadata_event_types: frozenset[str]
+    lose_share: float
+    rng: random.Random
+
+
 def _truthy(value: Any) -> bool | None:
     """Slack-style boolean argument ("1", "true", True) or None when absent."""
     if value is None:
@@ -568,6 +633,8 @@ class FakeSlack:
         self.app_id = app_id
         self.strict_channels = strict_channels
         self.trigger_ttl = trigger_ttl
+        #: Most messages one ``conversations.history`` call returns.
+        self.history_limit = 15
         self._lock = threading.RLock()
         self._server: ThreadedServer | None = None
         self._users: dict[str, dict[str, Any]] = {}
@@ -587,6 +654,7 @@ class FakeSlack:
             "views.push": self._views_push,
             "views.publish": self._views_publish,
             "users.info": self._users_info,
+            "conversations.history": self._conversations_history,
             "conversations.info": self._conversations_info,
             "usergroups.list": self._usergroups_list,
             "usergroups.users.list": self._usergroups_users_list,
@@ -602,6 +670,10 @@ class FakeSlack:
         )
         # Open Socket Mode connections outlive reset(): they belong to whoever connected.
         self._sockets: list[_SocketConnection] = []
+        # Events go out from a thread of their own, as Slack sends them apart from API answers.
+        self._event_queue: queue.Queue[tuple[int, _Subscription, dict[str, Any]]] = queue.Queue()
+        self._event_thread: threading.Thread | None = None
+        self._generation = 0
         self.reset()
 
     # -- lifecycle ---------------------------------------------------------
@@ -674,6 +746,10 @@ class FakeSlack:
             self._socket_received: list[dict[str, Any]] = []
             self._pending_acks: dict[str, concurrent.futures.Future[dict[str, Any]]] = {}
             self.socket_connections_opened = 0
+            self._lost_answers: dict[str, _LostAnswers] = {}
+            self._subscription: _Subscription | None = None
+            self._events: list[dict[str, Any]] = []
+            self._generation += 1  # events queued before the reset are not sent
 
     # -- directory ---------------------------------------------------------
 
@@ -788,6 +864,126 @@ class FakeSlack:
         """
         with self._lock:
             self._faults.setdefault(method, []).append(_Fault(error, status, retry_after, times))
+
+    def lose_answers(
+        self,
+        method: str = "chat.postMessage",
+        *,
+        share: float = 1.0,
+        how: str = "drop",
+        times: int | None = None,
+        seed: int = 0,
+    ) -> None:
+        """Perform calls to ``method`` but lose the answer of a ``share`` of them.
+
+        The call takes effect (a message is posted, and its events are sent) and then
+        ``how="drop"`` breaks the connection in the middle of the answer, while
+        ``how="500"`` answers HTTP 500 ``internal_error``. ``times`` caps how many answers
+        are lost; ``seed`` makes the choice of calls repeatable. Such calls are recorded
+        with the status the client saw (0 for a dropped connection). ``share=0`` stops it.
+        """
+        if how not in ("drop", "500"):
+            raise ValueError("how is 'drop' or '500'")
+        with self._lock:
+            self._lost_answers[method] = _LostAnswers(share, how, times, random.Random(seed))  # noqa: S311 - repeatable, not secret
+
+    def _lose_answer(self, method: str) -> str | None:
+        """How this successful call's answer is lost, if it is. Lock held."""
+        lost = self._lost_answers.get(method)
+        if lost is None or lost.times == 0 or lost.rng.random() >= lost.share:
+            return None
+        if lost.times is not None:
+            lost.times -= 1
+        return lost.how
+
+    # -- events ------------------------------------------------------------------
+
+    def subscribe_events(
+        self,
+        request_url: str | None,
+        signing_secret: str,
+        *,
+        metadata_event_types: Iterable[str],
+        lose_share: float = 0.0,
+        seed: int = 0,
+    ) -> None:
+        """Send the app the events it subscribed to, as Slack would.
+
+        ``request_url`` receives signed ``event_callback`` POSTs (HTTP mode); None sends
+        ``events_api`` envelopes to the connected Socket Mode client instead. Every
+        message posted with metadata whose ``event_type`` is in ``metadata_event_types``
+        is followed by a ``message_metadata_posted`` event. ``lose_share`` of the events
+        are never sent (Slack's delivery is not guaranteed either).
+        """
+        with self._lock:
+            self._subscription = _Subscription(
+                request_url,
+                signing_secret,
+                frozenset(metadata_event_types),
+                lose_share,
+                random.Random(seed),  # noqa: S311
+            )
+            if self._event_thread is None or not self._event_thread.is_alive():
+                self._event_thread = threading.Thread(target=self._send_events, name="fake-slack-events", daemon=True)
+                self._event_thread.start()
+
+    def unsubscribe_events(self, request_url: str | None = None) -> None:
+        """Stop sending events (only if they go to ``request_url``, when given)."""
+        with self._lock:
+            if self._subscription is not None and request_url in (None, self._subscription.request_url):
+                self._subscription = None
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        """Events sent (or lost) so far: ``{"event", "status"}`` (HTTP status, ``"acked"``, ``"lost"`` or an error)."""
+        with self._lock:
+            return copy.deepcopy(self._events)
+
+    def _metadata_posted(self, msg: dict[str, Any]) -> None:
+        """Queue ``message_metadata_posted`` for a new message, if the app subscribed to it. Lock held."""
+        subscription = self._subscription
+        metadata = msg.get("metadata")
+        if subscription is None or not isinstance(metadata, dict):
+            return
+        if metadata.get("event_type") not in subscription.metadata_event_types:
+            return
+        event = {
+            "type": "message_metadata_posted",
+            "app_id": self.app_id,
+            "bot_id": self.bot_id,
+            "user_id": self.bot_user_id,
+            "team_id": self.team_id,
+            "channel_id": msg["channel"],
+            "metadata": copy.deepcopy(metadata),
+            "message_ts": msg["ts"],
+            "event_ts": msg["ts"],
+        }
+        if subscription.rng.random() < subscription.lose_share:
+            self._events.append({"event": event, "status": "lost"})
+            return
+        self._event_queue.put((self._generation, subscription, event))
+
+    def _send_events(self) -> None:
+        """Deliver queued events, one at a time (runs on the events thread)."""
+        with httpx.Client(timeout=10) as client:
+            while True:
+                generation, subscription, event = self._event_queue.get()
+                if generation != self._generation:
+                    continue
+                body = event_body(event, team_id=self.team_id)
+                status: Any
+                try:
+                    if subscription.request_url is None:
+                        asyncio.run(self.send_socket_envelope(json.loads(body), type="events_api"))
+                        status = "acked"
+                    else:
+                        headers = signed_headers(subscription.signing_secret, body, content_type="application/json")
+                        status = client.post(subscription.request_url, content=body, headers=headers).status_code
+                except Exception as exc:  # the app is gone or broken: Slack would retry later; we don't
+                    status = type(exc).__name__
+                with self._lock:
+                    if generation == self._generation:
+                        self._events.append({"event": event, "status": status})
 
     # -- recorded calls --------------------------------------------------------
 
@@ -1116,7 +1312,18 @@ class FakeSlack:
             token = arg_token
         with self._lock:
             status, payload, headers = self._dispatch(method, args, token, parse_error)
-            self._calls.append(Call(method, args, token, status, payload, received))
+            lost = self._lose_answer(method) if status == 200 and payload.get("ok") else None
+            if lost == "drop":
+                self._calls.append(Call(method, args, token, 0, {"ok": False, "error": "connection_dropped"}, received))
+            elif lost == "500":
+                payload = {"ok": False, "error": "internal_error"}
+                self._calls.append(Call(method, args, token, 500, payload, received))
+            else:
+                self._calls.append(Call(method, args, token, status, payload, received))
+        if lost == "drop":
+            return _DropConnection()
+        if lost == "500":
+            return JSONResponse(payload, status_code=500)
         return JSONResponse(payload, status_code=status, headers=headers)
 
     def _dispatch(
@@ -1426,6 +1633,7 @@ class FakeSlack:
             unfurl_links=_truthy(args.get("unfurl_links")),
             unfurl_media=_truthy(args.get("unfurl_media")),
         )
+        self._metadata_posted(msg)
         return {"channel": channel, "ts": msg["ts"], "message": self._public_message(msg)}
 
     def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -1613,6 +1821,41 @@ class FakeSlack:
         if user is None:
             raise _SlackError("user_not_found")
         return {"user": copy.deepcopy(user)}
+
+    def _conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        """``conversations.history``: a channel's top-level messages, newest first.
+
+        ``limit`` is capped at :attr:`history_limit` (15, Slack's cap for apps outside
+        the Marketplace since 2025); metadata is included only with ``include_all_metadata``;
+        ``oldest``/``latest`` bound the ts (exclusive unless ``inclusive``).
+        """
+        channel = self._channel_arg(args)
+        try:
+            limit = min(int(args.get("limit") or 100), self.history_limit)
+        except ValueError:
+            raise _SlackError("invalid_limit") from None
+        inclusive = bool(_truthy(args.get("inclusive")))
+        oldest, latest = args.get("oldest"), args.get("latest")
+        found = []
+        for key in reversed(self._order):
+            msg = self._messages[key]
+            if key[0] != channel or msg["deleted"] or msg["thread_ts"] is not None:
+                continue
+            ts = float(msg["ts"])
+            if oldest is not None and (ts < float(oldest) or (ts == float(oldest) and not inclusive)):
+                continue
+            if latest is not None and (ts > float(latest) or (ts == float(latest) and not inclusive)):
+                continue
+            public = self._public_message(msg)
+            if not _truthy(args.get("include_all_metadata")):
+                public.pop("metadata", None)
+            found.append(public)
+        return {
+            "messages": found[:limit],
+            "has_more": len(found) > limit,
+            "pin_count": 0,
+            "response_metadata": {"next_cursor": ""},
+        }
 
     def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
         """``conversations.info``: a channel registered with :meth:`add_channel`."""

@@ -1,0 +1,96 @@
+"""Slack interactions applied once, however many times the same signed request arrives.
+
+Clicks and modal submissions carry no event id, Bolt does not de-duplicate them, and a
+signed request stays acceptable for five minutes: replayed (or delivered twice, or at
+the same moment to two replicas) it would post a reply or call the platform again.
+Each interaction gets a key from what Slack makes unique per interaction, and the
+first arrival to insert that key into ``interactions`` (a primary key: one insert wins
+on SQLite and PostgreSQL alike) is the one that acts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from chatops.db import Database
+from chatops.models import Interaction, utcnow
+
+#: How long a key is kept. Bolt refuses requests signed more than 5 minutes ago, so a day
+#: leaves room for clock skew and Socket Mode redeliveries while keeping the table small.
+RETENTION = timedelta(hours=24)
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def view_key(body: dict[str, Any]) -> str | None:
+    """The key of a ``view_submission``: the view's id and hash (None when Slack sent neither)."""
+    view = body.get("view") or {}
+    view_id, view_hash = view.get("id"), view.get("hash")
+    if not view_id or not view_hash:
+        return None
+    return _digest("view", str(view_id), str(view_hash))
+
+
+def click_key(body: dict[str, Any]) -> str | None:
+    """The key of a ``block_actions`` click: who, which button, and the click's own ``action_ts``/``trigger_id``.
+
+    A later click on the same button by the same person has another ``action_ts`` and
+    ``trigger_id``, so it is a new interaction; only a replay of this very request matches.
+    """
+    actions = body.get("actions") or [{}]
+    action = actions[0]
+    action_ts, trigger = action.get("action_ts"), body.get("trigger_id")
+    if not action_ts and not trigger:
+        return None
+    user = (body.get("user") or {}).get("id", "")
+    parts = ("click", str(user), str(action.get("action_id", "")), str(action.get("block_id", "")))
+    return _digest(*parts, str(action_ts or ""), str(trigger or ""))
+
+
+class ReplayGuard:
+    """Insert-once keys for interactions, on the bot's database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def seen(self, key: str | None) -> bool:
+        """True when an interaction with this key was already taken in (a replay)."""
+        if key is None:
+            return False
+        async with self.db.read() as session:
+            return await session.scalar(select(Interaction.key).where(Interaction.key == key)) is not None
+
+    async def first(self, key: str | None, kind: str, actor: str) -> bool:
+        """Take the key: True for the one arrival that should act, False for every replay.
+
+        An interaction without a key (nothing unique in it) is always applied.
+        """
+        if key is None:
+            return True
+        now = utcnow()
+        async with self.db.write() as session:
+            insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+            taken = await session.scalar(
+                insert(Interaction)
+                .values(key=key, kind=kind[:32], actor=actor[:64], received_at=now)
+                .on_conflict_do_nothing(index_elements=["key"])
+                .returning(Interaction.key)
+            )
+            if taken is not None:
+                # Old keys can no longer match a request Bolt accepts.
+                await session.execute(delete(Interaction).where(Interaction.received_at < now - RETENTION))
+        return taken is not None
+
+    async def forget(self, key: str | None) -> None:
+        """Give a key back after its effect failed, so a redelivery may still apply it."""
+        if key is None:
+            return
+        async with self.db.write() as session:
+            await session.execute(delete(Interaction).where(Interaction.key == key))
