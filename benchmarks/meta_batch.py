@@ -156,7 +156,13 @@ def main(args: argparse.Namespace) -> int:
                 order = ["before", "after"] if rep % 2 == 0 else ["after", "before"]
                 for variant in order:
                     url = asyncio.run(fresh_url(kind, args.postgres, tmp, f"{variant}{rep}", made))
-                    result = run_variant(before_path if variant == "before" else None, url, args)
+                    try:
+                        result = run_variant(before_path if variant == "before" else None, url, args)
+                    finally:
+                        if made:
+                            from chatops.testing.fixtures import drop_test_database
+
+                            asyncio.run(drop_test_database(made.pop()))
                     stored = result["answer"].get("stored")
                     if result["status"] != 200 or stored != args.entries:
                         raise SystemExit(f"{variant}: {result['status']} {result['answer']}")
@@ -164,11 +170,6 @@ def main(args: argparse.Namespace) -> int:
                     assert expected_root in result["code"], result["code"]
                     times[variant].append(result["seconds"])
                     calls[variant] = result["graph_calls"]
-            if made:
-                from chatops.testing.fixtures import drop_test_database
-
-                for url in made:
-                    asyncio.run(drop_test_database(url))
             before, after = statistics.median(times["before"]), statistics.median(times["after"])
             print(
                 f"{kind:<10} before median {before:7.2f} s ({before / args.entries * 1000:6.1f} ms/entry, "

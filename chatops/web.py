@@ -207,6 +207,57 @@ def slack_body_problem(body: bytes, content_type: str | None) -> str | None:
         return f"payload is not valid JSON: {exc}"
     if not isinstance(parsed, dict):
         return "payload must be a JSON object"
+    return slack_payload_problem(parsed)
+
+
+#: What Bolt reads from a payload without checking its type (a wrong type raised inside Bolt, which
+#: answers 500): top-level ids that may be an object, a string or null (Slack sends ``"enterprise": null``),
+#: parts that must be objects, and texts.
+#: Only the top level, each action and the view are checked: deeper down (a message's ``user``, an
+#: event's ``channel``) Slack itself sends strings where the top level has objects.
+_SLACK_ID_OR_OBJECT = ("user", "team", "enterprise", "channel")
+_SLACK_OBJECTS = ("container", "view", "message", "event", "state")
+_SLACK_TEXTS = (
+    "type", "token", "team_id", "user_id", "channel_id", "enterprise_id", "api_app_id", "trigger_id",
+    "response_url", "callback_id", "id", "action_id", "block_id", "private_metadata", "hash",
+)  # fmt: skip
+
+
+def slack_payload_problem(payload: dict[str, Any]) -> str | None:
+    """The first field of a Slack payload whose type Bolt would trip over, or None."""
+    problem = _shape_problem(payload, "payload")
+    if problem:
+        return problem
+    kind = payload.get("type")
+    actions = payload.get("actions")
+    if kind in ("block_actions", "interactive_message") or actions is not None:
+        if not isinstance(actions, list) or not actions or not all(isinstance(a, dict) for a in actions):
+            return "payload.actions: must be a non-empty list of objects"
+        for i, action in enumerate(actions):
+            problem = _shape_problem(action, f"payload.actions[{i}]")
+            if problem:
+                return problem
+            if "action_id" not in action:
+                return f"payload.actions[{i}].action_id: is required"
+    if kind in ("view_submission", "view_closed") and "view" not in payload:
+        return "payload.view: is required"
+    view = payload.get("view")
+    if isinstance(view, dict):
+        missing = [key for key in ("id", "type", "callback_id") if key not in view]
+        if missing:
+            return f"payload.view.{missing[0]}: is required"
+        return _shape_problem(view, "payload.view")
+    return None
+
+
+def _shape_problem(node: dict[str, Any], where: str) -> str | None:
+    for key, value in node.items():
+        if key in _SLACK_ID_OR_OBJECT and not (value is None or isinstance(value, dict | str)):
+            return f"{where}.{key}: must be an object or an id"
+        if key in _SLACK_OBJECTS and not isinstance(value, dict):
+            return f"{where}.{key}: must be an object"
+        if key in _SLACK_TEXTS and not isinstance(value, str):
+            return f"{where}.{key}: must be a string"
     return None
 
 
@@ -241,7 +292,12 @@ def build_web(app: ChatOps) -> Starlette:
             problem = slack_body_problem(body, request.headers.get("content-type"))
             if problem is not None:
                 return error(400, problem)
-            return to_starlette_response(await app.bolt.async_dispatch(to_async_bolt_request(request, body)))
+            try:
+                bolt_request = to_async_bolt_request(request, body)
+            except (TypeError, KeyError, IndexError, AttributeError, ValueError) as exc:
+                # Bolt reads ids out of the payload as it builds the request, trusting their types.
+                return error(400, f"payload is not shaped like a Slack request ({type(exc).__name__})")
+            return to_starlette_response(await app.bolt.async_dispatch(bolt_request))
 
         routes.append(Route("/slack/events", slack_events, methods=["POST"]))
 
