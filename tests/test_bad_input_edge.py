@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
 import pytest
 from slack_sdk.signature import SignatureVerifier
@@ -180,3 +181,24 @@ async def test_a_slack_body_over_the_limit_is_413_even_when_chunked(bot: TestBot
     headers = signed_headers(SIGNING_SECRET, body)
     response = await bot.http.post("/slack/events", content=chunks(), headers=headers)
     assert response.status_code == 413
+
+
+@pytest.mark.parametrize(
+    ("payload", "problem"),
+    [
+        ({"type": "block_actions", "user": False}, "payload.user: must be an object or an id"),
+        ({"type": "block_actions", "actions": [{"value": "1"}]}, "payload.actions[0].action_id: is required"),
+        ({"type": "block_actions", "actions": "claim"}, "payload.actions: must be a non-empty list of objects"),
+        ({"type": "view_submission", "view": {"id": "V1", "callback_id": ""}}, "payload.view.type: is required"),
+        ({"type": "view_submission", "view": None}, "payload.view: must be an object"),
+    ],
+    ids=["user-not-object", "action-without-id", "actions-not-list", "view-without-type", "view-null"],
+)
+async def test_signed_slack_payloads_bolt_cannot_read_are_400_not_500(
+    bot: TestBot, payload: dict[str, object], problem: str
+) -> None:
+    body = "payload=" + quote(json.dumps(payload))
+    assert bot.http is not None
+    response = await bot.http.post("/slack/events", content=body.encode(), headers=signed_headers(SIGNING_SECRET, body))
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == problem
