@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request, to_starlette_response
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -62,14 +65,99 @@ class Rejected(Exception):
         self.response = response
 
 
+#: Deepest nesting of arrays and objects a webhook body may have. Meta's deepest is about 6; Python's
+#: parser would otherwise recurse until RecursionError (a 500) on ``[[[[…]]]]``.
+MAX_JSON_DEPTH = 64
+#: Longest number literal accepted. Ids and unix times need at most 20; Python refuses to turn more
+#: than 4,300 digits into an int (ValueError, a 500) and overflows on huge ones in date arithmetic.
+MAX_NUMBER_LENGTH = 40
+
+#: A JSON string literal (the unrolled-loop form, linear on long strings), for the depth scan.
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_BRACKETS = re.compile(r"[\[\]{}]")
+#: A UTF-16 surrogate written as a JSON escape; only then can a decoded string hold a lone one.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class UnacceptableJSON(ValueError):
+    """Valid or not, JSON this bot will not parse: too deep, a number too long, NaN or Infinity."""
+
+
+def json_depth_exceeds(text: str, limit: int) -> bool:
+    """True when arrays and objects in ``text`` nest deeper than ``limit``, without parsing it.
+
+    Brackets inside strings do not count. Linear in the length and cheap: a body with fewer
+    opening brackets than the limit cannot be too deep, so usual payloads are not walked.
+    """
+    outside = _JSON_STRING.sub("", text)
+    if outside.count("[") + outside.count("{") <= limit:
+        return False
+    depth = 0
+    for match in _BRACKETS.finditer(outside):
+        if match.group() in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
+def _parse_int(literal: str) -> int:
+    if len(literal) > MAX_NUMBER_LENGTH:
+        raise UnacceptableJSON(f"a number longer than {MAX_NUMBER_LENGTH} characters")
+    return int(literal)
+
+
+def _parse_float(literal: str) -> float:
+    if len(literal) > MAX_NUMBER_LENGTH:
+        raise UnacceptableJSON(f"a number longer than {MAX_NUMBER_LENGTH} characters")
+    value = float(literal)
+    if not math.isfinite(value):
+        raise UnacceptableJSON(f"the number {literal} is out of range")
+    return value
+
+
+def _refuse_constant(name: str) -> Any:
+    raise UnacceptableJSON(f"{name} is not a JSON number")
+
+
+def _replace_lone_surrogates(value: Any) -> Any:
+    """``value`` with every lone UTF-16 surrogate in its strings (keys too) replaced by U+FFFD."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_replace_lone_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {_replace_lone_surrogates(k): _replace_lone_surrogates(v) for k, v in value.items()}
+    return value
+
+
+def parse_json_body(body: bytes) -> Any:
+    """Decode a webhook body with limits set before parsing; ValueError saying why it was refused.
+
+    UTF-8 only (RFC 8259 for JSON between systems). A lone surrogate (``"\\ud800"``, legal JSON
+    grammar but not text: it cannot be stored or sent to Slack) becomes U+FFFD, so a customer's
+    comment that a platform cut mid-emoji is still shown rather than refused.
+    """
+    text = body.decode("utf-8-sig")
+    if json_depth_exceeds(text, MAX_JSON_DEPTH):
+        raise UnacceptableJSON(f"arrays and objects nested deeper than {MAX_JSON_DEPTH} levels")
+    data = json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_refuse_constant)
+    if _SURROGATE_ESCAPE.search(text):
+        data = _replace_lone_surrogates(data)
+    return data
+
+
 async def read_signed_json(
     request: Request, *, limit: int, signature_header: str, verify: Callable[[bytes, str | None], bool]
 ) -> Any:
     """The JSON body of a signed webhook, checked in the order that stores nothing on failure.
 
     Size first (413, without buffering more than ``limit``), then the signature over the
-    raw bytes (401; never re-serialised JSON), then JSON syntax (400). Raises
-    :class:`Rejected` carrying the answer.
+    raw bytes (401; never re-serialised JSON), then JSON syntax and limits (400: see
+    :func:`parse_json_body`). Raises :class:`Rejected` carrying the answer.
     """
     try:
         body = await read_body(request, limit)
@@ -78,9 +166,110 @@ async def read_signed_json(
     if not verify(body, request.headers.get(signature_header)):
         raise Rejected(error(401, f"missing or wrong {signature_header}"))
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return parse_json_body(body)
+    except UnacceptableJSON as exc:
+        raise Rejected(error(400, f"body is refused: {exc}")) from None
+    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise Rejected(error(400, f"body is not valid JSON: {exc}")) from None
+
+
+#: Unix seconds: digits only, and few enough that int() is instant and the value sane.
+_SLACK_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_SLACK_SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
+
+
+def slack_header_problem(request: Request) -> str | None:
+    """Why a request's Slack signature headers cannot be checked, or None when they are well-formed.
+
+    Exactly one of each header: two differing values would make what is verified ambiguous.
+    """
+    for name, pattern in (("X-Slack-Request-Timestamp", _SLACK_TIMESTAMP), ("X-Slack-Signature", _SLACK_SIGNATURE)):
+        values = request.headers.getlist(name)
+        if len(values) != 1 or not pattern.fullmatch(values[0]):
+            return f"missing, repeated or malformed {name}"
+    return None
+
+
+def slack_body_problem(body: bytes, content_type: str | None) -> str | None:
+    """Why Bolt could not read ``body``, or None: the JSON it will parse must be an object within our limits.
+
+    Mirrors ``slack_bolt.request.internals.parse_body``, which trusts the body: JSON when so
+    declared or when it starts with ``{``, else the form field ``payload`` when there is one.
+    """
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "body is not UTF-8"
+    if not text:
+        return None
+    if content_type == "application/json" or text.startswith("{"):
+        document: str | None = text
+    elif "payload" in text:
+        document = dict(parse_qsl(text, keep_blank_values=True)).get("payload")
+    else:
+        return None
+    if document is None:
+        return None
+    try:
+        parsed = parse_json_body(document.encode("utf-8", "surrogatepass"))
+    except UnacceptableJSON as exc:
+        return f"payload is refused: {exc}"
+    except ValueError as exc:
+        return f"payload is not valid JSON: {exc}"
+    if not isinstance(parsed, dict):
+        return "payload must be a JSON object"
+    return slack_payload_problem(parsed)
+
+
+#: What Bolt reads from a payload without checking its type (a wrong type raised inside Bolt, which
+#: answers 500): top-level ids that may be an object, a string or null (Slack sends ``"enterprise": null``),
+#: parts that must be objects, and texts.
+#: Only the top level, each action and the view are checked: deeper down (a message's ``user``, an
+#: event's ``channel``) Slack itself sends strings where the top level has objects.
+_SLACK_ID_OR_OBJECT = ("user", "team", "enterprise", "channel")
+_SLACK_OBJECTS = ("container", "view", "message", "event", "state")
+_SLACK_TEXTS = (
+    "type", "token", "team_id", "user_id", "channel_id", "enterprise_id", "api_app_id", "trigger_id",
+    "response_url", "callback_id", "id", "action_id", "block_id", "private_metadata", "hash",
+)  # fmt: skip
+
+
+def slack_payload_problem(payload: dict[str, Any]) -> str | None:
+    """The first field of a Slack payload whose type Bolt would trip over, or None."""
+    problem = _shape_problem(payload, "payload")
+    if problem:
+        return problem
+    kind = payload.get("type")
+    actions = payload.get("actions")
+    if kind in ("block_actions", "interactive_message") or actions is not None:
+        if not isinstance(actions, list) or not actions or not all(isinstance(a, dict) for a in actions):
+            return "payload.actions: must be a non-empty list of objects"
+        for i, action in enumerate(actions):
+            problem = _shape_problem(action, f"payload.actions[{i}]")
+            if problem:
+                return problem
+            if "action_id" not in action:
+                return f"payload.actions[{i}].action_id: is required"
+    if kind in ("view_submission", "view_closed") and "view" not in payload:
+        return "payload.view: is required"
+    view = payload.get("view")
+    if isinstance(view, dict):
+        missing = [key for key in ("id", "type", "callback_id") if key not in view]
+        if missing:
+            return f"payload.view.{missing[0]}: is required"
+        return _shape_problem(view, "payload.view")
+    return None
+
+
+def _shape_problem(node: dict[str, Any], where: str) -> str | None:
+    for key, value in node.items():
+        if key in _SLACK_ID_OR_OBJECT and not (value is None or isinstance(value, dict | str)):
+            return f"{where}.{key}: must be an object or an id"
+        if key in _SLACK_OBJECTS and not isinstance(value, dict):
+            return f"{where}.{key}: must be an object"
+        if key in _SLACK_TEXTS and not isinstance(value, str):
+            return f"{where}.{key}: must be a string"
+    return None
 
 
 async def database_unavailable(request: Request, exc: Exception) -> Response:
@@ -126,14 +315,28 @@ def build_web(app: ChatOps) -> Starlette:
     routes: list[BaseRoute] = health_routes(app)
 
     if app.settings.slack.mode == "http":
-        handler = AsyncSlackRequestHandler(app.bolt)
 
         async def slack_events(request: Request) -> Response:
+            # Bolt's own checks answer 500 (or raise) on some malformed requests: a non-numeric
+            # timestamp (int() in the verifier), a non-ASCII signature (compare_digest on str), a
+            # body that is not UTF-8. They are refused here first, with what Slack would be told.
             limit = app.settings.http.max_body_bytes
-            declared = request.headers.get("content-length")
-            if declared is not None and declared.isdigit() and int(declared) > limit:
+            try:
+                body = await read_body(request, limit)
+            except BodyTooLarge:
                 return error(413, f"body over {limit} bytes")
-            return await handler.handle(request)
+            problem = slack_header_problem(request)
+            if problem is not None:
+                return error(401, problem)
+            problem = slack_body_problem(body, request.headers.get("content-type"))
+            if problem is not None:
+                return error(400, problem)
+            try:
+                bolt_request = to_async_bolt_request(request, body)
+            except (TypeError, KeyError, IndexError, AttributeError, ValueError) as exc:
+                # Bolt reads ids out of the payload as it builds the request, trusting their types.
+                return error(400, f"payload is not shaped like a Slack request ({type(exc).__name__})")
+            return to_starlette_response(await app.bolt.async_dispatch(bolt_request))
 
         routes.append(Route("/slack/events", slack_events, methods=["POST"]))
 

@@ -27,6 +27,7 @@ from chatops_plugins.graph_api.events import (
     required_id,
     string,
     timestamp,
+    visible,
 )
 from chatops_plugins.graph_api.source_base import MetaSource
 
@@ -107,7 +108,7 @@ class FacebookSource(MetaSource):
         sender = optional_obj(value, "from", where)
         from_id = graph_id(sender, "id", f"{where}.from", required=False) if sender else None
         from_name = string(sender, "name", f"{where}.from") if sender else None
-        message = string(value, "message", where)
+        message = visible(string(value, "message", where))
         photo = string(value, "photo", where)
         post = optional_obj(value, "post", where)
         link = string(post, "permalink_url", f"{where}.post") if post else None
@@ -207,7 +208,7 @@ class FacebookSource(MetaSource):
             parent_id=parent_id,
             from_id=str(sender["id"]) if sender.get("id") else None,
             from_name=sender.get("name"),
-            text=comment.get("message") or NO_TEXT,
+            text=visible(comment.get("message")) or NO_TEXT,
             created_at=parse_graph_time(comment.get("created_time")),
             context=context,
         )

@@ -328,9 +328,16 @@ def format_graph_time(moment: datetime) -> str:
 
 
 def parse_graph_time(value: Any) -> datetime | None:
-    """Parse a Graph time (``...+0000``, ISO 8601 or unix seconds) to an aware datetime, else None."""
+    """Parse a Graph time (``...+0000``, ISO 8601 or unix seconds) to an aware datetime, else None.
+
+    None too for a number past ``datetime``'s range. A parsed time may still be far from any real
+    one (year 9999): callers that store it check it with ``chatops.inbound_checks.believable_time``.
+    """
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, UTC)
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
     if not isinstance(value, str) or not value:
         return None
     for fmt in ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z"):

@@ -8,11 +8,13 @@ answer tells whoever looks at Meta's delivery log exactly what was wrong.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from chatops.inbound_checks import TimeOutOfRange, believable_time, has_visible_text
 from chatops.sources import Author, Context
 
 from .client import parse_graph_time
@@ -27,6 +29,8 @@ _NAME_LIMIT = 255
 CONTEXT_TEXT_LIMIT = 2000
 
 Verb = Literal["add", "edit", "remove"]
+
+log = logging.getLogger(__name__)
 
 
 class PayloadError(Exception):
@@ -118,7 +122,13 @@ def string(container: dict[str, Any], key: str, where: str, *, required: bool = 
 
 
 def timestamp(container: dict[str, Any], key: str, where: str) -> datetime | None:
-    """A time field: unix seconds (or milliseconds) or a Graph/ISO time string; None when absent."""
+    """A time field: unix seconds (or milliseconds) or a Graph/ISO time string; None when absent.
+
+    A value of the wrong type is a PayloadError. A well-formed time no comment can have (before
+    2000, more than a day ahead, past ``datetime``'s range) is None, logged: the caller falls back
+    to the entry's time or the arrival time, because refusing the batch would make Meta redeliver
+    every comment in it for 36 hours over one bad clock.
+    """
     value = container.get(key)
     if value is None:
         return None
@@ -129,13 +139,29 @@ def timestamp(container: dict[str, Any], key: str, where: str) -> datetime | Non
             raise PayloadError(f"{where}.{key}: must not be negative")
         seconds = value / 1000 if value > _MILLIS_THRESHOLD else value
         try:
-            return datetime.fromtimestamp(seconds, UTC)
+            parsed: datetime | None = datetime.fromtimestamp(seconds, UTC)
         except (OverflowError, OSError, ValueError):
-            raise PayloadError(f"{where}.{key}: is out of range") from None
-    parsed = parse_graph_time(value)
-    if parsed is None:
-        raise PayloadError(f"{where}.{key}: is not a date-time")
-    return parsed.astimezone(UTC)
+            parsed = None
+    else:
+        parsed = parse_graph_time(value)
+        if parsed is None:
+            raise PayloadError(f"{where}.{key}: is not a date-time")
+    try:
+        if parsed is None:
+            raise TimeOutOfRange
+        return believable_time(parsed)
+    except TimeOutOfRange:
+        log.warning("ignoring %s.%s: %r is not a believable time", where, key, str(value)[:40])
+        return None
+
+
+def visible(text: str | None) -> str | None:
+    """``text`` when it shows something; None for empty text or text of only invisible characters.
+
+    A comment of zero-width or bidi characters is treated like one without text (a sticker or
+    photo), so its card says so instead of showing nothing.
+    """
+    return text if text and has_visible_text(text) else None
 
 
 def name(value: str | None) -> str | None:

@@ -17,6 +17,7 @@ does the rest the same way for both:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import OrderedDict
@@ -29,11 +30,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from chatops.inbound_checks import TimeOutOfRange, believable_time
 from chatops.models import utcnow
 from chatops.scheduler import Job
 from chatops.sources import (
     Capability,
     Context,
+    InboundEvent,
     InboundMessage,
     MessageEdited,
     MessageRemoved,
@@ -73,6 +76,11 @@ POLL_OVERLAP = timedelta(minutes=5)
 #: How long a post's text is reused for new cards before it is read again.
 CONTEXT_TTL_SECONDS = 600.0
 CONTEXT_CACHE_SIZE = 512
+#: Posts read from Meta at the same time for one webhook batch.
+CONTEXT_READS_AT_ONCE = 10
+#: How long a webhook batch waits for posts' texts before it is stored without the missing ones:
+#: Meta gives a delivery a few seconds and redelivers what is not answered in time.
+CONTEXT_READ_BUDGET_SECONDS = 2.0
 #: After a failed read in the webhook path, how long to store cards without asking Meta for the post's
 #: text again, so an outage or a dead token does not slow every delivery down by a timeout.
 READ_PAUSE_SECONDS = 30.0
@@ -289,7 +297,11 @@ class MetaSource(Source):
     # -- ingestion ---------------------------------------------------------------------------
 
     async def apply(self, events: Sequence[CommentEvent]) -> dict[str, int]:
-        """Hand events to the core in order; return how many were stored, duplicates, updates, ignored."""
+        """Hand events to the core in order; return how many were stored, duplicates, updates, ignored.
+
+        The events are stored in one transaction (all or none, before the webhook is answered), split
+        only around an edit, whose outcome decides whether it must be stored as a new comment.
+        """
         app = self._require_app()
         counts = {"received": len(events), "stored": 0, "duplicates": 0, "updated": 0, "ignored": 0}
         if not events:
@@ -298,78 +310,133 @@ class MetaSource(Source):
         # Only comments that may start a card need the post's text.
         wanted = [e.container_id for e in events if e.verb != "remove" and not e.from_account and e.context is None]
         contexts = await self._contexts_for(wanted)
+        run: list[InboundEvent] = []
         for event in events:
-            outcome = await self._apply_one(app, event, contexts, channel_name)
-            counts[outcome] += 1
+            if event.verb == "edit" and not event.from_account:
+                await self._store_run(app, run, counts)
+                run = []
+                counts[await self._apply_edit(app, event, contexts, channel_name)] += 1
+                continue
+            inbound = self._inbound(event, contexts, channel_name)
+            if isinstance(inbound, str):
+                counts[inbound] += 1
+            else:
+                run.append(inbound)
+        await self._store_run(app, run, counts)
         return counts
 
-    async def _apply_one(
+    async def _store_run(self, app: ChatOps, run: Sequence[InboundEvent], counts: dict[str, int]) -> None:
+        """Store consecutive events in one transaction and count what each one did."""
+        if not run:
+            return
+        for inbound, result in zip(run, await app.ingest_many(run), strict=True):
+            if isinstance(inbound, MessageRemoved):
+                counts["updated" if result.conversation_id is not None else "ignored"] += 1
+            elif result.duplicate:
+                counts["duplicates"] += 1
+            else:
+                # The account's own comment outside any customer thread is not work (no loops).
+                counts["stored" if result.message_id is not None else "ignored"] += 1
+
+    async def _apply_edit(
         self, app: ChatOps, event: CommentEvent, contexts: dict[str, Context], channel_name: str | None
     ) -> str:
+        found = await app.ingest(MessageEdited(self.name, event.comment_id, event.text))
+        if found.conversation_id is not None:
+            return "updated"
+        # An edit of a comment never seen: its "add" was lost or is still being retried by
+        # Meta. Store it now, with the current text; the late "add" will be a duplicate.
+        inbound = self._inbound(event, contexts, channel_name)
+        assert isinstance(inbound, InboundMessage)
+        result = await app.ingest(inbound)
+        if result.duplicate:
+            return "duplicates"
+        return "stored" if result.message_id is not None else "ignored"
+
+    def _inbound(
+        self, event: CommentEvent, contexts: dict[str, Context], channel_name: str | None
+    ) -> InboundEvent | str:
+        """The core's event for a comment event, or the count it falls under when there is nothing to store."""
         if event.verb == "remove":
             if event.from_account:
                 return "ignored"  # the Page removing its own comment is not a customer's doing
-            found = await app.ingest(MessageRemoved(self.name, event.comment_id))
-            return "updated" if found.conversation_id is not None else "ignored"
-        if event.verb == "edit":
-            if event.from_account:
-                return "ignored"
-            found = await app.ingest(MessageEdited(self.name, event.comment_id, event.text))
-            if found.conversation_id is not None:
-                return "updated"
-            # An edit of a comment never seen: its "add" was lost or is still being retried by
-            # Meta. Store it now, with the current text; the late "add" will be a duplicate.
+            return MessageRemoved(self.name, event.comment_id)
+        if event.verb == "edit" and event.from_account:
+            return "ignored"
         if event.from_account and event.comment_id in self._sent:
             return "duplicates"  # our own reply, echoed back by the webhook
         context = event.context or contexts.get(event.container_id)
         if context is None and event.container_url:
             context = Context(None, event.container_url)
-        result = await app.ingest(
-            InboundMessage(
-                source=self.name,
-                external_id=event.comment_id,
-                thread_id=event.thread_id,
-                text=event.text,
-                author=event.author,
-                url=event.permalink,
-                created_at=event.created_at,
-                channel_name=channel_name,
-                context=context,
-                extra={
-                    "account_id": event.account_id,
-                    "container_id": event.container_id,
-                    "parent_id": event.parent_id,
-                    **event.extra,
-                },
-                from_account=event.from_account,
-            )
+        return InboundMessage(
+            source=self.name,
+            external_id=event.comment_id,
+            thread_id=event.thread_id,
+            text=event.text,
+            author=event.author,
+            url=event.permalink,
+            created_at=_believable(event.created_at),
+            channel_name=channel_name,
+            context=context,
+            extra={
+                "account_id": event.account_id,
+                "container_id": event.container_id,
+                "parent_id": event.parent_id,
+                **event.extra,
+            },
+            from_account=event.from_account,
         )
-        if result.duplicate:
-            return "duplicates"
-        # The account's own comment outside any customer thread is not work (no loops).
-        return "stored" if result.message_id is not None else "ignored"
 
     async def _contexts_for(self, container_ids: Iterable[str]) -> dict[str, Context]:
-        """The post behind each id, read once per post and cached; stops at the first failure."""
+        """The post behind each id, read once per post and cached, several at a time, within a time budget.
+
+        A batch of comments on 400 posts read one after another took 400 round trips to Meta before
+        the webhook was answered. Posts not read within :data:`CONTEXT_READ_BUDGET_SECONDS` (and all
+        of them after a failure) are left out: their cards show the post's link instead of its text.
+        """
         found: dict[str, Context] = {}
         now = time.monotonic()
+        missing: list[str] = []
         for container_id in dict.fromkeys(container_ids):
             cached = self._contexts.get(container_id)
             if cached is not None and cached[0] > now:
                 found[container_id] = cached[1]
-                continue
-            if self._reads_paused():
-                break
-            try:
-                context = await self.fetch_context(self.graph, container_id)
-            except GraphError as exc:
-                # Cards still arrive without the post's text; the failure is an admin's business.
-                await self._read_failed(exc, "reading the post a comment is on")
-                self._pause_reads()
-                break
+            else:
+                missing.append(container_id)
+        if not missing or self._reads_paused():
+            return found
+        slots = asyncio.Semaphore(CONTEXT_READS_AT_ONCE)
+        failures: list[GraphError] = []
+
+        async def read(container_id: str) -> None:
+            async with slots:
+                if failures:
+                    return  # an outage or a dead token: do not wait for every other read to fail too
+                try:
+                    context = await self.fetch_context(self.graph, container_id)
+                except GraphError as exc:
+                    failures.append(exc)
+                    return
             self.remember_context(container_id, context)
             found[container_id] = context
-        return found
+
+        tasks = [asyncio.create_task(read(container_id)) for container_id in missing]
+        _done, late = await asyncio.wait(tasks, timeout=CONTEXT_READ_BUDGET_SECONDS)
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.wait(late)
+            log.info(
+                "%s: %d posts not read within %.1f s; their cards show a link",
+                self.name,
+                len(late),
+                CONTEXT_READ_BUDGET_SECONDS,
+            )
+        if failures:
+            # Cards still arrive without the post's text; the failure is an admin's business.
+            await self._read_failed(failures[0], "reading the post a comment is on")
+            self._pause_reads()
+        return dict(found)
 
     def remember_context(self, container_id: str, context: Context) -> None:
         """Cache a post's text and link (polling reads them anyway)."""
@@ -521,6 +588,16 @@ def _code(exc: GraphError) -> str:
     if exc.code is None:
         return ""
     return f" (code {exc.code}" + (f"/{exc.subcode}" if exc.subcode else "") + ")"
+
+
+def _believable(moment: datetime | None) -> datetime | None:
+    """A comment's time if it can be real; None (the arrival time is shown) for one polling read wrong."""
+    if moment is None:
+        return None
+    try:
+        return believable_time(moment)
+    except TimeOutOfRange:
+        return None
 
 
 def _aware(moment: datetime) -> datetime:

@@ -29,6 +29,7 @@ from chatops_plugins.graph_api.events import (
     required_id,
     string,
     timestamp,
+    visible,
 )
 from chatops_plugins.graph_api.source_base import MetaSource
 
@@ -135,7 +136,7 @@ class InstagramSource(MetaSource):
         sender = optional_obj(value, "from", where)
         from_id = graph_id(sender, "id", f"{where}.from", required=False) if sender else None
         username = string(sender, "username", f"{where}.from") if sender else None
-        text = string(value, "text", where) or ""
+        text = visible(string(value, "text", where)) or ""
         return self._event(
             comment_id=comment_id,
             media_id=media_id,
@@ -224,7 +225,7 @@ class InstagramSource(MetaSource):
                         parent_id=str(comment["parent_id"]) if comment.get("parent_id") else None,
                         from_id=str(sender["id"]) if sender.get("id") else None,
                         username=sender.get("username") or comment.get("username"),
-                        text=comment.get("text") or "",
+                        text=visible(comment.get("text")) or "",
                         created_at=created,
                         context=context,
                     )

@@ -7,6 +7,8 @@ from urllib.parse import urlsplit
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from chatops.inbound_checks import TimeOutOfRange, believable_time, has_visible_text
+
 MAX_ID_LENGTH = 255
 
 
@@ -59,9 +61,28 @@ class WebhookMessage(_Strict):
 
     _urls = field_validator("url", "reply_url")(_http_url)
 
+    @field_validator("text")
+    @classmethod
+    def _visible(cls, value: str) -> str:
+        # Zero-width and bidi characters survive strip(): a card of them shows nothing to answer.
+        if not has_visible_text(value):
+            raise ValueError("has no visible characters")
+        return value
+
+    @field_validator("timestamp")
+    @classmethod
+    def _believable(cls, value: datetime | None) -> datetime | None:
+        # Checked here, at the door: a year-9999 time once stored made the card job fail forever.
+        if value is None:
+            return None
+        try:
+            return believable_time(value)
+        except TimeOutOfRange as exc:
+            raise ValueError(str(exc)) from None
+
     @property
     def created_at(self) -> datetime | None:
-        """The message time in UTC."""
+        """The message time in UTC (a time slightly ahead of our clock is taken as now)."""
         return self.timestamp.astimezone(UTC) if self.timestamp else None
 
 
