@@ -100,6 +100,14 @@ CATALOG: dict[str, dict[str, str]] = {
         "thread.edited": "✏️ {author} edited their message. It now reads:",
         "thread.removed": "🗑️ {author} removed their message.",
         "alert.title": "⚠️ {source} needs an admin: {problem}",
+        # issue 6: cards that always fit, and the alert when one cannot be shown
+        "card.more_tags": "+{count} more",
+        "card.more_answers": "{count} earlier answer(s) in the thread.",
+        "card.minimal": "Short form: the full card could not be shown.",
+        "alert.card_missing": (
+            "a customer message is not shown in Slack (conversation {conversation}, {error}): "
+            "{source} message from {author}: “{quote}”. Retry with `chatops outbox retry {job}`."
+        ),
     },
     "fi": {
         "ephemeral.already_escalated": "Tämä keskustelu on jo eskaloitu.",
@@ -186,6 +194,14 @@ CATALOG: dict[str, dict[str, str]] = {
         "thread.edited": "✏️ {author} muokkasi viestiään. Se kuuluu nyt:",
         "thread.removed": "🗑️ {author} poisti viestinsä.",
         "alert.title": "⚠️ {source} tarvitsee ylläpitäjää: {problem}",
+        # issue 6: cards that always fit, and the alert when one cannot be shown
+        "card.more_tags": "+{count} muuta",
+        "card.more_answers": "{count} aiempaa vastausta ketjussa.",
+        "card.minimal": "Lyhyt muoto: koko korttia ei voitu näyttää.",
+        "alert.card_missing": (
+            "asiakkaan viesti ei näy Slackissa (keskustelu {conversation}, {error}): "
+            "{source}-viesti lähettäjältä {author}: “{quote}”. Yritä uudelleen: `chatops outbox retry {job}`."
+        ),
     },
     "pl": {
         "ephemeral.already_escalated": "Ta rozmowa jest już eskalowana.",
@@ -272,6 +288,14 @@ CATALOG: dict[str, dict[str, str]] = {
         "thread.edited": "✏️ {author} edytował(a) wiadomość. Teraz brzmi:",
         "thread.removed": "🗑️ {author} usunął(-ęła) swoją wiadomość.",
         "alert.title": "⚠️ {source} wymaga administratora: {problem}",
+        # issue 6: cards that always fit, and the alert when one cannot be shown
+        "card.more_tags": "+{count} więcej",
+        "card.more_answers": "Wcześniejsze odpowiedzi w wątku: {count}.",
+        "card.minimal": "Wersja skrócona: pełnej karty nie udało się wyświetlić.",
+        "alert.card_missing": (
+            "wiadomość klienta nie jest widoczna w Slacku (rozmowa {conversation}, {error}): "
+            "{source}, od {author}: „{quote}”. Ponów: `chatops outbox retry {job}`."
+        ),
     },
 }
 
