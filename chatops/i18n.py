@@ -108,6 +108,10 @@ CATALOG: dict[str, dict[str, str]] = {
             "a customer message is not shown in Slack (conversation {conversation}, {error}): "
             "{source} message from {author}: “{quote}”. Retry with `chatops outbox retry {job}`."
         ),
+        "alert.card_stale": (
+            "the card of conversation {conversation} could not be updated ({error}) and shows an old state: "
+            "{source} message from {author}: “{quote}”. Retry with `chatops outbox retry {job}`."
+        ),
     },
     "fi": {
         "ephemeral.already_escalated": "Tämä keskustelu on jo eskaloitu.",
@@ -202,6 +206,10 @@ CATALOG: dict[str, dict[str, str]] = {
             "asiakkaan viesti ei näy Slackissa (keskustelu {conversation}, {error}): "
             "{source}-viesti lähettäjältä {author}: “{quote}”. Yritä uudelleen: `chatops outbox retry {job}`."
         ),
+        "alert.card_stale": (
+            "keskustelun {conversation} korttia ei voitu päivittää ({error}), ja se näyttää vanhan tilan: "
+            "{source}-viesti lähettäjältä {author}: “{quote}”. Yritä uudelleen: `chatops outbox retry {job}`."
+        ),
     },
     "pl": {
         "ephemeral.already_escalated": "Ta rozmowa jest już eskalowana.",
@@ -294,6 +302,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "card.minimal": "Wersja skrócona: pełnej karty nie udało się wyświetlić.",
         "alert.card_missing": (
             "wiadomość klienta nie jest widoczna w Slacku (rozmowa {conversation}, {error}): "
+            "{source}, od {author}: „{quote}”. Ponów: `chatops outbox retry {job}`."
+        ),
+        "alert.card_stale": (
+            "nie udało się zaktualizować karty rozmowy {conversation} ({error}) i pokazuje ona stary stan: "
             "{source}, od {author}: „{quote}”. Ponów: `chatops outbox retry {job}`."
         ),
     },
