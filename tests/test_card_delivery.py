@@ -165,3 +165,50 @@ async def test_a_follow_up_that_cannot_be_threaded_is_alerted(fake_slack: FakeSl
         async with bot.app.db.read() as session:
             keys = (await session.scalars(select(Alert.key).where(Alert.plugin == "chatops"))).all()
         assert [k.split(":")[0] for k in keys] == ["message"]
+
+
+async def test_a_plugin_decoration_slack_would_refuse_is_dropped_and_logged(
+    fake_slack: FakeSlack, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from chatops.hookspecs import hookimpl
+
+    class Decorator:
+        @hookimpl
+        def chatops_card_blocks(self, app: Any, card: Any) -> list[dict[str, Any]]:
+            return [
+                {"type": "section", "block_id": "shift", "text": {"type": "mrkdwn", "text": "On shift: Anna"}},
+                {"type": "header", "text": {"type": "plain_text", "text": "h" * 151}},
+                {"type": "section", "block_id": "message", "text": {"type": "mrkdwn", "text": "steals an id"}},
+                *({"type": "section", "text": {"type": "mrkdwn", "text": f"filler {i}"}} for i in range(60)),
+            ]
+
+    caplog.set_level(logging.WARNING, logger="chatops.slack.card")
+    config = {"plugins": {"enabled": ["webhook", "decorator"]}}
+    async with TestBot(fake_slack, database_url, config=config, extra_plugins={"decorator": Decorator()}) as bot:
+        await bot.comment("Decorate me")
+        card = await bot.next_card()
+    blocks = card.message["blocks"]
+    assert len(blocks) == 50 and blocks[-1]["block_id"] in ("actions", "actions2")
+    assert "On shift: Anna" in card.text and "steals an id" not in card.text and "h" * 151 not in card.text
+    dropped = [r.getMessage() for r in caplog.records if "decoration block" in r.getMessage()]
+    assert any("block 1 dropped" in line and "150" in line for line in dropped)
+    assert any("block 2 dropped" in line and "'message'" in line for line in dropped)
+    assert any("no room: a message holds 50 blocks" in line for line in dropped)
+
+
+async def test_bidi_and_zero_width_characters_show_as_marks_and_are_stored_exactly(bot: TestBot) -> None:
+    text = "Refund \u202eredro ym\u202c please\u200b\u2066!"
+    await bot.comment(text, author={"name": "Eve\u202e", "handle": "eve"}, id="bidi", thread_id="bidi")
+    card = await bot.next_card()
+    assert "Refund ⟨U+202E⟩redro ym⟨U+202C⟩ please⟨U+200B⟩⟨U+2066⟩!" in card.text
+    assert "Eve⟨U+202E⟩" in card.text
+    await bot.comment("again \u200f", id="bidi2", thread_id="bidi")
+    await card.wait_for(lambda c: "again ⟨U+200F⟩" in c.thread_text())
+    shown = card.text + card.thread_text() + str(card.message["text"])
+    assert not any(ch in shown for ch in "\u202e\u202c\u200b\u2066\u200f")
+    assert bot.app is not None
+    async with bot.app.db.read() as session:
+        from chatops.models import Message
+
+        stored = await session.scalar(select(Message.text).where(Message.external_id == "bidi"))
+    assert stored == text

@@ -88,11 +88,13 @@ def format_time(at: datetime | None, tz: ZoneInfo) -> str:
         return ""
     aware = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
     try:
-        return aware.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+        local = aware.astimezone(tz)
+        zone = local.tzname() or ""
     except (OverflowError, ValueError, OSError):
         offset = aware.utcoffset()
-        zone = "UTC" if not offset else aware.strftime("UTC%z")
-        return f"{aware.replace(tzinfo=None).isoformat(sep=' ', timespec='minutes')} {zone}"
+        local, zone = aware, "UTC" if not offset else aware.strftime("UTC%z")
+    # isoformat, not strftime: strftime writes year 1 as "1", not "0001".
+    return f"{local.replace(tzinfo=None).isoformat(sep=' ', timespec='minutes')} {zone}".strip()
 
 
 def author_label(m: MessageView) -> str:
