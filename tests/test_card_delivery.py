@@ -134,7 +134,7 @@ async def test_a_card_given_up_on_channel_not_found_is_alerted_and_logged_from_t
         await bot.comment("Lost in the wrong channel")
         await fake_slack.wait_for("chat.postMessage", lambda c: c.args.get("channel") == OPS and c.ok)
         job = await _job(bot, "card.post")
-    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING and r.name == "chatops.delivery"]
     first = warnings[0].getMessage()
     assert f"outbox job {job.id} (card.post, conversation {job.conversation_id})" in first
     assert "channel_not_found" in first and "attempt 1 of 3" in first
