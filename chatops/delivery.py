@@ -295,7 +295,10 @@ class DeliveryWorker:
         if job.attempts > 0:
             log.warning("%s recovered: done after %d failed attempt(s)", _describe(job), job.attempts)
         if (job.attempts > 0 or job.payload.get(RETRIED)) and (key := _alert_key(job)) is not None:
-            await self.app.alerts.clear(ALERT_PLUGIN, key)
+            try:
+                await self.app.alerts.clear(ALERT_PLUGIN, key)
+            except Exception:  # the job is done; a stale alert is not worth failing the pass for
+                log.exception("%s: could not clear its alert", _describe(job))
 
     async def _slack_failure(self, job: DueJob, exc: SlackApiError) -> None:
         response = exc.response
