@@ -99,6 +99,8 @@ class CardData:
     message_count: int = 1
     tags: list[str] = field(default_factory=list)
     root_answered_kinds: frozenset[str] = frozenset()
+    #: All answers in the conversation (``answers`` holds only the latest few); 0 means ``len(answers)``.
+    answer_count: int = 0
 
     def target(self) -> Target:
         """The customer's first message, as the source plugin sees it."""
@@ -141,6 +143,12 @@ async def load_card(db: Database, conversation_id: int) -> CardData | None:
             )
         ).all()
         count = await session.scalar(select(func.count(Message.id)).where(Message.conversation_id == conversation_id))
+        answer_count = await session.scalar(
+            select(func.count(Message.id)).where(
+                Message.conversation_id == conversation_id,
+                Message.direction.in_([Direction.OUTBOUND.value, Direction.EXTERNAL.value]),
+            )
+        )
         tags = (
             await session.scalars(
                 select(Tag.name)
@@ -175,6 +183,7 @@ async def load_card(db: Database, conversation_id: int) -> CardData | None:
             message_count=int(count or 0),
             tags=list(tags),
             root_answered_kinds=answered,
+            answer_count=int(answer_count or 0),
         )
 
 

@@ -1,4 +1,4 @@
-"""The ``chatops`` command: run the bot, check the config, upgrade the database, list plugins.
+"""The ``chatops`` command: run the bot, check the config, upgrade the database, list plugins, see the outbox.
 
 Mistakes a person makes (config, schema) print one line and exit 2, never a traceback.
 """
@@ -9,13 +9,20 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, TypeVar
+
+from sqlalchemy.engine import make_url
 
 from chatops import __version__
 from chatops.config import ConfigError, Settings, load_settings, secret_value, secret_values
 from chatops.migrate import SchemaOutOfDate
 
+if TYPE_CHECKING:
+    from chatops.db import Database
+
 EXIT_CONFIG = 2
+T = TypeVar("T")
 
 log = logging.getLogger("chatops")
 
@@ -129,6 +136,77 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ago(seconds: float) -> str:
+    """A short human duration: 45s, 12m, 3h, 2d."""
+    seconds = abs(seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s"
+
+
+def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    """Run ``work`` against the configured database, after checking its schema is current."""
+    from chatops.db import Database
+    from chatops.migrate import ensure_schema
+
+    async def go() -> T:
+        db = Database(settings.database.url)
+        try:
+            await ensure_schema(db, auto_upgrade_sqlite=False)
+            return await work(db)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(go())
+
+
+def cmd_outbox(args: argparse.Namespace) -> int:
+    """List pending and dead outbox jobs, one line each."""
+    from chatops.models import utcnow
+    from chatops.outbox import list_jobs
+
+    settings = _load(args)
+    jobs = _with_database(settings, lambda db: list_jobs(db, args.status, args.limit))
+    if not jobs:
+        print({"all": "no pending or dead jobs", "pending": "no pending jobs", "dead": "no dead jobs"}[args.status])
+        return 0
+    now = utcnow()
+    print(f"{'ID':>6}  {'KIND':<16} {'STATUS':<8} {'CONVERSATION':<22} {'TRIES':>5}  {'WHEN':<14} LAST ERROR")
+    for job in jobs:
+        about = f"{job.conversation_id} ({job.source})" if job.conversation_id is not None else "-"
+        if job.status == "dead":
+            when = f"dead, {_ago((now - job.created_at).total_seconds())} old"
+        else:
+            wait = (job.due_at - now).total_seconds()
+            when = f"due in {_ago(wait)}" if wait > 1 else "due now"
+        error = " ".join((job.last_error or "").split())
+        error = error if len(error) <= 80 else error[:79] + "…"
+        print(f"{job.id:>6}  {job.kind:<16} {job.status:<8} {about:<22} {job.attempts:>5}  {when:<14} {error}")
+    return 0
+
+
+def cmd_outbox_retry(args: argparse.Namespace) -> int:
+    """Put dead jobs back to pending (attempts reset, due now); the running bot delivers them."""
+    from chatops.outbox import retry_jobs
+
+    if bool(args.ids) == bool(args.all_dead):
+        print("outbox retry: give job ids or --all-dead (not both)", file=sys.stderr)
+        return EXIT_CONFIG
+    settings = _load(args)
+    result = _with_database(settings, lambda db: retry_jobs(db, None if args.all_dead else args.ids))
+    if result.unknown:
+        print(f"outbox retry: no job {', '.join(map(str, result.unknown))}; nothing changed", file=sys.stderr)
+        return EXIT_CONFIG
+    for job_id, status in result.not_dead:
+        print(f"job {job_id} is {status}, not dead: left as it is")
+    if result.retried:
+        print(f"put back {len(result.retried)} job(s), due now: {', '.join(map(str, result.retried))}")
+    elif args.all_dead:
+        print("no dead jobs")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, including plugins' sub-commands."""
     parser = argparse.ArgumentParser(prog="chatops", description="Social-media customer service in Slack.")
@@ -144,6 +222,15 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
     sub.add_parser("plugins", help="list plugins").set_defaults(func=cmd_plugins)
+    outbox = sub.add_parser("outbox", help="list pending and dead outbox jobs; retry dead ones")
+    outbox.add_argument("--status", choices=["pending", "dead", "all"], default="all", help="all: pending and dead")
+    outbox.add_argument("--limit", type=int, default=50, help="at most this many jobs (default 50)")
+    outbox.set_defaults(func=cmd_outbox)
+    outbox_sub = outbox.add_subparsers(dest="outbox_command")
+    retry = outbox_sub.add_parser("retry", help="put dead jobs back to pending, attempts reset, due now")
+    retry.add_argument("ids", nargs="*", type=int, metavar="ID", help="job ids (from `chatops outbox`)")
+    retry.add_argument("--all-dead", action="store_true", help="every dead job")
+    retry.set_defaults(func=cmd_outbox_retry)
 
     from chatops.plugins import discover, new_manager
 

@@ -24,10 +24,12 @@ from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import aliased
 
 from chatops import store as kinds
-from chatops.cards import load_card, load_message
+from chatops.cards import CardData, load_card, load_message
 from chatops.db import DatabaseUnavailable
-from chatops.models import Conversation, Delivery, Escalation, OutboxJob, OutboxStatus, utcnow
-from chatops.slack.escape import mrkdwn_escape
+from chatops.models import Conversation, Delivery, Direction, Escalation, OutboxJob, OutboxStatus, utcnow
+from chatops.outbox import MINIMAL, RETRIED
+from chatops.slack.card import render_minimal_card
+from chatops.slack.escape import mrkdwn_escape, one_line
 from chatops.slack.posting import PostInDoubt
 from chatops.sources import Answer, SendError
 
@@ -39,6 +41,23 @@ log = logging.getLogger(__name__)
 #: Jobs that call chat.postMessage and so count against the per-channel pace.
 POSTING_KINDS = {kinds.POST_CARD, kinds.POST_THREAD, kinds.POST_ESCALATION, kinds.POST_ALERT}
 BATCH = 50
+#: Jobs that draw a card: when Slack refuses the card itself, they try once more with the minimal card.
+CARD_KINDS = {kinds.POST_CARD, kinds.UPDATE_CARD}
+#: Slack's answers that refuse the message itself: sending the same content again cannot succeed.
+REFUSED_CONTENT = frozenset(
+    {
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "msg_blocks_too_long",
+        "msg_too_long",
+        "invalid_metadata",
+        "invalid_attachments",
+        "too_many_attachments",
+        "no_text",
+    }
+)
+#: Plugin name and key prefix of the ops alert raised when a customer message cannot be shown.
+ALERT_PLUGIN = "chatops"
 
 
 class Deferred(Exception):
@@ -242,8 +261,11 @@ class DeliveryWorker:
         delay: float = 0.0,
         attempt: bool = False,
         error: str | None = None,
+        payload: dict[str, Any] | None = None,
     ) -> None:
         values: dict[str, Any] = {"leased_by": None, "lease_until": None}
+        if payload is not None:
+            values["payload"] = payload
         if status is not None:
             values["status"] = status.value
             if status is OutboxStatus.DONE:
@@ -274,14 +296,30 @@ class DeliveryWorker:
         except Deferred as deferred:
             await self._settle(job.id, delay=deferred.delay)
         except _Reschedule as again:
+            if job.attempts == 0:
+                log.warning("%s failed: %s; retrying in %.1fs", _describe(job), again.error, again.delay)
             await self._settle(job.id, delay=again.delay, attempt=True, error=again.error)
+        except _Unrenderable as exc:
+            log.warning("%s: the card could not be drawn: %s", _describe(job), exc.error, exc_info=exc.__cause__)
+            await self._refused(job, exc.error)
         except SlackApiError as exc:
             await self._slack_failure(job, exc)
         except Exception as exc:
-            log.exception("outbox job %s (%s) failed", job.id, job.kind)
+            log.exception("%s failed", _describe(job))
             await self._failure(job, f"{type(exc).__name__}: {exc}")
         else:
             await self._settle(job.id, status=OutboxStatus.DONE)
+            await self._succeeded(job)
+
+    async def _succeeded(self, job: DueJob) -> None:
+        """Say when a job that had failed went through, and clear the alert a give-up raised."""
+        if job.attempts > 0:
+            log.warning("%s recovered: done after %d failed attempt(s)", _describe(job), job.attempts)
+        if (job.attempts > 0 or job.payload.get(RETRIED)) and (key := _alert_key(job)) is not None:
+            try:
+                await self.app.alerts.clear(ALERT_PLUGIN, key)
+            except Exception:  # the job is done; a stale alert is not worth failing the pass for
+                log.exception("%s: could not clear its alert", _describe(job))
 
     async def _slack_failure(self, job: DueJob, exc: SlackApiError) -> None:
         response = exc.response
@@ -296,18 +334,87 @@ class DeliveryWorker:
             log.info("Slack rate limit on job %s: waiting %.1fs", job.id, retry_after)
             await self._settle(job.id, delay=retry_after)
             return
-        await self._failure(job, f"Slack: {response.get('error', response.status_code)}")
+        code = response.get("error", response.status_code)
+        if job.kind in CARD_KINDS and code in REFUSED_CONTENT:
+            log.warning("%s: Slack refused the card: %s", _describe(job), code)
+            await self._refused(job, f"Slack: {code}")
+            return
+        await self._failure(job, f"Slack: {code}")
 
     async def _failure(self, job: DueJob, error: str) -> None:
         attempts = job.attempts + 1
         if attempts >= self.app.settings.delivery.max_attempts:
-            log.error("outbox job %s (%s) gave up after %d attempts: %s", job.id, job.kind, attempts, error)
-            await self._settle(job.id, status=OutboxStatus.DEAD, attempt=True, error=error)
-            if job.kind == kinds.SEND_ANSWER and job.message_id is not None:
-                # The answer must not stay "being sent" for ever: show the failure and a Retry button.
-                await self.app.store.record_answer_error(job.message_id, error, final=True, only_if_open=True)
-        else:
-            await self._settle(job.id, delay=self._backoff(attempts), attempt=True, error=error)
+            await self._give_up(job, attempts, error)
+            return
+        delay = self._backoff(attempts)
+        # The first failure is worth a look (a wrong channel fails every attempt); later ones are expected.
+        level = logging.WARNING if attempts == 1 else logging.INFO
+        log.log(
+            level,
+            "%s failed (attempt %d of %d): %s; retrying in %.1fs",
+            _describe(job),
+            attempts,
+            self.app.settings.delivery.max_attempts,
+            error,
+            delay,
+        )
+        await self._settle(job.id, delay=delay, attempt=True, error=error)
+
+    async def _refused(self, job: DueJob, error: str) -> None:
+        """A card that can never be shown as drawn: retry once, at once, with the minimal card; then give up."""
+        if job.kind in CARD_KINDS and not job.payload.get(MINIMAL):
+            log.warning("%s: trying once more with the minimal card", _describe(job))
+            await self._settle(job.id, attempt=True, error=error, payload={**job.payload, MINIMAL: True})
+            self.wake()
+            return
+        await self._give_up(job, job.attempts + 1, error)
+
+    async def _give_up(self, job: DueJob, attempts: int, error: str) -> None:
+        log.error("%s gave up after %d attempts: %s", _describe(job), attempts, error)
+        await self._settle(job.id, status=OutboxStatus.DEAD, attempt=True, error=error)
+        if job.kind == kinds.SEND_ANSWER and job.message_id is not None:
+            # The answer must not stay "being sent" for ever: show the failure and a Retry button.
+            await self.app.store.record_answer_error(job.message_id, error, final=True, only_if_open=True)
+        try:
+            await self._alert_unseen(job, error)
+        except Exception:  # the alert is a courtesy on top of the log line; never fail the worker for it
+            log.exception("%s: could not raise the ops alert", _describe(job))
+
+    async def _alert_unseen(self, job: DueJob, error: str) -> None:
+        """Tell the ops channel that a customer message is not (or no longer correctly) shown in Slack."""
+        key = _alert_key(job)
+        if key is None or job.conversation_id is None:
+            return
+        card = await load_card(self.app.db, job.conversation_id)
+        if card is None:
+            return
+        message = card.root
+        if job.kind == kinds.POST_THREAD and job.message_id is not None:
+            found = await load_message(self.app.db, job.message_id)
+            if found is None or found.direction != Direction.INBOUND.value:
+                return  # the team's own answers are not customer messages going unseen
+            message = found
+        text_key = "alert.card_stale" if job.kind == kinds.UPDATE_CARD else "alert.card_missing"
+        problem = self.app.t(
+            text_key,
+            conversation=card.conversation_id,
+            error=one_line(error, 200),
+            source=self.app.card_context(None, card.source).source_name,
+            author=one_line(message.author_name or message.author_handle or message.author_id or "?", 100),
+            quote=one_line(message.text, 120),
+            job=job.id,
+        )
+        await self.app.alerts.raise_once(ALERT_PLUGIN, key, problem)
+
+    async def _card_message(self, card: CardData, *, minimal: bool) -> dict[str, Any]:
+        """The card's message: the full card with plugins' decorations, or the minimal one."""
+        try:
+            if minimal:
+                return render_minimal_card(card, self.app.card_context(card, card.source))
+            return await self.app.render_card(card)
+        except Exception as exc:
+            # A value that breaks drawing breaks it on every attempt: not worth the backoff.
+            raise _Unrenderable(f"{type(exc).__name__}: {exc}") from exc
 
     # -- job kinds -----------------------------------------------------------------
 
@@ -317,7 +424,7 @@ class DeliveryWorker:
         if card is None or card.slack_ts:
             return  # already posted: never post a card twice
         channel = self.app.inbox_channel(card.source)
-        message = await self.app.render_card(card)
+        message = await self._card_message(card, minimal=bool(job.payload.get(MINIMAL)))
         response = await self._post(job, channel=channel, unfurl_links=False, unfurl_media=False, **message)
         self._posted(channel)
         await self.app.store.record_card_posted(card.conversation_id, response["channel"], response["ts"])
@@ -358,7 +465,7 @@ class DeliveryWorker:
         card = await load_card(self.app.db, job.conversation_id)
         if card is None or not card.slack_ts or not card.slack_channel:
             return
-        message = await self.app.render_card(card)
+        message = await self._card_message(card, minimal=bool(job.payload.get(MINIMAL)))
         await self.app.slack.chat_update(channel=card.slack_channel, ts=card.slack_ts, **message)
 
     async def _post_thread(self, job: DueJob) -> None:
@@ -471,6 +578,29 @@ class DeliveryWorker:
         )
         await self._post(job, channel=channel, text=text)
         self._posted(channel)
+
+
+def _describe(job: DueJob) -> str:
+    """How log lines name a job: id, kind and what it concerns."""
+    about = f", conversation {job.conversation_id}" if job.conversation_id is not None else ""
+    return f"outbox job {job.id} ({job.kind}{about})"
+
+
+def _alert_key(job: DueJob) -> str | None:
+    """The ops alert a given-up job raises: one per conversation's card, one per unseen follow-up."""
+    if job.kind in CARD_KINDS and job.conversation_id is not None:
+        return f"card:{job.conversation_id}"
+    if job.kind == kinds.POST_THREAD and job.message_id is not None:
+        return f"message:{job.message_id}"
+    return None
+
+
+class _Unrenderable(Exception):
+    """Internal: drawing the card raised; the same data would raise again."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error
 
 
 class _Reschedule(Exception):

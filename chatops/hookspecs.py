@@ -87,7 +87,11 @@ def chatops_card_blocks(app: ChatOps, card: CardData) -> Sequence[dict[str, Any]
 
     Used for decorations such as "on shift: Anna" or a sentiment badge. Escape any
     user-supplied text with ``chatops.slack.escape.mrkdwn_escape``. Keep it short:
-    a message holds at most 50 blocks.
+    a message holds at most 50 blocks. Each block is checked before it is shown: one
+    Slack would refuse (a limit exceeded, an empty text, a ``block_id`` the card uses),
+    or one the card has no room left for (blocks or text), is dropped with a warning in
+    the log, and the card is posted without it. Check yours in a test with
+    ``chatops.testing.card_checks.assert_postable(render_card(card, ctx, blocks))``.
     """
 
 

@@ -102,6 +102,18 @@ CATALOG: dict[str, dict[str, str]] = {
         "alert.title": "⚠️ {source} needs an admin: {problem}",
         # database outage
         "outage.not_saved": "⚠️ That could not be saved: the database is not taking changes just now. Please try again in a minute.",
+        # issue 6: cards that always fit, and the alert when one cannot be shown
+        "card.more_tags": "+{count} more",
+        "card.more_answers": "{count} earlier answer(s) in the thread.",
+        "card.minimal": "Short form: the full card could not be shown.",
+        "alert.card_missing": (
+            "a customer message is not shown in Slack (conversation {conversation}, {error}): "
+            "{source} message from {author}: “{quote}”. Retry with `chatops outbox retry {job}`."
+        ),
+        "alert.card_stale": (
+            "the card of conversation {conversation} could not be updated ({error}) and shows an old state: "
+            "{source} message from {author}: “{quote}”. Retry with `chatops outbox retry {job}`."
+        ),
     },
     "fi": {
         "ephemeral.already_escalated": "Tämä keskustelu on jo eskaloitu.",
@@ -190,6 +202,18 @@ CATALOG: dict[str, dict[str, str]] = {
         "alert.title": "⚠️ {source} tarvitsee ylläpitäjää: {problem}",
         # database outage
         "outage.not_saved": "⚠️ Muutosta ei voitu tallentaa: tietokanta ei juuri nyt ota muutoksia vastaan. Yritä uudelleen hetken päästä.",
+        # issue 6: cards that always fit, and the alert when one cannot be shown
+        "card.more_tags": "+{count} muuta",
+        "card.more_answers": "{count} aiempaa vastausta ketjussa.",
+        "card.minimal": "Lyhyt muoto: koko korttia ei voitu näyttää.",
+        "alert.card_missing": (
+            "asiakkaan viesti ei näy Slackissa (keskustelu {conversation}, {error}): "
+            "{source}-viesti lähettäjältä {author}: “{quote}”. Yritä uudelleen: `chatops outbox retry {job}`."
+        ),
+        "alert.card_stale": (
+            "keskustelun {conversation} korttia ei voitu päivittää ({error}), ja se näyttää vanhan tilan: "
+            "{source}-viesti lähettäjältä {author}: “{quote}”. Yritä uudelleen: `chatops outbox retry {job}`."
+        ),
     },
     "pl": {
         "ephemeral.already_escalated": "Ta rozmowa jest już eskalowana.",
@@ -278,6 +302,18 @@ CATALOG: dict[str, dict[str, str]] = {
         "alert.title": "⚠️ {source} wymaga administratora: {problem}",
         # database outage
         "outage.not_saved": "⚠️ Nie udało się tego zapisać: baza danych chwilowo nie przyjmuje zmian. Spróbuj ponownie za minutę.",
+        # issue 6: cards that always fit, and the alert when one cannot be shown
+        "card.more_tags": "+{count} więcej",
+        "card.more_answers": "Wcześniejsze odpowiedzi w wątku: {count}.",
+        "card.minimal": "Wersja skrócona: pełnej karty nie udało się wyświetlić.",
+        "alert.card_missing": (
+            "wiadomość klienta nie jest widoczna w Slacku (rozmowa {conversation}, {error}): "
+            "{source}, od {author}: „{quote}”. Ponów: `chatops outbox retry {job}`."
+        ),
+        "alert.card_stale": (
+            "nie udało się zaktualizować karty rozmowy {conversation} ({error}) i pokazuje ona stary stan: "
+            "{source}, od {author}: „{quote}”. Ponów: `chatops outbox retry {job}`."
+        ),
     },
 }
 

@@ -437,6 +437,16 @@ def _context(n: int) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": "c"}] * n}
 
 
+def _confirm(title: int = 5, text: int = 5, yes: int = 3, no: int = 2) -> dict[str, Any]:
+    """A confirmation dialog with texts of the given lengths."""
+    return {
+        "title": {"type": "plain_text", "text": "t" * title},
+        "text": {"type": "mrkdwn", "text": "x" * text},
+        "confirm": {"type": "plain_text", "text": "y" * yes},
+        "deny": {"type": "plain_text", "text": "n" * no},
+    }
+
+
 def _fields(n: int, length: int = 1) -> dict[str, Any]:
     return {"type": "section", "fields": [{"type": "mrkdwn", "text": "f" * length}] * n}
 
@@ -533,6 +543,24 @@ LIMIT_CASES = [
         [section("a", block_id="x"), section("b", block_id="y")],
         [section("a", block_id="x"), section("b", block_id="x")],
         "/blocks/1/block_id",
+    ),
+    (
+        "confirm title 100",
+        [actions(button(confirm=_confirm(title=100)))],
+        [actions(button(confirm=_confirm(title=101)))],
+        "/blocks/0/elements/0/confirm/title/text",
+    ),
+    (
+        "confirm text 300",
+        [actions(button(confirm=_confirm(text=300)))],
+        [actions(button(confirm=_confirm(text=301)))],
+        "/blocks/0/elements/0/confirm/text/text",
+    ),
+    (
+        "confirm buttons 30",
+        [actions(button(confirm=_confirm(yes=30, no=30)))],
+        [actions(button(confirm=_confirm(yes=30, no=31)))],
+        "/blocks/0/elements/0/confirm/deny/text",
     ),
 ]
 

@@ -3,14 +3,21 @@
 Built with slack_sdk's block models, whose ``to_dict()`` enforces Block Kit's
 limits, so a card that would be rejected by Slack fails here, in a test. Every
 piece of customer text goes through ``chatops.slack.escape`` first.
+
+Every part of a block has a budget counted on the escaped text, and the parts of a
+block together stay within Slack's limit for it (3,000 characters for a section),
+so no text, however long or entity-heavy, can make a card unpostable. Plugins'
+decorations are checked one by one and dropped (with a log line) when Slack would
+refuse them or the card has no room left. :func:`render_minimal_card` is the short
+form delivery falls back to when a full card cannot be posted at all.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from html import unescape
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,17 +32,31 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from chatops.cards import CardData, MessageView
+from chatops.cards import ANSWERS_ON_CARD, CardData, MessageView
 from chatops.i18n import Translator
 from chatops.models import Delivery, Direction, Status
-from chatops.slack.escape import escape_truncated, link, mrkdwn_escape, one_line, safe_url
+from chatops.slack.blockkit import MAX_BLOCKS, MAX_SECTION_TEXT, TOTAL_TEXT_BUDGET, block_problem, text_length
+from chatops.slack.escape import clip_mrkdwn, escape_fit, link, mrkdwn_escape, one_line, safe_url
 from chatops.sources import Capability
+
+log = logging.getLogger(__name__)
 
 #: Characters of the customer's text shown on the card (escaped); the rest is behind "Full text".
 CARD_TEXT_LIMIT = 2800
 ANSWER_TEXT_LIMIT = 600
 THREAD_TEXT_LIMIT = 2900
 FULL_TEXT_CHUNK = 2900
+#: The minimal card's share of the customer's text.
+MINIMAL_TEXT_LIMIT = 1500
+#: Escaped budgets of the smaller parts of a card.
+AUTHOR_NAME_LIMIT = 200
+AUTHOR_HANDLE_LIMIT = 150
+AUTHOR_URL_LIMIT = 500
+CHANNEL_NAME_LIMIT = 300
+TAGS_LIMIT = 1000
+TAG_LIMIT = 150
+REASON_LIMIT = 400
+ERROR_LIMIT = 400
 METADATA_EVENT_TYPE = "chatops_conversation"
 
 ACTION_PREFIX = "chatops:"
@@ -58,33 +79,48 @@ class CardContext:
 
 
 def format_time(at: datetime | None, tz: ZoneInfo) -> str:
-    """A UTC time shown in the team's timezone."""
+    """A time shown in the team's timezone; naive times are UTC.
+
+    Never raises: a time that cannot be moved to the team's zone (the edges of the
+    calendar, such as 9999-12-31 23:59 UTC) is shown as it is, with its UTC offset.
+    """
     if at is None:
         return ""
-    return at.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+    aware = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    try:
+        local = aware.astimezone(tz)
+        zone = local.tzname() or ""
+    except (OverflowError, ValueError, OSError):
+        offset = aware.utcoffset()
+        local, zone = aware, "UTC" if not offset else aware.strftime("UTC%z")
+    # isoformat, not strftime: strftime writes year 1 as "1", not "0001".
+    return f"{local.replace(tzinfo=None).isoformat(sep=' ', timespec='minutes')} {zone}".strip()
 
 
 def author_label(m: MessageView) -> str:
-    """Escaped "Name (@handle)" of a message's author."""
+    """Escaped "Name (@handle)" of a message's author, at most ~360 characters."""
     name = m.author_name or m.author_handle or m.author_id or "?"
-    label = mrkdwn_escape(one_line(name, 100))
+    label = escape_fit(one_line(name, 100), AUTHOR_NAME_LIMIT).text or "?"
     if m.author_handle and m.author_handle != name:
-        label += f" (@{mrkdwn_escape(one_line(m.author_handle, 100))})"
+        handle = escape_fit(one_line(m.author_handle, 100), AUTHOR_HANDLE_LIMIT).text
+        if handle:
+            label += f" (@{handle})"
     return label
 
 
 def _status_line(card: CardData, ctx: CardContext) -> str:
     t = ctx.t
+    assignee = f"<@{card.assignee}>" if card.assignee else "?"
     if card.status == Status.NEW.value:
         parts = [t("status.new")]
     elif card.status == Status.CLAIMED.value:
-        parts = [t("status.claimed", user=f"<@{card.assignee}>")]
+        parts = [t("status.claimed", user=assignee)]
     elif card.status == Status.REPLIED.value:
         parts = [t("status.replied")]
     else:
         parts = [t("status.resolved")]
     if card.assignee and card.status != Status.CLAIMED.value:
-        parts.append(t("status.assignee", user=f"<@{card.assignee}>"))
+        parts.append(t("status.assignee", user=assignee))
     elif not card.assignee and card.status != Status.NEW.value:
         parts.append(t("status.unassigned"))
     if card.followup_pending:
@@ -96,29 +132,61 @@ def _status_line(card: CardData, ctx: CardContext) -> str:
     return " · ".join(parts)
 
 
+def _tags_text(tags: Sequence[str], ctx: CardContext) -> str:
+    """The tags as `code`, as many as fit :data:`TAGS_LIMIT`, then "+N more"."""
+    shown: list[str] = []
+    used = 0
+    for i, tag in enumerate(tags):
+        # A backtick inside a tag would end the code span early.
+        piece = f"`{escape_fit(one_line(tag, 100).replace('`', 'ˋ'), TAG_LIMIT).text}`"
+        if used + len(piece) + 2 > TAGS_LIMIT:
+            shown.append(ctx.t("card.more_tags", count=len(tags) - i))
+            break
+        shown.append(piece)
+        used += len(piece) + 2
+    return ", ".join(shown)
+
+
+def _kind_label(kind: str, ctx: CardContext) -> str:
+    """An answer's kind in words (a plugin's own kind shown escaped)."""
+    if kind in ("reply", "private_reply"):
+        return ctx.t(f"answer.{kind}")
+    return escape_fit(one_line(kind, 50), 100).text or "?"
+
+
 def _answer_line(answer: MessageView, ctx: CardContext) -> tuple[str, bool]:
     """The line for one answer, and whether it needs a Retry button."""
     t = ctx.t
-    text, _ = escape_truncated(answer.text, ANSWER_TEXT_LIMIT)
+    text = escape_fit(answer.text, ANSWER_TEXT_LIMIT, quote=True).text
     if answer.direction == Direction.EXTERNAL.value:
         head = t("thread.external", source=mrkdwn_escape(ctx.source_name), author=author_label(answer))
-        return f"{head}\n>{_quote(text)}", False
-    kind = t(f"answer.{answer.kind}") if answer.kind in ("reply", "private_reply") else answer.kind
+        return clip_mrkdwn(f"{head}\n>{text}", MAX_SECTION_TEXT), False
+    kind = _kind_label(answer.kind, ctx)
     user = f"<@{answer.sent_by}>" if answer.sent_by else "?"
-    error = mrkdwn_escape(one_line(answer.delivery_error, 300)) if answer.delivery_error else ""
+    error = escape_fit(one_line(answer.delivery_error, 300), ERROR_LIMIT).text if answer.delivery_error else ""
+    retry = False
     if answer.delivery == Delivery.SENT.value:
         head = t("answer.sent", kind=kind, user=user, time=format_time(answer.sent_at, ctx.tz))
     elif answer.delivery == Delivery.FAILED.value:
-        return f"{t('answer.failed', kind=kind, user=user, error=error)}\n>{_quote(text)}", True
+        head, retry = t("answer.failed", kind=kind, user=user, error=error), True
     elif answer.delivery_error:
         head = t("answer.retrying", kind=kind, user=user, error=error)
     else:
         head = t("answer.pending", kind=kind, user=user)
-    return f"{head}\n>{_quote(text)}", False
+    return clip_mrkdwn(f"{head}\n>{text}", MAX_SECTION_TEXT), retry
 
 
-def _quote(escaped: str) -> str:
-    return escaped.replace("\n", "\n>")
+def _metadata(card: CardData) -> dict[str, Any]:
+    return {
+        "event_type": METADATA_EVENT_TYPE,
+        "event_payload": {"conversation_id": card.conversation_id, "source": card.source},
+    }
+
+
+def _fallback_text(card: CardData, ctx: CardContext) -> str:
+    """The message's plain ``text``: what notifications and screen readers show."""
+    fallback = escape_fit(one_line(card.root.text, 200), 200).text
+    return f"{escape_fit(ctx.source_name, 100).text}: {author_label(card.root)}: {fallback}"
 
 
 def render_card(card: CardData, ctx: CardContext, extra_blocks: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
@@ -127,25 +195,28 @@ def render_card(card: CardData, ctx: CardContext, extra_blocks: Sequence[Mapping
     root = card.root
     blocks: list[Block | Mapping[str, Any]] = []
 
-    where = f"*{mrkdwn_escape(ctx.source_name)}*"
+    where = f"*{escape_fit(ctx.source_name, 100).text}*"
     if card.channel_name:
-        where += f" · {mrkdwn_escape(one_line(card.channel_name, 150))}"
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=where)]))
+        where += f" · {escape_fit(one_line(card.channel_name, 150), CHANNEL_NAME_LIMIT).text}"
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=where or " ")]))
 
     author = author_label(root)
-    profile = safe_url(root.author_url)
+    profile = safe_url(root.author_url, AUTHOR_URL_LIMIT)
     if profile:
         author = f"<{profile}|{author}>"
-    body, truncated = escape_truncated(root.text, CARD_TEXT_LIMIT)
-    if root.removed_at:
-        body = f"~{body}~" if body.strip() else body
-    blocks.append(SectionBlock(block_id="message", text=MarkdownTextObject(text=f"*{author}*\n{body}")))
+    head = f"*{author}*\n"
+    strike = 2 if root.removed_at else 0
+    body = escape_fit(root.text, min(CARD_TEXT_LIMIT, MAX_SECTION_TEXT - len(head) - strike))
+    text = body.text
+    if root.removed_at and text.strip():
+        text = f"~{text}~"
+    blocks.append(SectionBlock(block_id="message", text=MarkdownTextObject(text=head + text)))
 
     notes: list[str] = []
-    if truncated:
-        notes.append(t("card.truncated", shown=len(unescape(body.removesuffix("…"))), total=len(root.text)))
+    if body.truncated:
+        notes.append(t("card.truncated", shown=body.shown, total=len(root.text)))
     if card.context_text or card.context_url:
-        post = link(card.context_url, one_line(card.context_text, 150) or card.context_url or "")
+        post = link(card.context_url, one_line(card.context_text, 150) or card.context_url or "", label_limit=300)
         notes.append(t("card.on_post", post=post))
     notes.append(t("card.received", time=format_time(root.created_at or root.received_at, ctx.tz)))
     if root.edited_at:
@@ -154,18 +225,27 @@ def render_card(card: CardData, ctx: CardContext, extra_blocks: Sequence[Mapping
         notes.append(t("card.removed", time=format_time(root.removed_at, ctx.tz)))
     if card.message_count > 1:
         notes.append(t("card.messages", count=card.message_count))
-    blocks.append(ContextBlock(block_id="notes", elements=[MarkdownTextObject(text=" · ".join(notes))]))
+    notes_text = clip_mrkdwn(" · ".join(notes), MAX_SECTION_TEXT)
+    blocks.append(ContextBlock(block_id="notes", elements=[MarkdownTextObject(text=notes_text)]))
 
     status = [_status_line(card, ctx)]
     if card.tags:
-        status.append(t("card.tags", tags=", ".join(f"`{mrkdwn_escape(tag)}`" for tag in card.tags)))
+        status.append(t("card.tags", tags=_tags_text(card.tags, ctx)))
     if card.escalated_at and card.escalation_reason:
-        status.append(t("escalation.reason", reason=mrkdwn_escape(one_line(card.escalation_reason, 200))))
+        reason = escape_fit(one_line(card.escalation_reason, 200), REASON_LIMIT).text
+        status.append(t("escalation.reason", reason=reason))
     if root.hide_error:
-        status.append(t("card.hide_error", error=mrkdwn_escape(one_line(root.hide_error, 200))))
-    blocks.append(SectionBlock(block_id="status", text=MarkdownTextObject(text="\n".join(status))))
+        status.append(t("card.hide_error", error=escape_fit(one_line(root.hide_error, 200), ERROR_LIMIT).text))
+    status_text = clip_mrkdwn("\n".join(status), MAX_SECTION_TEXT)
+    blocks.append(SectionBlock(block_id="status", text=MarkdownTextObject(text=status_text)))
 
-    for answer in card.answers:
+    # The card shows the latest few answers; the thread holds them all.
+    shown_answers = card.answers[-ANSWERS_ON_CARD:]
+    earlier = max(card.answer_count, len(card.answers)) - len(shown_answers)
+    if earlier > 0:
+        more = t("card.more_answers", count=earlier)
+        blocks.append(ContextBlock(block_id="more_answers", elements=[MarkdownTextObject(text=more)]))
+    for answer in shown_answers:
         line, retry = _answer_line(answer, ctx)
         accessory = (
             ButtonElement(
@@ -181,21 +261,64 @@ def render_card(card: CardData, ctx: CardContext, extra_blocks: Sequence[Mapping
             SectionBlock(block_id=f"answer:{answer.id}", text=MarkdownTextObject(text=line), accessory=accessory)
         )
 
-    blocks.extend(extra_blocks)
-    blocks.extend(_action_blocks(card, ctx, truncated))
-
-    fallback, _ = escape_truncated(one_line(root.text, 200), 200)
+    actions = _action_blocks(card, ctx, body.truncated)
+    core = [b.to_dict() if isinstance(b, Block) else dict(b) for b in blocks]
+    tail = [b.to_dict() for b in actions]
+    decorations = _fitting_decorations(card, extra_blocks, core + tail)
     return {
-        "text": f"{mrkdwn_escape(ctx.source_name)}: {author_label(root)}: {fallback}",
-        "blocks": [b.to_dict() if isinstance(b, Block) else dict(b) for b in blocks],
-        "metadata": {
-            "event_type": METADATA_EVENT_TYPE,
-            "event_payload": {"conversation_id": card.conversation_id, "source": card.source},
-        },
+        "text": _fallback_text(card, ctx),
+        "blocks": core + decorations + tail,
+        "metadata": _metadata(card),
     }
 
 
-def _action_blocks(card: CardData, ctx: CardContext, truncated: bool) -> list[Block]:
+def _fitting_decorations(
+    card: CardData, extra_blocks: Sequence[Mapping[str, Any]], card_blocks: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Plugins' blocks that Slack accepts and that fit the card's remaining blocks and text."""
+    taken = {b["block_id"] for b in card_blocks if "block_id" in b}
+    room_blocks = MAX_BLOCKS - len(card_blocks)
+    room_text = TOTAL_TEXT_BUDGET - text_length(card_blocks)
+    kept: list[dict[str, Any]] = []
+    for i, block in enumerate(extra_blocks):
+        problem = block_problem(block, taken)
+        size = text_length(block) if problem is None else 0
+        if problem is None and len(kept) >= room_blocks:
+            problem = f"no room: a message holds {MAX_BLOCKS} blocks"
+        elif problem is None and size > room_text:
+            problem = f"no room: {size} characters of text, {max(room_text, 0)} left on the card"
+        if problem is not None:
+            log.warning("card %s: plugin decoration block %d dropped: %s", card.conversation_id, i, problem)
+            continue
+        kept.append(dict(block))
+        room_text -= size
+        if isinstance(block.get("block_id"), str):
+            taken.add(block["block_id"])
+    return kept
+
+
+def render_minimal_card(card: CardData, ctx: CardContext) -> dict[str, Any]:
+    """The short, always postable form of a card: source, author, status, some of the text, the buttons.
+
+    Delivery posts this when the full card cannot be posted (a value that breaks
+    rendering, or a block Slack refuses), so the customer is never left unseen. No
+    plugin decorations, no links in text; every part is cut well within Slack's limits.
+    """
+    t = ctx.t
+    body = escape_fit(card.root.text, MINIMAL_TEXT_LIMIT)
+    source = escape_fit(ctx.source_name, 100).text or "?"
+    blocks: list[Block] = [
+        ContextBlock(block_id="source", elements=[MarkdownTextObject(text=f"*{source}* · {t('card.minimal')}")]),
+        SectionBlock(block_id="message", text=MarkdownTextObject(text=f"*{author_label(card.root)}*\n{body.text}")),
+        ContextBlock(block_id="status", elements=[MarkdownTextObject(text=clip_mrkdwn(_status_line(card, ctx), 1000))]),
+        *_action_blocks(card, ctx, body.truncated, explain_unavailable=False),
+    ]
+    return {"text": _fallback_text(card, ctx), "blocks": [b.to_dict() for b in blocks], "metadata": _metadata(card)}
+
+
+def _action_blocks(
+    card: CardData, ctx: CardContext, truncated: bool, *, explain_unavailable: bool = True
+) -> list[Block]:
     t = ctx.t
     value = str(card.conversation_id)
     buttons: list[ButtonElement] = []
@@ -216,7 +339,7 @@ def _action_blocks(card: CardData, ctx: CardContext, truncated: bool) -> list[Bl
         if reason is None:
             button(name, t(f"button.{name}"))
         else:
-            unavailable.append(t("card.unavailable", action=t(f"button.{name}"), reason=mrkdwn_escape(reason)))
+            unavailable.append(t("card.unavailable", action=t(f"button.{name}"), reason=escape_fit(reason, 300).text))
     if Capability.HIDE in ctx.capabilities and not card.root.removed_at:
         reason = ctx.capabilities[Capability.HIDE]
         verb = "unhide" if card.root.hidden else "hide"
@@ -229,7 +352,7 @@ def _action_blocks(card: CardData, ctx: CardContext, truncated: bool) -> list[Bl
             )
             button(verb, t(f"button.{verb}"), confirm=confirm)
         else:
-            unavailable.append(t("card.unavailable", action=t(f"button.{verb}"), reason=mrkdwn_escape(reason)))
+            unavailable.append(t("card.unavailable", action=t(f"button.{verb}"), reason=escape_fit(reason, 300).text))
     button("tag", t("button.tag"))
     if not card.escalated_at:
         button("escalate", t("button.escalate"), style="danger")
@@ -243,8 +366,9 @@ def _action_blocks(card: CardData, ctx: CardContext, truncated: bool) -> list[Bl
         )
 
     blocks: list[Block] = []
-    if unavailable:
-        blocks.append(ContextBlock(block_id="unavailable", elements=[MarkdownTextObject(text="\n".join(unavailable))]))
+    if unavailable and explain_unavailable:
+        text = clip_mrkdwn("\n".join(unavailable), MAX_SECTION_TEXT)
+        blocks.append(ContextBlock(block_id="unavailable", elements=[MarkdownTextObject(text=text)]))
     # 25 elements fit one actions block; two rows read better than one long one.
     blocks.append(ActionsBlock(block_id="actions", elements=buttons[:5]))
     if buttons[5:]:
@@ -266,12 +390,15 @@ def render_thread_message(message: MessageView, ctx: CardContext, note: str | No
     elif message.direction == Direction.EXTERNAL.value:
         head, body = t("thread.external", source=source, author=author), message.text
     else:
-        kind = t(f"answer.{message.kind}") if message.kind in ("reply", "private_reply") else message.kind
-        head, body = t("thread.answer", kind=kind, source=source, user=f"<@{message.sent_by}>"), message.text
-    escaped, _ = escape_truncated(body, THREAD_TEXT_LIMIT - len(head))
-    text = f"{head}\n>{_quote(escaped)}" if escaped else head
+        kind = _kind_label(message.kind, ctx)
+        user = f"<@{message.sent_by}>" if message.sent_by else "?"
+        head, body = t("thread.answer", kind=kind, source=source, user=user), message.text
+    head = clip_mrkdwn(head, 1000)
+    # Budgeted on the quoted text: every newline in a quote costs a ">" more.
+    escaped = escape_fit(body, THREAD_TEXT_LIMIT - len(head) - 2, quote=True).text
+    text = f"{head}\n>{escaped}" if escaped else head
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text))]
-    original = safe_url(message.permalink)
+    original = safe_url(message.permalink, 1000)
     if original and message.direction == Direction.INBOUND.value and note is None:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=link(message.permalink, t("button.open")))]))
     return {"text": head, "blocks": [b.to_dict() for b in blocks]}
@@ -283,13 +410,15 @@ def render_escalation(
     """The post in the escalation channel: who, why, the leads, and a link to the card."""
     t = ctx.t
     mentions = " ".join(_mention(lead) for lead in leads)
-    head = t("escalation.text", user=f"<@{user}>", source=mrkdwn_escape(ctx.source_name), leads=mentions).strip()
-    reason_text, _ = escape_truncated(reason, 2000)
-    quote, _ = escape_truncated(one_line(card.root.text, 300), 300)
-    lines = [head, t("escalation.reason", reason=reason_text), f"*{author_label(card.root)}*: {quote}"]
+    source = escape_fit(ctx.source_name, 100).text
+    head = clip_mrkdwn(t("escalation.text", user=f"<@{user}>", source=source, leads=mentions).strip(), 800)
+    reason_text = escape_fit(reason, 1200).text
+    excerpt = escape_fit(one_line(card.root.text, 300), 400).text
+    lines = [head, t("escalation.reason", reason=reason_text), f"*{author_label(card.root)}*: {excerpt}"]
     if card_url:
         lines.append(link(card_url, t("escalation.link")))
-    return {"text": head, "blocks": [SectionBlock(text=MarkdownTextObject(text="\n".join(lines))).to_dict()]}
+    text = clip_mrkdwn("\n".join(lines), MAX_SECTION_TEXT)
+    return {"text": head, "blocks": [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]}
 
 
 def _mention(lead: str) -> str:
@@ -302,6 +431,13 @@ def _mention(lead: str) -> str:
 
 def full_text_blocks(text: str) -> list[dict[str, Any]]:
     """The whole customer text for a modal, split over plain-text sections (not parsed for mentions)."""
-    chunks = [text[i : i + FULL_TEXT_CHUNK] for i in range(0, len(text), FULL_TEXT_CHUNK)] or [""]
+    chunks: list[str] = []
+    rest = text
+    while rest and len(chunks) < 100:
+        # Controls shown as marks make a chunk longer than its raw characters: fit it on what is shown.
+        piece = escape_fit(rest, FULL_TEXT_CHUNK, ellipsis="", plain=True)
+        chunks.append(piece.text)
+        rest = rest[piece.shown :]
+    chunks = chunks or [""]
     # A modal holds 100 blocks: 290,000 characters, more than any platform allows.
-    return [SectionBlock(text=PlainTextObject(text=chunk or " ", emoji=False)).to_dict() for chunk in chunks[:100]]
+    return [SectionBlock(text=PlainTextObject(text=chunk or " ", emoji=False)).to_dict() for chunk in chunks]

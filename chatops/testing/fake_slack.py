@@ -191,6 +191,9 @@ MAX_VIEW_TITLE = 24
 MAX_VIEW_BUTTON = 24
 MAX_CALLBACK_ID = 255
 MAX_PRIVATE_METADATA = 3000
+MAX_CONFIRM_TITLE = 100
+MAX_CONFIRM_TEXT = 300
+MAX_CONFIRM_BUTTON = 30
 
 _TEXT_TYPES = ("plain_text", "mrkdwn")
 _PLAIN = ("plain_text",)
@@ -268,6 +271,16 @@ class _Checker:
         self.text(option.get("description"), pointer + "/description", max_len=MAX_OPTION_TEXT, required=False)
         self.string(option.get("url"), pointer + "/url", max_len=MAX_URL)
 
+    def confirm(self, dialog: Any, pointer: str) -> None:
+        """Check a confirmation dialog (title 100, text 300, confirm and deny 30 characters)."""
+        if not isinstance(dialog, dict):
+            self.err("must be a confirm object", pointer)
+            return
+        self.text(dialog.get("title"), pointer + "/title", max_len=MAX_CONFIRM_TITLE, types=_PLAIN)
+        self.text(dialog.get("text"), pointer + "/text", max_len=MAX_CONFIRM_TEXT)
+        self.text(dialog.get("confirm"), pointer + "/confirm", max_len=MAX_CONFIRM_BUTTON, types=_PLAIN)
+        self.text(dialog.get("deny"), pointer + "/deny", max_len=MAX_CONFIRM_BUTTON, types=_PLAIN)
+
     def element(self, element: Any, pointer: str) -> None:
         """Check an interactive element (button, select, input, …)."""
         if not isinstance(element, dict):
@@ -279,6 +292,8 @@ class _Checker:
             return
         self.string(element.get("action_id"), pointer + "/action_id", max_len=MAX_ID_LENGTH)
         self.text(element.get("placeholder"), pointer + "/placeholder", max_len=MAX_PLACEHOLDER, required=False)
+        if element.get("confirm") is not None:
+            self.confirm(element["confirm"], pointer + "/confirm")
         if kind == "button":
             self.text(element.get("text"), pointer + "/text", max_len=MAX_BUTTON_TEXT, types=_PLAIN)
             self.string(element.get("value"), pointer + "/value", max_len=MAX_BUTTON_VALUE)
