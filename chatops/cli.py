@@ -12,8 +12,6 @@ import sys
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
-from sqlalchemy.engine import make_url
-
 from chatops import __version__
 from chatops.config import ConfigError, Settings, load_settings, secret_value, secret_values
 from chatops.migrate import SchemaOutOfDate
