@@ -155,7 +155,7 @@ class Store:
 
     @staticmethod
     def add_audit(session: AsyncSession, conversation_id: int | None, actor: str, action: str, **detail: Any) -> None:
-        session.add(AuditEntry(conversation_id=conversation_id, actor=actor, action=action, detail=detail))
+        session.add(AuditEntry(**_audit_row(conversation_id, actor, action, detail)))
 
     @staticmethod
     def add_job(
@@ -166,7 +166,7 @@ class Store:
         payload: dict[str, Any] | None = None,
     ) -> None:
         """Add an outbox job to the caller's transaction: it happens only if the transaction commits."""
-        session.add(OutboxJob(kind=kind, conversation_id=conversation_id, message_id=message_id, payload=payload or {}))
+        session.add(OutboxJob(**_job_row(kind, conversation_id, message_id, payload)))
 
     async def _enqueue_card_update(self, session: AsyncSession, conversation_id: int) -> None:
         # One pending, not-yet-picked update already renders the latest state.
@@ -861,24 +861,23 @@ async def _current_owner(session: AsyncSession, conversation_id: int) -> ClaimRe
     return ClaimResult(False, row[0], exists=True) if row else ClaimResult(False, None, exists=False)
 
 
-def _audit_row(conversation_id: int, actor: str, action: str, detail: dict[str, Any]) -> dict[str, Any]:
-    """An audit_log row for a Core INSERT (what :meth:`Store.add_audit` adds through the ORM)."""
-    return {"conversation_id": conversation_id, "actor": actor, "action": action, "detail": detail, "at": utcnow()}
+def _audit_row(conversation_id: int | None, actor: str, action: str, detail: dict[str, Any]) -> dict[str, Any]:
+    """An audit_log row's values: :meth:`Store.add_audit` adds one, a batch ingest inserts many at once.
+
+    The time and the rest come from the model's column defaults, which a Core INSERT applies too.
+    """
+    return {"conversation_id": conversation_id, "actor": actor, "action": action, "detail": detail}
 
 
-def _job_row(kind: str, conversation_id: int, message_id: int | None) -> dict[str, Any]:
-    """An outbox row for a Core INSERT (what :meth:`Store.add_job` adds through the ORM)."""
-    now = utcnow()
-    return {
-        "kind": kind,
-        "conversation_id": conversation_id,
-        "message_id": message_id,
-        "payload": {},
-        "status": OutboxStatus.PENDING.value,
-        "attempts": 0,
-        "due_at": now,
-        "created_at": now,
-    }
+def _job_row(
+    kind: str, conversation_id: int | None, message_id: int | None, payload: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """An outbox row's values: :meth:`Store.add_job` adds one, a batch ingest inserts many at once.
+
+    Status, attempts and times come from the model's column defaults (a new job: pending, due now),
+    which a Core INSERT applies too.
+    """
+    return {"kind": kind, "conversation_id": conversation_id, "message_id": message_id, "payload": payload or {}}
 
 
 def _target(conv: Conversation, msg: Message, answered: frozenset[str]) -> Target:
