@@ -92,13 +92,20 @@ def _ingest_statements(dialect: str) -> tuple[Any, Any]:
     """The two INSERTs of every ingest, built once per dialect and run with parameters.
 
     Building them per message with ``.values(...)`` cost more than a third of the
-    ingest time (profiled); the statement shape never changes, only the values.
+    ingest time (profiled); the statement shape never changes, only the values. Each
+    returns its row's natural key beside the id, so that a batch knows which row is whose.
     """
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     conversation = (
-        insert(Conversation).on_conflict_do_nothing(index_elements=["source", "thread_id"]).returning(Conversation.id)
+        insert(Conversation)
+        .on_conflict_do_nothing(index_elements=["source", "thread_id"])
+        .returning(Conversation.id, Conversation.source, Conversation.thread_id)
     )
-    message = insert(Message).on_conflict_do_nothing(index_elements=["source", "external_id"]).returning(Message.id)
+    message = (
+        insert(Message)
+        .on_conflict_do_nothing(index_elements=["source", "external_id"])
+        .returning(Message.id, Message.source, Message.external_id)
+    )
     return conversation, message
 
 
@@ -155,7 +162,7 @@ class Store:
 
     @staticmethod
     def add_audit(session: AsyncSession, conversation_id: int | None, actor: str, action: str, **detail: Any) -> None:
-        session.add(AuditEntry(conversation_id=conversation_id, actor=actor, action=action, detail=detail))
+        session.add(AuditEntry(**_audit_row(conversation_id, actor, action, detail)))
 
     @staticmethod
     def add_job(
@@ -166,7 +173,7 @@ class Store:
         payload: dict[str, Any] | None = None,
     ) -> None:
         """Add an outbox job to the caller's transaction: it happens only if the transaction commits."""
-        session.add(OutboxJob(kind=kind, conversation_id=conversation_id, message_id=message_id, payload=payload or {}))
+        session.add(OutboxJob(**_job_row(kind, conversation_id, message_id, payload)))
 
     async def _enqueue_card_update(self, session: AsyncSession, conversation_id: int) -> None:
         # One pending, not-yet-picked update already renders the latest state.
@@ -242,57 +249,31 @@ class Store:
         return await self._ingest_customer_message(session, event, now)
 
     async def _ingest_customer_message(self, session: AsyncSession, msg: InboundMessage, now: datetime) -> IngestResult:
-        """Store a customer's message in the caller's transaction."""
-        insert_conv = _ingest_statements(session.bind.dialect.name)[0]
-        conv_values = _conversation_values(msg, now)
-        new_conv_id = await session.scalar(insert_conv, conv_values)
-        conv_id = new_conv_id or await session.scalar(
-            select(Conversation.id).where(Conversation.source == msg.source, Conversation.thread_id == msg.thread_id)
-        )
-        assert conv_id is not None
-        message_id = await self._insert_message(session, conv_id, msg, Direction.INBOUND, now)
-        if message_id is None:
-            if new_conv_id is not None:
-                # Same message id, another thread (a source that changed its mind about a reply's
-                # parent): the first placement stands. The conversation just made for it is
-                # deleted again (nothing points at it yet), so nothing new is kept.
-                await session.execute(delete(Conversation).where(Conversation.id == new_conv_id))
-                return IngestResult(await self._conversation_of(session, msg.source, msg.external_id), None, True)
-            return IngestResult(conv_id, None, duplicate=True)
-        self.add_audit(session, conv_id, _author_label(msg.author), "received", message_id=message_id)
-        if new_conv_id is not None:
-            self.add_job(session, POST_CARD, conv_id)
-        else:
-            await self._bump_for_followup(session, conv_id, now)
-            self.add_job(session, POST_THREAD, conv_id, message_id)
-            await self._enqueue_card_update(session, conv_id)
-        return IngestResult(conv_id, message_id, new_conversation=new_conv_id is not None)
+        """Store a customer's message in the caller's transaction: a batch of one."""
+        return (await self._ingest_customer_messages(session, [msg], now))[0]
 
     async def _ingest_customer_messages(
         self, session: AsyncSession, msgs: Sequence[InboundMessage], now: datetime
     ) -> list[IngestResult]:
-        """What :meth:`_ingest_customer_message` does for each message in turn, in a few multi-row statements.
+        """Store customer messages in the caller's transaction, in order, as if one after another.
 
-        One INSERT of the new conversations, one SELECT of their ids, one INSERT of the messages:
+        A message starts a conversation (and its card) unless its thread has one; a message
+        stored before is a duplicate; one stored before in another thread (a source that changed
+        its mind about a reply's parent) stays where it was, and the conversation just made for
+        it is deleted again (nothing points at it yet), so nothing new is kept. One INSERT of the
+        conversations, one SELECT of the ids of those that existed, one INSERT of the messages:
         per-statement round trips, not rows, were the cost of a large webhook batch.
         """
-        dialect = session.bind.dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        insert_conv, insert_msg = _ingest_statements(session.bind.dialect.name)
         threads: dict[tuple[str, str], InboundMessage] = {}
         for msg in msgs:
             threads.setdefault((msg.source, msg.thread_id), msg)
-        new_convs: set[int] = set()
         # executemany with RETURNING: SQLAlchemy sends it as a few multi-row INSERTs ("insertmanyvalues").
-        created = await session.execute(
-            insert(Conversation)
-            .on_conflict_do_nothing(index_elements=["source", "thread_id"])
-            .returning(Conversation.id),
-            [_conversation_values(m, now) for m in threads.values()],
-        )
-        new_convs.update(created.scalars())
-        conv_of: dict[tuple[str, str], int] = {}
-        for source in {key[0] for key in threads}:
-            wanted = [key[1] for key in threads if key[0] == source]
+        created = await session.execute(insert_conv, [_conversation_values(m, now) for m in threads.values()])
+        conv_of: dict[tuple[str, str], int] = {(source, thread): conv_id for conv_id, source, thread in created.all()}
+        new_convs = set(conv_of.values())
+        for source in {key[0] for key in threads if key not in conv_of}:
+            wanted = [key[1] for key in threads if key[0] == source and key not in conv_of]
             found = await session.execute(
                 select(Conversation.id, Conversation.thread_id).where(
                     Conversation.source == source, Conversation.thread_id.in_(wanted)
@@ -304,14 +285,9 @@ class Store:
         for msg in msgs:
             first.setdefault((msg.source, msg.external_id), msg)
         rows = [_message_values(conv_of[(m.source, m.thread_id)], m, Direction.INBOUND, now) for m in first.values()]
-        inserted = await session.execute(
-            insert(Message)
-            .on_conflict_do_nothing(index_elements=["source", "external_id"])
-            .returning(Message.id, Message.source, Message.external_id),
-            rows,
-        )
+        inserted = await session.execute(insert_msg, rows)
         stored.update({(source, ext): message_id for message_id, source, ext in inserted.all()})
-        # Conversations made only for messages already stored elsewhere are undone (see the one-by-one path).
+        # Conversations made only for messages already stored elsewhere are undone.
         used = {conv_of[(m.source, m.thread_id)] for m in first.values() if (m.source, m.external_id) in stored}
         unused = new_convs - used
         if unused:
@@ -861,24 +837,23 @@ async def _current_owner(session: AsyncSession, conversation_id: int) -> ClaimRe
     return ClaimResult(False, row[0], exists=True) if row else ClaimResult(False, None, exists=False)
 
 
-def _audit_row(conversation_id: int, actor: str, action: str, detail: dict[str, Any]) -> dict[str, Any]:
-    """An audit_log row for a Core INSERT (what :meth:`Store.add_audit` adds through the ORM)."""
-    return {"conversation_id": conversation_id, "actor": actor, "action": action, "detail": detail, "at": utcnow()}
+def _audit_row(conversation_id: int | None, actor: str, action: str, detail: dict[str, Any]) -> dict[str, Any]:
+    """An audit_log row's values: :meth:`Store.add_audit` adds one, a batch ingest inserts many at once.
+
+    The time and the rest come from the model's column defaults, which a Core INSERT applies too.
+    """
+    return {"conversation_id": conversation_id, "actor": actor, "action": action, "detail": detail}
 
 
-def _job_row(kind: str, conversation_id: int, message_id: int | None) -> dict[str, Any]:
-    """An outbox row for a Core INSERT (what :meth:`Store.add_job` adds through the ORM)."""
-    now = utcnow()
-    return {
-        "kind": kind,
-        "conversation_id": conversation_id,
-        "message_id": message_id,
-        "payload": {},
-        "status": OutboxStatus.PENDING.value,
-        "attempts": 0,
-        "due_at": now,
-        "created_at": now,
-    }
+def _job_row(
+    kind: str, conversation_id: int | None, message_id: int | None, payload: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """An outbox row's values: :meth:`Store.add_job` adds one, a batch ingest inserts many at once.
+
+    Status, attempts and times come from the model's column defaults (a new job: pending, due now),
+    which a Core INSERT applies too.
+    """
+    return {"kind": kind, "conversation_id": conversation_id, "message_id": message_id, "payload": payload or {}}
 
 
 def _target(conv: Conversation, msg: Message, answered: frozenset[str]) -> Target:

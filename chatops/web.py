@@ -75,9 +75,11 @@ MAX_NUMBER_LENGTH = 40
 #: A JSON string literal (the unrolled-loop form, linear on long strings), for the depth scan.
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _BRACKETS = re.compile(r"[\[\]{}]")
-#: A UTF-16 surrogate written as a JSON escape; only then can a decoded string hold a lone one.
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+#: A UTF-16 surrogate or U+0000 written as a JSON escape; only so can a decoded string hold one
+#: (raw control characters are not valid JSON).
+_UNSTORABLE_ESCAPE = re.compile(r"\\u(?:[dD][89a-fA-F][0-9a-fA-F]{2}|0000)")
+#: Characters no text column takes: lone surrogates (not text at all) and U+0000 (PostgreSQL refuses it).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class UnacceptableJSON(ValueError):
@@ -123,14 +125,14 @@ def _refuse_constant(name: str) -> Any:
     raise UnacceptableJSON(f"{name} is not a JSON number")
 
 
-def _replace_lone_surrogates(value: Any) -> Any:
-    """``value`` with every lone UTF-16 surrogate in its strings (keys too) replaced by U+FFFD."""
+def _replace_unstorable(value: Any) -> Any:
+    """``value`` with every lone UTF-16 surrogate and U+0000 in its strings (keys too) replaced by U+FFFD."""
     if isinstance(value, str):
-        return _LONE_SURROGATE.sub("\ufffd", value)
+        return _UNSTORABLE.sub("\ufffd", value)
     if isinstance(value, list):
-        return [_replace_lone_surrogates(item) for item in value]
+        return [_replace_unstorable(item) for item in value]
     if isinstance(value, dict):
-        return {_replace_lone_surrogates(k): _replace_lone_surrogates(v) for k, v in value.items()}
+        return {_replace_unstorable(k): _replace_unstorable(v) for k, v in value.items()}
     return value
 
 
@@ -139,14 +141,15 @@ def parse_json_body(body: bytes) -> Any:
 
     UTF-8 only (RFC 8259 for JSON between systems). A lone surrogate (``"\\ud800"``, legal JSON
     grammar but not text: it cannot be stored or sent to Slack) becomes U+FFFD, so a customer's
-    comment that a platform cut mid-emoji is still shown rather than refused.
+    comment that a platform cut mid-emoji is still shown rather than refused. U+0000 is legal
+    JSON and text, but PostgreSQL cannot store it: it becomes U+FFFD too, on SQLite alike.
     """
     text = body.decode("utf-8-sig")
     if json_depth_exceeds(text, MAX_JSON_DEPTH):
         raise UnacceptableJSON(f"arrays and objects nested deeper than {MAX_JSON_DEPTH} levels")
     data = json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_refuse_constant)
-    if _SURROGATE_ESCAPE.search(text):
-        data = _replace_lone_surrogates(data)
+    if _UNSTORABLE_ESCAPE.search(text):
+        data = _replace_unstorable(data)
     return data
 
 

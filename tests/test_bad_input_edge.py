@@ -95,6 +95,16 @@ async def test_a_lone_surrogate_in_webhook_text_becomes_a_replacement_character(
     assert "x\ufffdy" in card.text
 
 
+async def test_a_nul_character_in_webhook_text_becomes_a_replacement_character(bot: TestBot) -> None:
+    # PostgreSQL's text cannot hold U+0000 (found by test_http_properties: {"text": "0\x00"} answered 500).
+    body = json.dumps(bot.comment_payload("x\u0000y", author={"name": "A\u0000"})).encode()
+    assert b"\\u0000" in body
+    response = await bot.webhook(body)
+    assert response.status_code == 201, response.text
+    card = await bot.next_card()
+    assert "x\ufffdy" in card.text and "A\ufffd" in card.text
+
+
 def _click_body() -> str:
     return block_actions_body(
         user_id="UANNA", user_name="anna", channel_id="CINBOX", message_ts="1.1", action_id="chatops:claim", value="1"

@@ -13,30 +13,13 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
-from hypothesis import HealthCheck, event, given, settings
+from any_input import PROPERTY, TIMEOUT, any_json, any_text, check_answer, encode, maybe, rows
+from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import func, select
 
-from chatops.models import AuditEntry, Conversation, Message, OutboxJob
 from chatops.testing.bot import SIGNING_SECRET, TestBot
 from chatops.testing.slack_requests import signed_headers
 
-#: Shared by every property here: bounded for CI, fixtures reused across examples on purpose
-#: (each example compares row counts before and after instead of expecting an empty database).
-PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-#: An answer must come within this; a hang fails the request with a timeout.
-TIMEOUT = httpx.Timeout(10.0)
-
-# Any character, lone surrogates included (they reach us as "\ud800" escapes).
-any_char = st.characters(codec=None, exclude_categories=())
-any_text = st.text(any_char, max_size=40)
-scalars = st.none() | st.booleans() | st.integers() | st.floats() | any_text
-any_json = st.recursive(
-    scalars,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(any_text, children, max_size=4),
-    max_leaves=12,
-)
 #: Bodies a JSON encoder would not produce: nesting, long numbers, NaN, invalid UTF-8, truncation.
 nasty_bodies = st.sampled_from(
     [
@@ -53,16 +36,6 @@ nasty_bodies = st.sampled_from(
         b"",
     ]
 ) | st.binary(max_size=200)
-
-
-def encode(value: Any, ascii_only: bool) -> bytes:
-    """JSON bytes as a sender would send them; lone surrogates pass through as invalid UTF-8 when not escaped."""
-    return json.dumps(value, ensure_ascii=ascii_only, allow_nan=True).encode("utf-8", "surrogatepass")
-
-
-def maybe(plausible: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    """Usually a plausible value for a field, sometimes any JSON at all."""
-    return st.one_of(plausible, plausible, plausible, plausible, any_json)
 
 
 webhook_messages = st.fixed_dictionaries(
@@ -84,28 +57,6 @@ webhook_messages = st.fixed_dictionaries(
         "context": maybe(st.fixed_dictionaries({}, optional={"text": maybe(any_text), "url": maybe(any_text)})),
     },
 )
-
-
-async def rows(bot: TestBot) -> tuple[int, ...]:
-    """How many conversations, messages, outbox jobs and audit entries are stored."""
-    assert bot.app is not None
-    async with bot.app.db.read() as session:
-        counts = [
-            int(await session.scalar(select(func.count()).select_from(model)) or 0)
-            for model in (Conversation, Message, OutboxJob, AuditEntry)
-        ]
-    return tuple(counts)
-
-
-async def check_answer(bot: TestBot, response: httpx.Response, before: tuple[int, ...]) -> None:
-    """The properties every answer must have: no 5xx, a message with a 4xx, and a 4xx stores nothing."""
-    event(f"HTTP {response.status_code}")  # --hypothesis-show-statistics shows what the examples reached
-    assert response.status_code < 500, (response.status_code, response.text[:300])
-    if response.status_code >= 400:
-        assert response.text.strip(), f"{response.status_code} without a message"
-        if response.headers.get("content-type", "").startswith("application/json"):
-            assert response.json().get("error"), response.text
-        assert await rows(bot) == before, "a refused request stored something"
 
 
 @PROPERTY

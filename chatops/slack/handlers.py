@@ -202,6 +202,12 @@ def register_card_handlers(app: ChatOps, bolt: AsyncApp) -> None:
             return
         checked = workflow.check_answer(card, meta["kind"], text)
         if not checked.ok:
+            if await replays.seen(key):
+                # A copy that arrived at the same moment was accepted and has changed the card since
+                # (Move to DM: "already sent"). Its key was stored before it acted, so it shows here:
+                # answer as it was answered.
+                await ack()
+                return
             message = t(checked.message_key or "error.empty", **checked.values)
             await ack(response_action="errors", errors={modals.TEXT_BLOCK: message})
             return

@@ -233,11 +233,11 @@ class SlackPoster:
                 await session.delete(row)
 
     async def record(self, post_id: int, channel: str, ts: str) -> dict[str, str]:
-        """Record the message of job ``post_id``; the first one recorded wins, any other is deleted."""
-        async with self.db.read() as session:
-            row = await session.get(SlackPost, post_id)
-            if row is None or row.ts == ts:
-                return {"channel": channel, "ts": ts}
+        """Record the message of job ``post_id``; the first one recorded wins, any other is deleted.
+
+        One write transaction: the conditional UPDATE is the check (this runs after every post,
+        so a read before it would be a round trip on every delivery).
+        """
         async with self.db.write() as session:
             result = await session.execute(
                 update(SlackPost)
@@ -248,9 +248,9 @@ class SlackPoster:
                 return {"channel": channel, "ts": ts}
             kept = (
                 await session.execute(select(SlackPost.channel, SlackPost.ts).where(SlackPost.outbox_id == post_id))
-            ).one()
-        if kept.ts == ts:
-            return {"channel": channel, "ts": ts}
+            ).first()
+        if kept is None or kept.ts == ts:
+            return {"channel": channel, "ts": ts}  # not a post in progress here, or this very message
         log.warning("outbox job %s was posted twice (%s and %s); deleting the second", post_id, kept.ts, ts)
         try:
             await self.client.chat_delete(channel=channel, ts=ts)

@@ -22,13 +22,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block
 
-from chatops.testing.fake_slack import (
-    MAX_BLOCKS_TOTAL_TEXT,
-    MAX_MESSAGE_BLOCKS,
-    MAX_MESSAGE_TEXT,
-    _blocks_text_length,
-    block_kit_errors,
-)
+from chatops.testing.fake_slack import MAX_MESSAGE_BLOCKS, message_content_errors
 
 _TOKEN = re.compile(r"<([^<>]*)>")
 
@@ -40,14 +34,7 @@ def message_problems(message: Mapping[str, Any], *, max_blocks: int = MAX_MESSAG
     """
     problems: list[str] = []
     blocks = message.get("blocks")
-    text = message.get("text")
-    if not text and not blocks:
-        problems.append("no_text")
-    if isinstance(text, str) and len(text) > MAX_MESSAGE_TEXT:
-        problems.append("msg_too_long")
-    if blocks is not None:
-        if not isinstance(blocks, list):
-            return [*problems, "invalid_blocks_format"]
+    if isinstance(blocks, list):
         for i, block in enumerate(blocks):
             try:
                 with warnings.catch_warnings():
@@ -59,17 +46,12 @@ def message_problems(message: Mapping[str, Any], *, max_blocks: int = MAX_MESSAG
                         parsed.to_dict()
             except Exception as exc:  # any failure to model the block is a problem to report
                 problems.append(f"/blocks/{i}: slack_sdk: {type(exc).__name__}: {exc}")
-        problems += block_kit_errors(blocks, max_blocks=max_blocks)
-        if max_blocks == MAX_MESSAGE_BLOCKS and _blocks_text_length(blocks) > MAX_BLOCKS_TOTAL_TEXT:
-            problems.append(f"msg_blocks_too_long ({_blocks_text_length(blocks)} characters of text)")
-    if "metadata" in message:
-        metadata = message["metadata"]
-        if not (
-            isinstance(metadata, Mapping)
-            and isinstance(metadata.get("event_type"), str)
-            and isinstance(metadata.get("event_payload"), Mapping)
-        ):
-            problems.append("invalid_metadata")
+    # The fake Slack's own checks, all of them rather than the first it would answer.
+    for error, details in message_content_errors(message, max_blocks=max_blocks):
+        if error == "invalid_blocks":
+            problems += details
+        else:
+            problems.append(f"{error} ({'; '.join(details)})" if details else error)
     return problems
 
 

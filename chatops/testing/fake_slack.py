@@ -54,7 +54,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.parser import BytesParser
@@ -81,6 +81,7 @@ __all__ = [
     "Call",
     "FakeSlack",
     "block_kit_errors",
+    "message_content_errors",
     "view_errors",
 ]
 
@@ -400,6 +401,49 @@ def block_kit_errors(blocks: Any, *, pointer: str = "/blocks", max_blocks: int =
     for i, block in enumerate(items):
         checker.block(block, f"{pointer}/{i}", seen)
     return checker.errors
+
+
+def message_content_errors(
+    args: Mapping[str, Any], *, max_blocks: int = MAX_MESSAGE_BLOCKS
+) -> list[tuple[str, list[str]]]:
+    """Every reason Slack refuses a chat message's content, in the order it answers them: ``(error, details)``.
+
+    The chat methods answer the first; :mod:`chatops.testing.card_checks` reports them all.
+    ``details`` are the Block Kit violations for ``invalid_blocks``, and the size for
+    ``msg_blocks_too_long``. A ``max_blocks`` other than a message's checks a modal's blocks,
+    which have no message size limit.
+    """
+    found: list[tuple[str, list[str]]] = []
+    text, blocks, attachments = args.get("text"), args.get("blocks"), args.get("attachments")
+    if _missing(text) and _missing(blocks) and _missing(attachments):
+        found.append(("no_text", []))
+    if text is not None and len(str(text)) > MAX_MESSAGE_TEXT:
+        found.append(("msg_too_long", []))
+    if blocks is not None:
+        if not isinstance(blocks, list):
+            found.append(("invalid_blocks_format", []))
+        else:
+            errors = block_kit_errors(blocks, max_blocks=max_blocks)
+            if errors:
+                found.append(("invalid_blocks", errors))
+            length = _blocks_text_length(blocks)
+            if max_blocks == MAX_MESSAGE_BLOCKS and length > MAX_BLOCKS_TOTAL_TEXT:
+                found.append(("msg_blocks_too_long", [f"{length} characters of text"]))
+    if attachments is not None:
+        if not isinstance(attachments, list):
+            found.append(("invalid_attachments", []))
+        elif len(attachments) > MAX_ATTACHMENTS:
+            found.append(("too_many_attachments", []))
+    if "metadata" in args:
+        metadata = args["metadata"]
+        if (
+            not isinstance(metadata, dict)
+            or not isinstance(metadata.get("event_type"), str)
+            or not metadata["event_type"]
+            or not isinstance(metadata.get("event_payload"), dict)
+        ):
+            found.append(("invalid_metadata", []))
+    return found
 
 
 def view_errors(view: Any, *, kinds: Iterable[str] = ("modal",), pointer: str = "/view") -> list[str]:
@@ -1513,34 +1557,11 @@ class FakeSlack:
         return msg
 
     def _validate_content(self, args: dict[str, Any]) -> None:
-        """Text, blocks, attachments and metadata checks shared by the chat methods."""
-        text, blocks, attachments = args.get("text"), args.get("blocks"), args.get("attachments")
-        if _missing(text) and _missing(blocks) and _missing(attachments):
-            raise _SlackError("no_text")
-        if text is not None and len(str(text)) > MAX_MESSAGE_TEXT:
-            raise _SlackError("msg_too_long")
-        if blocks is not None:
-            if not isinstance(blocks, list):
-                raise _SlackError("invalid_blocks_format")
-            errors = block_kit_errors(blocks)
-            if errors:
-                raise _SlackError("invalid_blocks", errors=errors, messages=errors)
-            if _blocks_text_length(blocks) > MAX_BLOCKS_TOTAL_TEXT:
-                raise _SlackError("msg_blocks_too_long")
-        if attachments is not None:
-            if not isinstance(attachments, list):
-                raise _SlackError("invalid_attachments")
-            if len(attachments) > MAX_ATTACHMENTS:
-                raise _SlackError("too_many_attachments")
-        if "metadata" in args:
-            metadata = args["metadata"]
-            if (
-                not isinstance(metadata, dict)
-                or not isinstance(metadata.get("event_type"), str)
-                or not metadata["event_type"]
-                or not isinstance(metadata.get("event_payload"), dict)
-            ):
-                raise _SlackError("invalid_metadata")
+        """Text, blocks, attachments and metadata checks shared by the chat methods: Slack answers the first."""
+        errors = message_content_errors(args)
+        if errors:
+            code, details = errors[0]
+            raise _SlackError(code, errors=details, messages=details) if code == "invalid_blocks" else _SlackError(code)
 
     def _thread_root(self, channel: str, thread_ts: Any) -> str | None:
         """The thread a ``thread_ts`` refers to (None if absent), or ``thread_not_found``."""

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
 from meta_world import PAGE, Meta, meta_config
 from replaying import MODES, Replays, replaying
 
+from chatops.cards import CardData
+from chatops.slack.replays import ReplayGuard
 from chatops.testing.fake_slack import FakeSlack
 from chatops_plugins.graph_api.testing import FakeGraph
 
@@ -75,3 +78,54 @@ async def test_replayed_hide_and_unhide_call_facebook_once_each(replays: Replays
     calls = [c.data for c in graph.calls_to("POST", r"/1_501$")]
     assert calls == [{"is_hidden": "true"}, {"is_hidden": "false"}]
     assert not graph.is_hidden("1_501")
+
+
+async def test_copies_checked_after_the_first_copy_acted_are_answered_as_the_first(
+    fake_slack: FakeSlack, database_url: str, graph: FakeGraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Move to DM delivered three times at once, in the worst order: every copy passes the replay check
+    before any acts, and the copies read the card only after the first one stored its private message.
+    They must not be told "already sent" (Meta allows one per comment): they are answered as the first was."""
+    config = meta_config(graph_api_url=graph.base_url)
+    async with replaying("at_once", fake_slack, database_url, config) as replays:
+        bot = replays.bot
+        assert bot.app is not None
+        meta = Meta(bot, graph)
+        anna = bot.person("Anna")
+        await meta.facebook(meta.fb_comment("1_501", "Tilaukseni ei ole tullut!"))
+        card = await bot.next_card()
+        view = await bot.open_modal(anna, card, "private_reply")
+
+        copies = replays.how["replay"]
+        checked: list[str | None] = []
+        all_checked = asyncio.Event()
+        seen = ReplayGuard.seen
+
+        async def seen_together(guard: ReplayGuard, key: str | None) -> bool:
+            found = await seen(guard, key)
+            checked.append(key)
+            if len(checked) >= copies:
+                all_checked.set()
+            await all_checked.wait()  # no copy goes on until every copy has been checked
+            return found
+
+        read_card = bot.app.workflow.card
+        reads = 0
+
+        async def first_read_first(conversation_id: int) -> CardData | None:
+            nonlocal reads
+            reads += 1
+            if reads > 1:
+                await asyncio.sleep(1.0)  # the first copy has acted by now
+            return await read_card(conversation_id)
+
+        monkeypatch.setattr(ReplayGuard, "seen", seen_together)
+        monkeypatch.setattr(bot.app.workflow, "card", first_read_first)
+        values = {"text": {"text": "Hei, selvitämme asian."}}
+        answer = await bot.submit(anna, view, values, **replays.how)  # fails unless all copies are answered alike
+        assert answer.status_code == 200 and answer.content == b""
+        monkeypatch.undo()
+        await card.wait_for(lambda c: "✅ Private message by <@UANNA>" in c.text)
+        await bot.idle()
+    assert [m["text"] for m in graph.private_messages("1_501")] == ["Hei, selvitämme asian."]
+    assert bot.slack.ephemerals() == []
