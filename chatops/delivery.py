@@ -299,6 +299,13 @@ class DeliveryWorker:
             if job.attempts == 0:
                 log.warning("%s failed: %s; retrying in %.1fs", _describe(job), again.error, again.delay)
             await self._settle(job.id, delay=again.delay, attempt=True, error=again.error)
+        except DatabaseUnavailable:
+            # The outage, not the job, failed: no attempt counted and no traceback. The pass
+            # stops here (the caller logs the outage once); if even this settle cannot be
+            # written, the lease runs out and the job is picked up again after it.
+            with contextlib.suppress(DatabaseUnavailable):
+                await self._settle(job.id, delay=self.app.settings.delivery.poll_interval_seconds)
+            raise
         except _Unrenderable as exc:
             log.warning("%s: the card could not be drawn: %s", _describe(job), exc.error, exc_info=exc.__cause__)
             await self._refused(job, exc.error)

@@ -6,6 +6,9 @@ import itertools
 
 from sqlalchemy import select
 
+from chatops import store as kinds
+from chatops.db import DatabaseUnavailable
+from chatops.delivery import DueJob
 from chatops.models import OutboxJob
 from chatops.testing.bot import INBOX, CallbackReceiver, TestBot
 from chatops.testing.fake_slack import FakeSlack
@@ -113,3 +116,28 @@ async def test_updates_wait_for_the_card_to_exist(bot: TestBot) -> None:
     await bot.idle()
     assert "second" in card.thread_text()
     assert len(bot.cards()) == 1
+
+
+async def test_a_job_that_meets_a_database_outage_counts_no_attempt_and_runs_when_it_is_back(
+    fake_slack: FakeSlack, database_url: str
+) -> None:
+    async with TestBot(fake_slack, database_url) as bot:
+        assert bot.app is not None
+        delivery = bot.app.delivery
+        post_card = delivery._handlers[kinds.POST_CARD]
+        outages = []
+
+        async def post_card_after_an_outage(job: DueJob) -> None:
+            if not outages:
+                outages.append(job.id)
+                raise DatabaseUnavailable("database is locked")
+            await post_card(job)
+
+        delivery._handlers[kinds.POST_CARD] = post_card_after_an_outage
+        await bot.comment("written while the database was locked")
+        card = await bot.next_card()
+        assert "written while the database was locked" in card.text
+        await bot.idle()
+        async with bot.app.db.read() as session:
+            job = await session.get_one(OutboxJob, outages[0])
+        assert (job.status, job.attempts, job.last_error) == ("done", 0, None)
