@@ -200,7 +200,8 @@ def secret_value(secret: SecretStr | None) -> str:
 
 
 def secret_values(*nodes: object) -> list[str]:
-    """Every ``SecretStr`` value inside ``nodes`` (models, their nested models, lists and dicts).
+    """Every ``SecretStr`` value inside ``nodes`` (models, their nested models, lists and dicts),
+    plus what a model's ``derived_secrets()`` method returns.
 
     Log masking uses this: a secret is found by its type, whatever its key is called.
     """
@@ -220,6 +221,10 @@ def secret_values(*nodes: object) -> list[str]:
                 walk(value)
             if isinstance(node, DatabaseConfig) and node.password:
                 found.append(node.password)
+            # A config may name secrets derived from its own (a signature computed from a token).
+            derived = getattr(node, "derived_secrets", None)
+            if callable(derived):
+                found.extend(str(value) for value in derived())
         elif isinstance(node, Mapping):
             for value in node.values():
                 walk(value)

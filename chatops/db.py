@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -43,6 +44,9 @@ WRITE_LOCK_TIMEOUT_SECONDS = 5.0
 INGEST_TABLES = ("conversations", "messages", "outbox")
 #: The readiness probe's own, shorter wait: it must answer before the orchestrator's probe times out.
 READY_PROBE_TIMEOUT_SECONDS = 2.0
+
+#: Time in the write queue below which a writer keeps the full busy timeout.
+_QUEUE_GRACE_SECONDS = 0.05
 
 # SQLite result codes that mean "cannot write now, maybe later" (not a bug in the query).
 _SQLITE_UNAVAILABLE = (
@@ -160,8 +164,16 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int, journal_mode: s
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        options = conn.get_execution_options()
+        # A writer that already spent part of its budget in the bot's own write queue waits
+        # for SQLite's lock only for what is left of it (``sqlite_deadline``, monotonic).
+        deadline = options.get("sqlite_deadline")
+        wanted = busy_timeout_ms if deadline is None else max(1, int((deadline - time.monotonic()) * 1000))
+        info = conn.connection.info
+        if info.get("busy_timeout_ms", busy_timeout_ms) != wanted:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={wanted}")
+            info["busy_timeout_ms"] = wanted
+        conn.exec_driver_sql(f"BEGIN {options.get('sqlite_begin', 'IMMEDIATE')}")
 
 
 class Database:
@@ -217,13 +229,19 @@ class Database:
             # tries), keeps throughput up under concurrent webhooks; other processes are
             # still kept out by BEGIN IMMEDIATE and the busy timeout. The queue wait is
             # bounded too: behind a writer stuck on a lock, every request would otherwise wait.
+            # One budget for both waits: the queue's and SQLite's busy handler's, so that a
+            # request behind a writer stuck on the lock is answered within lock_timeout too.
+            deadline = time.monotonic() + self.lock_timeout
             try:
                 async with asyncio.timeout(self.lock_timeout):  # no extra task, unlike wait_for
                     await self._write_lock.acquire()
             except TimeoutError:
                 raise DatabaseUnavailable(f"the write queue did not move for {self.lock_timeout:g} s") from None
             try:
-                async with self._sessions() as session, session.begin():
+                # Only a writer that queued noticeably gets a shorter busy timeout (one PRAGMA more).
+                queued = deadline - time.monotonic() < self.lock_timeout - _QUEUE_GRACE_SECONDS
+                bind = self.engine.execution_options(sqlite_deadline=deadline) if queued else self.engine
+                async with self._sessions(bind=bind) as session, session.begin():
                     yield session
             finally:
                 self._write_lock.release()

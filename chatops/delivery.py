@@ -306,6 +306,16 @@ class DeliveryWorker:
             with contextlib.suppress(DatabaseUnavailable):
                 await self._settle(job.id, delay=self.app.settings.delivery.poll_interval_seconds)
             raise
+        except _GivenUp as exc:
+            # Recorded where people see it (the card shows the failure and a Retry button); the
+            # job itself is finished, and the log says it failed rather than "recovered".
+            log.warning(
+                "%s gave up after %d attempt(s): %s; the card shows the failure",
+                _describe(job),
+                job.attempts + 1,
+                exc.error,
+            )
+            await self._settle(job.id, status=OutboxStatus.DONE, attempt=True, error=exc.error)
         except _Unrenderable as exc:
             log.warning("%s: the card could not be drawn: %s", _describe(job), exc.error, exc_info=exc.__cause__)
             await self._refused(job, exc.error)
@@ -534,6 +544,7 @@ class DeliveryWorker:
         await self.app.store.record_answer_error(message_id, error, final=final)
         if not final:
             raise _Reschedule(exc.retry_after or self._backoff(job.attempts + 1), error)
+        raise _GivenUp(error)
 
     async def _set_hidden(self, job: DueJob) -> None:
         assert job.message_id is not None
@@ -552,7 +563,7 @@ class DeliveryWorker:
             elif exc.retryable and job.attempts + 1 < self.app.settings.delivery.max_attempts:
                 raise _Reschedule(exc.retry_after or self._backoff(job.attempts + 1), str(exc)) from exc
             await self.app.store.record_hidden(job.message_id, hidden, actor, str(exc))
-            return
+            raise _GivenUp(str(exc)) from exc
         await self.app.store.record_hidden(job.message_id, hidden, actor, None)
         await self.app.alerts.clear(source.name, "token", "permission:hide")
 
@@ -604,6 +615,14 @@ def _alert_key(job: DueJob) -> str | None:
 
 class _Unrenderable(Exception):
     """Internal: drawing the card raised; the same data would raise again."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+class _GivenUp(Exception):
+    """Internal: the job's failure was recorded for people to act on (a Retry button); nothing to run again."""
 
     def __init__(self, error: str) -> None:
         super().__init__(error)

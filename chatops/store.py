@@ -561,9 +561,15 @@ class Store:
             self.add_job(session, SET_HIDDEN, conversation_id, message_id, {"hidden": hidden, "requested_by": user})
         self._wake()
 
-    async def set_tags(self, conversation_id: int, user: str, names: Iterable[str]) -> tuple[list[str], list[str]]:
-        """Make the conversation's tags exactly ``names``; returns (added, removed)."""
+    async def set_tags(
+        self, conversation_id: int, user: str, names: Iterable[str], *, removable: Iterable[str] | None = None
+    ) -> tuple[list[str], list[str]]:
+        """Make the conversation's tags exactly ``names``; returns (added, removed).
+
+        With ``removable``, only tags among those may be removed; others are kept.
+        """
         wanted = sorted({_clean_tag(n) for n in names if _clean_tag(n)})
+        may_remove = None if removable is None else {_clean_tag(n) for n in removable}
         async with self.db.write() as session:
             await session.get_one(Conversation, conversation_id)
             current = dict(
@@ -576,7 +582,7 @@ class Store:
                 ).all()
             )
             added = [n for n in wanted if n not in current]
-            removed = [n for n in current if n not in wanted]
+            removed = [n for n in current if n not in wanted and (may_remove is None or n in may_remove)]
             for name in added:
                 await session.execute(
                     _insert(session, Tag).values(name=name, created_at=utcnow()).on_conflict_do_nothing()

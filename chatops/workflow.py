@@ -133,13 +133,25 @@ class Workflow:
         await self.store.queue_hide(card.conversation_id, card.root.id, user, hidden)
         return DONE
 
-    async def set_tags(self, conversation_id: int, user: str, chosen: Iterable[str], typed: str | None) -> Outcome:
-        """Replace the conversation's tags with those chosen plus any typed new ones."""
+    async def set_tags(
+        self,
+        conversation_id: int,
+        user: str,
+        chosen: Iterable[str],
+        typed: str | None,
+        *,
+        offered: Iterable[str] | None = None,
+    ) -> Outcome:
+        """Replace the conversation's tags with those chosen plus any typed new ones.
+
+        ``offered`` (the options the Tag modal showed) limits what may be removed: a tag the
+        person was not shown (past Slack's 100 options, or added by someone else meanwhile) stays.
+        """
         names = list(chosen)
         new = [n for n in (typed or "").split(",") if n.strip()]
         if new and not self.app.settings.workflow.allow_new_tags:
             return Outcome.refused("error.new_tags_off")
-        added, removed = await self.store.set_tags(conversation_id, user, names + new)
+        added, removed = await self.store.set_tags(conversation_id, user, names + new, removable=offered)
         if added or removed:
             await self._after(conversation_id, "tagged", user, added=added, removed=removed)
         return DONE

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from chatops.models import Alert, OutboxJob
 from chatops.sources import Author, InboundMessage
-from chatops.testing.bot import INBOX, OPS, TestBot
+from chatops.testing.bot import INBOX, OPS, CallbackReceiver, TestBot
 from chatops.testing.card_checks import assert_postable
 from chatops.testing.fake_slack import FakeSlack
 
@@ -151,6 +151,27 @@ async def test_a_job_that_recovers_says_so(bot: TestBot, caplog: pytest.LogCaptu
     lines = [r.getMessage() for r in caplog.records]
     assert any(f"outbox job {job.id}" in line and "internal_error" in line for line in lines)
     assert any(f"outbox job {job.id}" in line and "recovered" in line and "2 failed" in line for line in lines)
+
+
+async def test_a_reply_given_up_is_logged_as_given_up_not_as_recovered(
+    fake_slack: FakeSlack, database_url: str, callback: CallbackReceiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The reply's job ends "done" (the card then shows the failure and a Retry button), but for
+    # the operator reading the log it failed: it used to say "recovered: done after 1 failed attempt(s)".
+    caplog.set_level(logging.INFO, logger="chatops.delivery")
+    config = {"delivery": {"max_attempts": 2, "backoff_base_seconds": 0.05}}
+    async with TestBot(fake_slack, database_url, config=config) as bot:
+        callback.fail_next(500, times=2)
+        await bot.comment("Anyone there?", reply_url=callback.url)
+        card = await bot.next_card()
+        await bot.reply(bot.person("Anna"), card, "Yes!")
+        await card.wait_for(lambda c: "retry" in c.buttons)
+        await bot.idle()
+        job = await _job(bot, "answer.send")
+    lines = [r.getMessage() for r in caplog.records if f"outbox job {job.id} " in r.getMessage()]
+    assert not any("recovered" in line for line in lines), lines
+    [given_up] = [line for line in lines if "gave up" in line]
+    assert "after 2 attempt(s)" in given_up and "card shows the failure" in given_up
 
 
 async def test_a_follow_up_that_cannot_be_threaded_is_alerted(fake_slack: FakeSlack, database_url: str) -> None:

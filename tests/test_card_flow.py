@@ -220,6 +220,48 @@ async def test_tagging_with_known_and_new_tags(bot: TestBot) -> None:
     assert [o["value"] for o in view["blocks"][0]["element"]["initial_options"]] == ["bug", "ios", "vip"]
 
 
+def _kept(view: dict) -> dict:
+    """The Tag modal submitted as opened: every tag it shows as chosen stays chosen."""
+    element = view["blocks"][0]["element"]
+    return {"type": "multi_static_select", "selected_options": element.get("initial_options") or []}
+
+
+async def test_saving_the_tag_modal_keeps_tags_it_could_not_show(bot: TestBot) -> None:
+    # Slack's multi-select holds at most 100 options; a conversation may carry more tags than
+    # that. Saving the modal to add one tag used to remove every tag the modal had not listed.
+    anna = bot.person("Anna")
+    await bot.comment("Tag me a lot")
+    card = await bot.next_card()
+    assert bot.app is not None
+    many = [f"t{i:03d}" for i in range(120)]
+    await bot.app.workflow.set_tags(card.conversation_id, "UBEN", many, None)
+    view = await bot.open_modal(anna, card, "tag")
+    assert len(view["blocks"][0]["element"]["options"]) <= 100
+    await bot.submit(anna, view, {"tags": {"tags": _kept(view)}, "new_tags": {"new_tags": "vip"}})
+    await card.wait_for(lambda c: "`vip`" in c.text)
+    stored = await bot.app.workflow.card(card.conversation_id)
+    assert stored is not None and sorted(stored.tags) == sorted([*many, "vip"])
+
+
+async def test_a_tag_added_while_the_modal_was_open_is_not_removed_by_saving_it(bot: TestBot) -> None:
+    anna, ben = bot.person("Anna"), bot.person("Ben")
+    await bot.comment("Two people tagging")
+    card = await bot.next_card()
+    view = await bot.open_modal(anna, card, "tag")
+    other = await bot.open_modal(ben, card, "tag")
+    await bot.submit(ben, other, {"new_tags": {"new_tags": "urgent"}})
+    card = await card.wait_for(lambda c: "`urgent`" in c.text)
+    chosen = {
+        "type": "multi_static_select",
+        "selected_options": [{"value": "bug", "text": {"type": "plain_text", "text": "bug"}}],
+    }
+    await bot.submit(anna, view, {"tags": {"tags": chosen}})
+    await card.wait_for(lambda c: "`bug`" in c.text)
+    assert bot.app is not None
+    stored = await bot.app.workflow.card(card.conversation_id)
+    assert stored is not None and sorted(stored.tags) == ["bug", "urgent"]
+
+
 async def test_escalation_posts_to_leads_with_a_link_and_marks_the_card(bot: TestBot) -> None:
     anna = bot.person("Anna")
     await bot.comment("I will sue you <!here>")

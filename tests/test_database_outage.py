@@ -62,6 +62,27 @@ async def test_webhook_behind_a_held_write_lock_gets_503_quickly_then_201(
         assert (await bot.http.get("/readyz")).json() == {"status": "ready", "database": "writable"}
 
 
+async def test_a_webhook_queued_behind_another_waiting_write_still_gets_503_within_the_lock_timeout(
+    fake_slack: FakeSlack, database_url: str
+) -> None:
+    # The configured wait is the whole wait: time in the bot's own write queue counts too.
+    # (Before, a request that queued behind a writer stuck on the lock waited for the queue
+    # and then the full busy timeout again: twice the configured lock_timeout_seconds.)
+    timeout = 2.0
+    config = {"database": {"lock_timeout_seconds": timeout}}
+    async with TestBot(fake_slack, database_url, config=config) as bot:
+        async with write_lock_held_elsewhere(database_url):
+            first = asyncio.create_task(bot.webhook(bot.comment_payload("First")))
+            await asyncio.sleep(timeout / 2)  # the first one is now waiting on the lock
+            started = time.monotonic()
+            second = await bot.webhook(bot.comment_payload("Second"))
+            waited = time.monotonic() - started
+            assert (await first).status_code == 503
+        assert second.status_code == 503, second.text
+        assert waited < timeout + 0.6, f"waited {waited:.1f} s with lock_timeout_seconds = {timeout:g}"
+        assert await _messages(bot) == 0
+
+
 async def test_readyz_reports_a_sqlite_write_lock_held_elsewhere(fake_slack: FakeSlack, tmp_path: Path) -> None:
     # The probe's own bounded wait (2 s), and a reason that names the lock.
     from chatops.testing.fixtures import _migrated_sqlite

@@ -12,6 +12,7 @@ from chatops import hookspecs
 from chatops.cli import SecretMaskingFormatter, secrets_of
 from chatops.config import parse_settings
 from chatops.plugins import load_plugins
+from chatops_plugins.graph_api.client import appsecret_proof
 
 SECRETS = {
     "bot_token": "xoxb-bot-token-value-1",
@@ -97,3 +98,17 @@ def test_log_lines_and_tracebacks_mask_every_secret_whatever_its_key() -> None:
     assert "Traceback" in line and "RuntimeError: the service answered with ***" in line
     for secret in SECRETS.values():
         assert secret not in line, secret
+
+
+def test_the_appsecret_proof_in_graph_request_lines_is_masked() -> None:
+    # httpx logs every request's URL at INFO, and Graph calls carry appsecret_proof in the query:
+    # with the token, it is all a caller needs when the app has "Require App Secret" on.
+    settings = _settings()
+    formatter = SecretMaskingFormatter("%(message)s", secrets_of(settings, _plugin_configs(settings).values()))
+    proof = appsecret_proof(SECRETS["page_token"], SECRETS["app_secret"])
+    url = f"https://graph.facebook.com/v26.0/1000_1?fields=message&appsecret_proof={proof}"
+    record = logging.LogRecord(
+        "httpx", logging.INFO, __file__, 1, 'HTTP Request: GET %s "HTTP/1.1 200 OK"', (url,), None
+    )
+    line = formatter.format(record)
+    assert proof not in line and "appsecret_proof=***" in line

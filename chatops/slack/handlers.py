@@ -235,6 +235,7 @@ def register_card_handlers(app: ChatOps, bolt: AsyncApp) -> None:
             await ack()
             return
         chosen = modals.input_value(view, modals.TAGS_BLOCK, modals.TAGS_ACTION) or []
+        offered = modals.offered_values(view, modals.TAGS_BLOCK)
         typed = modals.input_value(view, modals.NEW_TAGS_BLOCK, modals.NEW_TAGS_ACTION)
         if typed and typed.strip() and not app.settings.workflow.allow_new_tags:
             await ack(response_action="errors", errors={modals.NEW_TAGS_BLOCK: t("error.new_tags_off")})
@@ -242,7 +243,7 @@ def register_card_handlers(app: ChatOps, bolt: AsyncApp) -> None:
         await ack()
 
         async def effect() -> None:
-            await workflow.set_tags(int(meta["conversation_id"]), body["user"]["id"], chosen, typed)
+            await workflow.set_tags(int(meta["conversation_id"]), body["user"]["id"], chosen, typed, offered=offered)
 
         await applied_once(key, "view:tag", body["user"]["id"], effect)
 

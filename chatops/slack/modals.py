@@ -96,7 +96,10 @@ def tag_modal(
     t: Translator, *, conversation_id: int, vocabulary: Sequence[str], current: Sequence[str], allow_new: bool
 ) -> dict[str, Any]:
     """The dialog to set a conversation's tags: pick known ones, optionally type new ones."""
-    names = sorted(set(vocabulary) | set(current))[:MAX_TAG_OPTIONS]
+    # The conversation's own tags are offered first (Slack caps a multi-select at 100 options), so
+    # they can be seen and removed; a submission leaves alone any tag the modal did not offer.
+    own = sorted(set(current))[:MAX_TAG_OPTIONS]
+    names = sorted([*own, *sorted(set(vocabulary) - set(own))[: MAX_TAG_OPTIONS - len(own)]])
     options = [Option(text=plain_truncated(n, 75), value=n[:150]) for n in names]
     blocks: list[Any] = []
     if options:
@@ -167,6 +170,15 @@ def input_value(view: dict[str, Any], block_id: str, action_id: str) -> Any:
     if "selected_options" in state:
         return [o["value"] for o in state.get("selected_options") or []]
     return state.get("value")
+
+
+def offered_values(view: dict[str, Any], block_id: str) -> list[str]:
+    """The values of the options a submitted view's select offered (Slack sends the view's blocks back)."""
+    for block in view.get("blocks") or []:
+        if isinstance(block, dict) and block.get("block_id") == block_id:
+            element = block.get("element") or {}
+            return [o["value"] for o in element.get("options") or [] if isinstance(o, dict) and "value" in o]
+    return []
 
 
 def metadata(view: dict[str, Any]) -> dict[str, Any]:

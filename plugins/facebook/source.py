@@ -14,8 +14,14 @@ from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
 
-from chatops.sources import Answer, Author, Context, SendResult, Target
-from chatops_plugins.graph_api.client import GraphClient, InvalidRequest, parse_graph_time
+from chatops.sources import Answer, Author, Context, SendError, SendResult, Target
+from chatops_plugins.graph_api.client import (
+    GraphClient,
+    GraphError,
+    InvalidRequest,
+    OutcomeUnknown,
+    parse_graph_time,
+)
 from chatops_plugins.graph_api.config import MetaConfig, check_account_id
 from chatops_plugins.graph_api.events import (
     CommentEvent,
@@ -217,11 +223,43 @@ class FacebookSource(MetaSource):
 
     async def reply(self, target: Target, answer: Answer) -> SendResult:
         """``POST /{comment-id}/comments``: a public reply under the customer's comment."""
-        new_id = await self._call("reply", self.graph.reply_to_comment(target.external_id, answer.text))
-        self.remember_sent(new_id)
         post_id = target.extra.get("post_id")
         parent = target.extra.get("parent_id") or target.external_id
+        try:
+            new_id = await self._call("reply", self._reply_or_unknown(target.external_id, answer.text))
+        except _Unknown as unknown:
+            # Meta may have posted it: posting again would answer the customer twice in public.
+            found = await self._own_reply(answer.text, target.external_id, parent)
+            if found is None:
+                error = self.send_error(unknown.error, "reply")
+                raise SendError(
+                    f"{error} It may have been posted anyway: check Facebook before pressing Retry.", retryable=False
+                ) from None
+            log.warning("reply %s: Meta's answer was lost, but the reply is on Facebook (%s)", answer.id, found)
+            new_id = found
+        self.remember_sent(new_id)
         return SendResult(new_id, comment_url(post_id, new_id, parent) if post_id else None)
+
+    async def _reply_or_unknown(self, comment_id: str, text: str) -> str:
+        """Post the reply; a lost answer comes out as :class:`_Unknown`, apart from the errors ``_call`` maps."""
+        try:
+            return await self.graph.reply_to_comment(comment_id, text)
+        except OutcomeUnknown as exc:
+            raise _Unknown(exc) from exc
+
+    async def _own_reply(self, text: str, *comment_ids: str) -> str | None:
+        """The id of the Page's newest reply with exactly ``text`` under these comments, if Graph shows one."""
+        for comment_id in dict.fromkeys(comment_ids):
+            try:
+                replies = await self.graph.comments(comment_id)
+            except GraphError as exc:
+                log.warning("could not look for a reply under %s: %s", comment_id, exc)
+                return None
+            for reply in reversed(replies):
+                sender = reply.get("from") or {}
+                if str(sender.get("id")) == self.config.page_id and reply.get("message") == text and reply.get("id"):
+                    return str(reply["id"])
+        return None
 
     async def private_reply(self, target: Target, answer: Answer) -> SendResult:
         """``POST /{page-id}/messages`` with ``recipient.comment_id``: the one private reply allowed."""
@@ -233,3 +271,11 @@ class FacebookSource(MetaSource):
     async def set_hidden(self, target: Target, hidden: bool) -> None:
         """``POST /{comment-id}`` with ``is_hidden``; the author and their friends still see it."""
         await self._call("hide", self.graph.set_comment_hidden(target.external_id, hidden))
+
+
+class _Unknown(Exception):
+    """Internal: a reply was sent but Meta's answer was lost (wraps the :class:`OutcomeUnknown`)."""
+
+    def __init__(self, error: OutcomeUnknown) -> None:
+        super().__init__(str(error))
+        self.error = error

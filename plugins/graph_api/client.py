@@ -44,6 +44,7 @@ __all__ = [
     "GraphClient",
     "GraphError",
     "InvalidRequest",
+    "OutcomeUnknown",
     "PermissionDenied",
     "RateLimited",
     "TokenError",
@@ -55,6 +56,12 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+
+def _was_sent(exc: httpx.HTTPError) -> bool:
+    """Whether the request may have reached Meta: anything but failing to connect (or to get a connection)."""
+    return not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+
 
 #: Newest Graph API version in the changelog when this was written (v26.0, released 29 July 2026;
 #: v25.0 stays available until July 2028). Override per client with ``api_version=``.
@@ -191,6 +198,15 @@ class TransientError(GraphError):
 
     retryable = True
     hint = "Meta Graph API is temporarily unavailable"
+
+
+class OutcomeUnknown(TransientError):
+    """A POST was sent but no answer came (a read timeout, a dropped connection): Meta may have done it.
+
+    Retrying a call that creates something (a public reply) could do it twice; look first.
+    """
+
+    hint = "Meta did not answer, so it is not known whether the call took effect"
 
 
 class InvalidRequest(GraphError):
@@ -475,10 +491,12 @@ class GraphClient:
             )
         except httpx.TimeoutException as exc:
             log.warning("graph %s /%s timed out", method, clean)
-            raise TransientError(f"no answer from Meta within {self.timeout:g} s ({method} /{clean})", **where) from exc
+            error = OutcomeUnknown if method == "POST" and _was_sent(exc) else TransientError
+            raise error(f"no answer from Meta within {self.timeout:g} s ({method} /{clean})", **where) from exc
         except httpx.HTTPError as exc:
             log.warning("graph %s /%s network error: %s", method, clean, type(exc).__name__)
-            raise TransientError(f"could not reach Meta ({type(exc).__name__}, {method} /{clean})", **where) from exc
+            error = OutcomeUnknown if method == "POST" and _was_sent(exc) else TransientError
+            raise error(f"could not reach Meta ({type(exc).__name__}, {method} /{clean})", **where) from exc
         self._remember_usage(response.headers)
         try:
             body: Any = response.json()

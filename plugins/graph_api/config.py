@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from .client import DEFAULT_API_VERSION, DEFAULT_BASE_URL
+from .client import DEFAULT_API_VERSION, DEFAULT_BASE_URL, appsecret_proof
 
 _VERSION_RE = re.compile(r"v\d+\.\d+")
 #: Graph object ids are digits (Pages, Instagram accounts); anything else would be a typo.
@@ -61,6 +61,13 @@ class MetaConfig(BaseModel):
     max_reply_length: int = Field(default=2000, ge=1, le=8000)
     #: Offer the optional public "we've sent you a message" reply in the Move to DM dialog.
     private_reply_notice: bool = True
+
+    def derived_secrets(self) -> list[str]:
+        """Secrets computed from the configured ones, for log masking: the ``appsecret_proof`` every call
+        carries in its URL (with the token, it is all a caller needs under "Require App Secret")."""
+        if self.app_secret is None:
+            return []
+        return [appsecret_proof(self.page_access_token.get_secret_value(), self.app_secret.get_secret_value())]
 
     @field_validator("graph_api_url")
     @classmethod

@@ -50,6 +50,7 @@ from .client import (
     PRIVATE_REPLY_ALREADY_SENT,
     GraphClient,
     GraphError,
+    OutcomeUnknown,
     PermissionDenied,
     RateLimited,
     TokenError,
@@ -573,6 +574,25 @@ class MetaSource(Source):
         if self._app is None:
             raise RuntimeError(f"{self.name} source is not started")
         return self._app
+
+    async def _call_once(self, action: str, call: Awaitable[T]) -> T:
+        """Like :meth:`_call`, for a call that must not be repeated blindly (it posts in public).
+
+        When Meta's answer is lost, Meta may have done it: the failure is final and says to check
+        the platform, instead of a retry that could post it again.
+        """
+        try:
+            return await call
+        except OutcomeUnknown as exc:
+            error = self.send_error(exc, action)
+            raise SendError(
+                f"{error} It may have been posted anyway: check {self.display_name} before pressing Retry.",
+                retryable=False,
+            ) from None
+        except GraphError as exc:
+            raise self.send_error(exc, action) from None
+        except ValueError as exc:
+            raise SendError(f"cannot {action.replace('_', ' ')}: {exc}", retryable=False) from None
 
     async def _call(self, action: str, call: Awaitable[T]) -> T:
         """Await a Graph call, turning its failure into the SendError the delivery worker expects."""

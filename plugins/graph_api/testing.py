@@ -288,6 +288,7 @@ class FakeGraph:
             self._private: list[dict[str, Any]] = []
             self._private_done: set[str] = set()
             self._failures: list[_Failure] = []
+            self._delays: list[tuple[str, re.Pattern[str], float, int]] = []
             self._calls: list[GraphCall] = []
             self._ids = itertools.count(1)
 
@@ -507,6 +508,26 @@ class FakeGraph:
                 },
             )
 
+    def delay_answers(self, method: str, path_regex: str, *, seconds: float, times: int = 1) -> None:
+        """Perform the next ``times`` matching requests at once but answer them ``seconds`` late.
+
+        As when Meta took a reply and the answer was slow or lost: a client that gives up waiting
+        cannot tell whether the call took effect. ``method`` may be ``"*"``.
+        """
+        with self._lock:
+            self._delays.append((method.upper(), re.compile(path_regex), seconds, times))
+
+    def _delay_for(self, method: str, path: str) -> float:
+        """Seconds to hold this request's answer (a scripted :meth:`delay_answers`). Lock held."""
+        for index, (want, pattern, seconds, times) in enumerate(self._delays):
+            if want in ("*", method) and pattern.search(path):
+                if times <= 1:
+                    del self._delays[index]
+                else:
+                    self._delays[index] = (want, pattern, seconds, times - 1)
+                return seconds
+        return 0.0
+
     def fail_next(
         self,
         method: str,
@@ -648,6 +669,9 @@ class FakeGraph:
                     at=time.time(),
                 )
             )
+            delay = self._delay_for(method, path)
+        if delay:
+            await asyncio.sleep(delay)
         return JSONResponse(body, status_code=status, headers=headers)
 
     def _dispatch(

@@ -244,7 +244,7 @@ class InstagramSource(MetaSource):
         """``POST /{ig-comment-id}/replies``: a public reply under the customer's top-level comment."""
         if target.extra.get("parent_id"):
             raise SendError(self.t("instagram.not_top_level"), retryable=False)
-        new_id = await self._call("reply", self.graph.reply_to_instagram_comment(target.external_id, answer.text))
+        new_id = await self._call_once("reply", self.graph.reply_to_instagram_comment(target.external_id, answer.text))
         self.remember_sent(new_id)
         return SendResult(new_id)
 

@@ -183,3 +183,21 @@ async def test_rate_limits_and_server_errors_are_retried(meta_bot: TestBot, meta
     assert [r["message"] for r in graph.comment_replies("1_601")] == ["Vastaus kaksi"]
     await meta_bot.idle()
     assert meta.ops_alerts() == []
+
+
+async def test_a_reply_whose_answer_comes_too_late_is_found_on_facebook_not_posted_again(
+    fake_slack: FakeSlack, database_url: str, graph: FakeGraph
+) -> None:
+    # Meta took the reply but answered after the client's timeout. Retrying the POST posted the
+    # same public reply again on every attempt (three times, and the card said it failed).
+    config = meta_config(graph_api_url=graph.base_url, timeout_seconds=1)
+    async with TestBot(fake_slack, database_url, config=config) as bot:
+        meta = Meta(bot, graph)
+        await meta.facebook(meta.fb_comment("1_501", "Onko kauppa auki?"))
+        card = await bot.next_card()
+        graph.delay_answers("POST", r"/1_501/comments$", seconds=2.5, times=5)
+        await bot.reply(bot.person("Anna"), card, "Kyllä, 10–16.")
+        await card.wait_for(lambda c: "✅ Reply by <@UANNA>" in c.text, timeout=15)
+        await bot.idle()
+    assert [r["message"] for r in graph.comment_replies("1_501")] == ["Kyllä, 10–16."]
+    assert len(graph.calls_to("POST", r"/1_501/comments$")) == 1

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from meta_world import IG, IG_USERNAME, LIISA, Meta, audit_actions
+from meta_world import IG, IG_USERNAME, LIISA, Meta, audit_actions, meta_config
 
 from chatops.testing.bot import TestBot
+from chatops.testing.fake_slack import FakeSlack
 from chatops_plugins.graph_api.testing import FakeGraph, facebook_feed_payload, instagram_comment_change
 
 C1 = "17850000000000001"
@@ -96,3 +97,20 @@ async def test_bad_requests_store_nothing(meta_bot: TestBot, meta: Meta) -> None
     await meta_bot.idle()
     assert meta_bot.cards() == []
     assert await meta.stored_messages() == 0
+
+
+async def test_a_reply_whose_answer_is_lost_is_not_posted_again_and_says_to_check_instagram(
+    fake_slack: FakeSlack, database_url: str, graph: FakeGraph
+) -> None:
+    # Meta took the reply but its answer came after the client's timeout: each retry posted it again.
+    config = meta_config(graph_api_url=graph.base_url, instagram={"timeout_seconds": 1})
+    async with TestBot(fake_slack, database_url, config=config) as bot:
+        meta = Meta(bot, graph)
+        await meta.instagram(meta.ig_comment(C1, "Mikä hinta?"))
+        card = await bot.next_card()
+        graph.delay_answers("POST", rf"/{C1}/replies$", seconds=2.5, times=5)
+        await bot.reply(bot.person("Anna"), card, "12 €")
+        await card.wait_for(lambda c: "check Instagram before pressing Retry" in c.text, timeout=15)
+        await bot.idle()
+    assert [r["text"] for r in graph.comment_replies(C1)] == ["12 €"]
+    assert len(graph.calls_to("POST", rf"/{C1}/replies$")) == 1
