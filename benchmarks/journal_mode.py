@@ -13,40 +13,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
-import sys
 import tempfile
 from pathlib import Path
 
-from chatops.testing.bot import WEBHOOK_SECRET, TestBot
+from run import bench_ingest  # benchmarks/ is this script's folder, first on sys.path
+
 from chatops.testing.fake_slack import FakeSlack
 
-HERE = Path(__file__).resolve().parent
 MODES = ("wal", "delete")
 
 
 async def ingest_rate(fake: FakeSlack, mode: str, comments: int, concurrency: int) -> float:
     """Signed webhooks stored per second by a fresh bot on a fresh SQLite file in ``mode``."""
-    folder = tempfile.mkdtemp()
+    url = f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/bench.db"
     config = {"database": {"sqlite_journal_mode": mode}}
-    async with TestBot(fake, f"sqlite+aiosqlite:///{folder}/bench.db", deliver=False, config=config) as bot:
-        assert bot.http is not None
-        target = str(bot.http.base_url.join("/webhooks/webhook"))
-        load = await asyncio.create_subprocess_exec(
-            sys.executable,
-            str(HERE / "load.py"),
-            target,
-            WEBHOOK_SECRET,
-            str(comments),
-            str(concurrency),
-            stdout=asyncio.subprocess.PIPE,
-        )
-        stdout, _ = await load.communicate()
-    result = json.loads(stdout)
-    if load.returncode != 0 or result["failures"]:
-        raise RuntimeError("some webhooks were not stored")
-    return float(result["per_second"])
+    return float((await bench_ingest(fake, url, comments, concurrency, config))["per_second"])
 
 
 def loadavg() -> str:

@@ -40,13 +40,15 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[index]
 
 
-async def bench_ingest(fake: FakeSlack, url: str, comments: int, concurrency: int) -> dict[str, Any]:
+async def bench_ingest(
+    fake: FakeSlack, url: str, comments: int, concurrency: int, config: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Signed webhook POSTs stored per second (delivery off, so only the door and the store count).
 
     The senders run in their own process (benchmarks/load.py): sharing the bot's event loop
-    and CPU, they took a third of the time measured.
+    and CPU, they took a third of the time measured. ``config`` overrides the bot's settings.
     """
-    async with TestBot(fake, url, deliver=False) as bot:
+    async with TestBot(fake, url, deliver=False, config=config) as bot:
         assert bot.http is not None
         target = str(bot.http.base_url.join("/webhooks/webhook"))
         process = await asyncio.create_subprocess_exec(
