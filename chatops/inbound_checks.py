@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 #: No platform chatops reads existed before this; older times are corrupt, not history.
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -58,3 +59,22 @@ def has_visible_text(text: str) -> bool:
             continue
         return True
     return False
+
+
+#: Characters no text column takes: lone surrogates (not text at all) and U+0000 (PostgreSQL refuses it).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def replace_unstorable(value: Any) -> Any:
+    """``value`` with every lone UTF-16 surrogate and U+0000 in its strings (keys too) replaced by U+FFFD.
+
+    Both are legal in JSON, so any sender (a platform, Slack, a replayed request) can deliver
+    them; replaced, the text is still stored and shown rather than failing the transaction.
+    """
+    if isinstance(value, str):
+        return _UNSTORABLE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [replace_unstorable(item) for item in value]
+    if isinstance(value, dict):
+        return {replace_unstorable(k): replace_unstorable(v) for k, v in value.items()}
+    return value

@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from chatops.db import DatabaseUnavailable
+from chatops.inbound_checks import replace_unstorable
 
 if TYPE_CHECKING:
     from chatops.app import ChatOps
@@ -78,8 +79,6 @@ _BRACKETS = re.compile(r"[\[\]{}]")
 #: A UTF-16 surrogate or U+0000 written as a JSON escape; only so can a decoded string hold one
 #: (raw control characters are not valid JSON).
 _UNSTORABLE_ESCAPE = re.compile(r"\\u(?:[dD][89a-fA-F][0-9a-fA-F]{2}|0000)")
-#: Characters no text column takes: lone surrogates (not text at all) and U+0000 (PostgreSQL refuses it).
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class UnacceptableJSON(ValueError):
@@ -125,17 +124,6 @@ def _refuse_constant(name: str) -> Any:
     raise UnacceptableJSON(f"{name} is not a JSON number")
 
 
-def _replace_unstorable(value: Any) -> Any:
-    """``value`` with every lone UTF-16 surrogate and U+0000 in its strings (keys too) replaced by U+FFFD."""
-    if isinstance(value, str):
-        return _UNSTORABLE.sub("\ufffd", value)
-    if isinstance(value, list):
-        return [_replace_unstorable(item) for item in value]
-    if isinstance(value, dict):
-        return {_replace_unstorable(k): _replace_unstorable(v) for k, v in value.items()}
-    return value
-
-
 def parse_json_body(body: bytes) -> Any:
     """Decode a webhook body with limits set before parsing; ValueError saying why it was refused.
 
@@ -149,7 +137,7 @@ def parse_json_body(body: bytes) -> Any:
         raise UnacceptableJSON(f"arrays and objects nested deeper than {MAX_JSON_DEPTH} levels")
     data = json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_refuse_constant)
     if _UNSTORABLE_ESCAPE.search(text):
-        data = _replace_unstorable(data)
+        data = replace_unstorable(data)
     return data
 
 

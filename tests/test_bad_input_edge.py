@@ -13,7 +13,7 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import func, select
 
 from chatops.models import Conversation, Message, OutboxJob
-from chatops.testing.bot import SIGNING_SECRET, TestBot
+from chatops.testing.bot import SIGNING_SECRET, CallbackReceiver, TestBot
 from chatops.testing.slack_requests import block_actions_body, signed_headers
 
 DEEP = "[" * 1000 + "]" * 1000
@@ -212,3 +212,18 @@ async def test_signed_slack_payloads_bolt_cannot_read_are_400_not_500(
     response = await bot.http.post("/slack/events", content=body.encode(), headers=signed_headers(SIGNING_SECRET, body))
     assert response.status_code == 400, response.text
     assert response.json()["error"] == problem
+
+
+async def test_a_reply_typed_with_a_nul_or_a_lone_surrogate_still_reaches_the_sender(
+    bot: TestBot, callback: CallbackReceiver
+) -> None:
+    # Legal in the JSON of Slack's payload, refused by PostgreSQL: without the replacement the
+    # dialog closed and the reply failed to store after it, lost without a word.
+    anna = bot.person("Anna")
+    await bot.comment("Is the shop open on Sunday?", reply_url=callback.url)
+    card = await bot.next_card()
+    view = await bot.open_modal(anna, card, "reply")
+    await bot.submit(anna, view, {"text": {"text": "Yes\u0000, 10\ud800–16."}})
+    [reply] = await callback.wait_for(1)
+    assert reply["text"] == "Yes\ufffd, 10\ufffd–16."
+    await card.wait_for(lambda c: "✅ Reply by <@UANNA>" in c.text)

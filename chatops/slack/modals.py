@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from chatops.i18n import Translator
+from chatops.inbound_checks import replace_unstorable
 from chatops.slack.card import full_text_blocks
 from chatops.slack.escape import plain_truncated
 
@@ -167,9 +168,11 @@ def full_text_modal(t: Translator, text: str) -> dict[str, Any]:
 def input_value(view: dict[str, Any], block_id: str, action_id: str) -> Any:
     """The submitted state of one input: its value, or its selected options' values."""
     state = view.get("state", {}).get("values", {}).get(block_id, {}).get(action_id, {})
+    # What a person typed is stored: a NUL or a lone surrogate in it (legal JSON in Slack's
+    # payload) would fail the transaction after the dialog closed, losing the text silently.
     if "selected_options" in state:
-        return [o["value"] for o in state.get("selected_options") or []]
-    return state.get("value")
+        return [replace_unstorable(o["value"]) for o in state.get("selected_options") or []]
+    return replace_unstorable(state.get("value"))
 
 
 def offered_values(view: dict[str, Any], block_id: str) -> list[str]:
