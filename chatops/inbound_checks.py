@@ -52,6 +52,20 @@ def believable_time(moment: datetime, now: datetime | None = None) -> datetime:
     return min(utc, now)
 
 
+def believable_or_none(moment: datetime | None) -> datetime | None:
+    """:func:`believable_time`, or None for a missing or impossible time (the caller falls back).
+
+    For sources that must not refuse a message over its time (Meta redelivers a refused batch
+    for hours): they show the arrival time instead.
+    """
+    if moment is None:
+        return None
+    try:
+        return believable_time(moment)
+    except TimeOutOfRange:
+        return None
+
+
 def has_visible_text(text: str) -> bool:
     """True when ``text`` has at least one character that draws something on screen."""
     for char in text:

@@ -244,9 +244,9 @@ class Store:
             return await self._change_message(
                 session, event.source, event.external_id, "removed", removed_at=event.removed_at or now
             )
-        if event.from_account:
-            return await self._ingest_account_answer(session, event, now)
-        return await self._ingest_customer_message(session, event, now)
+        # Customer messages never come here: ingest_many stores runs of them as one batch.
+        assert event.from_account, "customer messages are stored by _ingest_customer_messages"
+        return await self._ingest_account_answer(session, event, now)
 
     async def _ingest_customer_message(self, session: AsyncSession, msg: InboundMessage, now: datetime) -> IngestResult:
         """Store a customer's message in the caller's transaction: a batch of one."""

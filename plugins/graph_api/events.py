@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from chatops.inbound_checks import TimeOutOfRange, believable_time, has_visible_text
+from chatops.inbound_checks import believable_or_none, has_visible_text
 from chatops.sources import Author, Context
 
 from .client import parse_graph_time
@@ -146,13 +146,10 @@ def timestamp(container: dict[str, Any], key: str, where: str) -> datetime | Non
         parsed = parse_graph_time(value)
         if parsed is None:
             raise PayloadError(f"{where}.{key}: is not a date-time")
-    try:
-        if parsed is None:
-            raise TimeOutOfRange
-        return believable_time(parsed)
-    except TimeOutOfRange:
+    believable = believable_or_none(parsed)
+    if believable is None:
         log.warning("ignoring %s.%s: %r is not a believable time", where, key, str(value)[:40])
-        return None
+    return believable
 
 
 def visible(text: str | None) -> str | None:

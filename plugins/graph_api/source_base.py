@@ -30,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from chatops.inbound_checks import TimeOutOfRange, believable_time
+from chatops.inbound_checks import believable_or_none
 from chatops.models import utcnow
 from chatops.scheduler import Job
 from chatops.sources import (
@@ -376,7 +376,7 @@ class MetaSource(Source):
             text=event.text,
             author=event.author,
             url=event.permalink,
-            created_at=_believable(event.created_at),
+            created_at=believable_or_none(event.created_at),
             channel_name=channel_name,
             context=context,
             extra={
@@ -608,16 +608,6 @@ def _code(exc: GraphError) -> str:
     if exc.code is None:
         return ""
     return f" (code {exc.code}" + (f"/{exc.subcode}" if exc.subcode else "") + ")"
-
-
-def _believable(moment: datetime | None) -> datetime | None:
-    """A comment's time if it can be real; None (the arrival time is shown) for one polling read wrong."""
-    if moment is None:
-        return None
-    try:
-        return believable_time(moment)
-    except TimeOutOfRange:
-        return None
 
 
 def _aware(moment: datetime) -> datetime:
