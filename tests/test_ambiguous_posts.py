@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -94,15 +95,21 @@ async def test_without_the_event_a_history_look_up_finds_the_card(fake_slack: Fa
         assert await _recorded_card(bot.app) == card["ts"]
 
 
+async def _posted_twice(bot: TestBot, fake: FakeSlack) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A card whose first post's answer is lost, with no event and no look-up allowed: the two messages."""
+    fake.lose_answers("chat.postMessage", times=1)
+    fake.fail_next("conversations.history", error="missing_scope")  # the optional scope not granted
+    await bot.comment("Is anyone there?")
+    await _wait_for_cards(bot, 1)
+    first, second = fake.top_level_messages(INBOX)
+    return first, second
+
+
 async def test_without_the_event_or_a_look_up_the_card_is_posted_again_so_nothing_is_lost(
     fake_slack: FakeSlack, database_url: str
 ) -> None:
     async with TestBot(fake_slack, database_url, metadata_events=False) as bot:
-        fake_slack.lose_answers("chat.postMessage", times=1)
-        fake_slack.fail_next("conversations.history", error="missing_scope")  # the optional scope not granted
-        await bot.comment("Is anyone there?")
-        await _wait_for_cards(bot, 1)
-        first, second = fake_slack.top_level_messages(INBOX)
+        first, second = await _posted_twice(bot, fake_slack)
         # The bot waited for the event (reconcile_seconds) before posting again.
         calls = fake_slack.calls_to("chat.postMessage")
         assert calls[1].at - calls[0].at >= 0.9
@@ -117,11 +124,7 @@ async def test_an_event_arriving_after_the_repost_removes_the_extra_card(
     fake_slack: FakeSlack, database_url: str
 ) -> None:
     async with TestBot(fake_slack, database_url, metadata_events=False) as bot:
-        fake_slack.lose_answers("chat.postMessage", times=1)
-        fake_slack.fail_next("conversations.history", error="missing_scope")  # the optional scope not granted
-        await bot.comment("Is anyone there?")
-        await _wait_for_cards(bot, 1)
-        first, second = fake_slack.top_level_messages(INBOX)
+        first, second = await _posted_twice(bot, fake_slack)
         # Slack's event for the first post, late (delivery is retried for up to an hour).
         event = {
             "type": "message_metadata_posted",
