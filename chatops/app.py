@@ -1,8 +1,11 @@
-"""One running bot: settings, plugins, database, Slack, delivery and scheduler, wired together."""
+"""One running bot: settings, plugins, database, Slack, delivery and scheduler, wired together.
+
+This module is the only one that sees the whole bot. Everything else receives the
+parts it uses, and each plugin receives its own :class:`~chatops.context.PluginContext`.
+"""
 
 from __future__ import annotations
 
-import inspect
 import logging
 import os
 import socket
@@ -12,19 +15,25 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.applications import Starlette
+from starlette.routing import BaseRoute
 
 from chatops.alerts import Alerts
+from chatops.bot_actions import BotActions
 from chatops.cards import CardData, MessageView
 from chatops.config import Settings, secret_value
+from chatops.context import Channels, PluginContext
 from chatops.db import Database
 from chatops.delivery import DeliveryWorker
+from chatops.events import ConversationEvent, EventBus
 from chatops.expiring_cache import ExpiringCache
+from chatops.hooks import HookRunner
 from chatops.i18n import Translator
+from chatops.interception import ReplyInterceptors
 from chatops.migrate import ensure_schema
-from chatops.plugins import load_plugins
+from chatops.plugins import PluginFailed, describe_error, load_plugins
 from chatops.scheduler import Scheduler
 from chatops.slack.card import CardContext, render_card, render_escalation, render_thread_message
-from chatops.slack.handlers import register_card_handlers, register_command_fallbacks
+from chatops.slack.handlers import register_card_handlers, register_command_fallback
 from chatops.slack.outage import register_outage_notice
 from chatops.slack.posting import SlackPoster, register_post_events
 from chatops.sources import InboundEvent, InboundMessage, MessageEdited, MessageRemoved, Source
@@ -54,16 +63,22 @@ class ChatOps:
         self.instance_id = instance_id or f"{socket.gethostname()}-{os.getpid()}"
         self.t = Translator(settings.team.language)
         self.pm, self._plugin_configs = load_plugins(settings, extra_plugins)
+        #: Enabled plugins in the order of ``[plugins] enabled``: start-up, checks and migrations follow it.
+        self.plugin_names: list[str] = list(settings.plugins.enabled)
         self.db = Database(
             settings.database.url,
             echo=settings.database.echo,
             lock_timeout=settings.database.lock_timeout_seconds,
             sqlite_journal_mode=settings.database.sqlite_journal_mode,
         )
+        self.hooks = HookRunner(self.pm, self.context)
+        self.events = EventBus(self._tell_event)
+        self.db.after_commit = self.events.publish
         self.delivery = DeliveryWorker(self)
         self.store = Store(self.db, wake=self.delivery.wake)
         self.alerts = Alerts(self.store)
-        self.workflow = Workflow(self)
+        self.sources: dict[str, Source] = {}
+        self.workflow = Workflow(self.store, self.sources, self.t, settings.workflow)
         self.slack = AsyncWebClient(token=settings.slack.bot_token.get_secret_value(), base_url=settings.slack.api_url)
         self.bolt = AsyncApp(
             client=self.slack,
@@ -73,33 +88,44 @@ class ChatOps:
             # Replaced by a filter that keeps the metadata events of the bot's own posts (register_post_events).
             ignoring_self_events_enabled=False,
         )
-        self.sources: dict[str, Source] = {}
-        for provided in self.pm.hook.chatops_sources(app=self):
-            for source in provided:
-                if source.name in self.sources:
-                    raise ValueError(f"two plugins provide the source {source.name!r}")
-                if source.texts:
-                    self.t.add(source.texts)
-                source.t = self.t
-                self.sources[source.name] = source
-        register_card_handlers(self, self.bolt)
         self.poster = SlackPoster(
             self.db, self.slack, reconcile_seconds=settings.delivery.reconcile_seconds, wake=self.delivery.wake
         )
-        register_post_events(self.bolt, self.poster)
-        self.pm.hook.chatops_slack_listeners(app=self, bolt=self.bolt)
-        register_command_fallbacks(self, self.bolt)
-        register_outage_notice(self.bolt, self.t)
         self.scheduler = Scheduler(self)
+        #: Display names by Slack user id (bounded; failures kept briefly, names for an hour).
+        self.user_names: ExpiringCache[str, str | None] = ExpiringCache(USER_NAME_CACHE_SIZE)
+        self._contexts: dict[str, PluginContext] = {}
+        self._source_plugin: dict[str, str] = {}
+
+        self._add_texts()
+        self._add_sources()
+        register_card_handlers(
+            self.bolt,
+            workflow=self.workflow,
+            db=self.db,
+            t=self.t,
+            sources=self.sources,
+            allow_new_tags=settings.workflow.allow_new_tags,
+            interceptors=ReplyInterceptors(self.hooks, self.plugin_names),
+        )
+        register_post_events(self.bolt, self.poster)
+        self.hooks.call_sync("chatops_slack_listeners", bolt=self.bolt)
+        register_command_fallback(self.bolt, self.t)
+        register_outage_notice(self.bolt, self.t)
         for source in self.sources.values():
             for job in source.jobs():
                 self.scheduler.add(job)
-        for jobs in self.pm.hook.chatops_jobs(app=self):
-            for job in jobs:
-                self.scheduler.add(job)
-        self.web: Starlette = build_web(self)
-        #: Display names by Slack user id (bounded; failures kept briefly, names for an hour).
-        self.user_names: ExpiringCache[str, str | None] = ExpiringCache(USER_NAME_CACHE_SIZE)
+        for plugin in self.hooks.implementers("chatops_jobs"):
+            for jobs in self.hooks.call_sync("chatops_jobs", only=plugin):
+                for job in jobs:
+                    self.context(plugin).scheduler.add(job)
+        self.web: Starlette = build_web(
+            bolt=self.bolt,
+            db=self.db,
+            slack_mode=settings.slack.mode,
+            max_body_bytes=settings.http.max_body_bytes,
+            routes=self._plugin_routes(),
+        )
 
     # -- plugins ---------------------------------------------------------------
 
@@ -112,40 +138,104 @@ class ChatOps:
         """The validated ``[plugins.<name>]`` model of an enabled plugin (None if it takes none)."""
         return self._plugin_configs.get(name)
 
-    async def call_hook(self, name: str, **kwargs: Any) -> list[Any]:
-        """Call a notification hook, awaiting implementations that are coroutines; errors are logged."""
-        results = []
-        for impl in getattr(self.pm.hook, name).get_hookimpls():
-            try:
-                result = impl.function(**{k: v for k, v in kwargs.items() if k in impl.argnames})
-                if inspect.isawaitable(result):
-                    result = await result
-                results.append(result)
-            except Exception:
-                log.exception("plugin %s failed in %s", impl.plugin_name, name)
-        return results
+    def context(self, plugin: str) -> PluginContext:
+        """The context plugin ``plugin`` receives as ``ctx`` (one per plugin, made on first use)."""
+        found = self._contexts.get(plugin)
+        if found is None:
+            found = self._contexts[plugin] = PluginContext(
+                name=plugin,
+                config=self._plugin_configs.get(plugin),
+                t=self.t,
+                tz=self.settings.team.tz,
+                db=self.db,
+                channels=Channels(
+                    inbox=self.settings.slack.inbox_channel,
+                    escalation=self.settings.slack.escalation_channel,
+                    ops=self.settings.slack.ops_channel,
+                ),
+                conversations=BotActions(plugin, self.workflow, self.store),
+                outbox=None,  # FIXME(merge): PluginOutbox from the outbox package
+                scheduler=self.scheduler,
+                alerts=self.alerts,
+                store=self.store,
+                ingest=self.ingest,
+                ingest_many=self.ingest_many,
+                user_name=self.user_name,
+                source_name=self.source_name,
+            )
+        return found
+
+    def _add_texts(self) -> None:
+        """Every plugin's words, checked now: a missing key or placeholder stops the bot, naming the plugin."""
+        for plugin in self.plugin_names:
+            for catalog in self.hooks.call_sync("chatops_texts", only=plugin):
+                self._add_catalog(plugin, catalog)
+
+    def _add_catalog(self, plugin: str, catalog: Mapping[str, Mapping[str, str]]) -> None:
+        try:
+            self.t.add(catalog)
+        except ValueError as exc:
+            raise PluginFailed(plugin, str(exc)) from None
+
+    def _add_sources(self) -> None:
+        for plugin in self.plugin_names:
+            for provided in self.hooks.call_sync("chatops_sources", only=plugin):
+                for source in provided:
+                    if source.name in self.sources:
+                        raise PluginFailed(plugin, f"a second plugin provides the source {source.name!r}")
+                    if source.texts:
+                        self._add_catalog(plugin, source.texts)
+                    source.t = self.t
+                    self.sources[source.name] = source
+                    self._source_plugin[source.name] = plugin
+
+    def _plugin_routes(self) -> list[BaseRoute]:
+        routes: list[BaseRoute] = []
+        for source in self.sources.values():
+            routes.extend(source.routes())
+        for provided in self.hooks.call_sync("chatops_routes"):
+            routes.extend(provided)
+        return routes
+
+    async def _tell_event(self, event: ConversationEvent) -> None:
+        await self.hooks.call("chatops_event", isolate=True, event=event)
 
     # -- lifecycle ---------------------------------------------------------------
 
     async def start(self, *, deliver: bool = True) -> None:
-        """Check the schema, start sources, delivery and the scheduler."""
+        """Check the schema, start the plugins (in the order they are enabled), delivery and the scheduler."""
         await ensure_schema(self.db, auto_upgrade_sqlite=self.settings.database.auto_upgrade_sqlite)
+        self.events.start()
+        for plugin in self.plugin_names:
+            try:
+                await self.hooks.call("chatops_startup", only=plugin)
+            except Exception as exc:
+                raise PluginFailed(plugin, f"failed to start: {describe_error(exc)}") from exc
         for source in self.sources.values():
-            await source.start(self)
+            plugin = self._source_plugin[source.name]
+            try:
+                await source.start(self.context(plugin))
+            except Exception as exc:
+                raise PluginFailed(plugin, f"source {source.name} failed to start: {describe_error(exc)}") from exc
         if deliver:
             self.delivery.start()
         self.scheduler.start()
 
     async def stop(self) -> None:
-        """Stop everything started, in reverse order."""
+        """Stop everything started, in reverse order; a plugin failing to stop does not keep the others running."""
         await self.scheduler.shutdown()
         await self.delivery.stop()
-        for source in self.sources.values():
+        for source in reversed(list(self.sources.values())):
             try:
                 await source.stop()
             except Exception:
                 log.exception("source %s failed to stop", source.name)
-        await self.call_hook("chatops_shutdown", app=self)
+        await self.events.stop()
+        for plugin in reversed(self.plugin_names):
+            try:
+                await self.hooks.call("chatops_shutdown", only=plugin)
+            except Exception:
+                log.exception("plugin %s failed to stop", plugin)
         await self.db.dispose()
 
     async def user_name(self, user_id: str | None) -> str | None:
@@ -197,15 +287,20 @@ class ChatOps:
     async def _tell_inbound(self, event: InboundMessage, result: IngestResult) -> None:
         if not result.duplicate and result.message_id is not None and not event.from_account:
             assert result.conversation_id is not None
-            await self.call_hook(
+            await self.hooks.call(
                 "chatops_inbound",
-                app=self,
+                isolate=True,
                 message=event,
                 conversation_id=result.conversation_id,
                 new=result.new_conversation,
             )
 
     # -- rendering (used by delivery) ------------------------------------------------
+
+    def source_name(self, source: str) -> str:
+        """A source's display name, or its short name when it is not enabled."""
+        found = self.sources.get(source)
+        return found.display_name if found else source
 
     def inbox_channel(self, source: str) -> str:
         """The Slack channel where a source's cards go."""
@@ -214,18 +309,17 @@ class ChatOps:
 
     def card_context(self, card: CardData | None, source: str) -> CardContext:
         """Words, timezone and the source's abilities for rendering."""
-        found = self.sources.get(source)
         return CardContext(
             t=self.t,
             tz=self.settings.team.tz,
-            source_name=found.display_name if found else source,
+            source_name=self.source_name(source),
             capabilities=self.workflow.availability(card) if card is not None else {},
         )
 
     async def render_card(self, card: CardData) -> dict[str, Any]:
         """Card arguments for chat.postMessage / chat.update, with plugins' decorations."""
         extra: list[dict[str, Any]] = []
-        for blocks in await self.call_hook("chatops_card_blocks", app=self, card=card):
+        for blocks in await self.hooks.call("chatops_card_blocks", isolate=True, card=card):
             extra.extend(blocks or [])
         return render_card(card, self.card_context(card, card.source), extra)
 

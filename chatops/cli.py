@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 from chatops import __version__
 from chatops.config import ConfigError, Settings, load_settings, secret_value, secret_values
 from chatops.migrate import SchemaOutOfDate
+from chatops.plugins import PluginFailed
 
 if TYPE_CHECKING:
     from chatops.db import Database
@@ -255,6 +256,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     except ConnectionError as exc:
         print(f"connection: {exc}", file=sys.stderr)
+        return 1
+    except PluginFailed as exc:
+        print(str(exc), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

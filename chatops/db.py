@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -33,6 +33,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from chatops.config import normalise_database_url
+from chatops.events import PENDING_EVENTS
 
 #: How long a transaction waits for the write lock (SQLite's busy timeout, our own writer
 #: queue, PostgreSQL's lock_timeout and connect timeout) before giving up with 503. A few
@@ -188,6 +189,8 @@ class Database:
         lock_timeout: float = WRITE_LOCK_TIMEOUT_SECONDS,
         sqlite_journal_mode: str = "wal",
     ) -> None:
+        #: Called with a transaction's events right after it commits (see chatops.events).
+        self.after_commit: Callable[[list[Any]], None] | None = None
         self.url = normalise_database_url(url)
         self.is_sqlite = _is_sqlite(self.url)
         self.lock_timeout = lock_timeout
@@ -221,8 +224,10 @@ class Database:
         """A transaction that may write; committed on success, rolled back on error."""
         async with _translated():
             if self._write_lock is None:
-                async with self._sessions() as session, session.begin():
-                    yield session
+                async with self._sessions() as session:
+                    async with session.begin():
+                        yield session
+                    self._committed(session)
                 return
             # SQLite has one writer at a time. Queueing our own writers here, instead of
             # letting them meet in SQLite's busy handler (which sleeps 1..100 ms between
@@ -241,10 +246,19 @@ class Database:
                 # Only a writer that queued noticeably gets a shorter busy timeout (one PRAGMA more).
                 queued = deadline - time.monotonic() < self.lock_timeout - _QUEUE_GRACE_SECONDS
                 bind = self.engine.execution_options(sqlite_deadline=deadline) if queued else self.engine
-                async with self._sessions(bind=bind) as session, session.begin():
-                    yield session
+                async with self._sessions(bind=bind) as session:
+                    async with session.begin():
+                        yield session
+                    committed = session
             finally:
                 self._write_lock.release()
+            self._committed(committed)
+
+    def _committed(self, session: AsyncSession) -> None:
+        """Hand the events of a transaction that has just committed to whoever listens."""
+        events = session.info.pop(PENDING_EVENTS, None)
+        if events and self.after_commit is not None:
+            self.after_commit(events)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -3,17 +3,28 @@
 A plugin is a module (or object) with functions marked ``@hookimpl`` whose names
 match the specs below. Plugins are found through the ``chatops.plugins`` entry-point
 group (built-in plugins too), enabled in ``[plugins] enabled``, and configured in
-their own ``[plugins.<name>]`` table. Every hook receives the running
-:class:`chatops.app.ChatOps` instance as ``app``; a plugin reads its validated
-config with ``app.plugin_config(<name>)``. Plugins never call each other directly:
-they meet through these hooks and the core's data.
+their own ``[plugins.<name>]`` table.
 
-``tests/test_hookspecs.py`` fails when a hook here lacks a docstring.
+Hooks that work with the running bot take ``ctx``: the calling plugin's own
+:class:`chatops.context.PluginContext` (its settings, the translator, a logger, the
+database, the conversations it may act on as the bot, the outbox, its jobs, alerts
+and state). An implementation may leave out arguments it does not use, as pluggy
+allows. Implementations may be coroutine functions where a hook says so; they are
+called in pluggy's order (``tryfirst``/``trylast``, ``wrapper=True``) by
+:class:`chatops.hooks.HookRunner`, and an error propagates to the caller unless the
+hook is a notification (then it is logged with the plugin's name, and the other
+plugins are still told).
+
+The order of ``[plugins] enabled`` is the order of start-up, of reply checks and of
+migrations; shutdown runs in reverse. Plugins never call each other directly: they
+meet through these hooks and the core's data.
+
+``tests/test_hookspecs.py`` fails when a hook here lacks a docstring or a test.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -25,8 +36,11 @@ if TYPE_CHECKING:
     from slack_bolt.async_app import AsyncApp
     from starlette.routing import BaseRoute
 
-    from chatops.app import ChatOps
     from chatops.cards import CardData
+    from chatops.context import PluginContext
+    from chatops.events import ConversationEvent
+    from chatops.interception import ReplyDraft, Verdict
+    from chatops.plugin_migrations import PluginMigrations
     from chatops.scheduler import Job
     from chatops.sources import InboundMessage, Source
 
@@ -35,90 +49,27 @@ hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
+# -- set-up (no running bot yet) ---------------------------------------------------------
+
+
 @hookspec(firstresult=True)
-def chatops_config_model(name: str) -> type[BaseModel] | None:
+def chatops_config_model(name: str) -> type[BaseModel] | None:  # type: ignore[empty-body]
     """Return the pydantic model of the ``[plugins.<name>]`` table when ``name`` is yours.
 
     Called for each enabled plugin at start-up (and by ``chatops check``); answer
     only for your own name and return None otherwise. The model should forbid
     unknown keys; validation errors are reported as ``plugins.<name>.<key>: …``.
+    The validated model is ``ctx.config``.
     """
 
 
 @hookspec
-def chatops_sources(app: ChatOps) -> Sequence[Source]:
-    """Return the sources this plugin provides (webhook, Facebook Page, X account, …).
+def chatops_texts() -> Mapping[str, Mapping[str, str]]:  # type: ignore[empty-body]
+    """Return the plugin's words: ``{"en": {...}, "fi": {...}, "pl": {...}}``.
 
-    Each :class:`chatops.sources.Source` declares its capabilities (the card offers
-    only those buttons), its HTTP routes and scheduled jobs, and answers on its
-    platform. Sources hand inbound events to ``app.ingest(event)``.
-    """
-
-
-@hookspec
-def chatops_routes(app: ChatOps) -> Sequence[BaseRoute]:
-    """Return extra HTTP routes (Starlette) to mount on the bot's server.
-
-    For features that are not sources, such as a calendar feed. Paths must not
-    collide with ``/slack/events``, ``/webhooks/…``, ``/healthz`` or ``/readyz``.
-    """
-
-
-@hookspec
-def chatops_slack_listeners(app: ChatOps, bolt: AsyncApp) -> None:
-    """Register Slack listeners (slash commands such as ``/rota``, actions, views) on ``bolt``.
-
-    Listeners must ``ack()`` at once and do slow work afterwards: Slack allows 3 s.
-    """
-
-
-@hookspec
-def chatops_jobs(app: ChatOps) -> Sequence[Job]:
-    """Return scheduled jobs (digests, hand-off messages, reminders).
-
-    Each occurrence is claimed in the database, so with several replicas exactly
-    one runs it. Triggers carry a timezone so local times survive DST changes.
-    """
-
-
-@hookspec
-def chatops_card_blocks(app: ChatOps, card: CardData) -> Sequence[dict[str, Any]]:
-    """Return extra Block Kit blocks to show on a conversation's card, after the message.
-
-    Used for decorations such as "on shift: Anna" or a sentiment badge. Escape any
-    user-supplied text with ``chatops.slack.escape.mrkdwn_escape``. Keep it short:
-    a message holds at most 50 blocks. Each block is checked before it is shown: one
-    Slack would refuse (a limit exceeded, an empty text, a ``block_id`` the card uses),
-    or one the card has no room left for (blocks or text), is dropped with a warning in
-    the log, and the card is posted without it. Check yours in a test with
-    ``chatops.testing.card_checks.assert_postable(render_card(card, ctx, blocks))``.
-    """
-
-
-@hookspec
-def chatops_inbound(app: ChatOps, message: InboundMessage, conversation_id: int, new: bool) -> None:
-    """React to a customer message that was just stored (not called for duplicates).
-
-    ``new`` is true when it started a conversation. For auto-replies outside service
-    hours, assignment to the person on shift, language and sentiment detection.
-    May be a coroutine function.
-    """
-
-
-@hookspec
-def chatops_action(app: ChatOps, conversation_id: int, action: str, actor: str, detail: dict[str, Any]) -> None:
-    """React to something a person did to a conversation (claimed, replied, resolved, …).
-
-    Called after the change is committed; ``action`` uses the audit log's names.
-    May be a coroutine function.
-    """
-
-
-@hookspec
-def chatops_digest_sections(app: ChatOps, since: Any, until: Any) -> Sequence[dict[str, Any]]:
-    """Return Block Kit blocks for the managers' daily digest covering [since, until).
-
-    Each plugin contributes its own section (per-source figures, shift coverage, …).
+    Keys start with the plugin's name and a dot (``hello.greeting``). Every language
+    must have every key with the same ``{placeholders}``; the bot refuses to start
+    otherwise, naming the plugin and the key. Use them with ``ctx.t("hello.greeting")``.
     """
 
 
@@ -131,6 +82,149 @@ def chatops_cli_commands(subparsers: argparse._SubParsersAction[argparse.Argumen
     """
 
 
+# -- the running bot ---------------------------------------------------------------------
+
+
 @hookspec
-def chatops_shutdown(app: ChatOps) -> None:
-    """Release what the plugin holds when the bot stops. May be a coroutine function."""
+def chatops_sources(ctx: PluginContext) -> Sequence[Source]:  # type: ignore[empty-body]
+    """Return the sources this plugin provides (webhook, Facebook Page, X account, …).
+
+    Each :class:`chatops.sources.Source` declares its capabilities (the card offers
+    only those buttons), its HTTP routes and scheduled jobs, and answers on its
+    platform. A source is started with its plugin's ``ctx`` and hands inbound events
+    to ``ctx.ingest(event)``.
+    """
+
+
+@hookspec
+def chatops_routes(ctx: PluginContext) -> Sequence[BaseRoute]:  # type: ignore[empty-body]
+    """Return extra HTTP routes (Starlette) to mount on the bot's server.
+
+    For features that are not sources, such as a calendar feed. Paths must not
+    collide with ``/slack/events``, ``/webhooks/…``, ``/healthz`` or ``/readyz``.
+    """
+
+
+@hookspec
+def chatops_slack_listeners(ctx: PluginContext, bolt: AsyncApp) -> None:
+    """Register Slack listeners (slash commands such as ``/rota``, actions, views) on ``bolt``.
+
+    Listeners must ``ack()`` at once and do slow work afterwards: Slack allows 3 s.
+    A command in the app manifest that no enabled plugin registers is answered with
+    a generic "not enabled" by the core.
+    """
+
+
+@hookspec
+def chatops_jobs(ctx: PluginContext) -> Sequence[Job]:  # type: ignore[empty-body]
+    """Return scheduled jobs (digests, hand-off messages, reminders).
+
+    Each occurrence is claimed in the database, so with several replicas exactly
+    one runs it; a failed run is retried within the job's grace time and reported
+    to the ops channel if it is given up. Triggers carry a timezone (``ctx.tz``) so
+    local times survive DST changes. Ids are prefixed with the plugin's name.
+    """
+
+
+@hookspec
+def chatops_startup(ctx: PluginContext) -> None:
+    """Get ready once the schema is current and sources have started; may be a coroutine function.
+
+    Register outbox job kinds here (``ctx.outbox.register``), open clients, load caches.
+    Plugins start in the order of ``[plugins] enabled``; an error stops the bot with
+    one line naming the plugin.
+    """
+
+
+@hookspec
+def chatops_shutdown(ctx: PluginContext) -> None:
+    """Release what the plugin holds when the bot stops; may be a coroutine function.
+
+    Called in the reverse order of start-up, after delivery and the scheduler have
+    stopped; an error is logged and the other plugins still stop.
+    """
+
+
+# -- cards and replies -------------------------------------------------------------------
+
+
+@hookspec
+def chatops_card_blocks(ctx: PluginContext, card: CardData) -> Sequence[dict[str, Any]]:  # type: ignore[empty-body]
+    """Return extra Block Kit blocks to show on a conversation's card, after the message.
+
+    Used for decorations such as "on shift: Anna" or a sentiment badge; may be a
+    coroutine function. Escape any user-supplied text with
+    ``chatops.slack.escape.mrkdwn_escape``. Each block is checked before it is shown:
+    one Slack would refuse (a limit exceeded, an empty text, a ``block_id`` the card
+    uses), or one the card has no room left for, is dropped with a warning in the log,
+    and the card is posted without it. Call ``ctx.conversations.refresh_card(id)`` when
+    a decoration changes. Check yours in a test with
+    ``chatops.testing.card_checks.assert_postable(...)``.
+    """
+
+
+@hookspec
+def chatops_reply_inputs(ctx: PluginContext, card: CardData, kind: str) -> Sequence[dict[str, Any]]:  # type: ignore[empty-body]
+    """Return input blocks to add to the reply dialog (``kind`` is ``reply`` or ``private_reply``).
+
+    For example a select of saved replies. Give each block a ``block_id`` unique
+    within your plugin; the submitted values come back in ``ReplyDraft.inputs`` under
+    that id (the core namespaces ids, so plugins never clash). Blocks other than
+    ``input``, ``section``, ``context`` and ``divider`` are dropped with a log line, and
+    when any plugin adds inputs the text box becomes optional (an empty reply is
+    still refused after the checks). Sync only: the dialog must open within 3 s.
+    """
+
+
+@hookspec
+def chatops_reply_check(ctx: PluginContext, draft: ReplyDraft) -> Verdict | None:
+    """Look at a reply before it is queued: return None to let it pass, ``Veto`` or ``Rewrite``.
+
+    ``Veto(reason)`` keeps the dialog open with the reason under the text;
+    ``Rewrite(text, reason)`` sends ``text`` instead and tells the person why. Checks
+    run in the order of ``[plugins] enabled``, each seeing the text the previous one
+    left; may be a coroutine function, but the whole dialog must answer within 3 s.
+    A check that raises or is too slow refuses the reply (a forbidden-word check must
+    not be skipped silently), telling the person to try again.
+    """
+
+
+# -- what happened -----------------------------------------------------------------------
+
+
+@hookspec
+def chatops_inbound(ctx: PluginContext, message: InboundMessage, conversation_id: int, new: bool) -> None:
+    """React to a customer message that was just stored (not called for duplicates).
+
+    ``new`` is true when it started a conversation. For auto-replies outside service
+    hours, assignment to the person on shift, language and sentiment detection.
+    May be a coroutine function; errors are logged and the other plugins still hear.
+    """
+
+
+@hookspec
+def chatops_event(ctx: PluginContext, event: ConversationEvent) -> None:
+    """Hear of a committed change: a reply sent or failed, a claim, an escalation, …
+
+    ``event.action`` is the audit log's name for it; :mod:`chatops.events` lists every
+    action with its ``actor`` and ``detail`` (for example ``reply_sent`` with the time
+    and who sent it, ``reply_failed`` when an answer failed for good or was given up,
+    ``reopened`` by a customer's follow-up, ``edited``/``removed`` by the author,
+    ``retry``, ``hidden``/``unhidden``, ``claimed``/``unclaimed``/``assigned``,
+    ``escalated``, ``resolved``). Called after the transaction commits, in commit
+    order, off the path of the click or delivery that caused it. May be a coroutine
+    function; errors are logged and the other plugins still hear.
+    """
+
+
+@hookspec
+def chatops_migrations() -> PluginMigrations | None:
+    """Return where this plugin's Alembic migrations live, if it has tables of its own.
+
+    See :mod:`chatops.plugin_migrations`. They run after the core's, in the order of
+    ``[plugins] enabled``, with the plugin's own version table; ``chatops db upgrade``
+    (and, for SQLite, start-up) applies them only for enabled plugins.
+    """
+
+
+__all__ = ["PROJECT", "hookimpl", "hookspec"]

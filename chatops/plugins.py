@@ -102,3 +102,17 @@ def _validate_section(pm: pluggy.PluginManager, settings: Settings, name: str) -
         return model.model_validate(raw)
     except ValidationError as exc:
         raise describe_validation_error(exc, prefix=f"plugins.{name}") from None
+
+
+class PluginFailed(Exception):
+    """A plugin could not start (or its texts are incomplete): one line naming the plugin and the problem."""
+
+    def __init__(self, plugin: str, problem: str) -> None:
+        super().__init__(f"plugin {plugin}: {problem}")
+        self.plugin = plugin
+
+
+def describe_error(exc: BaseException) -> str:
+    """An exception as one line: its type and message, never its traceback."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

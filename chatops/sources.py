@@ -18,7 +18,7 @@ from chatops.i18n import Translator
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
-    from chatops.app import ChatOps
+    from chatops.context import PluginContext
     from chatops.scheduler import Job
 
 
@@ -154,7 +154,7 @@ class Source:
     """Base class of a source: its name, what it can do, and how it answers.
 
     Subclasses set ``name``, ``display_name`` and ``capabilities``, hand inbound
-    events to ``app.ingest()``, and implement the answer methods they declare.
+    events to ``ctx.ingest()``, and implement the answer methods they declare.
     """
 
     name: ClassVar[str]
@@ -180,8 +180,12 @@ class Source:
         """Scheduled jobs (polling); each occurrence runs on exactly one replica."""
         return ()
 
-    async def start(self, app: ChatOps) -> None:
-        """Called once the app is running (open clients, connect gateways)."""
+    async def start(self, ctx: PluginContext) -> None:
+        """Called once the bot is running, with its plugin's context (open clients, connect gateways).
+
+        Keep ``ctx``: inbound events go to ``ctx.ingest(event)``, state to ``ctx.state``,
+        operational problems to ``ctx.alerts``.
+        """
 
     async def stop(self) -> None:
         """Called at shutdown (close clients)."""

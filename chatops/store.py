@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatops.cards import answered_kinds
 from chatops.db import Database
+from chatops.events import PENDING_EVENTS, ConversationEvent
 from chatops.models import (
     Assignment,
     AuditEntry,
@@ -58,6 +59,7 @@ SEND_ANSWER = "answer.send"
 SET_HIDDEN = "hidden.set"
 POST_ESCALATION = "escalation.post"
 POST_ALERT = "alert.post"
+POST_NOTE = "note.post"
 
 MAX_TAG_LENGTH = 64
 
@@ -162,7 +164,10 @@ class Store:
 
     @staticmethod
     def add_audit(session: AsyncSession, conversation_id: int | None, actor: str, action: str, **detail: Any) -> None:
-        session.add(AuditEntry(**_audit_row(conversation_id, actor, action, detail)))
+        """Add an audit line to the caller's transaction; plugins hear of it once it commits."""
+        row = _audit_row(conversation_id, actor, action, detail)
+        session.add(AuditEntry(**row))
+        _announce(session, [row])
 
     @staticmethod
     def add_job(
@@ -320,6 +325,7 @@ class Store:
         # Plain executemany (no RETURNING): the cheapest way in for hundreds of rows.
         if audits:
             await session.execute(sa_insert(AuditEntry), audits)
+            _announce(session, audits)
         if jobs:
             await session.execute(sa_insert(OutboxJob), jobs)
         return results
@@ -447,6 +453,54 @@ class Store:
         self._wake()
         return ClaimResult(True, user)
 
+    async def assign(self, conversation_id: int, assignee: str, actor: str, *, replace: bool = False) -> ClaimResult:
+        """Make ``assignee`` the owner on someone else's behalf (``actor``, e.g. ``bot:rota``).
+
+        An owned conversation keeps its owner unless ``replace``: a plugin routing new cards
+        must not take a card from the person working on it. ``ok`` is False when nothing
+        changed (owned, already theirs, or gone); ``assignee`` is then the owner.
+        """
+        now = utcnow()
+        async with self.db.write() as session:
+            conv = await session.get(Conversation, conversation_id, with_for_update={"key_share": True})
+            if conv is None:
+                return ClaimResult(False, None, exists=False)
+            previous = conv.assignee
+            if previous == assignee or (previous is not None and not replace):
+                return ClaimResult(False, previous)
+            if previous is not None:
+                await session.execute(
+                    update(Assignment)
+                    .where(Assignment.conversation_id == conversation_id, Assignment.released_at.is_(None))
+                    .values(released_at=now)
+                )
+            conv.assignee = assignee
+            conv.claimed_at = now
+            conv.updated_at = now
+            if conv.status == Status.NEW.value:
+                conv.status = Status.CLAIMED.value
+            session.add(_assignment(conversation_id, assignee, actor, now))
+            self.add_audit(session, conversation_id, actor, "assigned", assignee=assignee, previous=previous)
+            await self._enqueue_card_update(session, conversation_id)
+        self._wake()
+        return ClaimResult(True, assignee)
+
+    async def queue_note(self, conversation_id: int, actor: str, text: str) -> bool:
+        """Queue a note in the card's thread (posted once the card is); False when the conversation is gone."""
+        async with self.db.write() as session:
+            if await session.get(Conversation, conversation_id) is None:
+                return False
+            self.add_audit(session, conversation_id, actor, "noted", text=text)
+            self.add_job(session, POST_NOTE, conversation_id, None, {"text": text, "actor": actor})
+        self._wake()
+        return True
+
+    async def refresh_card(self, conversation_id: int) -> None:
+        """Queue a redraw of the card (a plugin's decoration changed)."""
+        async with self.db.write() as session:
+            await self._enqueue_card_update(session, conversation_id)
+        self._wake()
+
     async def unclaim(self, conversation_id: int, user: str) -> ClaimResult:
         """Release ownership, only if ``user`` is the owner."""
         now = utcnow()
@@ -482,11 +536,14 @@ class Store:
         in_reply_to_id: int | None = None,
         *,
         once: bool = False,
+        claim: bool = True,
     ) -> int | None:
         """Store an answer (reply or private reply) before sending it, and queue the send.
 
         With ``once``, returns None instead when an answer of this kind to the same message
         is already sent or on its way (platforms that allow one private reply per comment).
+        ``user`` is who answers: a Slack user id, or ``bot:<plugin>`` for an automatic reply,
+        which passes ``claim=False`` so that the card stays free for a person.
         """
         now = utcnow()
         async with self.db.write() as session:
@@ -512,7 +569,7 @@ class Store:
             )
             session.add(msg)
             await session.flush()
-            if conv.assignee is None:
+            if conv.assignee is None and claim:
                 # Whoever answers an unowned card owns it: the card shows who is on it.
                 conv.assignee = user
                 conv.claimed_at = now
@@ -846,9 +903,15 @@ async def _current_owner(session: AsyncSession, conversation_id: int) -> ClaimRe
 def _audit_row(conversation_id: int | None, actor: str, action: str, detail: dict[str, Any]) -> dict[str, Any]:
     """An audit_log row's values: :meth:`Store.add_audit` adds one, a batch ingest inserts many at once.
 
-    The time and the rest come from the model's column defaults, which a Core INSERT applies too.
+    The time is set here, not by the column default, so that the event plugins hear carries
+    the same time as the stored line.
     """
-    return {"conversation_id": conversation_id, "actor": actor, "action": action, "detail": detail}
+    return {"conversation_id": conversation_id, "actor": actor, "action": action, "detail": detail, "at": utcnow()}
+
+
+def _announce(session: AsyncSession, rows: Iterable[dict[str, Any]]) -> None:
+    """Keep the transaction's audit lines as events, told to plugins if it commits (see chatops.events)."""
+    session.info.setdefault(PENDING_EVENTS, []).extend(ConversationEvent.from_row(row) for row in rows)
 
 
 def _job_row(
@@ -899,6 +962,7 @@ __all__ = [
     "POST_ALERT",
     "POST_CARD",
     "POST_ESCALATION",
+    "POST_NOTE",
     "POST_THREAD",
     "SEND_ANSWER",
     "SET_HIDDEN",

@@ -12,7 +12,7 @@ import json
 import logging
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -26,7 +26,9 @@ from chatops.db import DatabaseUnavailable
 from chatops.inbound_checks import replace_unstorable
 
 if TYPE_CHECKING:
-    from chatops.app import ChatOps
+    from slack_bolt.async_app import AsyncApp
+
+    from chatops.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -278,7 +280,7 @@ async def database_unavailable(request: Request, exc: Exception) -> Response:
     )
 
 
-def health_routes(app: ChatOps) -> list[BaseRoute]:
+def health_routes(db: Database) -> list[BaseRoute]:
     """``GET /healthz`` (liveness) and ``GET /readyz`` (readiness: the database takes a write)."""
 
     async def healthz(_request: Request) -> Response:
@@ -288,7 +290,7 @@ def health_routes(app: ChatOps) -> list[BaseRoute]:
 
     async def readyz(_request: Request) -> Response:
         try:
-            await app.db.check_writable()
+            await db.check_writable()
         except DatabaseUnavailable as exc:
             log.warning("readiness: database cannot take a write: %s", exc.reason)
             return JSONResponse(
@@ -301,17 +303,19 @@ def health_routes(app: ChatOps) -> list[BaseRoute]:
     return [Route("/healthz", healthz, methods=["GET"]), Route("/readyz", readyz, methods=["GET"])]
 
 
-def build_web(app: ChatOps) -> Starlette:
-    """The Starlette application for one bot instance."""
-    routes: list[BaseRoute] = health_routes(app)
+def build_web(
+    *, bolt: AsyncApp, db: Database, slack_mode: str, max_body_bytes: int, routes: Sequence[BaseRoute]
+) -> Starlette:
+    """The Starlette application for one bot instance: health, Slack (in HTTP mode), sources' and plugins' routes."""
+    served: list[BaseRoute] = health_routes(db)
 
-    if app.settings.slack.mode == "http":
+    if slack_mode == "http":
 
         async def slack_events(request: Request) -> Response:
             # Bolt's own checks answer 500 (or raise) on some malformed requests: a non-numeric
             # timestamp (int() in the verifier), a non-ASCII signature (compare_digest on str), a
             # body that is not UTF-8. They are refused here first, with what Slack would be told.
-            limit = app.settings.http.max_body_bytes
+            limit = max_body_bytes
             try:
                 body = await read_body(request, limit)
             except BodyTooLarge:
@@ -327,12 +331,9 @@ def build_web(app: ChatOps) -> Starlette:
             except (TypeError, KeyError, IndexError, AttributeError, ValueError) as exc:
                 # Bolt reads ids out of the payload as it builds the request, trusting their types.
                 return error(400, f"payload is not shaped like a Slack request ({type(exc).__name__})")
-            return to_starlette_response(await app.bolt.async_dispatch(bolt_request))
+            return to_starlette_response(await bolt.async_dispatch(bolt_request))
 
-        routes.append(Route("/slack/events", slack_events, methods=["POST"]))
+        served.append(Route("/slack/events", slack_events, methods=["POST"]))
 
-    for source in app.sources.values():
-        routes.extend(source.routes())
-    for extra in app.pm.hook.chatops_routes(app=app):
-        routes.extend(extra)
-    return Starlette(routes=routes, exception_handlers={DatabaseUnavailable: database_unavailable})
+    served.extend(routes)
+    return Starlette(routes=served, exception_handlers={DatabaseUnavailable: database_unavailable})

@@ -1,12 +1,13 @@
 """The rules: who may do what to a conversation, and what follows.
 
-Slack handlers call these methods and show the outcome; the store makes each
-change atomically; hooks hear about every change once it is committed.
+Slack handlers (and plugins acting as the bot) call these methods and show the
+outcome; the store makes each change atomically, with its audit line, and plugins
+hear of every change from that line once it is committed (see ``chatops.events``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +15,10 @@ from chatops.cards import CardData, load_card
 from chatops.sources import Capability
 
 if TYPE_CHECKING:
-    from chatops.app import ChatOps
+    from chatops.config import WorkflowConfig
+    from chatops.i18n import Translator
+    from chatops.sources import Source
+    from chatops.store import Store
 
 ANSWER_KINDS = {"reply": Capability.REPLY, "private_reply": Capability.PRIVATE_REPLY}
 
@@ -39,22 +43,19 @@ DONE = Outcome(True)
 class Workflow:
     """Applies the team's rules on top of the store."""
 
-    def __init__(self, app: ChatOps) -> None:
-        self.app = app
-        self.store = app.store
-
-    async def _after(self, conversation_id: int, action: str, actor: str, **detail: Any) -> None:
-        await self.app.call_hook(
-            "chatops_action", app=self.app, conversation_id=conversation_id, action=action, actor=actor, detail=detail
-        )
+    def __init__(self, store: Store, sources: Mapping[str, Source], t: Translator, config: WorkflowConfig) -> None:
+        self.store = store
+        self.sources = sources
+        self.t = t
+        self.config = config
 
     async def card(self, conversation_id: int) -> CardData | None:
         """The current card data, or None if the conversation is gone."""
-        return await load_card(self.app.db, conversation_id)
+        return await load_card(self.store.db, conversation_id)
 
     def availability(self, card: CardData) -> dict[Capability, str | None]:
         """For each capability the card's source has: None if usable now, else why not."""
-        source = self.app.sources.get(card.source)
+        source = self.sources.get(card.source)
         if source is None:
             return {}
         target = card.target()
@@ -69,7 +70,6 @@ class Workflow:
             if result.assignee == user:
                 return DONE
             return Outcome.refused("ephemeral.already_claimed", user=f"<@{result.assignee}>")
-        await self._after(conversation_id, "claimed", user)
         return DONE
 
     async def unclaim(self, conversation_id: int, user: str) -> Outcome:
@@ -81,14 +81,13 @@ class Workflow:
             if result.assignee is None:
                 return Outcome.refused("ephemeral.not_claimed")
             return Outcome.refused("ephemeral.not_owner", user=f"<@{result.assignee}>")
-        await self._after(conversation_id, "unclaimed", user)
         return DONE
 
     def check_answer(self, card: CardData, kind: str, text: str) -> Outcome:
         """Validate an answer before it is stored (empty, too long, not possible on the source)."""
-        source = self.app.sources.get(card.source)
+        source = self.sources.get(card.source)
         capability = ANSWER_KINDS.get(kind)
-        label = self.app.t(f"button.{kind}") if kind in ANSWER_KINDS else kind
+        label = self.t(f"button.{kind}") if kind in ANSWER_KINDS else kind
         if source is None or capability is None or capability not in source.capabilities:
             return Outcome.refused("ephemeral.unavailable", action=label, reason=card.source)
         reason = source.unavailable_reason(capability, card.target())
@@ -102,17 +101,21 @@ class Workflow:
             )
         return DONE
 
-    async def answer(self, card: CardData, user: str, kind: str, text: str) -> Outcome:
-        """Store an answer and queue it for the platform (the text is safe before it is sent)."""
+    async def answer(self, card: CardData, user: str, kind: str, text: str, *, claim: bool = True) -> Outcome:
+        """Store an answer and queue it for the platform (the text is safe before it is sent).
+
+        ``claim=False`` leaves an unowned card unowned (an automatic reply by a plugin).
+        """
         checked = self.check_answer(card, kind, text)
         if not checked.ok:
             return checked
-        source = self.app.sources[card.source]
+        source = self.sources[card.source]
         once = kind == "private_reply" and source.private_reply_once
-        message_id = await self.store.queue_answer(card.conversation_id, user, kind, text, card.root.id, once=once)
+        message_id = await self.store.queue_answer(
+            card.conversation_id, user, kind, text, card.root.id, once=once, claim=claim
+        )
         if message_id is None:
-            return Outcome.refused("ephemeral.already_answered", action=self.app.t(f"button.{kind}"))
-        await self._after(card.conversation_id, f"{kind}_queued", user, message_id=message_id)
+            return Outcome.refused("ephemeral.already_answered", action=self.t(f"button.{kind}"))
         return DONE
 
     async def retry(self, message_id: int, user: str) -> Outcome:
@@ -123,8 +126,8 @@ class Workflow:
 
     async def set_hidden(self, card: CardData, user: str, hidden: bool) -> Outcome:
         """Ask the platform to hide or unhide the customer's message."""
-        source = self.app.sources.get(card.source)
-        label = self.app.t("button.hide" if hidden else "button.unhide")
+        source = self.sources.get(card.source)
+        label = self.t("button.hide" if hidden else "button.unhide")
         if source is None or Capability.HIDE not in source.capabilities:
             return Outcome.refused("ephemeral.unavailable", action=label, reason=card.source)
         reason = source.unavailable_reason(Capability.HIDE, card.target())
@@ -149,16 +152,14 @@ class Workflow:
         """
         names = list(chosen)
         new = [n for n in (typed or "").split(",") if n.strip()]
-        if new and not self.app.settings.workflow.allow_new_tags:
+        if new and not self.config.allow_new_tags:
             return Outcome.refused("error.new_tags_off")
-        added, removed = await self.store.set_tags(conversation_id, user, names + new, removable=offered)
-        if added or removed:
-            await self._after(conversation_id, "tagged", user, added=added, removed=removed)
+        await self.store.set_tags(conversation_id, user, names + new, removable=offered)
         return DONE
 
     async def tag_vocabulary(self) -> list[str]:
         """Configured tags plus every tag the team has used."""
-        return sorted(set(self.app.settings.workflow.tags) | set(await self.store.known_tags()))
+        return sorted(set(self.config.tags) | set(await self.store.known_tags()))
 
     async def escalate(self, conversation_id: int, user: str, reason: str) -> Outcome:
         """Raise the conversation to the leads with a reason."""
@@ -166,17 +167,14 @@ class Workflow:
             return Outcome.refused("error.empty")
         if await self.store.escalate(conversation_id, user, reason.strip()) is None:
             return Outcome.refused("ephemeral.already_escalated")
-        await self._after(conversation_id, "escalated", user, reason=reason)
         return DONE
 
     async def resolve(self, conversation_id: int, user: str) -> Outcome:
         """Close the conversation (idempotent)."""
-        if await self.store.resolve(conversation_id, user):
-            await self._after(conversation_id, "resolved", user)
+        await self.store.resolve(conversation_id, user)
         return DONE
 
     async def reopen(self, conversation_id: int, user: str) -> Outcome:
         """Open a resolved conversation again (idempotent)."""
-        if await self.store.reopen(conversation_id, user):
-            await self._after(conversation_id, "reopened", user)
+        await self.store.reopen(conversation_id, user)
         return DONE

@@ -195,7 +195,7 @@ async def test_a_plugin_decoration_slack_would_refuse_is_dropped_and_logged(
 
     class Decorator:
         @hookimpl
-        def chatops_card_blocks(self, app: Any, card: Any) -> list[dict[str, Any]]:
+        def chatops_card_blocks(self, ctx: Any, card: Any) -> list[dict[str, Any]]:
             return [
                 {"type": "section", "block_id": "shift", "text": {"type": "mrkdwn", "text": "On shift: Anna"}},
                 {"type": "header", "text": {"type": "plain_text", "text": "h" * 151}},

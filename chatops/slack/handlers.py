@@ -13,20 +13,24 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from chatops.interception import CheckFailed, ReplyDraft, ReplyInterceptors, VetoedReply
 from chatops.slack import modals
 from chatops.slack.card import ACTION_PREFIX
 from chatops.slack.replays import ReplayGuard, click_key, view_key
 from chatops.workflow import Outcome
 
 if TYPE_CHECKING:
-    from chatops.app import ChatOps
+    from chatops.db import Database
+    from chatops.i18n import Translator
+    from chatops.sources import Source
+    from chatops.workflow import Workflow
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +41,18 @@ def _action(name: str) -> re.Pattern[str]:
     return re.compile(rf"^{re.escape(ACTION_PREFIX + name)}(:.*)?$")
 
 
-def register_card_handlers(app: ChatOps, bolt: AsyncApp) -> None:
+def register_card_handlers(
+    bolt: AsyncApp,
+    *,
+    workflow: Workflow,
+    db: Database,
+    t: Translator,
+    sources: Mapping[str, Source],
+    allow_new_tags: bool,
+    interceptors: ReplyInterceptors,
+) -> None:
     """Attach every card button and modal listener to ``bolt``."""
-    t = app.t
-    workflow = app.workflow
-    replays = ReplayGuard(app.db)
+    replays = ReplayGuard(db)
 
     async def applied_once(key: str | None, kind: str, user: str, effect: Callable[[], Awaitable[None]]) -> None:
         """Run ``effect`` only for the first arrival of ``key``; give the key back if it fails."""
@@ -117,7 +128,7 @@ def register_card_handlers(app: ChatOps, bolt: AsyncApp) -> None:
         card = await workflow.card(conv_id)
         if card is None:
             return Outcome.refused("ephemeral.unknown")
-        source = app.sources.get(card.source)
+        source = sources.get(card.source)
         if source is None:
             return Outcome.refused("ephemeral.unavailable", action=kind, reason=card.source)
         view = modals.answer_modal(
@@ -128,6 +139,7 @@ def register_card_handlers(app: ChatOps, bolt: AsyncApp) -> None:
             limit=source.max_reply_length,
             claimed_by_other=card.assignee if card.assignee and card.assignee != user else None,
             with_notice=kind == "private_reply" and getattr(source, "private_reply_notice", False),
+            extra_blocks=interceptors.inputs(card, kind),
         )
         await client.views_open(trigger_id=body["trigger_id"], view=view)
         return None
@@ -164,7 +176,7 @@ def register_card_handlers(app: ChatOps, bolt: AsyncApp) -> None:
             conversation_id=conv_id,
             vocabulary=await workflow.tag_vocabulary(),
             current=card.tags,
-            allow_new=app.settings.workflow.allow_new_tags,
+            allow_new=allow_new_tags,
         )
         await client.views_open(trigger_id=body["trigger_id"], view=view)
         return None
@@ -200,6 +212,19 @@ def register_card_handlers(app: ChatOps, bolt: AsyncApp) -> None:
         if card is None:
             await ack(response_action="errors", errors={modals.TEXT_BLOCK: t("ephemeral.unknown")})
             return
+        try:
+            draft, rewritten = await interceptors.check(
+                ReplyDraft(card, meta["kind"], text, user), view.get("state", {}).get("values", {})
+            )
+        except VetoedReply as veto:
+            await ack(response_action="errors", errors={modals.TEXT_BLOCK: veto.reason[:MAX_ERROR_LENGTH]})
+            return
+        except CheckFailed as failed:
+            await ack(
+                response_action="errors", errors={modals.TEXT_BLOCK: t("error.check_failed", plugin=failed.plugin)}
+            )
+            return
+        text = draft.text
         checked = workflow.check_answer(card, meta["kind"], text)
         if not checked.ok:
             if await replays.seen(key):
@@ -218,6 +243,10 @@ def register_card_handlers(app: ChatOps, bolt: AsyncApp) -> None:
             if not outcome.ok:
                 await tell_on_card(client, card.slack_channel, user, outcome)
                 return
+            for reason in rewritten:
+                await tell_on_card(
+                    client, card.slack_channel, user, Outcome.refused("ephemeral.rewritten", reason=reason)
+                )
             notice = modals.input_value(view, modals.NOTICE_BLOCK, modals.NOTICE_ACTION)
             if meta["kind"] == "private_reply" and notice and notice.strip():
                 # The optional public "we've sent you a message" goes out as a normal reply.
@@ -237,7 +266,7 @@ def register_card_handlers(app: ChatOps, bolt: AsyncApp) -> None:
         chosen = modals.input_value(view, modals.TAGS_BLOCK, modals.TAGS_ACTION) or []
         offered = modals.offered_values(view, modals.TAGS_BLOCK)
         typed = modals.input_value(view, modals.NEW_TAGS_BLOCK, modals.NEW_TAGS_ACTION)
-        if typed and typed.strip() and not app.settings.workflow.allow_new_tags:
+        if typed and typed.strip() and not allow_new_tags:
             await ack(response_action="errors", errors={modals.NEW_TAGS_BLOCK: t("error.new_tags_off")})
             return
         await ack()
@@ -270,21 +299,17 @@ def register_card_handlers(app: ChatOps, bolt: AsyncApp) -> None:
         await applied_once(key, "view:escalate", body["user"]["id"], effect)
 
 
-#: Commands in the shipped app manifest and the plugin expected to answer them.
-MANIFEST_COMMANDS = {"/rota": "rota"}
+#: Slack shows at most this much of an error under a dialog's input.
+MAX_ERROR_LENGTH = 150
 
 
-def register_command_fallbacks(app: ChatOps, bolt: AsyncApp) -> None:
-    """Answer manifest commands no enabled plugin handles, instead of leaving Slack to time out.
+def register_command_fallback(bolt: AsyncApp, t: Translator) -> None:
+    """Answer any slash command no enabled plugin handles, instead of leaving Slack to time out.
 
     Registered after the plugins' listeners: Bolt runs the first listener that matches.
+    The core names no plugin: the app manifest lists commands that plugins provide.
     """
 
-    def answer(command: str, plugin: str) -> Callable[[AsyncAck], Awaitable[None]]:
-        async def not_enabled(ack: AsyncAck) -> None:
-            await ack(app.t("command.not_enabled", command=command, plugin=plugin))
-
-        return not_enabled
-
-    for command, plugin in MANIFEST_COMMANDS.items():
-        bolt.command(command)(answer(command, plugin))
+    @bolt.command(re.compile(r"^/"))
+    async def not_enabled(ack: AsyncAck, command: dict[str, Any]) -> None:
+        await ack(t("command.not_enabled", command=command.get("command", "")))

@@ -50,8 +50,14 @@ def answer_modal(
     limit: int,
     claimed_by_other: str | None,
     with_notice: bool = False,
+    extra_blocks: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
-    """The dialog for a public reply or a private reply ("Move to DM")."""
+    """The dialog for a public reply or a private reply ("Move to DM").
+
+    ``extra_blocks`` are plugins' inputs (saved replies, …), shown under the text; with
+    one of them, the text may be left empty in the dialog (a plugin may fill it in).
+    """
+    plugin_inputs = any(block.get("type") == "input" for block in extra_blocks)
     hint_key = "modal.private_reply.hint" if kind == "private_reply" else "modal.reply.hint"
     blocks: list[Any] = []
     if claimed_by_other:
@@ -65,6 +71,7 @@ def answer_modal(
             block_id=TEXT_BLOCK,
             label=t("modal.reply.label"),
             hint=plain_truncated(t(hint_key, source=source_name, limit=limit), 2000),
+            optional=plugin_inputs,
             element=PlainTextInputElement(action_id=TEXT_ACTION, multiline=True, max_length=min(limit, 3000)),
         )
     )
@@ -81,6 +88,7 @@ def answer_modal(
                 ),
             )
         )
+    blocks.extend(extra_blocks)
     title = t("modal.private_reply.title" if kind == "private_reply" else "modal.reply.title")
     return View(
         type="modal",

@@ -10,7 +10,7 @@ from chatops.hookspecs import hookimpl
 from chatops_plugins.facebook.source import NAME, FacebookConfig, FacebookSource
 
 if TYPE_CHECKING:
-    from chatops.app import ChatOps
+    from chatops.context import PluginContext
 
 
 @hookimpl
@@ -20,6 +20,6 @@ def chatops_config_model(name: str) -> type[BaseModel] | None:
 
 
 @hookimpl
-def chatops_sources(app: ChatOps) -> list[FacebookSource]:
+def chatops_sources(ctx: PluginContext) -> list[FacebookSource]:
     """One Facebook Page source, configured from ``[plugins.facebook]``."""
-    return [FacebookSource(app.plugin_config(NAME))]
+    return [FacebookSource(ctx.config)]

@@ -60,7 +60,7 @@ from .events import CommentEvent, PayloadError, array, obj, required_id, timesta
 from .signature import SIGNATURE_HEADER, verify, verify_token_matches
 
 if TYPE_CHECKING:
-    from chatops.app import ChatOps
+    from chatops.context import PluginContext
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -138,7 +138,7 @@ class MetaSource(Source):
         self.max_reply_length = config.max_reply_length
         # Read by the core's Move to DM dialog: offer the public "we've sent you a message" note.
         self.private_reply_notice = config.private_reply_notice
-        self._app: ChatOps | None = None
+        self._ctx: PluginContext | None = None
         self._graph: GraphClient | None = None
         self._contexts: OrderedDict[str, tuple[float, Context]] = OrderedDict()
         self._sent: OrderedDict[str, None] = OrderedDict()
@@ -198,9 +198,9 @@ class MetaSource(Source):
         trigger = IntervalTrigger(seconds=self.config.poll_interval_seconds)
         return [Job(self.poll_job_id, trigger, self._poll_job)]
 
-    async def start(self, app: ChatOps) -> None:
-        """Keep the app and open the Graph client."""
-        self._app = app
+    async def start(self, ctx: PluginContext) -> None:
+        """Keep the plugin's context and open the Graph client."""
+        self._ctx = ctx
         cfg = self.config
         self._graph = GraphClient(
             access_token=cfg.secret("page_access_token"),
@@ -245,7 +245,7 @@ class MetaSource(Source):
 
     async def _receive(self, request: Request) -> Response:
         """Verify, validate the whole batch, then store it. 413, 401 and 400 store nothing."""
-        if self._app is None:
+        if self._ctx is None:
             return error(503, "not started")
         try:
             data = await read_signed_json(
@@ -303,7 +303,7 @@ class MetaSource(Source):
         The events are stored in one transaction (all or none, before the webhook is answered), split
         only around an edit, whose outcome decides whether it must be stored as a new comment.
         """
-        app = self._require_app()
+        ctx = self._require_ctx()
         counts = {"received": len(events), "stored": 0, "duplicates": 0, "updated": 0, "ignored": 0}
         if not events:
             return counts
@@ -314,23 +314,23 @@ class MetaSource(Source):
         run: list[InboundEvent] = []
         for event in events:
             if event.verb == "edit" and not event.from_account:
-                await self._store_run(app, run, counts)
+                await self._store_run(ctx, run, counts)
                 run = []
-                counts[await self._apply_edit(app, event, contexts, channel_name)] += 1
+                counts[await self._apply_edit(ctx, event, contexts, channel_name)] += 1
                 continue
             inbound = self._inbound(event, contexts, channel_name)
             if isinstance(inbound, str):
                 counts[inbound] += 1
             else:
                 run.append(inbound)
-        await self._store_run(app, run, counts)
+        await self._store_run(ctx, run, counts)
         return counts
 
-    async def _store_run(self, app: ChatOps, run: Sequence[InboundEvent], counts: dict[str, int]) -> None:
+    async def _store_run(self, ctx: PluginContext, run: Sequence[InboundEvent], counts: dict[str, int]) -> None:
         """Store consecutive events in one transaction and count what each one did."""
         if not run:
             return
-        for inbound, result in zip(run, await app.ingest_many(run), strict=True):
+        for inbound, result in zip(run, await ctx.ingest_many(run), strict=True):
             if isinstance(inbound, MessageRemoved):
                 counts["updated" if result.conversation_id is not None else "ignored"] += 1
             elif result.duplicate:
@@ -340,16 +340,16 @@ class MetaSource(Source):
                 counts["stored" if result.message_id is not None else "ignored"] += 1
 
     async def _apply_edit(
-        self, app: ChatOps, event: CommentEvent, contexts: dict[str, Context], channel_name: str | None
+        self, ctx: PluginContext, event: CommentEvent, contexts: dict[str, Context], channel_name: str | None
     ) -> str:
-        found = await app.ingest(MessageEdited(self.name, event.comment_id, event.text))
+        found = await ctx.ingest(MessageEdited(self.name, event.comment_id, event.text))
         if found.conversation_id is not None:
             return "updated"
         # An edit of a comment never seen: its "add" was lost or is still being retried by
         # Meta. Store it now, with the current text; the late "add" will be a duplicate.
         inbound = self._inbound(event, contexts, channel_name)
         assert isinstance(inbound, InboundMessage)
-        result = await app.ingest(inbound)
+        result = await ctx.ingest(inbound)
         if result.duplicate:
             return "duplicates"
         return "stored" if result.message_id is not None else "ignored"
@@ -475,7 +475,7 @@ class MetaSource(Source):
         """The source_state key of the polling cursor (per account, so switching Pages starts fresh)."""
         return f"poll_cursor:{self.account_id}"
 
-    async def _poll_job(self, app: ChatOps, due_at: datetime) -> None:
+    async def _poll_job(self, ctx: PluginContext, due_at: datetime) -> None:
         await self.poll()
 
     async def poll(self) -> dict[str, int]:
@@ -484,8 +484,8 @@ class MetaSource(Source):
         The cursor is the newest comment time seen. It only moves after everything read was stored,
         so a failed pass is simply repeated by the next one.
         """
-        app = self._require_app()
-        raw = await app.store.get_state(self.name, self.cursor_key)
+        ctx = self._require_ctx()
+        raw = await ctx.state.get(self.cursor_key)
         cursor = _parse_cursor(raw)
         since = cursor - POLL_OVERLAP if cursor else utcnow() - timedelta(hours=self.config.poll_lookback_hours)
         try:
@@ -494,13 +494,13 @@ class MetaSource(Source):
             await self._read_failed(exc, "polling for new comments")
             raise
         # A pass that could read proves the token and the read permissions work again.
-        await app.alerts.clear(self.name, "token", "permission:read")
+        await ctx.alerts.clear("token", "permission:read")
         events.sort(key=lambda e: (e.created_at or since, e.parent_id is not None))
         counts = await self.apply(events)
         newest = max((e.created_at for e in events if e.created_at), default=None)
         mark = max(filter(None, (newest, cursor)), default=since)
         if mark != cursor:
-            await app.store.set_state(self.name, self.cursor_key, mark.astimezone(UTC).isoformat())
+            await ctx.state.set(self.cursor_key, mark.astimezone(UTC).isoformat())
         log.info("%s poll since %s: %s", self.name, since.isoformat(), counts)
         return counts
 
@@ -563,17 +563,17 @@ class MetaSource(Source):
 
     async def _read_failed(self, exc: GraphError, doing: str) -> None:
         """Token and permission failures while reading raise the same one-time alert as sends."""
-        app = self._require_app()
+        ctx = self._require_ctx()
         if isinstance(exc, TokenError | PermissionDenied):
             problem = self.send_error(exc, "read")
             assert problem.alert is not None
-            await app.alerts.raise_once(self.name, problem.alert, str(problem))
+            await ctx.alerts.raise_once(problem.alert, str(problem))
         log.warning("%s: %s failed: %s", self.name, doing, exc)
 
-    def _require_app(self) -> ChatOps:
-        if self._app is None:
+    def _require_ctx(self) -> PluginContext:
+        if self._ctx is None:
             raise RuntimeError(f"{self.name} source is not started")
-        return self._app
+        return self._ctx
 
     async def _call_once(self, action: str, call: Awaitable[T]) -> T:
         """Like :meth:`_call`, for a call that must not be repeated blindly (it posts in public).

@@ -10,7 +10,7 @@ from chatops.hookspecs import hookimpl
 from chatops_plugins.instagram.source import NAME, InstagramConfig, InstagramSource
 
 if TYPE_CHECKING:
-    from chatops.app import ChatOps
+    from chatops.context import PluginContext
 
 
 @hookimpl
@@ -20,6 +20,6 @@ def chatops_config_model(name: str) -> type[BaseModel] | None:
 
 
 @hookimpl
-def chatops_sources(app: ChatOps) -> list[InstagramSource]:
+def chatops_sources(ctx: PluginContext) -> list[InstagramSource]:
     """One Instagram account source, configured from ``[plugins.instagram]``."""
-    return [InstagramSource(app.plugin_config(NAME))]
+    return [InstagramSource(ctx.config)]

@@ -10,7 +10,7 @@ from chatops.hookspecs import hookimpl
 from chatops_plugins.webhook.source import WebhookConfig, WebhookSource
 
 if TYPE_CHECKING:
-    from chatops.app import ChatOps
+    from chatops.context import PluginContext
 
 NAME = "webhook"
 
@@ -22,6 +22,6 @@ def chatops_config_model(name: str) -> type[BaseModel] | None:
 
 
 @hookimpl
-def chatops_sources(app: ChatOps) -> list[WebhookSource]:
+def chatops_sources(ctx: PluginContext) -> list[WebhookSource]:
     """One webhook source, configured from ``[plugins.webhook]``."""
-    return [WebhookSource(app.plugin_config(NAME))]
+    return [WebhookSource(ctx.config)]

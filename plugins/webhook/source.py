@@ -39,7 +39,7 @@ from chatops_plugins.webhook.payload import PayloadError, parse_message
 from chatops_plugins.webhook.signature import SIGNATURE_HEADER, sign, verify
 
 if TYPE_CHECKING:
-    from chatops.app import ChatOps
+    from chatops.context import PluginContext
 
 log = logging.getLogger(__name__)
 
@@ -88,16 +88,16 @@ class WebhookSource(Source):
         self.display_name = config.display_name  # type: ignore[misc]
         self.inbox_channel = config.channel
         self.max_reply_length = config.max_reply_length
-        self._app: ChatOps | None = None
+        self._ctx: PluginContext | None = None
         self._http: httpx.AsyncClient | None = None
 
     def routes(self) -> list[BaseRoute]:
         """``POST /webhooks/webhook``."""
         return [Route(PATH, self.receive, methods=["POST"])]
 
-    async def start(self, app: ChatOps) -> None:
-        """Keep the app for ingestion and open the HTTP client for callbacks."""
-        self._app = app
+    async def start(self, ctx: PluginContext) -> None:
+        """Keep the plugin's context for ingestion and open the HTTP client for callbacks."""
+        self._ctx = ctx
         self._http = httpx.AsyncClient(timeout=self.config.reply_timeout_seconds, follow_redirects=False)
 
     async def stop(self) -> None:
@@ -108,7 +108,7 @@ class WebhookSource(Source):
 
     async def receive(self, request: Request) -> Response:
         """Verify, validate and store one message. 413, 401, 400 store nothing."""
-        if self._app is None:
+        if self._ctx is None:
             return error(503, "not started")
         try:
             data = await read_signed_json(
@@ -125,7 +125,7 @@ class WebhookSource(Source):
             return error(400, str(exc))
         if message.reply_url and not self._reply_host_allowed(message.reply_url):
             return error(400, "reply_url: host is not in plugins.webhook.allowed_reply_hosts")
-        result = await self._app.ingest(
+        result = await self._ctx.ingest(
             InboundMessage(
                 source=self.name,
                 external_id=message.id,
