@@ -55,9 +55,12 @@ class HookRunner:
         """The plugins implementing hook ``name``, in the order they are called."""
         return [impl.plugin_name for impl in reversed(getattr(self.pm.hook, name).get_hookimpls())]
 
-    async def call(self, name: str, *, isolate: bool = False, only: str | None = None, **kwargs: Any) -> Any:
-        """Call hook ``name``, awaiting implementations that are coroutines (see the module docstring)."""
-        steps = self._run(name, kwargs, isolate=isolate, only=only)
+    async def call(self, hook: str, /, *, isolate: bool = False, only: str | None = None, **kwargs: Any) -> Any:
+        """Call ``hook``, awaiting implementations that are coroutines (see the module docstring).
+
+        ``only`` calls one plugin's implementation (the lifecycle goes plugin by plugin).
+        """
+        steps = self._run(hook, kwargs, isolate=isolate, only=only)
         value: Any = None
         error: BaseException | None = None
         while True:
@@ -70,9 +73,9 @@ class HookRunner:
             except Exception as exc:
                 value, error = None, exc
 
-    def call_sync(self, name: str, *, only: str | None = None, **kwargs: Any) -> Any:
-        """Call hook ``name`` from synchronous code; an implementation that is a coroutine is refused."""
-        steps = self._run(name, kwargs, isolate=False, only=only)
+    def call_sync(self, hook: str, /, *, only: str | None = None, **kwargs: Any) -> Any:
+        """Call ``hook`` from synchronous code; an implementation that is a coroutine is refused."""
+        steps = self._run(hook, kwargs, isolate=False, only=only)
         try:
             pending = steps.send(None)
         except StopIteration as stop:
@@ -80,7 +83,7 @@ class HookRunner:
         if inspect.iscoroutine(pending):
             pending.close()  # never awaited: close it so Python does not warn
         steps.close()
-        raise PluginHookError(self._awaiting, name, "is a coroutine function, but this hook is called synchronously")
+        raise PluginHookError(self._awaiting, hook, "is a coroutine function, but this hook is called synchronously")
 
     def _arguments(self, impl: pluggy.HookImpl, kwargs: Mapping[str, Any]) -> list[Any]:
         try:

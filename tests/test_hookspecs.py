@@ -26,9 +26,13 @@ def test_there_are_hooks_for_every_kind_of_extension() -> None:
         "chatops_jobs",
         "chatops_card_blocks",
         "chatops_inbound",
-        "chatops_action",
-        "chatops_digest_sections",
+        "chatops_event",
+        "chatops_texts",
+        "chatops_reply_inputs",
+        "chatops_reply_check",
+        "chatops_migrations",
         "chatops_cli_commands",
+        "chatops_startup",
         "chatops_shutdown",
     } <= names
 
