@@ -16,9 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
-from chatops.testing.fake_slack.web_api import (
-    Call,
-)
+from chatops.testing.fake_slack.web_api import Call
 from chatops.testing.server import ThreadedServer
 
 
@@ -37,7 +35,7 @@ class FakeSlackBase:
     _lock: threading.RLock
     _server: ThreadedServer | None
     _calls: list[Call]
-    # One counter for every id prefix (views, files, trigger ids), as the fake's ids are only unique.
+    # One counter for every id prefix (views, files, trigger ids): an id is unique across kinds.
     _id_counter: Iterator[int]
 
     @property

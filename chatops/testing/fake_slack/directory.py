@@ -14,10 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chatops.testing.fake_slack.base import FakeSlackBase
-from chatops.testing.fake_slack.web_api import (
-    SlackError,
-    truthy,
-)
+from chatops.testing.fake_slack.web_api import SlackError, truthy
 
 
 class Directory(FakeSlackBase):

@@ -24,14 +24,7 @@ from chatops.testing.fake_slack.faults import DropConnection, Faults
 from chatops.testing.fake_slack.files import Files
 from chatops.testing.fake_slack.socket_mode import SOCKET_MODE_PATH
 from chatops.testing.fake_slack.views import Views
-from chatops.testing.fake_slack.web_api import (
-    Call,
-    Handler,
-    SlackError,
-    check_arguments,
-    check_token,
-    read_arguments,
-)
+from chatops.testing.fake_slack.web_api import Call, Handler, SlackError, check_arguments, check_token, read_arguments
 from chatops.testing.server import ThreadedServer
 
 

@@ -15,9 +15,7 @@ from typing import Any
 from starlette.responses import Response
 
 from chatops.testing.fake_slack.base import FakeSlackBase
-from chatops.testing.fake_slack.web_api import (
-    SlackError,
-)
+from chatops.testing.fake_slack.web_api import SlackError
 
 
 @dataclass

@@ -16,12 +16,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from chatops.testing.fake_slack.messages import Messages
-from chatops.testing.fake_slack.web_api import (
-    UPLOAD_METHOD,
-    Call,
-    SlackError,
-    missing,
-)
+from chatops.testing.fake_slack.web_api import UPLOAD_METHOD, Call, SlackError, missing
 
 
 class Files(Messages):

@@ -17,11 +17,7 @@ from typing import Any
 from chatops.testing.fake_slack.blocks import message_content_errors
 from chatops.testing.fake_slack.directory import Directory
 from chatops.testing.fake_slack.events import Events
-from chatops.testing.fake_slack.web_api import (
-    SlackError,
-    missing,
-    truthy,
-)
+from chatops.testing.fake_slack.web_api import SlackError, missing, truthy
 
 
 class Messages(Directory, Events):

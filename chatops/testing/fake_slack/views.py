@@ -14,10 +14,7 @@ from typing import Any
 
 from chatops.testing.fake_slack.base import FakeSlackBase
 from chatops.testing.fake_slack.blocks import view_errors
-from chatops.testing.fake_slack.web_api import (
-    SlackError,
-    missing,
-)
+from chatops.testing.fake_slack.web_api import SlackError, missing
 
 
 class Views(FakeSlackBase):
