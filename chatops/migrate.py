@@ -220,14 +220,17 @@ async def schema_status(db: Database, plugins: PluginParts = ()) -> list[PartSta
 def _out_of_date_message(states: Sequence[PartState]) -> str:
     behind = [s for s in states if s.known and not s.up_to_date]
     unknown = [s for s in states if not s.known]
-    problems = [f"{s.part} is at {s.current or 'none'}, needs {s.head}" for s in behind]
+    problems = [
+        f"{s.part} is at {s.current}, needs {s.head}" if s.current else f"{s.part} has no tables yet, needs {s.head}"
+        for s in behind
+    ]
     problems += [f"{s.part} is at {s.current}, which this version does not know" for s in unknown]
     fixes = []
     if behind:
         fixes.append("run `chatops db upgrade` first")
     if unknown:
         fixes.append("a newer version upgraded the database: run that version (or restore a backup)")
-    return f"database schema is out of date: {'; '.join(problems)}: {', and '.join(fixes)}"
+    return f"schema is out of date: {'; '.join(problems)}: {', and '.join(fixes)}"
 
 
 async def ensure_schema(db: Database, *, plugins: PluginParts = (), auto_upgrade_sqlite: bool = True) -> None:

@@ -109,7 +109,7 @@ async def test_the_out_of_date_check_names_the_plugin_that_is_behind(db: Databas
     with pytest.raises(SchemaOutOfDate) as caught:
         await ensure_schema(db, plugins=[NOTES], auto_upgrade_sqlite=False)
     message = str(caught.value)
-    assert "plugin notes is at none, needs 0002" in message
+    assert "plugin notes has no tables yet, needs 0002" in message
     assert "core" not in message
     assert message.endswith("run `chatops db upgrade` first")
 
@@ -193,7 +193,7 @@ async def test_start_up_refuses_an_enabled_plugin_that_is_behind(db: Database, f
         extra_plugins=FIXTURE_PLUGINS,
     )
     try:
-        with pytest.raises(SchemaOutOfDate, match="plugin notes is at none, needs 0002"):
+        with pytest.raises(SchemaOutOfDate, match="plugin notes has no tables yet, needs 0002"):
             await bot.start()
     finally:
         await bot.stop()
@@ -264,7 +264,10 @@ async def test_db_status_and_upgrade_report_each_part(
     assert "chatops db upgrade" in err
     code, _, err = await _main(capsys, "-c", config, "outbox")
     assert code == 2
-    assert "plugin notes is at none, needs 0002" in err
+    assert (
+        err
+        == "database: schema is out of date: plugin notes has no tables yet, needs 0002: run `chatops db upgrade` first\n"
+    )
 
     code, out, err = await _main(capsys, "-c", config, "db", "upgrade")
     assert (code, err) == (0, "")
