@@ -30,7 +30,7 @@ from chatops.hooks import HookRunner
 from chatops.i18n import Translator
 from chatops.interception import ReplyInterceptors
 from chatops.migrate import ensure_schema
-from chatops.plugins import PluginFailed, describe_error, load_plugins
+from chatops.plugins import PluginFailed, describe_error, enabled_migrations, load_plugins
 from chatops.scheduler import Scheduler
 from chatops.slack.card import CardContext, render_card, render_escalation, render_thread_message
 from chatops.slack.handlers import register_card_handlers, register_command_fallback
@@ -204,7 +204,11 @@ class ChatOps:
 
     async def start(self, *, deliver: bool = True) -> None:
         """Check the schema, start the plugins (in the order they are enabled), delivery and the scheduler."""
-        await ensure_schema(self.db, auto_upgrade_sqlite=self.settings.database.auto_upgrade_sqlite)
+        await ensure_schema(
+            self.db,
+            plugins=enabled_migrations(self.pm, self.plugin_names),
+            auto_upgrade_sqlite=self.settings.database.auto_upgrade_sqlite,
+        )
         self.events.start()
         for plugin in self.plugin_names:
             try:
