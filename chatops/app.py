@@ -17,16 +17,18 @@ from chatops.alerts import Alerts
 from chatops.cards import CardData, MessageView
 from chatops.config import Settings, secret_value
 from chatops.db import Database
-from chatops.delivery import DeliveryWorker
+from chatops.delivery import CardDelivery
 from chatops.expiring_cache import ExpiringCache
 from chatops.i18n import Translator
 from chatops.migrate import ensure_schema
+from chatops.outbox import JobKinds, OutboxWorker, Wakeup
 from chatops.plugins import load_plugins
 from chatops.scheduler import Scheduler
 from chatops.slack.card import CardContext, render_card, render_escalation, render_thread_message
 from chatops.slack.handlers import register_card_handlers, register_command_fallbacks
 from chatops.slack.outage import register_outage_notice
 from chatops.slack.posting import SlackPoster, register_post_events
+from chatops.slack.rendering import SlackCardRenderer
 from chatops.sources import InboundEvent, InboundMessage, MessageEdited, MessageRemoved, Source
 from chatops.store import IngestResult, Store
 from chatops.web import build_web
@@ -60,8 +62,8 @@ class ChatOps:
             lock_timeout=settings.database.lock_timeout_seconds,
             sqlite_journal_mode=settings.database.sqlite_journal_mode,
         )
-        self.delivery = DeliveryWorker(self)
-        self.store = Store(self.db, wake=self.delivery.wake)
+        self.wake = Wakeup()
+        self.store = Store(self.db, wake=self.wake)
         self.alerts = Alerts(self.store)
         self.workflow = Workflow(self)
         self.slack = AsyncWebClient(token=settings.slack.bot_token.get_secret_value(), base_url=settings.slack.api_url)
@@ -84,8 +86,31 @@ class ChatOps:
                 self.sources[source.name] = source
         register_card_handlers(self, self.bolt)
         self.poster = SlackPoster(
-            self.db, self.slack, reconcile_seconds=settings.delivery.reconcile_seconds, wake=self.delivery.wake
+            self.db, self.slack, reconcile_seconds=settings.delivery.reconcile_seconds, wake=self.wake
         )
+        self.outbox_kinds = JobKinds()
+        self.delivery = OutboxWorker(
+            self.db,
+            self.outbox_kinds,
+            config=settings.delivery,
+            post_interval=settings.slack.post_interval_seconds,
+            poster=self.poster,
+            client=self.slack,
+            alerts=self.alerts,
+            t=self.t,
+            wakeup=self.wake,
+            instance_id=self.instance_id,
+        )
+        self.renderer = SlackCardRenderer(
+            settings,
+            self.t,
+            self.sources,
+            availability=self.workflow.availability,
+            decorations=lambda card: self.call_hook("chatops_card_blocks", app=self, card=card),
+        )
+        CardDelivery(
+            settings, self.db, self.store, self.alerts, self.t, self.renderer, self.sources, self.user_name
+        ).register(self.outbox_kinds)
         register_post_events(self.bolt, self.poster)
         self.pm.hook.chatops_slack_listeners(app=self, bolt=self.bolt)
         register_command_fallbacks(self, self.bolt)
