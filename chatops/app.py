@@ -115,7 +115,9 @@ class ChatOps:
         self.pm.hook.chatops_slack_listeners(app=self, bolt=self.bolt)
         register_command_fallbacks(self, self.bolt)
         register_outage_notice(self.bolt, self.t)
-        self.scheduler = Scheduler(self)
+        self.scheduler = Scheduler(
+            self.db, instance_id=self.instance_id, alerts=self.alerts, t=self.t, timezone=settings.team.tz
+        )
         for source in self.sources.values():
             for job in source.jobs():
                 self.scheduler.add(job)
