@@ -344,6 +344,7 @@ class Router:
             assert await ctx.conversations.assign(conversation_id, "UJARI")
             outcome = await ctx.conversations.auto_reply(conversation_id, "We're closed, back at 8.")
             assert outcome.ok
+            assert await ctx.conversations.note(conversation_id, "Routed to <!channel> *Jari* (on shift)")
 
 
 async def test_a_plugin_acts_as_the_bot_and_the_audit_log_says_so(
@@ -359,6 +360,10 @@ async def test_a_plugin_acts_as_the_bot_and_the_audit_log_says_so(
         [auto] = await callback.wait_for(1)
         assert auto["text"] == "We're closed, back at 8."
         card = await card.wait_for(lambda c: "<@UJARI>" in c.text)
+        # The note lands in the card's thread, escaped: a plugin's text pings nobody.
+        card = await card.wait_for(lambda c: "Routed to" in c.thread_text())
+        assert "🤖 router: Routed to &lt;!channel&gt; *Jari* (on shift)" in card.thread_text()
+        assert "<!channel>" not in card.thread_text()
         # Someone owns it: routing does not take it away, unless told to.
         assert not await router.ctx.conversations.assign(card.conversation_id, "UANNA")
         assert await router.ctx.conversations.assign(card.conversation_id, "UANNA", replace=True)
