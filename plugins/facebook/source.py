@@ -15,11 +15,13 @@ from typing import Any, ClassVar
 from pydantic import Field, field_validator
 
 from chatops.sources import Answer, Author, Context, SendError, SendResult, Target
+from chatops_plugins.facebook.graph_calls import FacebookGraph
 from chatops_plugins.graph_api.client import (
     GraphClient,
     GraphError,
     InvalidRequest,
     OutcomeUnknown,
+    json_object,
     parse_graph_time,
 )
 from chatops_plugins.graph_api.config import MetaConfig, check_account_id
@@ -94,6 +96,11 @@ class FacebookSource(MetaSource):
     def account_id(self) -> str:
         """The Page id."""
         return self.config.page_id
+
+    @property
+    def calls(self) -> FacebookGraph:
+        """The Page's Graph calls, over the running client."""
+        return FacebookGraph(self.graph)
 
     # -- inbound -----------------------------------------------------------------------------
 
@@ -181,15 +188,16 @@ class FacebookSource(MetaSource):
 
     async def fetch_since(self, graph: GraphClient, since: datetime) -> list[CommentEvent]:
         """Comments (replies included) on the Page's newest posts, created at or after ``since``."""
+        calls = FacebookGraph(graph)
         events: list[CommentEvent] = []
-        for post in await graph.page_posts(self.config.page_id, limit=self.config.poll_recent_posts):
+        for post in await calls.page_posts(self.config.page_id, limit=self.config.poll_recent_posts):
             post_id = str(post.get("id") or "")
             if not post_id:
                 continue
             context = Context(context_text(post.get("message")), post.get("permalink_url") or post_url(post_id))
             self.remember_context(post_id, context)
             try:
-                comments = await graph.comments(post_id, since=since)
+                comments = await calls.comments(post_id, since=since)
             except (InvalidRequest, ValueError) as exc:
                 # A post deleted between the two calls must not stop the whole pass.
                 log.warning("facebook poll: skipping post %s: %s", post_id, exc)
@@ -204,8 +212,8 @@ class FacebookSource(MetaSource):
         comment_id = str(comment.get("id") or "")
         if not comment_id:
             return None
-        sender = comment.get("from") if isinstance(comment.get("from"), dict) else {}
-        parent = comment.get("parent") if isinstance(comment.get("parent"), dict) else {}
+        sender = json_object(comment.get("from"))
+        parent = json_object(comment.get("parent"))
         parent_id = str(parent["id"]) if parent.get("id") else None
         return self._event(
             verb="add",
@@ -243,7 +251,7 @@ class FacebookSource(MetaSource):
     async def _reply_or_unknown(self, comment_id: str, text: str) -> str:
         """Post the reply; a lost answer comes out as :class:`_Unknown`, apart from the errors ``_call`` maps."""
         try:
-            return await self.graph.reply_to_comment(comment_id, text)
+            return await self.calls.reply_to_comment(comment_id, text)
         except OutcomeUnknown as exc:
             raise _Unknown(exc) from exc
 
@@ -251,12 +259,12 @@ class FacebookSource(MetaSource):
         """The id of the Page's newest reply with exactly ``text`` under these comments, if Graph shows one."""
         for comment_id in dict.fromkeys(comment_ids):
             try:
-                replies = await self.graph.comments(comment_id)
+                replies = await self.calls.comments(comment_id)
             except GraphError as exc:
                 log.warning("could not look for a reply under %s: %s", comment_id, exc)
                 return None
             for reply in reversed(replies):
-                sender = reply.get("from") or {}
+                sender = json_object(reply.get("from"))
                 if str(sender.get("id")) == self.config.page_id and reply.get("message") == text and reply.get("id"):
                     return str(reply["id"])
         return None
@@ -264,13 +272,13 @@ class FacebookSource(MetaSource):
     async def private_reply(self, target: Target, answer: Answer) -> SendResult:
         """``POST /{page-id}/messages`` with ``recipient.comment_id``: the one private reply allowed."""
         message_id = await self._call(
-            "private_reply", self.graph.private_reply(self.config.page_id, target.external_id, answer.text)
+            "private_reply", self.calls.private_reply(self.config.page_id, target.external_id, answer.text)
         )
         return SendResult(message_id)
 
     async def set_hidden(self, target: Target, hidden: bool) -> None:
         """``POST /{comment-id}`` with ``is_hidden``; the author and their friends still see it."""
-        await self._call("hide", self.graph.set_comment_hidden(target.external_id, hidden))
+        await self._call("hide", self.calls.set_comment_hidden(target.external_id, hidden))
 
 
 class _Unknown(Exception):

@@ -46,16 +46,16 @@ from chatops.sources import (
 )
 from chatops.web import Rejected, error, read_signed_json
 
-from .client import (
+from .client import GraphClient
+from .config import MetaConfig
+from .errors import (
     PRIVATE_REPLY_ALREADY_SENT,
-    GraphClient,
     GraphError,
     OutcomeUnknown,
     PermissionDenied,
     RateLimited,
     TokenError,
 )
-from .config import MetaConfig
 from .events import CommentEvent, PayloadError, array, obj, required_id, timestamp
 from .signature import SIGNATURE_HEADER, verify, verify_token_matches
 

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from pydantic import Field, field_validator
 
 from chatops.sources import Answer, Author, Capability, Context, SendError, SendResult, Target
-from chatops_plugins.graph_api.client import GraphClient, InvalidRequest, parse_graph_time
+from chatops_plugins.graph_api.client import GraphClient, InvalidRequest, json_object, parse_graph_time
 from chatops_plugins.graph_api.config import MetaConfig, check_account_id
 from chatops_plugins.graph_api.events import (
     CommentEvent,
@@ -32,6 +32,7 @@ from chatops_plugins.graph_api.events import (
     visible,
 )
 from chatops_plugins.graph_api.source_base import MetaSource
+from chatops_plugins.instagram.graph_calls import InstagramGraph
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,11 @@ class InstagramSource(MetaSource):
         """The Instagram account id."""
         return self.config.ig_user_id
 
+    @property
+    def calls(self) -> InstagramGraph:
+        """The account's Graph calls, over the running client."""
+        return InstagramGraph(self.graph)
+
     # -- inbound -----------------------------------------------------------------------------
 
     def parse_change(
@@ -200,15 +206,16 @@ class InstagramSource(MetaSource):
 
     async def fetch_since(self, graph: GraphClient, since: datetime) -> list[CommentEvent]:
         """Comments (replies included) on the account's newest media, created at or after ``since``."""
+        calls = InstagramGraph(graph)
         events: list[CommentEvent] = []
-        for media in await graph.instagram_media(self.config.ig_user_id, limit=self.config.poll_recent_posts):
+        for media in await calls.media(self.config.ig_user_id, limit=self.config.poll_recent_posts):
             media_id = str(media.get("id") or "")
             if not media_id:
                 continue
             context = Context(context_text(media.get("caption")), media.get("permalink"))
             self.remember_context(media_id, context)
             try:
-                comments = await graph.instagram_comments(media_id)
+                comments = await calls.comments(media_id)
             except (InvalidRequest, ValueError) as exc:
                 log.warning("instagram poll: skipping media %s: %s", media_id, exc)
                 continue
@@ -217,7 +224,7 @@ class InstagramSource(MetaSource):
                 # The comments edge takes no "since": filter here.
                 if not comment.get("id") or (created is not None and created < since):
                     continue
-                sender = comment.get("from") if isinstance(comment.get("from"), dict) else {}
+                sender = json_object(comment.get("from"))
                 events.append(
                     self._event(
                         comment_id=str(comment["id"]),
@@ -244,7 +251,7 @@ class InstagramSource(MetaSource):
         """``POST /{ig-comment-id}/replies``: a public reply under the customer's top-level comment."""
         if target.extra.get("parent_id"):
             raise SendError(self.t("instagram.not_top_level"), retryable=False)
-        new_id = await self._call_once("reply", self.graph.reply_to_instagram_comment(target.external_id, answer.text))
+        new_id = await self._call_once("reply", self.calls.reply_to_comment(target.external_id, answer.text))
         self.remember_sent(new_id)
         return SendResult(new_id)
 
@@ -252,10 +259,10 @@ class InstagramSource(MetaSource):
         """``POST /{ig-user-id}/messages`` with ``recipient.comment_id``: the one private reply allowed."""
         sender = self.config.messaging_id or self.config.ig_user_id
         message_id = await self._call(
-            "private_reply", self.graph.instagram_private_reply(sender, target.external_id, answer.text)
+            "private_reply", self.calls.private_reply(sender, target.external_id, answer.text)
         )
         return SendResult(message_id)
 
     async def set_hidden(self, target: Target, hidden: bool) -> None:
         """``POST /{ig-comment-id}`` with ``hide``."""
-        await self._call("hide", self.graph.set_instagram_comment_hidden(target.external_id, hidden))
+        await self._call("hide", self.calls.set_comment_hidden(target.external_id, hidden))

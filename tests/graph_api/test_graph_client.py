@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from chatops_plugins.facebook.graph_calls import FacebookGraph
 from chatops_plugins.graph_api.client import (
     DEFAULT_API_VERSION,
     PRIVATE_REPLY_ALREADY_SENT,
@@ -22,6 +23,7 @@ from chatops_plugins.graph_api.client import (
     appsecret_proof,
 )
 from chatops_plugins.graph_api.testing import FakeGraph
+from chatops_plugins.instagram.graph_calls import InstagramGraph
 
 TOKEN = "EAAGsecretPageToken123"
 PAGE = "1000"
@@ -100,7 +102,7 @@ def assert_no_token(exc: BaseException) -> None:
 
 async def test_reply_to_comment_reaches_fake_and_customer_sees_it(fake: FakeGraph, client: GraphClient) -> None:
     """A public reply is POSTed with the header token and shows up under the comment as the Page."""
-    new_id = await client.reply_to_comment("1_501", "Kyllä on!")
+    new_id = await FacebookGraph(client).reply_to_comment("1_501", "Kyllä on!")
     [call] = fake.calls_to("POST", r"/1_501/comments")
     assert call.data == {"message": "Kyllä on!"}
     assert call.token == TOKEN
@@ -115,9 +117,9 @@ async def test_reply_to_comment_reaches_fake_and_customer_sees_it(fake: FakeGrap
 
 async def test_hide_and_unhide_facebook_comment(fake: FakeGraph, client: GraphClient) -> None:
     """is_hidden=true/false hides and unhides a Facebook comment."""
-    await client.set_comment_hidden("1_501", True)
+    await FacebookGraph(client).set_comment_hidden("1_501", True)
     assert fake.is_hidden("1_501")
-    await client.set_comment_hidden("1_501", False)
+    await FacebookGraph(client).set_comment_hidden("1_501", False)
     assert not fake.is_hidden("1_501")
     assert [c.data for c in fake.calls_to("POST", r"/1_501")] == [
         {"is_hidden": "true"},
@@ -128,7 +130,7 @@ async def test_hide_and_unhide_facebook_comment(fake: FakeGraph, client: GraphCl
 async def test_hide_unknown_comment_is_invalid_request(fake: FakeGraph, client: GraphClient) -> None:
     """Hiding an unknown comment is Graph's permanent 100/33 error."""
     with pytest.raises(InvalidRequest) as info:
-        await client.set_comment_hidden("1_999", True)
+        await FacebookGraph(client).set_comment_hidden("1_999", True)
     assert info.value.code == 100
     assert info.value.subcode == 33
     assert not info.value.retryable
@@ -136,7 +138,7 @@ async def test_hide_unknown_comment_is_invalid_request(fake: FakeGraph, client: 
 
 async def test_private_reply_shape_and_once_only(fake: FakeGraph, client: GraphClient) -> None:
     """A private reply carries recipient/message objects and works once per comment."""
-    message_id = await client.private_reply(PAGE, "1_501", "Laitoin viestin")
+    message_id = await FacebookGraph(client).private_reply(PAGE, "1_501", "Laitoin viestin")
     [call] = fake.calls_to("POST", rf"/{PAGE}/messages")
     assert call.data["recipient"] == {"comment_id": "1_501"}
     assert call.data["message"] == {"text": "Laitoin viestin"}
@@ -146,7 +148,7 @@ async def test_private_reply_shape_and_once_only(fake: FakeGraph, client: GraphC
     assert sent["platform"] == "facebook"
 
     with pytest.raises(InvalidRequest) as info:
-        await client.private_reply(PAGE, "1_501", "Toinen")
+        await FacebookGraph(client).private_reply(PAGE, "1_501", "Toinen")
     assert info.value.code == PRIVATE_REPLY_ALREADY_SENT
     assert not info.value.retryable
     assert len(fake.private_messages()) == 1
@@ -171,16 +173,16 @@ async def test_private_reply_outside_seven_days_is_refused(fake: FakeGraph, clie
         created_time=NOW - timedelta(days=6, hours=23),
     )
     with pytest.raises(PermissionDenied) as info:
-        await client.private_reply(PAGE, "1_600", "Myöhässä")
+        await FacebookGraph(client).private_reply(PAGE, "1_600", "Myöhässä")
     assert (info.value.code, info.value.subcode) == (10, 2018278)
     assert fake.private_messages("1_600") == []
-    assert await client.private_reply(PAGE, "1_601", "Ehdin")
+    assert await FacebookGraph(client).private_reply(PAGE, "1_601", "Ehdin")
 
 
 async def test_private_reply_to_unknown_comment(client: GraphClient) -> None:
     """A private reply to an unknown comment is refused with 100/2018292."""
     with pytest.raises(InvalidRequest) as info:
-        await client.private_reply(PAGE, "1_404", "Hei")
+        await FacebookGraph(client).private_reply(PAGE, "1_404", "Hei")
     assert (info.value.code, info.value.subcode) == (100, 2018292)
 
 
@@ -188,13 +190,13 @@ async def test_page_posts_fields_and_since(fake: FakeGraph, client: GraphClient)
     """page_posts asks for the documented fields, sends since, filters and honours limit."""
     fake.add_post(f"{PAGE}_2", "Eilen", created_time=NOW - timedelta(days=1))
     fake.add_post(f"{PAGE}_3", "Tänään", created_time=NOW - timedelta(hours=1))
-    posts = await client.page_posts(PAGE, since=NOW - timedelta(days=1, minutes=1))
+    posts = await FacebookGraph(client).page_posts(PAGE, since=NOW - timedelta(days=1, minutes=1))
     assert [p["id"] for p in posts] == [f"{PAGE}_3", f"{PAGE}_2"]  # newest first, the 2-day-old one filtered
     assert set(posts[0]) == {"id", "message", "permalink_url", "created_time"}
     [call] = fake.calls_to("GET", rf"/{PAGE}/posts")
     assert call.params["fields"] == "id,message,permalink_url,created_time"
     assert call.params["since"] == str(int((NOW - timedelta(days=1, minutes=1)).timestamp()))
-    assert len(await client.page_posts(PAGE, limit=2)) == 2
+    assert len(await FacebookGraph(client).page_posts(PAGE, limit=2)) == 2
 
 
 async def test_comments_stream_with_parents_and_paging(fake: FakeGraph, client: GraphClient) -> None:
@@ -209,7 +211,7 @@ async def test_comments_stream_with_parents_and_paging(fake: FakeGraph, client: 
             created_time=NOW - timedelta(minutes=50 - n),
         )
     fake.page_size = 2
-    comments = await client.comments(POST)
+    comments = await FacebookGraph(client).comments(POST)
     assert [c["id"] for c in comments] == ["1_501", "1_502", "1_70", "1_71", "1_72", "1_73", "1_74"]
     reply = comments[1]
     assert reply["parent"] == {"id": "1_501"}
@@ -225,7 +227,7 @@ async def test_comments_stream_with_parents_and_paging(fake: FakeGraph, client: 
 
 async def test_comments_since_filters(fake: FakeGraph, client: GraphClient) -> None:
     """comments(since=...) leaves out older comments."""
-    comments = await client.comments(POST, since=NOW - timedelta(hours=2, minutes=30))
+    comments = await FacebookGraph(client).comments(POST, since=NOW - timedelta(hours=2, minutes=30))
     assert [c["id"] for c in comments] == ["1_502"]
 
 
@@ -255,45 +257,45 @@ async def test_get_object(client: GraphClient) -> None:
 
 async def test_instagram_reply_and_hide(fake: FakeGraph, client: GraphClient) -> None:
     """Instagram replies go to /replies and hiding uses hide=true|false."""
-    new_id = await client.reply_to_instagram_comment("c1", "8 €")
+    new_id = await InstagramGraph(client).reply_to_comment("c1", "8 €")
     [call] = fake.calls_to("POST", r"/c1/replies")
     assert call.data == {"message": "8 €"}
     assert new_id in [r["id"] for r in fake.comment_replies("c1")]
 
-    await client.set_instagram_comment_hidden("c1", True)
+    await InstagramGraph(client).set_comment_hidden("c1", True)
     assert fake.is_hidden("c1")
     assert fake.calls_to("POST", r"/c1")[-1].data == {"hide": "true"}
-    await client.set_instagram_comment_hidden("c1", False)
+    await InstagramGraph(client).set_comment_hidden("c1", False)
     assert not fake.is_hidden("c1")
 
 
 async def test_instagram_reply_to_reply_threads_or_is_refused(fake: FakeGraph, client: GraphClient) -> None:
     """A reply to an Instagram reply lands on the top-level comment, or is refused in reject mode."""
     # Documented: "replies to a reply will be added to the top-level comment".
-    new_id = await client.reply_to_instagram_comment("c2", "Kiitos!")
+    new_id = await InstagramGraph(client).reply_to_comment("c2", "Kiitos!")
     assert fake.comment(new_id)["parent_id"] == "c1"
     fake.ig_reply_to_reply = "reject"
     with pytest.raises(InvalidRequest):
-        await client.reply_to_instagram_comment("c2", "Taas")
+        await InstagramGraph(client).reply_to_comment("c2", "Taas")
     assert len(fake.comment_replies("c1")) == 2  # c2 and the first page reply only
 
 
 async def test_instagram_reply_to_hidden_comment_is_refused(fake: FakeGraph, client: GraphClient) -> None:
     """Hidden Instagram comments cannot be replied to."""
-    await client.set_instagram_comment_hidden("c1", True)
+    await InstagramGraph(client).set_comment_hidden("c1", True)
     with pytest.raises(InvalidRequest):
-        await client.reply_to_instagram_comment("c1", "Hei")
+        await InstagramGraph(client).reply_to_comment("c1", "Hei")
 
 
 async def test_instagram_private_reply_once(fake: FakeGraph, client: GraphClient) -> None:
     """Instagram private replies go to /{ig-user-id}/messages, once per comment."""
-    message_id = await client.instagram_private_reply(IG, "c1", "Katso DM")
+    message_id = await InstagramGraph(client).private_reply(IG, "c1", "Katso DM")
     [call] = fake.calls_to("POST", rf"/{IG}/messages")
     assert call.data["recipient"] == {"comment_id": "c1"}
     assert fake.private_messages("c1")[0]["message_id"] == message_id
     assert fake.private_messages("c1")[0]["platform"] == "instagram"
     with pytest.raises(InvalidRequest) as info:
-        await client.instagram_private_reply(IG, "c1", "Uudestaan")
+        await InstagramGraph(client).private_reply(IG, "c1", "Uudestaan")
     assert info.value.code == PRIVATE_REPLY_ALREADY_SENT
 
 
@@ -313,12 +315,12 @@ async def test_instagram_media_and_comments_flattened_with_paging(fake: FakeGrap
     fake.add_ig_comment("c3", media_id="m1", text="Auki?", from_id="ig3", username="olli", timestamp=NOW)
     fake.page_size = 2
 
-    media = await client.instagram_media(IG)
+    media = await InstagramGraph(client).media(IG)
     assert [m["id"] for m in media] == ["m2", "m1"]
     assert set(media[0]) == {"id", "caption", "permalink", "timestamp"}
-    assert [m["id"] for m in await client.instagram_media(IG, limit=1)] == ["m2"]
+    assert [m["id"] for m in await InstagramGraph(client).media(IG, limit=1)] == ["m2"]
 
-    comments = await client.instagram_comments("m1")
+    comments = await InstagramGraph(client).comments("m1")
     # Top-level comments newest first (as the fake orders them), each followed by its replies.
     assert [c["id"] for c in comments] == ["c3", "c1", "c2", "c1r0", "c1r1", "c1r2"]
     assert all(c["parent_id"] == "c1" for c in comments[2:])
@@ -336,7 +338,7 @@ async def test_wrong_token_is_token_error_without_token_in_message(fake: FakeGra
     """A wrong token raises TokenError (190) whose text never shows the token."""
     async with GraphClient(access_token="EAAGwrongToken", base_url=fake.base_url) as bad:
         with pytest.raises(TokenError) as info:
-            await bad.reply_to_comment("1_501", "x")
+            await FacebookGraph(bad).reply_to_comment("1_501", "x")
     assert info.value.code == 190
     assert info.value.http_status == 400
     assert info.value.fbtrace_id
@@ -373,7 +375,7 @@ async def test_error_classes(
     """Each Graph error code maps to its exception class, retryability and retry estimate."""
     fake.fail_next("POST", r"/1_501/comments", code=code, http_status=http_status, subcode=460)
     with pytest.raises(GraphError) as info:
-        await client.reply_to_comment("1_501", "Hei")
+        await FacebookGraph(client).reply_to_comment("1_501", "Hei")
     error = info.value
     assert type(error) is expected
     assert (error.code, error.subcode, error.http_status) == (code, 460, http_status)
@@ -383,7 +385,7 @@ async def test_error_classes(
     assert_no_token(error)
     assert f"code {code}/460" in str(error)
     # The failure was used up: the next identical call goes through.
-    assert await client.reply_to_comment("1_501", "Hei")
+    assert await FacebookGraph(client).reply_to_comment("1_501", "Hei")
 
 
 async def test_http_500_without_graph_body_and_429_retry_after(fake: FakeGraph, client: GraphClient) -> None:
@@ -411,7 +413,7 @@ async def test_token_echoed_by_meta_is_scrubbed(fake: FakeGraph, client: GraphCl
     """A token echoed inside Meta's error message is redacted."""
     fake.fail_next("POST", r"/1_501/comments", code=100, message=f"Bad token {TOKEN} in request")
     with pytest.raises(InvalidRequest) as info:
-        await client.reply_to_comment("1_501", "x")
+        await FacebookGraph(client).reply_to_comment("1_501", "x")
     assert "[redacted]" in str(info.value)
     assert_no_token(info.value)
 
@@ -423,7 +425,7 @@ async def test_network_refused_is_transient() -> None:
         port = sock.getsockname()[1]
     async with GraphClient(access_token=TOKEN, base_url=f"http://127.0.0.1:{port}", timeout=2) as dead:
         with pytest.raises(TransientError) as info:
-            await dead.reply_to_comment("1_501", "x")
+            await FacebookGraph(dead).reply_to_comment("1_501", "x")
     assert info.value.http_status == 0
     assert info.value.retryable
     assert isinstance(info.value.__cause__, httpx.ConnectError)
@@ -470,14 +472,14 @@ async def test_untrusted_ids_are_refused_before_any_call(fake: FakeGraph, client
     """Ids that could change the endpoint are refused locally."""
     for bad in ["../me/accounts", "1_501/comments", "", "1 2"]:
         with pytest.raises(ValueError, match="not a valid Graph object id"):
-            await client.reply_to_comment(bad, "x")
+            await FacebookGraph(client).reply_to_comment(bad, "x")
     assert fake.calls == []
     assert TOKEN not in repr(client)
 
 
 async def test_wait_for_and_call_log(fake: FakeGraph, client: GraphClient) -> None:
     """wait_for returns recorded calls and times out with a list of what was seen."""
-    await client.reply_to_comment("1_501", "a")
+    await FacebookGraph(client).reply_to_comment("1_501", "a")
     [call] = await fake.wait_for("post", r"/1_501/comments")
     assert call.status == 200
     assert call.at > 0
