@@ -101,4 +101,4 @@ async def test_rota_command_says_it_is_not_enabled_yet(bot: TestBot) -> None:
     body = slash_command_body(command="/rota", text="now", user_id="UANNA", user_name="anna", channel_id="C1")
     response = await bot.slack_request(body)
     assert response.status_code == 200
-    assert "is not enabled here yet" in response.text and "rota" in response.text
+    assert "/rota is not enabled here: ask your chatops admin" in response.text
