@@ -9,9 +9,9 @@ row lock) posts it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -34,7 +34,7 @@ class Alerts:
                 .values(plugin=plugin, key=key, message=problem, raised_at=utcnow())
                 .on_conflict_do_nothing(index_elements=[Alert.plugin, Alert.key])
             )
-            if inserted.rowcount != 1:
+            if cast("CursorResult[Any]", inserted).rowcount != 1:
                 # The alert exists (or another replica's insert just won): re-open it only if cleared.
                 alert = await session.get(Alert, (plugin, key), with_for_update=True, populate_existing=True)
                 if alert is None or alert.cleared_at is None:

@@ -91,7 +91,7 @@ def occurrence(trigger: BaseTrigger, scheduled_at: datetime) -> datetime:
     return scheduled_at.astimezone(UTC).replace(second=0, microsecond=0)
 
 
-class _ScheduledTimeExecutor(BaseExecutor):  # type: ignore[misc]
+class _ScheduledTimeExecutor(BaseExecutor):
     """Runs each due occurrence with its scheduled fire time; keeps the runs in hand for a clean stop.
 
     APScheduler's own AsyncIOExecutor calls the job without the time it was due and

@@ -250,7 +250,7 @@ class TestBot:
         self.database_url = database_url
         self._config = dict(config or {})
         self.extra_plugins = extra_plugins
-        factory = customer or self.default_customer or NoCustomer
+        factory = customer or type(self).default_customer or NoCustomer
         #: The customer side: how a comment reaches this bot (see :mod:`chatops.testing.customers`).
         self.customer: Customer = factory(self)
         #: The plugins enabled in :attr:`settings` (before ``config``, which may name others).

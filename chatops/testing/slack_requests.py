@@ -142,7 +142,7 @@ def block_actions_body(
         for key in ("text", "style", "url"):
             if key in element:
                 action[key] = copy.deepcopy(element[key])
-    payload = {
+    payload: dict[str, Any] = {
         "type": "block_actions",
         "user": {"id": user_id, "username": user_name, "name": user_name, "team_id": team_id},
         "api_app_id": API_APP_ID,

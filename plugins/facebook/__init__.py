@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel
 
 from chatops.hookspecs import hookimpl
-from chatops_plugins.facebook.source import NAME, FacebookConfig, FacebookSource
+
+from .source import NAME, FacebookConfig, FacebookSource
 
 if TYPE_CHECKING:
     from chatops.context import PluginContext

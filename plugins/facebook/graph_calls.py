@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from chatops_plugins.graph_api.client import (
+from ..graph_api.client import (
     GraphClient,
     check_id,
     created_id,

@@ -15,8 +15,8 @@ from typing import Any, ClassVar
 from pydantic import Field, field_validator
 
 from chatops.sources import Answer, Author, Context, SendError, SendResult, Target
-from chatops_plugins.facebook.graph_calls import FacebookGraph
-from chatops_plugins.graph_api.client import (
+
+from ..graph_api.client import (
     GraphClient,
     GraphError,
     InvalidRequest,
@@ -24,8 +24,8 @@ from chatops_plugins.graph_api.client import (
     json_object,
     parse_graph_time,
 )
-from chatops_plugins.graph_api.config import MetaConfig, check_account_id
-from chatops_plugins.graph_api.events import (
+from ..graph_api.config import MetaConfig, check_account_id
+from ..graph_api.events import (
     CommentEvent,
     Verb,
     context_text,
@@ -37,7 +37,8 @@ from chatops_plugins.graph_api.events import (
     timestamp,
     visible,
 )
-from chatops_plugins.graph_api.source_base import MetaSource
+from ..graph_api.source_base import MetaSource
+from .graph_calls import FacebookGraph
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel
 
 from chatops.hookspecs import hookimpl
-from chatops_plugins.instagram.source import NAME, InstagramConfig, InstagramSource
+
+from .source import NAME, InstagramConfig, InstagramSource
 
 if TYPE_CHECKING:
     from chatops.context import PluginContext

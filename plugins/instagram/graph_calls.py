@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chatops_plugins.graph_api.client import GraphClient, check_id, created_id, json_object, require_success
+from ..graph_api.client import GraphClient, check_id, created_id, json_object, require_success
 
 __all__ = ["COMMENT_FIELDS", "MEDIA_FIELDS", "InstagramGraph"]
 

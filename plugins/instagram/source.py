@@ -17,9 +17,10 @@ from typing import Any, ClassVar
 from pydantic import Field, field_validator
 
 from chatops.sources import Answer, Author, Capability, Context, SendError, SendResult, Target
-from chatops_plugins.graph_api.client import GraphClient, InvalidRequest, json_object, parse_graph_time
-from chatops_plugins.graph_api.config import MetaConfig, check_account_id
-from chatops_plugins.graph_api.events import (
+
+from ..graph_api.client import GraphClient, InvalidRequest, json_object, parse_graph_time
+from ..graph_api.config import MetaConfig, check_account_id
+from ..graph_api.events import (
     CommentEvent,
     context_text,
     graph_id,
@@ -31,8 +32,8 @@ from chatops_plugins.graph_api.events import (
     timestamp,
     visible,
 )
-from chatops_plugins.graph_api.source_base import MetaSource
-from chatops_plugins.instagram.graph_calls import InstagramGraph
+from ..graph_api.source_base import MetaSource
+from .graph_calls import InstagramGraph
 
 log = logging.getLogger(__name__)
 

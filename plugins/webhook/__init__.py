@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel
 
 from chatops.hookspecs import hookimpl
-from chatops_plugins.webhook.source import WebhookConfig, WebhookSource
+
+from .source import WebhookConfig, WebhookSource
 
 if TYPE_CHECKING:
     from chatops.context import PluginContext

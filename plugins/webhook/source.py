@@ -35,8 +35,9 @@ from chatops.sources import (
     Target,
 )
 from chatops.web import Rejected, error, read_signed_json
-from chatops_plugins.webhook.payload import PayloadError, parse_message
-from chatops_plugins.webhook.signature import SIGNATURE_HEADER, sign, verify
+
+from .payload import PayloadError, parse_message
+from .signature import SIGNATURE_HEADER, sign, verify
 
 if TYPE_CHECKING:
     from chatops.context import PluginContext

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from chatops_plugins.webhook.signature import SIGNATURE_HEADER, sign
+from .signature import SIGNATURE_HEADER, sign
 
 if TYPE_CHECKING:
     from chatops.testing.bot import TestBot
