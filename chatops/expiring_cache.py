@@ -10,8 +10,6 @@ from typing import Generic, TypeVar
 K = TypeVar("K")
 V = TypeVar("V")
 
-_MISSING = object()
-
 
 class ExpiringCache(Generic[K, V]):
     """At most ``max_entries`` values, each kept for the time given when it was stored.
@@ -31,10 +29,10 @@ class ExpiringCache(Generic[K, V]):
 
     def get(self, key: K) -> tuple[bool, V | None]:
         """``(True, value)`` for a live entry (now the most recently used), else ``(False, None)``."""
-        entry = self._entries.get(key, _MISSING)
-        if entry is _MISSING:
+        entry = self._entries.get(key)
+        if entry is None:
             return False, None
-        expires_at, value = entry  # type: ignore[misc]
+        expires_at, value = entry
         if self.clock() >= expires_at:
             del self._entries[key]
             return False, None

@@ -53,7 +53,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec(firstresult=True)
-def chatops_config_model(name: str) -> type[BaseModel] | None:  # type: ignore[empty-body]
+def chatops_config_model(name: str) -> type[BaseModel] | None:
     """Return the pydantic model of the ``[plugins.<name>]`` table when ``name`` is yours.
 
     Called for each enabled plugin at start-up (and by ``chatops check``); answer
@@ -64,7 +64,7 @@ def chatops_config_model(name: str) -> type[BaseModel] | None:  # type: ignore[e
 
 
 @hookspec
-def chatops_texts() -> Mapping[str, Mapping[str, str]]:  # type: ignore[empty-body]
+def chatops_texts() -> Mapping[str, Mapping[str, str]]:
     """Return the plugin's words: ``{"en": {...}, "fi": {...}, "pl": {...}}``.
 
     Keys start with the plugin's name and a dot (``hello.greeting``). Every language
@@ -86,7 +86,7 @@ def chatops_cli_commands(subparsers: argparse._SubParsersAction[argparse.Argumen
 
 
 @hookspec
-def chatops_sources(ctx: PluginContext) -> Sequence[Source]:  # type: ignore[empty-body]
+def chatops_sources(ctx: PluginContext) -> Sequence[Source]:
     """Return the sources this plugin provides (webhook, Facebook Page, X account, …).
 
     Each :class:`chatops.sources.Source` declares its capabilities (the card offers
@@ -97,7 +97,7 @@ def chatops_sources(ctx: PluginContext) -> Sequence[Source]:  # type: ignore[emp
 
 
 @hookspec
-def chatops_routes(ctx: PluginContext) -> Sequence[BaseRoute]:  # type: ignore[empty-body]
+def chatops_routes(ctx: PluginContext) -> Sequence[BaseRoute]:
     """Return extra HTTP routes (Starlette) to mount on the bot's server.
 
     For features that are not sources, such as a calendar feed. Paths must not
@@ -116,7 +116,7 @@ def chatops_slack_listeners(ctx: PluginContext, bolt: AsyncApp) -> None:
 
 
 @hookspec
-def chatops_jobs(ctx: PluginContext) -> Sequence[Job]:  # type: ignore[empty-body]
+def chatops_jobs(ctx: PluginContext) -> Sequence[Job]:
     """Return scheduled jobs (digests, hand-off messages, reminders).
 
     Each occurrence is claimed in the database, so with several replicas exactly
@@ -149,7 +149,7 @@ def chatops_shutdown(ctx: PluginContext) -> None:
 
 
 @hookspec
-def chatops_card_blocks(ctx: PluginContext, card: CardData) -> Sequence[dict[str, Any]]:  # type: ignore[empty-body]
+def chatops_card_blocks(ctx: PluginContext, card: CardData) -> Sequence[dict[str, Any]]:
     """Return extra Block Kit blocks to show on a conversation's card, after the message.
 
     Used for decorations such as "on shift: Anna" or a sentiment badge; may be a
@@ -164,7 +164,7 @@ def chatops_card_blocks(ctx: PluginContext, card: CardData) -> Sequence[dict[str
 
 
 @hookspec
-def chatops_reply_inputs(ctx: PluginContext, card: CardData, kind: str) -> Sequence[dict[str, Any]]:  # type: ignore[empty-body]
+def chatops_reply_inputs(ctx: PluginContext, card: CardData, kind: str) -> Sequence[dict[str, Any]]:
     """Return input blocks to add to the reply dialog (``kind`` is ``reply`` or ``private_reply``).
 
     For example a select of saved replies. Give each block a ``block_id`` unique

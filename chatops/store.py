@@ -85,7 +85,7 @@ class ClaimResult:
 
 def _insert(session: AsyncSession, table: Any) -> Any:
     """INSERT that understands ON CONFLICT on the session's engine."""
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
@@ -269,7 +269,7 @@ class Store:
         conversations, one SELECT of the ids of those that existed, one INSERT of the messages:
         per-statement round trips, not rows, were the cost of a large webhook batch.
         """
-        insert_conv, insert_msg = _ingest_statements(session.bind.dialect.name)
+        insert_conv, insert_msg = _ingest_statements(session.get_bind().dialect.name)
         threads: dict[tuple[str, str], InboundMessage] = {}
         for msg in msgs:
             threads.setdefault((msg.source, msg.thread_id), msg)
@@ -340,7 +340,7 @@ class Store:
         self, session: AsyncSession, conv_id: int, msg: InboundMessage, direction: Direction, now: datetime
     ) -> int | None:
         values = _message_values(conv_id, msg, direction, now)
-        stmt = _ingest_statements(session.bind.dialect.name)[1]
+        stmt = _ingest_statements(session.get_bind().dialect.name)[1]
         return await session.scalar(stmt, values)
 
     async def _bump_for_followup(self, session: AsyncSession, conv_id: int, now: datetime) -> None:

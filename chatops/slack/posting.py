@@ -157,7 +157,7 @@ class SlackPoster:
         async with self.db.write() as session:
             row = await session.get(SlackPost, post_id, with_for_update=True)
             if row is None:
-                insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+                insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
                 taken = await session.scalar(
                     insert(SlackPost)
                     .values(outbox_id=post_id, started_at=now, attempts=1)

@@ -76,7 +76,7 @@ class ReplayGuard:
             return True
         now = utcnow()
         async with self.db.write() as session:
-            insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+            insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
             taken = await session.scalar(
                 insert(Interaction)
                 .values(key=key, kind=kind[:32], actor=actor[:64], received_at=now)
