@@ -17,12 +17,14 @@ import argparse
 import asyncio
 import functools
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.triggers.interval import IntervalTrigger
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import DBAPIError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
@@ -113,7 +115,16 @@ def _cmd_stats(args: argparse.Namespace) -> int:
         finally:
             await db.dispose()
 
-    counts = asyncio.run(read())
+    try:
+        counts = asyncio.run(read())
+    except DBAPIError as exc:
+        # Most likely the table is not there yet: say what to do rather than show a traceback.
+        print(
+            f"hello-stats: cannot read hello_reply_counts ({type(exc.orig).__name__}); "
+            "run `chatops db upgrade` with hello enabled",
+            file=sys.stderr,
+        )
+        return 2
     for conversation_id, replies in counts.items():
         print(f"conversation {conversation_id}: {replies}")
     print(f"total: {sum(counts.values())} replies in {len(counts)} conversations")

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from chatops.cli import main
-from chatops.testing.bot import WEBHOOK_SECRET, TestBot
+from chatops.testing.bot import TestBot
 from chatops.testing.fake_slack import FakeSlack
+from chatops_plugins.webhook.testing import WEBHOOK_SECRET, WebhookCustomer
 
 pytest_plugins = ["chatops.testing.fixtures"]
 
@@ -23,6 +24,11 @@ PLUGINS = ["webhook", "hello"]
 def write_config(path: Path, database_url: str, hello: Mapping[str, Any] | None = None) -> Path:
     """A config file for the ``chatops`` command: the database, and the plugins enabled."""
     lines = [
+        "[slack]",
+        'mode = "http"',
+        'bot_token = "xoxb-test"',
+        'signing_secret = "test-signing-secret"',
+        'inbox_channel = "CINBOX"',
         "[database]",
         f"url = {json.dumps(database_url)}",
         "[plugins]",
@@ -58,8 +64,10 @@ def hello_bot(fake_slack: FakeSlack, database_url: str, upgraded: str) -> HelloB
 
     @asynccontextmanager
     async def build(*, language: str = "en", **hello: Any) -> AsyncIterator[TestBot]:
-        config = {"team": {"language": language}, "plugins": {"enabled": PLUGINS, "hello": hello}}
-        async with TestBot(fake_slack, database_url, config=config) as bot:
+        # Customers' messages come in through the built-in webhook source (hello is not a source).
+        config = {"team": {"language": language}, "plugins": {"hello": hello}}
+        bot = TestBot(fake_slack, database_url, config=config, customer=WebhookCustomer, plugins=PLUGINS)
+        async with bot:
             yield bot
 
     return build
