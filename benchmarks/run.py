@@ -21,8 +21,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from chatops.testing.bot import INBOX, WEBHOOK_SECRET, TestBot
+from chatops.testing.bot import INBOX, TestBot
 from chatops.testing.fake_slack import FakeSlack
+from chatops_plugins.webhook.testing import WEBHOOK_SECRET, WebhookCustomer
 
 HERE = Path(__file__).resolve().parent
 
@@ -48,7 +49,7 @@ async def bench_ingest(
     The senders run in their own process (benchmarks/load.py): sharing the bot's event loop
     and CPU, they took a third of the time measured. ``config`` overrides the bot's settings.
     """
-    async with TestBot(fake, url, deliver=False, config=config) as bot:
+    async with TestBot(fake, url, deliver=False, config=config, customer=WebhookCustomer) as bot:
         assert bot.http is not None
         target = str(bot.http.base_url.join("/webhooks/webhook"))
         process = await asyncio.create_subprocess_exec(
@@ -70,7 +71,7 @@ async def bench_ingest(
 
 async def bench_ack(fake: FakeSlack, url: str, clicks: int) -> dict[str, Any]:
     """Time from a signed Claim/Unclaim click to Bolt's HTTP answer, with delivery running."""
-    async with TestBot(fake, url) as bot:
+    async with TestBot(fake, url, customer=WebhookCustomer) as bot:
         anna = bot.person("Anna")
         await bot.comment("ack benchmark")
         card = await bot.next_card()
@@ -92,7 +93,7 @@ async def bench_ack(fake: FakeSlack, url: str, clicks: int) -> dict[str, Any]:
 
 async def bench_card_time(fake: FakeSlack, url: str, comments: int) -> dict[str, Any]:
     """Time from the webhook POST to the card's chat.postMessage reaching Slack, one comment at a time."""
-    async with TestBot(fake, url) as bot:
+    async with TestBot(fake, url, customer=WebhookCustomer) as bot:
         times: list[float] = []
         for i in range(comments):
             start = time.perf_counter()

@@ -19,23 +19,23 @@ from starlette.routing import BaseRoute
 
 from chatops.alerts import Alerts
 from chatops.bot_actions import BotActions
-from chatops.cards import CardData, MessageView
 from chatops.config import Settings, secret_value
 from chatops.context import Channels, PluginContext
 from chatops.db import Database
-from chatops.delivery import DeliveryWorker
+from chatops.delivery import CardDelivery
 from chatops.events import ConversationEvent, EventBus
 from chatops.expiring_cache import ExpiringCache
 from chatops.hooks import HookRunner
 from chatops.i18n import Translator
 from chatops.interception import ReplyInterceptors
 from chatops.migrate import ensure_schema
-from chatops.plugins import PluginFailed, describe_error, load_plugins
+from chatops.outbox import JobKinds, OutboxWorker, PluginOutbox, Wakeup
+from chatops.plugins import PluginFailed, describe_error, enabled_migrations, load_plugins
 from chatops.scheduler import Scheduler
-from chatops.slack.card import CardContext, render_card, render_escalation, render_thread_message
 from chatops.slack.handlers import register_card_handlers, register_command_fallback
 from chatops.slack.outage import register_outage_notice
 from chatops.slack.posting import SlackPoster, register_post_events
+from chatops.slack.rendering import SlackCardRenderer
 from chatops.sources import InboundEvent, InboundMessage, MessageEdited, MessageRemoved, Source
 from chatops.store import IngestResult, Store
 from chatops.web import build_web
@@ -74,8 +74,8 @@ class ChatOps:
         self.hooks = HookRunner(self.pm, self.context)
         self.events = EventBus(self._tell_event)
         self.db.after_commit = self.events.publish
-        self.delivery = DeliveryWorker(self)
-        self.store = Store(self.db, wake=self.delivery.wake)
+        self.wake = Wakeup()
+        self.store = Store(self.db, wake=self.wake)
         self.alerts = Alerts(self.store)
         self.sources: dict[str, Source] = {}
         self.workflow = Workflow(self.store, self.sources, self.t, settings.workflow)
@@ -89,9 +89,34 @@ class ChatOps:
             ignoring_self_events_enabled=False,
         )
         self.poster = SlackPoster(
-            self.db, self.slack, reconcile_seconds=settings.delivery.reconcile_seconds, wake=self.delivery.wake
+            self.db, self.slack, reconcile_seconds=settings.delivery.reconcile_seconds, wake=self.wake
         )
-        self.scheduler = Scheduler(self)
+        self.outbox_kinds = JobKinds()
+        self.delivery = OutboxWorker(
+            self.db,
+            self.outbox_kinds,
+            config=settings.delivery,
+            post_interval=settings.slack.post_interval_seconds,
+            poster=self.poster,
+            client=self.slack,
+            alerts=self.alerts,
+            t=self.t,
+            wakeup=self.wake,
+            instance_id=self.instance_id,
+        )
+        self.renderer = SlackCardRenderer(
+            settings,
+            self.t,
+            self.sources,
+            availability=self.workflow.availability,
+            decorations=lambda card: self.hooks.call("chatops_card_blocks", isolate=True, card=card),
+        )
+        CardDelivery(
+            settings, self.db, self.store, self.alerts, self.t, self.renderer, self.sources, self.user_name
+        ).register(self.outbox_kinds)
+        self.scheduler = Scheduler(
+            self.db, instance_id=self.instance_id, alerts=self.alerts, t=self.t, timezone=settings.team.tz
+        )
         #: Display names by Slack user id (bounded; failures kept briefly, names for an hour).
         self.user_names: ExpiringCache[str, str | None] = ExpiringCache(USER_NAME_CACHE_SIZE)
         self._contexts: dict[str, PluginContext] = {}
@@ -154,14 +179,14 @@ class ChatOps:
                     ops=self.settings.slack.ops_channel,
                 ),
                 conversations=BotActions(plugin, self.workflow, self.store),
-                outbox=None,  # FIXME(merge): PluginOutbox from the outbox package
+                outbox=PluginOutbox(plugin, self.db, self.outbox_kinds, self.wake),
                 scheduler=self.scheduler,
                 alerts=self.alerts,
                 store=self.store,
                 ingest=self.ingest,
                 ingest_many=self.ingest_many,
                 user_name=self.user_name,
-                source_name=self.source_name,
+                source_name=self.renderer.source_name,
             )
         return found
 
@@ -204,7 +229,11 @@ class ChatOps:
 
     async def start(self, *, deliver: bool = True) -> None:
         """Check the schema, start the plugins (in the order they are enabled), delivery and the scheduler."""
-        await ensure_schema(self.db, auto_upgrade_sqlite=self.settings.database.auto_upgrade_sqlite)
+        await ensure_schema(
+            self.db,
+            plugins=enabled_migrations(self.pm, self.plugin_names),
+            auto_upgrade_sqlite=self.settings.database.auto_upgrade_sqlite,
+        )
         self.events.start()
         for plugin in self.plugin_names:
             try:
@@ -294,46 +323,3 @@ class ChatOps:
                 conversation_id=result.conversation_id,
                 new=result.new_conversation,
             )
-
-    # -- rendering (used by delivery) ------------------------------------------------
-
-    def source_name(self, source: str) -> str:
-        """A source's display name, or its short name when it is not enabled."""
-        found = self.sources.get(source)
-        return found.display_name if found else source
-
-    def inbox_channel(self, source: str) -> str:
-        """The Slack channel where a source's cards go."""
-        found = self.sources.get(source)
-        return (found.inbox_channel if found else None) or self.settings.slack.inbox_channel
-
-    def card_context(self, card: CardData | None, source: str) -> CardContext:
-        """Words, timezone and the source's abilities for rendering."""
-        return CardContext(
-            t=self.t,
-            tz=self.settings.team.tz,
-            source_name=self.source_name(source),
-            capabilities=self.workflow.availability(card) if card is not None else {},
-        )
-
-    async def render_card(self, card: CardData) -> dict[str, Any]:
-        """Card arguments for chat.postMessage / chat.update, with plugins' decorations."""
-        extra: list[dict[str, Any]] = []
-        for blocks in await self.hooks.call("chatops_card_blocks", isolate=True, card=card):
-            extra.extend(blocks or [])
-        return render_card(card, self.card_context(card, card.source), extra)
-
-    def render_thread_message(self, message: MessageView, source: str, note: str | None) -> dict[str, Any]:
-        """A thread post under a card."""
-        return render_thread_message(message, self.card_context(None, source), note)
-
-    def render_escalation(self, card: CardData, user: str, reason: str, card_url: str | None) -> dict[str, Any]:
-        """The escalation channel post."""
-        return render_escalation(
-            card,
-            self.card_context(None, card.source),
-            user=user,
-            reason=reason,
-            leads=self.settings.slack.escalation_leads,
-            card_url=card_url,
-        )

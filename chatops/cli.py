@@ -19,6 +19,7 @@ from chatops.plugins import PluginFailed
 
 if TYPE_CHECKING:
     from chatops.db import Database
+    from chatops.plugin_migrations import PluginMigrations
 
 EXIT_CONFIG = 2
 T = TypeVar("T")
@@ -101,23 +102,75 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plugin_migrations(settings: Settings) -> list[tuple[str, PluginMigrations]]:
+    """The enabled plugins' migrations, in ``[plugins] enabled`` order.
+
+    The plugins are registered but their config sections are not validated: database
+    commands (``db``, ``outbox``) work with a config that lacks, say, a plugin's secret.
+    """
+    from chatops.plugins import discover, enabled_migrations, new_manager
+
+    available = discover()
+    pm = new_manager()
+    for name in settings.plugins.enabled:
+        if name not in available:
+            known = ", ".join(sorted(available)) or "none"
+            raise ConfigError("plugins.enabled", f"unknown plugin {name!r} (installed: {known})")
+        if not pm.has_plugin(name):  # listed twice: `chatops run` says so, here it changes nothing
+            pm.register(available[name].load(), name=name)
+    return enabled_migrations(pm, settings.plugins.enabled)
+
+
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    """Bring the database schema up to date."""
+    """Bring the database schema up to date: the core's, then each enabled plugin's, one line each."""
     from chatops.db import Database
-    from chatops.migrate import upgrade
+    from chatops.migrate import MigrationFailed, PartUpgrade, upgrade_all
 
     settings = _load(args)
+    plugins = _plugin_migrations(settings)
 
-    async def go() -> tuple[str | None, str]:
+    async def go() -> list[PartUpgrade]:
         db = Database(settings.database.url)
         try:
-            return await upgrade(db)
+            return await upgrade_all(db, plugins)
         finally:
             await db.dispose()
 
-    before, after = asyncio.run(go())
-    print(f"database at {after}" + (f" (was {before or 'empty'})" if before != after else " (already current)"))
+    try:
+        done = asyncio.run(go())
+    except MigrationFailed as exc:
+        for part in exc.done:
+            print(part.describe())
+        print(f"database: {exc}", file=sys.stderr)
+        return 1
+    for part in done:
+        print(part.describe())
     return 0
+
+
+def cmd_db_status(args: argparse.Namespace) -> int:
+    """Show where the core's and each enabled plugin's tables are; exit 1 when one is not current."""
+    from chatops.db import Database
+    from chatops.migrate import PartState, schema_status
+
+    settings = _load(args)
+    plugins = _plugin_migrations(settings)
+
+    async def go() -> list[PartState]:
+        db = Database(settings.database.url)
+        try:
+            return await schema_status(db, plugins)
+        finally:
+            await db.dispose()
+
+    states = asyncio.run(go())
+    for state in states:
+        print(state.describe())
+    if all(state.up_to_date for state in states):
+        return 0
+    if all(state.known for state in states):
+        print("run `chatops db upgrade` to bring it up to date", file=sys.stderr)
+    return 1
 
 
 def cmd_plugins(args: argparse.Namespace) -> int:
@@ -145,14 +198,16 @@ def _ago(seconds: float) -> str:
 
 
 def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
-    """Run ``work`` against the configured database, after checking its schema is current."""
+    """Run ``work`` against the configured database, after checking its schema (and enabled plugins') is current."""
     from chatops.db import Database
     from chatops.migrate import ensure_schema
+
+    plugins = _plugin_migrations(settings)
 
     async def go() -> T:
         db = Database(settings.database.url)
         try:
-            await ensure_schema(db, auto_upgrade_sqlite=False)
+            await ensure_schema(db, plugins=plugins, auto_upgrade_sqlite=False)
             return await work(db)
         finally:
             await db.dispose()
@@ -219,7 +274,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_check)
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True)
-    db_sub.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+    db_sub.add_parser("upgrade", help="apply migrations: the core's, then enabled plugins'").set_defaults(
+        func=cmd_db_upgrade
+    )
+    db_sub.add_parser("status", help="where each part of the schema is; exit 1 if one is behind").set_defaults(
+        func=cmd_db_status
+    )
     sub.add_parser("plugins", help="list plugins").set_defaults(func=cmd_plugins)
     outbox = sub.add_parser("outbox", help="list pending and dead outbox jobs; retry dead ones")
     outbox.add_argument("--status", choices=["pending", "dead", "all"], default="all", help="all: pending and dead")

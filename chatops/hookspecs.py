@@ -219,11 +219,16 @@ def chatops_event(ctx: PluginContext, event: ConversationEvent) -> None:
 
 @hookspec
 def chatops_migrations() -> PluginMigrations | None:
-    """Return where this plugin's Alembic migrations live, if it has tables of its own.
+    """Return where this plugin's Alembic migrations live, when it keeps tables of its own.
 
-    See :mod:`chatops.plugin_migrations`. They run after the core's, in the order of
-    ``[plugins] enabled``, with the plugin's own version table; ``chatops db upgrade``
-    (and, for SQLite, start-up) applies them only for enabled plugins.
+    A :class:`chatops.plugin_migrations.PluginMigrations`: an Alembic script location
+    (``"chatops_hello:migrations"`` or a path) whose ``env.py`` calls
+    ``chatops.plugin_migrations.run_plugin_env()``, and optionally the plugin's
+    ``MetaData``. ``chatops db upgrade`` (and the SQLite auto-upgrade at start-up) runs
+    them after the core's, for enabled plugins only, in ``[plugins] enabled`` order, each
+    in its own transaction; the plugin's revision is kept in ``chatops_version_<name>``.
+    Disabling the plugin leaves its tables and data alone. Return None (or do not
+    implement this) when the plugin stores nothing.
     """
 
 

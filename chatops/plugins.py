@@ -9,7 +9,7 @@ several bots side by side.
 from __future__ import annotations
 
 import importlib.metadata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from chatops import hookspecs
 from chatops.config import ConfigError, Settings, describe_validation_error
+from chatops.plugin_migrations import PluginMigrations
 
 ENTRY_POINT_GROUP = "chatops.plugins"
 
@@ -116,3 +117,23 @@ def describe_error(exc: BaseException) -> str:
     """An exception as one line: its type and message, never its traceback."""
     text = " ".join(str(exc).split())
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def enabled_migrations(pm: pluggy.PluginManager, enabled: Sequence[str]) -> list[tuple[str, PluginMigrations]]:
+    """The migrations of the enabled plugins that keep tables, in ``[plugins] enabled`` order.
+
+    Each plugin's ``chatops_migrations`` is called on its own, so the answer is known to be
+    that plugin's (a broadcast hook call returns answers without saying whose they are).
+    """
+    by_plugin: dict[str, PluginMigrations] = {}
+    for impl in pm.hook.chatops_migrations.get_hookimpls():
+        answer = impl.function()
+        if answer is None:
+            continue
+        if not isinstance(answer, PluginMigrations):
+            raise TypeError(
+                f"plugin {impl.plugin_name!r}: chatops_migrations must return PluginMigrations or None, "
+                f"not {type(answer).__name__}"
+            )
+        by_plugin[impl.plugin_name] = answer
+    return [(name, by_plugin[name]) for name in enabled if name in by_plugin]

@@ -4,6 +4,10 @@ APScheduler 3 cannot share a job store between processes, so every replica
 schedules every job; before running, a replica inserts a row keyed by (job id,
 due time) and only the one whose insert succeeds runs that occurrence.
 
+A failed run is tried again with backoff while it is still within its grace time
+(``Job.grace_seconds``, and never into the next interval's slot); when it is given up,
+one ops alert names the job and the error, and the job's next success clears it.
+
 The due time comes from the trigger's *scheduled* fire time, never from the clock
 when the run starts: a replica whose loop was busy fires late (within the misfire
 grace time) and must still name the same occurrence, or the job runs twice. A
@@ -14,11 +18,12 @@ and keeps the runs in hand, so that stopping waits for them before the database 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
 
 from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.base import BaseExecutor
@@ -28,26 +33,44 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from chatops.db import DatabaseUnavailable
+from chatops.alerts import Alerts
+from chatops.db import Database, DatabaseUnavailable
+from chatops.i18n import Translator
 from chatops.models import JobRun, utcnow
-
-if TYPE_CHECKING:
-    from chatops.app import ChatOps
+from chatops.slack.escape import one_line
 
 log = logging.getLogger(__name__)
+
+#: Plugin name of the ops alert for a scheduled job given up (key ``job:<id>``).
+ALERT_PLUGIN = "chatops"
+#: Runs of one occurrence before it is given up, and the first wait between them (doubling, capped).
+MAX_ATTEMPTS = 5
+RETRY_BASE_SECONDS = 5.0
+RETRY_MAX_SECONDS = 60.0
+
+#: The words of the ops alert (core texts, added to the translator).
+TEXTS = {
+    "en": {"alert.job_failed": "scheduled job {job} failed {attempts} time(s) at {due}: {error}"},
+    "fi": {"alert.job_failed": "ajastettu työ {job} epäonnistui {attempts} kertaa ({due}): {error}"},
+    "pl": {"alert.job_failed": "zaplanowane zadanie {job} nie powiodło się {attempts} raz(y) ({due}): {error}"},
+}
 
 
 @dataclass(frozen=True, slots=True)
 class Job:
     """A job a plugin wants run on a schedule.
 
-    ``func`` receives the app and the occurrence's due time (UTC). ``trigger`` is an
+    ``func`` receives the occurrence's due time (UTC): ``async def run(due_at) -> None``;
+    bind what it needs (a method of the plugin's object, a closure). ``trigger`` is an
     APScheduler trigger; give cron triggers the team's timezone so they follow DST.
+    ``grace_seconds``: how late an occurrence may still start, and how long a failed
+    one is tried again.
     """
 
     id: str
     trigger: BaseTrigger
-    func: Callable[[ChatOps, datetime], Awaitable[None]]
+    func: Callable[[datetime], Awaitable[None]]
+    grace_seconds: float = 300.0
 
 
 #: Seconds ``Scheduler.shutdown`` waits for runs in hand before cancelling them.
@@ -115,12 +138,20 @@ class _ScheduledTimeExecutor(BaseExecutor):  # type: ignore[misc]
 
 
 class Scheduler:
-    """Runs the plugins' jobs on the app's event loop."""
+    """Runs the plugins' jobs on the running event loop, each occurrence on one replica."""
 
-    def __init__(self, app: ChatOps) -> None:
-        self.app = app
+    def __init__(self, db: Database, *, instance_id: str, alerts: Alerts, t: Translator, timezone: tzinfo) -> None:
+        self.db = db
+        self.instance_id = instance_id
+        self.alerts = alerts
+        self.t = t
+        t.add(TEXTS)
+        self.retry_base_seconds = RETRY_BASE_SECONDS
+        self.retry_max_seconds = RETRY_MAX_SECONDS
+        self.max_attempts = MAX_ATTEMPTS
+        self._stopping = asyncio.Event()
         self._executor = _ScheduledTimeExecutor(self.run_claimed)
-        self._scheduler = AsyncIOScheduler(timezone=app.settings.team.tz, executors={"default": self._executor})
+        self._scheduler = AsyncIOScheduler(timezone=timezone, executors={"default": self._executor})
         self.jobs: dict[str, Job] = {}
 
     def add(self, job: Job) -> None:
@@ -137,19 +168,22 @@ class Scheduler:
             id=job.id,
             coalesce=True,
             max_instances=1,
-            misfire_grace_time=60,
+            misfire_grace_time=max(1, round(job.grace_seconds)),
         )
 
     def start(self) -> None:
         """Start firing jobs."""
+        self._stopping.clear()
         if self.jobs:
             self._scheduler.start()
 
     async def shutdown(self, timeout: float = SHUTDOWN_GRACE_SECONDS) -> None:  # noqa: ASYNC109
         """Stop firing jobs and let the runs in hand finish (cancelled after ``timeout`` s).
 
-        The database is closed after this, so a run must not be left using it.
+        The database is closed after this, so a run must not be left using it. A run waiting
+        to be tried again stops waiting (it is recorded as failed, without an alert).
         """
+        self._stopping.set()
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         running = set(self._executor.running)
@@ -165,8 +199,8 @@ class Scheduler:
     async def claim(self, job_id: str, due_at: datetime) -> bool:
         """Insert the occurrence row; True for the one replica whose insert wins."""
         try:
-            async with self.app.db.write() as session:
-                session.add(JobRun(job_id=job_id, due_at=due_at, claimed_by=self.app.instance_id))
+            async with self.db.write() as session:
+                session.add(JobRun(job_id=job_id, due_at=due_at, claimed_by=self.instance_id))
         except IntegrityError:
             return False
         return True
@@ -174,7 +208,8 @@ class Scheduler:
     async def run_claimed(self, job_id: str, scheduled_at: datetime | None = None) -> bool:
         """Run the occurrence of a job scheduled at ``scheduled_at`` if this replica claims it; True when it ran."""
         job = self.jobs[job_id]
-        due_at = occurrence(job.trigger, scheduled_at or utcnow())
+        scheduled_at = scheduled_at or utcnow()
+        due_at = occurrence(job.trigger, scheduled_at)
         try:
             claimed = await self.claim(job_id, due_at)
         except DatabaseUnavailable as exc:
@@ -184,16 +219,53 @@ class Scheduler:
         if not claimed:
             log.debug("job %s at %s runs on another replica", job_id, due_at)
             return False
-        error: str | None = None
-        try:
-            await job.func(self.app, due_at)
-        except Exception as exc:
-            log.exception("scheduled job %s failed", job_id)
-            error = f"{type(exc).__name__}: {exc}"
-        async with self.app.db.write() as session:
+        error, attempts = await self._run_with_retries(job, due_at, scheduled_at)
+        async with self.db.write() as session:
             await session.execute(
                 update(JobRun)
                 .where(JobRun.job_id == job_id, JobRun.due_at == due_at)
                 .values(finished_at=utcnow(), error=error)
             )
+        try:
+            if error is None:
+                await self.alerts.clear(ALERT_PLUGIN, f"job:{job_id}")
+            elif not self._stopping.is_set():
+                problem = self.t(
+                    "alert.job_failed",
+                    job=job_id,
+                    attempts=attempts,
+                    due=due_at.strftime("%Y-%m-%d %H:%M UTC"),
+                    error=one_line(error, 200),
+                )
+                await self.alerts.raise_once(ALERT_PLUGIN, f"job:{job_id}", problem)
+        except Exception:  # the alert is a courtesy on top of the log line and the job_runs row
+            log.exception("scheduled job %s: could not raise or clear its ops alert", job_id)
         return True
+
+    async def _run_with_retries(self, job: Job, due_at: datetime, scheduled_at: datetime) -> tuple[str | None, int]:
+        """Run the occurrence, again after a failure while within its grace time; the last error and runs."""
+        window = timedelta(seconds=job.grace_seconds)
+        if isinstance(job.trigger, IntervalTrigger):
+            window = min(window, job.trigger.interval)  # the next occurrence does the work after that
+        deadline = max(scheduled_at, due_at) + window
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                await job.func(due_at)
+            except Exception as exc:
+                log.exception("scheduled job %s at %s failed (run %d)", job.id, due_at, attempts)
+                error = f"{type(exc).__name__}: {exc}"
+            else:
+                if attempts > 1:
+                    log.warning("scheduled job %s at %s recovered after %d failed run(s)", job.id, due_at, attempts - 1)
+                return None, attempts
+            delay = min(self.retry_base_seconds * 2 ** (attempts - 1), self.retry_max_seconds)
+            if attempts >= self.max_attempts or utcnow() + timedelta(seconds=delay) > deadline:
+                log.error("scheduled job %s at %s given up after %d run(s): %s", job.id, due_at, attempts, error)
+                return error, attempts
+            log.info("scheduled job %s at %s: run %d in %.1fs", job.id, due_at, attempts + 1, delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), delay)
+            if self._stopping.is_set():
+                return error, attempts

@@ -97,7 +97,7 @@ async def test_a_card_that_cannot_be_drawn_is_posted_as_a_minimal_card(bot: Test
     async def broken(card: Any) -> dict[str, Any]:
         raise OverflowError("date value out of range")
 
-    bot.app.render_card = broken  # type: ignore[method-assign]
+    bot.app.renderer.render_card = broken  # type: ignore[method-assign]
     await bot.comment("Poisoned")
     card = await bot.next_card()
     assert "Short form" in card.text and "Poisoned" in card.text

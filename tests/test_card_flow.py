@@ -106,8 +106,8 @@ async def test_simultaneous_claims_on_two_replicas_give_exactly_one_owner(
 
 
 async def test_reply_reaches_the_sender_and_the_card_shows_it(bot: TestBot, callback: CallbackReceiver) -> None:
-    from chatops.testing.bot import WEBHOOK_SECRET
     from chatops_plugins.webhook.signature import verify
+    from chatops_plugins.webhook.testing import WEBHOOK_SECRET
 
     anna = bot.person("Anna")
     await bot.comment("Is the shop open on Sunday?", reply_url=callback.url, id="q-1", thread_id="t-1")

@@ -160,12 +160,15 @@ def test_plugins_command_lists_what_is_installed_and_why(tmp_path: Path) -> None
 
 
 def test_db_upgrade_creates_and_reports_the_schema(tmp_path: Path) -> None:
+    from chatops.migrate import head_revision
+
     config = "[slack]\n" + MINIMAL + f"[database]\nurl = 'sqlite:///{tmp_path}/x.db'\n"
     first = _chatops(tmp_path, config, "db", "upgrade")
     assert first.returncode == 0, first.stderr
-    assert first.stdout.startswith("database at ") and "(was empty)" in first.stdout
+    head = head_revision()
+    assert first.stdout == f"core: none -> {head}\n"
     again = _chatops(tmp_path, config, "db", "upgrade")
-    assert again.stdout.endswith("(already current)\n")
+    assert again.stdout == f"core: {head} -> {head}\n"
 
 
 def test_config_error_carries_the_key() -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 from sqlalchemy import select
 
 from chatops import store as kinds
 from chatops.db import DatabaseUnavailable
-from chatops.delivery import DueJob
 from chatops.models import OutboxJob
+from chatops.outbox import DueJob, JobSlack
 from chatops.testing.bot import INBOX, CallbackReceiver, TestBot
 from chatops.testing.fake_slack import FakeSlack
 
@@ -123,17 +124,17 @@ async def test_a_job_that_meets_a_database_outage_counts_no_attempt_and_runs_whe
 ) -> None:
     async with TestBot(fake_slack, database_url) as bot:
         assert bot.app is not None
-        delivery = bot.app.delivery
-        post_card = delivery._handlers[kinds.POST_CARD]
+        registry = bot.app.delivery.kinds
+        post_card = registry.kinds[kinds.POST_CARD]
         outages = []
 
-        async def post_card_after_an_outage(job: DueJob) -> None:
+        async def post_card_after_an_outage(job: DueJob, slack: JobSlack) -> None:
             if not outages:
                 outages.append(job.id)
                 raise DatabaseUnavailable("database is locked")
-            await post_card(job)
+            await post_card.handler(job, slack)
 
-        delivery._handlers[kinds.POST_CARD] = post_card_after_an_outage
+        registry.kinds[kinds.POST_CARD] = replace(post_card, handler=post_card_after_an_outage)
         await bot.comment("written while the database was locked")
         card = await bot.next_card()
         assert "written while the database was locked" in card.text

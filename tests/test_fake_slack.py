@@ -24,8 +24,8 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from chatops.testing.fake_slack import (
-    _MISSING_ARG_ERRORS,
     EXTRA_REQUIRED_ARGS,
+    MISSING_ARG_ERRORS,
     NOT_IN_SPEC,
     REQUIRED_ARGS,
     UPLOAD_METHOD,
@@ -260,7 +260,7 @@ async def test_missing_required_argument_is_rejected(
 ) -> None:
     args = {k: v for k, v in VALID_ARGS[method].items() if k != name}
     err = await slack_error(client.api_call(method, json=args))
-    expected = _MISSING_ARG_ERRORS.get((method, name), "invalid_arguments")
+    expected = MISSING_ARG_ERRORS.get((method, name), "invalid_arguments")
     assert err.response["error"] == expected
     if expected == "invalid_arguments":
         assert err.response["response_metadata"]["messages"] == [f"[ERROR] missing required field: {name}"]

@@ -93,8 +93,8 @@ header_values = st.text(
 @PROPERTY
 @given(extra=st.lists(st.tuples(header_names, header_values), max_size=4))
 async def test_webhook_answers_arbitrary_headers_with_2xx_or_4xx(bot: TestBot, extra: list[tuple[str, str]]) -> None:
-    from chatops.testing.bot import WEBHOOK_SECRET
     from chatops_plugins.webhook.signature import sign
+    from chatops_plugins.webhook.testing import WEBHOOK_SECRET
 
     body = encode(bot.comment_payload("headers"), False)
     headers = [("Content-Type", "application/json"), ("X-Chatops-Signature", sign(WEBHOOK_SECRET, body))]

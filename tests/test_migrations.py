@@ -52,8 +52,10 @@ async def test_postgres_is_never_upgraded_implicitly(database_url: str) -> None:
     db = Database(database_url)
     try:
         async with db.engine.begin() as conn:
-            await conn.execute(text("UPDATE alembic_version SET version_num = '0000'"))
-        with pytest.raises(SchemaOutOfDate, match="schema is at 0000"):
+            await conn.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+        with pytest.raises(
+            SchemaOutOfDate, match=f"core is at 0001, needs {head_revision()}: run `chatops db upgrade`"
+        ):
             await ensure_schema(db, auto_upgrade_sqlite=True)
         async with db.engine.begin() as conn:
             await conn.execute(text(f"UPDATE alembic_version SET version_num = '{head_revision()}'"))

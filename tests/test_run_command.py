@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 
 from chatops.sockets import bind
-from chatops.testing.bot import WEBHOOK_SECRET
 from chatops.testing.fake_slack import FakeSlack
 from chatops_plugins.webhook.signature import sign
+from chatops_plugins.webhook.testing import WEBHOOK_SECRET
 
 
 def _free_port() -> int:

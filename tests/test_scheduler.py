@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,9 +14,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import func, select
 
 from chatops.db import Database
-from chatops.models import JobRun
+from chatops.models import Alert, JobRun
 from chatops.scheduler import Job, occurrence
-from chatops.testing.bot import TestBot
+from chatops.testing.bot import OPS, TestBot
 from chatops.testing.fake_slack import FakeSlack
 from chatops.testing.outages import database_read_only
 
@@ -33,9 +34,12 @@ def test_occurrences_are_the_same_on_every_replica() -> None:
 async def test_two_replicas_run_one_occurrence_once(fake_slack: FakeSlack, database_url: str) -> None:
     ran: list[str] = []
 
-    async def job(app, due_at: datetime) -> None:  # type: ignore[no-untyped-def]
-        ran.append(app.instance_id)
-        await asyncio.sleep(0.05)
+    def job(instance_id: str) -> Callable[[datetime], Awaitable[None]]:
+        async def run(due_at: datetime) -> None:
+            ran.append(instance_id)
+            await asyncio.sleep(0.05)
+
+        return run
 
     async with (
         TestBot(fake_slack, database_url, instance_id="a") as one,
@@ -43,7 +47,7 @@ async def test_two_replicas_run_one_occurrence_once(fake_slack: FakeSlack, datab
     ):
         assert one.app is not None and two.app is not None
         for bot in (one.app, two.app):
-            bot.scheduler.jobs["digest"] = Job("digest", IntervalTrigger(hours=1), job)
+            bot.scheduler.jobs["digest"] = Job("digest", IntervalTrigger(hours=1), job(bot.instance_id))
         now = datetime(2026, 11, 23, 10, 30, tzinfo=UTC)
         results = await asyncio.gather(
             one.app.scheduler.run_claimed("digest", now), two.app.scheduler.run_claimed("digest", now)
@@ -61,7 +65,7 @@ async def test_two_replicas_run_one_occurrence_once(fake_slack: FakeSlack, datab
 
 
 async def test_a_failing_job_is_recorded_not_raised(bot: TestBot) -> None:
-    async def broken(app, due_at: datetime) -> None:  # type: ignore[no-untyped-def]
+    async def broken(due_at: datetime) -> None:
         raise RuntimeError("digest query failed")
 
     assert bot.app is not None
@@ -85,8 +89,11 @@ async def test_a_replica_that_fires_late_runs_nothing_twice(fake_slack: FakeSlac
     # inside the misfire grace time: it must recognise the occurrence "a" already ran.
     ran: list[tuple[str, datetime]] = []
 
-    async def digest(app, due_at: datetime) -> None:  # type: ignore[no-untyped-def]
-        ran.append((app.instance_id, due_at))
+    def digest(instance_id: str) -> Callable[[datetime], Awaitable[None]]:
+        async def run(due_at: datetime) -> None:
+            ran.append((instance_id, due_at))
+
+        return run
 
     start = _aligned_start(4.0, 3.0)
     async with (
@@ -95,7 +102,8 @@ async def test_a_replica_that_fires_late_runs_nothing_twice(fake_slack: FakeSlac
     ):
         assert one.app is not None and two.app is not None
         for bot in (one.app, two.app):
-            bot.scheduler.add(Job("digest", IntervalTrigger(seconds=4, start_date=start, end_date=start), digest))
+            trigger = IntervalTrigger(seconds=4, start_date=start, end_date=start)
+            bot.scheduler.add(Job("digest", trigger, digest(bot.instance_id)))
             bot.scheduler.start()
         two.app.scheduler._scheduler.pause()
         await asyncio.sleep((start - datetime.now(UTC)).total_seconds() + 2.0)
@@ -114,14 +122,16 @@ async def test_stopping_waits_for_a_running_job_before_closing_the_database(
     started = asyncio.Event()
     finished: list[int] = []
 
-    async def slow_report(app, due_at: datetime) -> None:  # type: ignore[no-untyped-def]
-        started.set()
-        await asyncio.sleep(0.8)
-        async with app.db.read() as session:  # the database must still be open here
-            finished.append(int(await session.scalar(select(func.count()).select_from(JobRun)) or 0))
-
     async with TestBot(fake_slack, database_url) as bot:
         assert bot.app is not None
+        bot_db = bot.app.db
+
+        async def slow_report(due_at: datetime) -> None:
+            started.set()
+            await asyncio.sleep(0.8)
+            async with bot_db.read() as session:  # the database must still be open here
+                finished.append(int(await session.scalar(select(func.count()).select_from(JobRun)) or 0))
+
         soon = datetime.now(UTC) + timedelta(seconds=0.2)
         bot.app.scheduler.add(Job("report", DateTrigger(run_date=soon), slow_report))
         bot.app.scheduler.start()
@@ -140,7 +150,7 @@ async def test_stopping_waits_for_a_running_job_before_closing_the_database(
 async def test_a_job_due_during_a_database_outage_is_skipped_and_the_next_one_runs(bot: TestBot) -> None:
     ran: list[datetime] = []
 
-    async def digest(app, due_at: datetime) -> None:  # type: ignore[no-untyped-def]
+    async def digest(due_at: datetime) -> None:
         ran.append(due_at)
 
     assert bot.app is not None
@@ -151,3 +161,74 @@ async def test_a_job_due_during_a_database_outage_is_skipped_and_the_next_one_ru
     assert ran == []
     assert await bot.app.scheduler.run_claimed("digest", datetime(2026, 11, 23, 11, 0, tzinfo=UTC))
     assert ran == [datetime(2026, 11, 23, 11, 0, tzinfo=UTC)]
+
+
+async def test_a_failed_run_is_tried_again_within_its_grace_time(bot: TestBot) -> None:
+    assert bot.app is not None
+    scheduler = bot.app.scheduler
+    scheduler.retry_base_seconds = 0.05
+    runs: list[float] = []
+
+    async def flaky(due_at: datetime) -> None:
+        runs.append(time.monotonic())
+        if len(runs) < 3:
+            raise ConnectionError("Graph is down")
+
+    scheduler.jobs["flaky"] = Job("flaky", IntervalTrigger(hours=1), flaky)
+    assert await scheduler.run_claimed("flaky", datetime.now(UTC))
+    assert len(runs) == 3
+    # Backoff doubles: 0.05 s, then 0.1 s.
+    assert runs[1] - runs[0] >= 0.045 and runs[2] - runs[1] >= 0.09
+    async with bot.app.db.read() as session:
+        run = await session.scalar(select(JobRun).where(JobRun.job_id == "flaky"))
+        alerts = (await session.scalars(select(Alert))).all()
+    assert run is not None and run.error is None and run.finished_at is not None
+    assert alerts == []
+
+
+async def test_a_job_given_up_raises_one_ops_alert_cleared_by_its_next_success(bot: TestBot) -> None:
+    assert bot.app is not None
+    scheduler = bot.app.scheduler
+    scheduler.retry_base_seconds = 0.01
+    scheduler.max_attempts = 3
+    failing = [True]
+    runs: list[datetime] = []
+
+    async def digest(due_at: datetime) -> None:
+        runs.append(due_at)
+        if failing[0]:
+            raise RuntimeError("digest query failed")
+
+    scheduler.jobs["digest"] = Job("digest", IntervalTrigger(hours=1), digest)
+    now = datetime.now(UTC)
+    assert await scheduler.run_claimed("digest", now)
+    assert len(runs) == 3  # max_attempts runs, then given up
+    [alert] = await bot.slack.wait_for("chat.postMessage", lambda c: c.args.get("channel") == OPS and c.ok)
+    assert "digest" in alert.args["text"] and "RuntimeError: digest query failed" in alert.args["text"]
+
+    # The next occurrence fails too: still one alert.
+    assert await scheduler.run_claimed("digest", now + timedelta(hours=1))
+    await bot.idle()
+    assert len([c for c in bot.slack.calls_to("chat.postMessage") if c.args.get("channel") == OPS]) == 1
+
+    failing[0] = False
+    assert await scheduler.run_claimed("digest", now + timedelta(hours=2))
+    async with bot.app.db.read() as session:
+        stored = await session.get_one(Alert, ("chatops", "job:digest"))
+    assert stored.cleared_at is not None
+
+
+async def test_a_run_past_its_grace_time_is_not_tried_again(bot: TestBot) -> None:
+    assert bot.app is not None
+    runs: list[datetime] = []
+
+    async def report(due_at: datetime) -> None:
+        runs.append(due_at)
+        raise RuntimeError("no data")
+
+    bot.app.scheduler.retry_base_seconds = 0.01
+    bot.app.scheduler.jobs["report"] = Job("report", IntervalTrigger(hours=1), report, grace_seconds=60)
+    long_ago = datetime.now(UTC) - timedelta(minutes=5)
+    assert await bot.app.scheduler.run_claimed("report", long_ago)
+    assert len(runs) == 1
+    await bot.slack.wait_for("chat.postMessage", lambda c: c.args.get("channel") == OPS and "report" in str(c.args))

@@ -82,8 +82,8 @@ async def test_bad_signature_is_401_and_stores_nothing(
 
 async def test_signature_covers_the_raw_bytes(bot: TestBot) -> None:
     """A body re-serialised after signing (spaces changed) no longer matches."""
-    from chatops.testing.bot import WEBHOOK_SECRET
     from chatops_plugins.webhook.signature import sign
+    from chatops_plugins.webhook.testing import WEBHOOK_SECRET
 
     payload = bot.comment_payload("bytes matter")
     signed = json.dumps(payload).encode()
@@ -143,8 +143,8 @@ async def test_body_over_the_limit_is_413_and_stores_nothing(bot: TestBot) -> No
 
 
 async def test_oversize_chunked_body_is_413_without_content_length(bot: TestBot) -> None:
-    from chatops.testing.bot import WEBHOOK_SECRET
     from chatops_plugins.webhook.signature import sign
+    from chatops_plugins.webhook.testing import WEBHOOK_SECRET
 
     body = json.dumps(bot.comment_payload("y" * 300_000)).encode()
 

@@ -7,10 +7,12 @@
         await bot.click(anna, card, "claim")
         await card.wait_for(lambda c: "Claimed by <@UANNA>" in c.text)
 
-The bot runs in HTTP mode on 127.0.0.1 with a real uvicorn server; webhooks are
-signed with the webhook secret, Slack interactions with the signing secret, and
-everything the bot sends to Slack lands in a :class:`FakeSlack`. Third-party plugin
-authors use the same class (pass ``extra_plugins`` and ``config``).
+The bot runs in HTTP mode on 127.0.0.1 with a real uvicorn server; Slack interactions
+are signed with the signing secret, and everything the bot sends to Slack lands in a
+:class:`FakeSlack`. Comments arrive through the bot's customer side, which a source
+plugin provides (:mod:`chatops.testing.customers`): the kit itself names no plugin.
+Third-party plugin authors use the same class (pass ``extra_plugins``, ``plugins``,
+``customer`` and ``config``).
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ import asyncio
 import copy
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 from sqlalchemy import func, or_, select
@@ -38,12 +40,12 @@ from chatops.server import serve_in_background
 from chatops.slack.card import ACTION_PREFIX, METADATA_EVENT_TYPE
 from chatops.slack.posting import SUBSCRIBED_EVENT_TYPES
 from chatops.sockets import bind
+from chatops.testing.customers import Customer, CustomerFactory, NoCustomer
 from chatops.testing.fake_slack import FakeSlack
 from chatops.testing.server import ThreadedServer
 from chatops.testing.slack_requests import block_actions_body, signed_headers, view_submission_body
 
 SIGNING_SECRET = "test-signing-secret"  # noqa: S105 - a test fixture value
-WEBHOOK_SECRET = "test-webhook-secret-0123456789"  # noqa: S105 - a test fixture value
 INBOX = "CINBOX"
 ESCALATIONS = "CESCALATE"
 OPS = "COPS"
@@ -211,6 +213,9 @@ class TestBot:
 
     __test__ = False  # not a pytest test class
 
+    #: The customer side of bots built without ``customer=``; a suite sets it once in conftest.py.
+    default_customer: ClassVar[CustomerFactory | None] = None
+
     def __init__(
         self,
         slack: FakeSlack,
@@ -218,10 +223,26 @@ class TestBot:
         *,
         config: Mapping[str, Any] | None = None,
         extra_plugins: Mapping[str, object] | None = None,
+        plugins: Sequence[str] | None = None,
+        customer: CustomerFactory | None = None,
         instance_id: str = "test",
         deliver: bool = True,
         metadata_events: bool = True,
     ) -> None:
+        """Describe the bot; :meth:`start` (or ``async with``) builds and serves it.
+
+        Args:
+            slack: the fake Slack the bot talks to.
+            database_url: a migrated database (see the ``database_url`` fixture).
+            config: settings merged over the test defaults (``plugins.enabled`` here wins too).
+            extra_plugins: plugin objects by name, loaded beside the installed ones (enable them by name).
+            plugins: the plugins to enable; default: those the customer side needs.
+            customer: builds the customer side (:mod:`chatops.testing.customers`); default:
+                :attr:`default_customer`, else :class:`~chatops.testing.customers.NoCustomer`.
+            instance_id: this replica's id (several bots may share one database).
+            deliver: run the delivery worker.
+            metadata_events: have the fake send ``message_metadata_posted`` to this bot.
+        """
         self.slack = slack
         #: Whether the fake Slack sends ``message_metadata_posted`` to this bot, as the manifest subscribes.
         self.metadata_events = metadata_events
@@ -229,6 +250,11 @@ class TestBot:
         self.database_url = database_url
         self._config = dict(config or {})
         self.extra_plugins = extra_plugins
+        factory = customer or self.default_customer or NoCustomer
+        #: The customer side: how a comment reaches this bot (see :mod:`chatops.testing.customers`).
+        self.customer: Customer = factory(self)
+        #: The plugins enabled in :attr:`settings` (before ``config``, which may name others).
+        self.plugins = list(plugins if plugins is not None else self.customer.plugins)
         self.instance_id = instance_id
         self.deliver = deliver
         self.app: ChatOps | None = None
@@ -236,7 +262,6 @@ class TestBot:
         self._server: Any = None
         self._task: asyncio.Task[None] | None = None
         self._known_cards: set[str] = set()
-        self._counter = 0
 
     @property
     def settings(self) -> Settings:
@@ -263,13 +288,9 @@ class TestBot:
                 # Slack's metadata event arrives within milliseconds from the fake.
                 "reconcile_seconds": 1.0,
             },
-            # The fakes listen on 127.0.0.1, which production refuses as a reply_url.
-            "plugins": {
-                "enabled": ["webhook"],
-                "webhook": {"secret": WEBHOOK_SECRET, "allow_private_reply_urls": True},
-            },
+            "plugins": {"enabled": list(self.plugins)},
         }
-        return parse_settings(_merge(base, self._config), environ={})
+        return parse_settings(_merge(_merge(base, self.customer.config), self._config), environ={})
 
     async def start(self) -> TestBot:
         """Build the app, start it, and serve it on a free loopback port."""
@@ -315,44 +336,17 @@ class TestBot:
 
     # -- the customer side ---------------------------------------------------------
 
-    async def webhook(
-        self,
-        payload: Mapping[str, Any] | bytes,
-        *,
-        secret: str | None = WEBHOOK_SECRET,
-        headers: Mapping[str, str] | None = None,
-        path: str = "/webhooks/webhook",
-    ) -> httpx.Response:
-        """POST a (signed, unless ``secret`` is None) webhook body to the bot."""
-        from chatops_plugins.webhook.signature import SIGNATURE_HEADER, sign
-
-        assert self.http is not None
-        body = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
-        sent = {"Content-Type": "application/json"}
-        if secret is not None:
-            sent[SIGNATURE_HEADER] = sign(secret, body)
-        sent.update(headers or {})
-        return await self.http.post(path, content=body, headers=sent)
+    async def comment(self, text: str, **fields: Any) -> httpx.Response:
+        """A customer's message arrives through this bot's customer side; fails the test unless it is stored."""
+        return await self.customer.comment(text, **fields)
 
     def comment_payload(self, text: str, **fields: Any) -> dict[str, Any]:
-        """A webhook message in the documented shape, with sensible defaults."""
-        self._counter += 1
-        payload: dict[str, Any] = {
-            "id": f"msg-{self._counter}-{time.monotonic_ns()}",
-            "text": text,
-            "author": {"name": "Matti Meikäläinen", "handle": "matti", "url": "https://example.test/u/matti"},
-            "url": "https://example.test/c/1",
-            "timestamp": "2026-11-23T10:00:00Z",
-            "channel": "Contact form",
-        }
-        payload.update(fields)
-        return payload
+        """A customer's message in the customer side's own shape (for :meth:`webhook`)."""
+        return self.customer.payload(text, **fields)
 
-    async def comment(self, text: str, **fields: Any) -> httpx.Response:
-        """A customer's message arrives through the webhook; fails the test unless it is stored."""
-        response = await self.webhook(self.comment_payload(text, **fields))
-        assert response.status_code in (200, 201), response.text
-        return response
+    async def webhook(self, payload: Mapping[str, Any] | bytes, **options: Any) -> httpx.Response:
+        """Deliver ``payload`` as the customer side's source would (``options`` are the customer's, e.g. ``secret``)."""
+        return await self.customer.send(payload, **options)
 
     # -- the Slack side --------------------------------------------------------------
 

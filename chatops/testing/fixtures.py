@@ -6,7 +6,9 @@
   tests run in a database the fixture creates beside the one named and drops at the
   end; a URL whose database name lacks "test" is refused.
 - ``callback``: a webhook sender's reply_url that records the team's replies.
-- ``bot``: a started :class:`~chatops.testing.bot.TestBot` on those.
+- ``bot``: a started :class:`~chatops.testing.bot.TestBot` on those, whose customer side
+  is ``bot_customer`` (override that fixture, or set ``TestBot.default_customer``, to say
+  how comments reach the bot; see :mod:`chatops.testing.customers`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from chatops.db import Database
 from chatops.migrate import upgrade
 from chatops.models import Base
 from chatops.testing.bot import CallbackReceiver, TestBot
+from chatops.testing.customers import CustomerFactory
 from chatops.testing.fake_slack import FakeSlack
 
 POSTGRES_ENV = "CHATOPS_TEST_POSTGRES_URL"
@@ -168,7 +171,13 @@ def callback() -> Iterator[CallbackReceiver]:
 
 
 @pytest.fixture
-async def bot(fake_slack: FakeSlack, database_url: str) -> AsyncIterator[TestBot]:
+def bot_customer() -> CustomerFactory | None:
+    """The customer side of the ``bot`` fixture; None means ``TestBot.default_customer``. Override it to choose."""
+    return None
+
+
+@pytest.fixture
+async def bot(fake_slack: FakeSlack, database_url: str, bot_customer: CustomerFactory | None) -> AsyncIterator[TestBot]:
     """The real bot in HTTP mode against the fake Slack and a fresh database."""
-    async with TestBot(fake_slack, database_url) as running:
+    async with TestBot(fake_slack, database_url, customer=bot_customer) as running:
         yield running

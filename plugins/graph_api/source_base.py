@@ -475,7 +475,7 @@ class MetaSource(Source):
         """The source_state key of the polling cursor (per account, so switching Pages starts fresh)."""
         return f"poll_cursor:{self.account_id}"
 
-    async def _poll_job(self, ctx: PluginContext, due_at: datetime) -> None:
+    async def _poll_job(self, due_at: datetime) -> None:
         await self.poll()
 
     async def poll(self) -> dict[str, int]:

@@ -1,0 +1,522 @@
+"""The outbox worker: leases due jobs, runs their kind's handler, paces Slack, backs off, gives up.
+
+Each row is leased with one conditional UPDATE, so several replicas can share
+the outbox without doing a row twice. ``chat.postMessage`` is paced per channel
+(Slack allows about one a second), a 429 pauses what it concerns for its
+``Retry-After``, other failures back off exponentially, and nothing is lost on a
+restart: a row is marked done only after its handler returned, and a row leased by
+a worker that died is taken over once its lease runs out.
+
+The worker knows no job kind: kinds register in :class:`~chatops.outbox.kinds.JobKinds`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import exists, or_, select, update
+from sqlalchemy.orm import aliased
+
+from chatops.alerts import Alerts
+from chatops.config import DeliveryConfig
+from chatops.db import Database, DatabaseUnavailable
+from chatops.i18n import Translator
+from chatops.models import Conversation, OutboxJob, OutboxStatus, utcnow
+from chatops.outbox.admin import MINIMAL, RETRIED
+from chatops.outbox.kinds import JobKind, JobKinds
+from chatops.slack.escape import one_line
+from chatops.slack.posting import PostInDoubt, SlackPoster
+
+log = logging.getLogger(__name__)
+
+BATCH = 50
+#: Slack's answers that refuse the message itself: sending the same content again cannot succeed.
+REFUSED_CONTENT = frozenset(
+    {
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "msg_blocks_too_long",
+        "msg_too_long",
+        "invalid_metadata",
+        "invalid_attachments",
+        "too_many_attachments",
+        "no_text",
+    }
+)
+
+#: The words of the ops alert for a plugin's job given up (core texts, added to the translator).
+TEXTS = {
+    "en": {
+        "alert.job_dead": (
+            "outbox job {job} ({kind}) gave up after {attempts} attempt(s): {error}. "
+            "Retry with `chatops outbox retry {job}`."
+        ),
+    },
+    "fi": {
+        "alert.job_dead": (
+            "jonon työ {job} ({kind}) keskeytettiin {attempts} yrityksen jälkeen: {error}. "
+            "Yritä uudelleen: `chatops outbox retry {job}`."
+        ),
+    },
+    "pl": {
+        "alert.job_dead": (
+            "zadanie kolejki {job} ({kind}) porzucone po {attempts} próbach: {error}. "
+            "Ponów: `chatops outbox retry {job}`."
+        ),
+    },
+}
+
+
+class Deferred(Exception):
+    """The job cannot run yet (e.g. its card is not posted); try again shortly without counting an attempt."""
+
+    def __init__(self, delay: float = 0.25) -> None:
+        super().__init__(f"deferred {delay}s")
+        self.delay = delay
+
+
+class Refused(Exception):
+    """The job's content cannot be shown as it is (drawing it raised): the same data would fail again."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+class GivenUp(Exception):
+    """The job's failure was recorded for people to act on (a Retry button); nothing to run again."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+class Reschedule(Exception):
+    """The job's effect was recorded; run the job again after ``delay`` (counts an attempt)."""
+
+    def __init__(self, delay: float, error: str) -> None:
+        super().__init__(error)
+        self.delay = delay
+        self.error = error
+
+
+@dataclass(frozen=True, slots=True)
+class DueJob:
+    """A pending outbox row with the conversation facts needed to route it."""
+
+    id: int
+    kind: str
+    conversation_id: int | None
+    message_id: int | None
+    payload: dict[str, Any]
+    attempts: int
+    source: str | None
+    slack_channel: str | None
+    slack_ts: str | None
+
+
+class Wakeup:
+    """The worker's doorbell: whoever queues a job rings it (the store, alerts, plugins' outboxes)."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+
+    def __call__(self) -> None:
+        self.event.set()
+
+
+def backoff(config: DeliveryConfig, attempts: int) -> float:
+    """Seconds to wait after the ``attempts``-th failure: doubling from the base, capped, with jitter."""
+    delay = min(config.backoff_base_seconds * (2 ** max(attempts - 1, 0)), config.backoff_max_seconds)
+    return delay * random.uniform(0.9, 1.1)  # noqa: S311 - jitter, not security
+
+
+class JobSlack:
+    """What a handler uses to reach Slack: the reconciled, paced post of its job, and the Web API client."""
+
+    def __init__(self, worker: OutboxWorker, job: DueJob) -> None:
+        self._worker = worker
+        self._job = job
+        #: For methods other than the job's own ``chat.postMessage`` (chat.update, files.upload v2, …).
+        self.client = worker.client
+
+    async def post(self, **args: Any) -> dict[str, str]:
+        """``chat.postMessage`` for the job, at most one message per job (see ``chatops.slack.posting``).
+
+        Returns the message's ``channel`` and ``ts``; a retried job gets its first message back.
+        Counts against the channel's pace.
+        """
+        try:
+            response = await self._worker.poster.post(self._job.id, **args)
+        except PostInDoubt as doubt:
+            # Slack may have posted it: wait for its event rather than post a duplicate.
+            raise Deferred(doubt.delay) from doubt
+        self._worker.posted(str(args.get("channel") or response["channel"]))
+        return response
+
+
+class OutboxWorker:
+    """Runs outbox jobs until stopped; ``wake()`` makes it look at once."""
+
+    def __init__(
+        self,
+        db: Database,
+        kinds: JobKinds,
+        *,
+        config: DeliveryConfig,
+        post_interval: float,
+        poster: SlackPoster,
+        client: AsyncWebClient,
+        alerts: Alerts,
+        t: Translator,
+        wakeup: Wakeup,
+        instance_id: str,
+    ) -> None:
+        self.db = db
+        self.kinds = kinds
+        self.config = config
+        self.post_interval = post_interval
+        self.poster = poster
+        self.client = client
+        self.alerts = alerts
+        self.t = t
+        t.add(TEXTS)
+        # The core kind plugins post with; imported here because it builds on this module.
+        from chatops.outbox.plugin import SLACK_POST, slack_post_kind
+
+        if SLACK_POST not in kinds:
+            kinds.register(slack_post_kind())
+        self.worker_id = f"{instance_id}-{uuid.uuid4().hex[:6]}"
+        self._wakeup = wakeup
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        # Monotonic time before which nothing more may be posted to a channel (or a method called).
+        self._channel_ready_at: dict[str, float] = {}
+        self._method_ready_at: dict[str, float] = {}
+
+    # -- lifecycle -------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Look for work now (called after a transaction queued some)."""
+        self._wakeup()
+
+    def start(self) -> None:
+        """Start the worker loop as a task on the running loop."""
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name="chatops-delivery")
+
+    async def stop(self) -> None:
+        """Finish the job in hand and stop."""
+        self._stopping = True
+        self._wakeup()
+        if self._task is not None:
+            await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        poll = self.config.poll_interval_seconds
+        database_down = False
+        while not self._stopping:
+            self._wakeup.event.clear()
+            try:
+                wait = await self.run_once()
+            except DatabaseUnavailable as exc:
+                # One line per outage, not a traceback every poll; the rows wait in the outbox.
+                if not database_down:
+                    log.warning("delivery paused: the database is unavailable (%s); retrying", exc.reason)
+                database_down = True
+                wait = poll
+            except Exception:
+                log.exception("delivery pass failed; retrying")
+                wait = poll
+            else:
+                if database_down:
+                    log.info("delivery resumed: the database is back")
+                database_down = False
+            timeout = poll if wait is None else max(0.01, min(wait, poll))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.event.wait(), timeout)
+
+    # -- one pass ------------------------------------------------------------------
+
+    async def run_once(self) -> float | None:
+        """Do every job that is due and allowed now; return seconds until a paced job may run."""
+        soonest: float | None = None
+        for job in await self._due_jobs():
+            if self._stopping:
+                break
+            wait = self._pace_wait(job)
+            if wait > 0:
+                soonest = wait if soonest is None else min(soonest, wait)
+                continue
+            if not await self._lease(job):
+                continue
+            await self._process(job)
+        return soonest
+
+    async def _due_jobs(self) -> list[DueJob]:
+        """Due jobs: card updates and platform answers first, then posts in queue order.
+
+        Two queries, so that a burst of new cards waiting for their channel's pace never
+        fills the batch and holds up a claim's card update or a customer's reply.
+        """
+        now = utcnow()
+        jobs: list[DueJob] = []
+        kind_filter = OutboxJob.kind.in_(self.kinds.posting())
+        async with self.db.read() as session:
+            for posting in (False, True):
+                rows = await session.execute(
+                    select(OutboxJob, Conversation.source, Conversation.slack_channel, Conversation.slack_ts)
+                    .outerjoin(Conversation, Conversation.id == OutboxJob.conversation_id)
+                    .where(
+                        OutboxJob.status == OutboxStatus.PENDING.value,
+                        OutboxJob.due_at <= now,
+                        or_(OutboxJob.lease_until.is_(None), OutboxJob.lease_until < now),
+                        kind_filter if posting else ~kind_filter,
+                    )
+                    .order_by(OutboxJob.id)
+                    .limit(BATCH)
+                )
+                jobs.extend(
+                    DueJob(
+                        j.id, j.kind, j.conversation_id, j.message_id, dict(j.payload or {}), j.attempts, src, ch, ts
+                    )
+                    for j, src, ch, ts in rows.all()
+                )
+        return jobs
+
+    def channel_of(self, job: DueJob) -> str | None:
+        """The channel ``job`` posts to, for its pace (None for kinds that do not post)."""
+        kind = self.kinds.get(job.kind)
+        return kind.channel(job) if kind is not None and kind.channel is not None else None
+
+    def _pace_wait(self, job: DueJob) -> float:
+        kind = self.kinds.get(job.kind)
+        if kind is None:
+            return 0.0
+        now = time.monotonic()
+        if kind.posts:
+            channel = self.channel_of(job)
+            return self._channel_ready_at.get(channel, 0.0) - now if channel else 0.0
+        if kind.method is not None:
+            return self._method_ready_at.get(kind.method, 0.0) - now
+        return 0.0  # platform answers do not wait on Slack's limits
+
+    def posted(self, channel: str) -> None:
+        """A message was just posted to ``channel``: the next one waits for the pace."""
+        self._channel_ready_at[channel] = time.monotonic() + self.post_interval
+
+    async def _lease(self, job: DueJob) -> bool:
+        now = utcnow()
+        lease = timedelta(seconds=self.config.lease_seconds)
+        conditions = [
+            OutboxJob.id == job.id,
+            OutboxJob.status == OutboxStatus.PENDING.value,
+            or_(OutboxJob.lease_until.is_(None), OutboxJob.lease_until < now),
+        ]
+        kind = self.kinds.get(job.kind)
+        if kind is not None and kind.one_per_conversation:
+            # One card update at a time per card: two replicas rendering in parallel could
+            # otherwise finish in the wrong order and leave the older state on the card.
+            other = aliased(OutboxJob)
+            conditions.append(
+                ~exists().where(
+                    other.kind == job.kind,
+                    other.conversation_id == job.conversation_id,
+                    other.id != job.id,
+                    other.lease_until >= now,
+                )
+            )
+        async with self.db.write() as session:
+            result = await session.execute(
+                update(OutboxJob).where(*conditions).values(leased_by=self.worker_id, lease_until=now + lease)
+            )
+            return result.rowcount == 1  # type: ignore[attr-defined]
+
+    async def _settle(
+        self,
+        job_id: int,
+        *,
+        status: OutboxStatus | None = None,
+        delay: float = 0.0,
+        attempt: bool = False,
+        error: str | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
+        values: dict[str, Any] = {"leased_by": None, "lease_until": None}
+        if payload is not None:
+            values["payload"] = payload
+        if status is not None:
+            values["status"] = status.value
+            if status is OutboxStatus.DONE:
+                values["done_at"] = utcnow()
+        if delay:
+            values["due_at"] = utcnow() + timedelta(seconds=delay)
+        if attempt:
+            values["attempts"] = OutboxJob.attempts + 1
+        if error is not None:
+            values["last_error"] = error[:2000]
+        async with self.db.write() as session:
+            await session.execute(
+                update(OutboxJob).where(OutboxJob.id == job_id, OutboxJob.leased_by == self.worker_id).values(**values)
+            )
+
+    def backoff(self, attempts: int) -> float:
+        """Seconds to wait after the ``attempts``-th failure."""
+        return backoff(self.config, attempts)
+
+    async def _process(self, job: DueJob) -> None:
+        kind = self.kinds.get(job.kind)
+        if kind is None:
+            await self._settle(job.id, status=OutboxStatus.DEAD, error=f"unknown job kind {job.kind}")
+            return
+        try:
+            await kind.handler(job, JobSlack(self, job))
+        except Deferred as deferred:
+            await self._settle(job.id, delay=deferred.delay)
+        except Reschedule as again:
+            if job.attempts == 0:
+                kind.log.warning("%s failed: %s; retrying in %.1fs", describe(job), again.error, again.delay)
+            await self._settle(job.id, delay=again.delay, attempt=True, error=again.error)
+        except DatabaseUnavailable:
+            # The outage, not the job, failed: no attempt counted and no traceback. The pass
+            # stops here (the caller logs the outage once); if even this settle cannot be
+            # written, the lease runs out and the job is picked up again after it.
+            with contextlib.suppress(DatabaseUnavailable):
+                await self._settle(job.id, delay=self.config.poll_interval_seconds)
+            raise
+        except GivenUp as exc:
+            # Recorded where people see it (the card shows the failure and a Retry button); the
+            # job itself is finished, and the log says it failed rather than "recovered".
+            kind.log.warning(
+                "%s gave up after %d attempt(s): %s; the card shows the failure",
+                describe(job),
+                job.attempts + 1,
+                exc.error,
+            )
+            await self._settle(job.id, status=OutboxStatus.DONE, attempt=True, error=exc.error)
+        except Refused as exc:
+            kind.log.warning("%s: the card could not be drawn: %s", describe(job), exc.error, exc_info=exc.__cause__)
+            await self._refused(kind, job, exc.error)
+        except SlackApiError as exc:
+            await self._slack_failure(kind, job, exc)
+        except Exception as exc:
+            kind.log.exception("%s failed", describe(job))
+            await self._failure(kind, job, f"{type(exc).__name__}: {exc}")
+        else:
+            await self._settle(job.id, status=OutboxStatus.DONE)
+            await self._succeeded(kind, job)
+
+    async def _succeeded(self, kind: JobKind, job: DueJob) -> None:
+        """Say when a job that had failed went through, and clear the alert a give-up raised."""
+        if job.attempts > 0:
+            kind.log.warning("%s recovered: done after %d failed attempt(s)", describe(job), job.attempts)
+        try:
+            if kind.owner is not None and (owner := kind.owner(job)):
+                # One cheap read when nothing is open: the kind's next success proves it fixed.
+                await self.alerts.clear(owner, alert_key(job))
+            elif (job.attempts > 0 or job.payload.get(RETRIED)) and kind.on_recovered is not None:
+                await kind.on_recovered(job)
+        except Exception:  # the job is done; a stale alert is not worth failing the pass for
+            kind.log.exception("%s: could not clear its alert", describe(job))
+
+    async def _slack_failure(self, kind: JobKind, job: DueJob, exc: SlackApiError) -> None:
+        response = exc.response
+        if response.status_code == 429:
+            retry_after = float(response.headers.get("Retry-After", response.headers.get("retry-after", 1)))
+            until = time.monotonic() + retry_after
+            channel = self.channel_of(job)
+            if kind.posts and channel:
+                self._channel_ready_at[channel] = max(self._channel_ready_at.get(channel, 0.0), until)
+            else:
+                self._method_ready_at[kind.method or kind.name] = until
+            kind.log.info("Slack rate limit on job %s: waiting %.1fs", job.id, retry_after)
+            await self._settle(job.id, delay=retry_after)
+            return
+        code = response.get("error", response.status_code)
+        # Cards fall back to their minimal form; a plugin's message refused as it is never gets through.
+        if code in REFUSED_CONTENT and (kind.fallback or kind.owner is not None):
+            what = "card" if kind.fallback else "message"
+            kind.log.warning("%s: Slack refused the %s: %s", describe(job), what, code)
+            await self._refused(kind, job, f"Slack: {code}")
+            return
+        await self._failure(kind, job, f"Slack: {code}")
+
+    async def _failure(self, kind: JobKind, job: DueJob, error: str) -> None:
+        attempts = job.attempts + 1
+        if attempts >= self.config.max_attempts:
+            await self._give_up(kind, job, attempts, error)
+            return
+        delay = self.backoff(attempts)
+        # The first failure is worth a look (a wrong channel fails every attempt); later ones are expected.
+        level = logging.WARNING if attempts == 1 else logging.INFO
+        kind.log.log(
+            level,
+            "%s failed (attempt %d of %d): %s; retrying in %.1fs",
+            describe(job),
+            attempts,
+            self.config.max_attempts,
+            error,
+            delay,
+        )
+        await self._settle(job.id, delay=delay, attempt=True, error=error)
+
+    async def _refused(self, kind: JobKind, job: DueJob, error: str) -> None:
+        """Content that can never be shown as sent: retry once, at once, in its minimal form; then give up."""
+        if kind.fallback and not job.payload.get(MINIMAL):
+            kind.log.warning("%s: trying once more with the minimal card", describe(job))
+            await self._settle(job.id, attempt=True, error=error, payload={**job.payload, MINIMAL: True})
+            self.wake()
+            return
+        await self._give_up(kind, job, job.attempts + 1, error)
+
+    async def _give_up(self, kind: JobKind, job: DueJob, attempts: int, error: str) -> None:
+        kind.log.error("%s gave up after %d attempts: %s", describe(job), attempts, error)
+        await self._settle(job.id, status=OutboxStatus.DEAD, attempt=True, error=error)
+        if kind.on_give_up is not None:
+            await kind.on_give_up(job, error)
+            return
+        try:
+            if kind.owner is not None and (owner := kind.owner(job)):
+                problem = self.t(
+                    "alert.job_dead", job=job.id, kind=job.kind, attempts=attempts, error=one_line(error, 200)
+                )
+                await self.alerts.raise_once(owner, alert_key(job), problem)
+        except Exception:  # the alert is a courtesy on top of the log line; never fail the worker for it
+            kind.log.exception("%s: could not raise the ops alert", describe(job))
+
+
+def describe(job: DueJob) -> str:
+    """How log lines name a job: id, kind and what it concerns."""
+    about = f", conversation {job.conversation_id}" if job.conversation_id is not None else ""
+    return f"outbox job {job.id} ({job.kind}{about})"
+
+
+def alert_key(job: DueJob) -> str:
+    """The key of the ops alert a plugin's given-up job raises: one per kind, cleared by its next success."""
+    return f"outbox:{job.kind}"
+
+
+__all__ = [
+    "REFUSED_CONTENT",
+    "Deferred",
+    "DueJob",
+    "GivenUp",
+    "JobSlack",
+    "OutboxWorker",
+    "Refused",
+    "Reschedule",
+    "Wakeup",
+    "backoff",
+    "describe",
+]
