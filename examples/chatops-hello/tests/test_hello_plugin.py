@@ -132,11 +132,6 @@ async def test_a_reply_saying_todo_is_refused_and_a_signed_one_is_rewritten(
         await card.wait_for(lambda c: "👋 1 replies so far" in c.text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core gap: ctx.conversations.note() queues an outbox job of kind 'note.post' that no worker handles "
-    "(the job goes dead as an unknown kind); remove this mark when the core posts notes",
-)
 async def test_a_customer_saying_hello_gets_a_note_on_the_card(hello_bot: HelloBot) -> None:
     async with hello_bot() as bot:
         await bot.comment("Hello! Is the shop open on Sunday?", id="a-1", thread_id="a")
