@@ -43,7 +43,12 @@ from chatops.sockets import bind
 from chatops.testing.customers import Customer, CustomerFactory, NoCustomer
 from chatops.testing.fake_slack import FakeSlack
 from chatops.testing.server import ThreadedServer
-from chatops.testing.slack_requests import block_actions_body, signed_headers, view_submission_body
+from chatops.testing.slack_requests import (
+    block_actions_body,
+    signed_headers,
+    slash_command_body,
+    view_submission_body,
+)
 
 SIGNING_SECRET = "test-signing-secret"  # noqa: S105 - a test fixture value
 INBOX = "CINBOX"
@@ -370,6 +375,22 @@ class TestBot:
         """POST a signed interaction to ``/slack/events``."""
         assert self.http is not None
         return await self.http.post("/slack/events", content=body, headers=signed_headers(SIGNING_SECRET, body))
+
+    async def command(self, person: Person, command: str, text: str = "", *, channel: str = INBOX) -> httpx.Response:
+        """``person`` types ``command text`` in ``channel`` (a signed slash command); returns the bot's answer.
+
+        A listener that answers with ``ack(text=...)`` shows that text to the person only:
+        it is the response's body (``response.text``).
+        """
+        body = slash_command_body(
+            command=command,
+            text=text,
+            user_id=person.id,
+            user_name=person.name.lower(),
+            channel_id=channel,
+            trigger_id=self.slack.new_trigger_id(person.id),
+        )
+        return await self.slack_request(body)
 
     async def replay_request(
         self, body: str, times: int, *, concurrently: bool = False, to: TestBot | None = None
