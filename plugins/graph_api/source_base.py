@@ -474,7 +474,13 @@ class MetaSource(Source):
         return f"poll_cursor:{self.account_id}"
 
     async def _poll_job(self, due_at: datetime) -> None:
-        await self.poll()
+        try:
+            await self.poll()
+        except (TokenError, PermissionDenied):
+            # Already reported once, as the admin's problem it is (see _read_failed); retrying within
+            # seconds cannot fix a token, and the scheduler's own "job given up" alert would say it twice.
+            # The next interval tries again. Transient errors propagate: the scheduler retries those.
+            return
 
     async def poll(self) -> dict[str, int]:
         """One polling pass: comments since the stored cursor, ingested; then the cursor moves on.
