@@ -24,8 +24,9 @@ if TYPE_CHECKING:
     from chatops.bot_actions import BotActions
     from chatops.db import Database
     from chatops.i18n import Translator
+    from chatops.jobs import Job
     from chatops.outbox.plugin import PluginOutbox
-    from chatops.scheduler import Job, Scheduler
+    from chatops.scheduler import Scheduler
     from chatops.sources import InboundEvent
     from chatops.store import IngestResult, Store
 

@@ -19,7 +19,8 @@ The order of ``[plugins] enabled`` is the order of start-up, of reply checks and
 migrations; shutdown runs in reverse. Plugins never call each other directly: they
 meet through these hooks and the core's data.
 
-``tests/test_hookspecs.py`` fails when a hook here lacks a docstring or a test.
+``tests/test_hookspecs.py`` fails when a hook here lacks a docstring, and
+``tests/test_plugin_hooks.py`` when no test or example plugin implements it.
 """
 
 from __future__ import annotations
@@ -40,8 +41,8 @@ if TYPE_CHECKING:
     from chatops.context import PluginContext
     from chatops.events import ConversationEvent
     from chatops.interception import ReplyDraft, Verdict
+    from chatops.jobs import Job
     from chatops.plugin_migrations import PluginMigrations
-    from chatops.scheduler import Job
     from chatops.sources import InboundMessage, Source
 
 PROJECT = "chatops"
@@ -67,8 +68,9 @@ def chatops_config_model(name: str) -> type[BaseModel] | None:
 def chatops_texts() -> Mapping[str, Mapping[str, str]]:
     """Return the plugin's words: ``{"en": {...}, "fi": {...}, "pl": {...}}``.
 
-    Keys start with the plugin's name and a dot (``hello.greeting``). Every language
-    must have every key with the same ``{placeholders}``; the bot refuses to start
+    Start keys with the plugin's name and a dot (``hello.greeting``). Every language
+    must have every key with the same ``{placeholders}``, and no key may replace the
+    core's or give another plugin's key a different text; the bot refuses to start
     otherwise, naming the plugin and the key. Use them with ``ctx.t("hello.greeting")``.
     """
 
@@ -128,7 +130,7 @@ def chatops_jobs(ctx: PluginContext) -> Sequence[Job]:
 
 @hookspec
 def chatops_startup(ctx: PluginContext) -> None:
-    """Get ready once the schema is current and sources have started; may be a coroutine function.
+    """Get ready once the schema is current, before sources start; may be a coroutine function.
 
     Register outbox job kinds here (``ctx.outbox.register``), open clients, load caches.
     Plugins start in the order of ``[plugins] enabled``; an error stops the bot with

@@ -367,7 +367,13 @@ class Translator:
         clash = [key for key in catalog["en"] if key in CATALOG["en"]]
         if clash:
             raise ValueError(f"texts would replace the core's: {clash}")
-        self._words.update(catalog[self.language])
+        # Two plugins may share texts (Facebook and Instagram both bring the Graph API's), but
+        # not give one key two meanings: the later would silently change the earlier's words.
+        words = catalog[self.language]
+        differing = [key for key, text in words.items() if key in self._words and self._words[key] != text]
+        if differing:
+            raise ValueError(f"texts would replace another plugin's: {differing}")
+        self._words.update(words)
 
     def __call__(self, key: str, **values: Any) -> str:
         """The text for ``key`` with ``values`` filled in."""

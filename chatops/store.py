@@ -302,6 +302,8 @@ class Store:
                 results.append(IngestResult(known, None, duplicate=True))
                 continue
             audits.append(_audit_row(conv_id, _author_label(msg.author), "received", {"message_id": message_id}))
+            # Announced now, not with the INSERT below: a follow-up's "reopened" comes after its "received".
+            _announce(session, audits[-1:])
             if conv_id in new_convs and conv_id not in carded:
                 carded.add(conv_id)
                 jobs.append(_job_row(POST_CARD, conv_id, None))
@@ -316,7 +318,6 @@ class Store:
         # Plain executemany (no RETURNING): the cheapest way in for hundreds of rows.
         if audits:
             await session.execute(sa_insert(AuditEntry), audits)
-            _announce(session, audits)
         if jobs:
             await session.execute(sa_insert(OutboxJob), jobs)
         return results

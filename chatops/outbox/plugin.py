@@ -249,5 +249,5 @@ async def _slack_post(job: DueJob, slack: JobSlack) -> None:
 
 
 def slack_post_kind() -> JobKind:
-    """The core ``slack_post`` kind (registered by the worker)."""
+    """The core ``slack_post`` kind (the app registers it with the card kinds)."""
     return JobKind(SLACK_POST, _slack_post, channel=_channel, owner=_owner, log=_logger(SLACK_POST))
