@@ -28,3 +28,11 @@ class Job:
     trigger: BaseTrigger
     func: Callable[[datetime], Awaitable[None]]
     grace_seconds: float = 300.0
+
+
+class Alerted(Exception):
+    """A job's failure its plugin raised an alert of its own for (an expired token): nobody needs telling twice.
+
+    Raise it from a job (``raise Alerted(str(exc)) from exc``): the scheduler records the
+    failure without trying the occurrence again or raising its own alert.
+    """

@@ -6,7 +6,9 @@ due time) and only the one whose insert succeeds runs that occurrence.
 
 A failed run is tried again with backoff while it is still within its grace time
 (``Job.grace_seconds``, and never into the next interval's slot); when it is given up,
-one ops alert names the job and the error, and the job's next success clears it.
+one ops alert names the job and the error, and the job's next success clears it. A job
+whose plugin raised an alert of its own raises :class:`~chatops.jobs.Alerted`: recorded,
+neither tried again nor alerted twice.
 
 The due time comes from the trigger's *scheduled* fire time, never from the clock
 when the run starts: a replica whose loop was busy fires late (within the misfire
@@ -35,7 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from chatops.alerts import Alerts
 from chatops.db import Database, DatabaseUnavailable
 from chatops.i18n import Translator
-from chatops.jobs import Job
+from chatops.jobs import Alerted, Job
 from chatops.models import JobRun, utcnow
 from chatops.slack.escape import one_line
 
@@ -212,7 +214,7 @@ class Scheduler:
         try:
             if error is None:
                 await self.alerts.clear(ALERT_PLUGIN, f"job:{job_id}")
-            elif not self._stopping.is_set():
+            elif attempts and not self._stopping.is_set():
                 problem = self.t(
                     "alert.job_failed",
                     job=job_id,
@@ -236,6 +238,9 @@ class Scheduler:
             attempts += 1
             try:
                 await job.func(due_at)
+            except Alerted as exc:
+                log.warning("scheduled job %s at %s failed (its alert is raised): %s", job.id, due_at, exc)
+                return f"{type(exc.__cause__ or exc).__name__}: {exc}", 0
             except Exception as exc:
                 log.exception("scheduled job %s at %s failed (run %d)", job.id, due_at, attempts)
                 error = f"{type(exc).__name__}: {exc}"

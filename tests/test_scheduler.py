@@ -14,8 +14,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import func, select
 
 from chatops.db import Database
+from chatops.jobs import Alerted, Job
 from chatops.models import Alert, JobRun
-from chatops.scheduler import Job, occurrence
+from chatops.scheduler import occurrence
 from chatops.testing.bot import OPS, TestBot
 from chatops.testing.fake_slack import FakeSlack
 from chatops.testing.outages import database_read_only
@@ -232,3 +233,26 @@ async def test_a_run_past_its_grace_time_is_not_tried_again(bot: TestBot) -> Non
     assert await bot.app.scheduler.run_claimed("report", long_ago)
     assert len(runs) == 1
     await bot.slack.wait_for("chat.postMessage", lambda c: c.args.get("channel") == OPS and "report" in str(c.args))
+
+
+async def test_a_failure_its_plugin_alerted_is_recorded_not_retried_nor_alerted_again(bot: TestBot) -> None:
+    assert bot.app is not None
+    runs: list[datetime] = []
+
+    async def poll(due_at: datetime) -> None:
+        runs.append(due_at)
+        try:
+            raise PermissionError("token expired")
+        except PermissionError as exc:
+            raise Alerted(str(exc)) from exc
+
+    bot.app.scheduler.retry_base_seconds = 0.01
+    bot.app.scheduler.jobs["poll"] = Job("poll", IntervalTrigger(hours=1), poll)
+    assert await bot.app.scheduler.run_claimed("poll", datetime.now(UTC))
+    await bot.idle()
+    assert len(runs) == 1
+    async with bot.app.db.read() as session:
+        run = await session.scalar(select(JobRun).where(JobRun.job_id == "poll"))
+        alerts = (await session.scalars(select(Alert))).all()
+    assert run is not None and run.error == "PermissionError: token expired"
+    assert alerts == []

@@ -31,8 +31,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from chatops.inbound_checks import believable_or_none
+from chatops.jobs import Alerted, Job
 from chatops.models import utcnow
-from chatops.scheduler import Job
 from chatops.sources import (
     Capability,
     Context,
@@ -476,11 +476,12 @@ class MetaSource(Source):
     async def _poll_job(self, due_at: datetime) -> None:
         try:
             await self.poll()
-        except (TokenError, PermissionDenied):
+        except (TokenError, PermissionDenied) as exc:
             # Already reported once, as the admin's problem it is (see _read_failed); retrying within
             # seconds cannot fix a token, and the scheduler's own "job given up" alert would say it twice.
-            # The next interval tries again. Transient errors propagate: the scheduler retries those.
-            return
+            # Alerted: recorded in job_runs, not retried, not alerted again; the next interval tries again.
+            # Transient errors propagate: the scheduler retries those.
+            raise Alerted(str(exc)) from exc
 
     async def poll(self) -> dict[str, int]:
         """One polling pass: comments since the stored cursor, ingested; then the cursor moves on.
