@@ -121,6 +121,9 @@ class ChatOps:
         self.user_names: ExpiringCache[str, str | None] = ExpiringCache(USER_NAME_CACHE_SIZE)
         self._contexts: dict[str, PluginContext] = {}
         self._source_plugin: dict[str, str] = {}
+        #: What start() started, so that stop() (or a failed start) stops exactly that, once.
+        self._started_plugins: list[str] = []
+        self._started_sources: list[Source] = []
 
         self._add_texts()
         self._add_sources()
@@ -235,36 +238,53 @@ class ChatOps:
             auto_upgrade_sqlite=self.settings.database.auto_upgrade_sqlite,
         )
         self.events.start()
+        try:
+            await self._start_plugins()
+        except BaseException:
+            # `chatops run` exits on this error without calling stop(): what started is stopped now,
+            # so a plugin's open clients (and the event task) do not outlive a failed start.
+            await self._stop_plugins()
+            raise
+        if deliver:
+            self.delivery.start()
+        self.scheduler.start()
+
+    async def _start_plugins(self) -> None:
         for plugin in self.plugin_names:
             try:
                 await self.hooks.call("chatops_startup", only=plugin)
             except Exception as exc:
                 raise PluginFailed(plugin, f"failed to start: {describe_error(exc)}") from exc
+            self._started_plugins.append(plugin)
         for source in self.sources.values():
             plugin = self._source_plugin[source.name]
             try:
                 await source.start(self.context(plugin))
             except Exception as exc:
                 raise PluginFailed(plugin, f"source {source.name} failed to start: {describe_error(exc)}") from exc
-        if deliver:
-            self.delivery.start()
-        self.scheduler.start()
+            self._started_sources.append(source)
 
-    async def stop(self) -> None:
-        """Stop everything started, in reverse order; a plugin failing to stop does not keep the others running."""
-        await self.scheduler.shutdown()
-        await self.delivery.stop()
-        for source in reversed(list(self.sources.values())):
+    async def _stop_plugins(self) -> None:
+        """Stop the sources, the events and the plugins that started, in reverse; each once."""
+        while self._started_sources:
+            source = self._started_sources.pop()
             try:
                 await source.stop()
             except Exception:
                 log.exception("source %s failed to stop", source.name)
         await self.events.stop()
-        for plugin in reversed(self.plugin_names):
+        while self._started_plugins:
+            plugin = self._started_plugins.pop()
             try:
                 await self.hooks.call("chatops_shutdown", only=plugin)
             except Exception:
                 log.exception("plugin %s failed to stop", plugin)
+
+    async def stop(self) -> None:
+        """Stop everything started, in reverse order; a plugin failing to stop does not keep the others running."""
+        await self.scheduler.shutdown()
+        await self.delivery.stop()
+        await self._stop_plugins()
         await self.db.dispose()
 
     async def user_name(self, user_id: str | None) -> str | None:

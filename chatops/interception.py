@@ -133,9 +133,14 @@ class ReplyInterceptors:
             for verdict in verdicts:
                 if isinstance(verdict, Veto):
                     raise VetoedReply(plugin, verdict.reason)
-                if isinstance(verdict, Rewrite):
+                if isinstance(verdict, Rewrite) and isinstance(verdict.text, str):
                     draft = dataclasses.replace(draft, text=verdict.text)
                     reasons.append(verdict.reason)
+                    continue
+                # Not None, not a verdict (True, "forbidden", a Rewrite without text): the check meant
+                # something the core cannot read, and a check must never be skipped silently.
+                log.error("plugin %s: chatops_reply_check returned %r, not None, Veto or Rewrite", plugin, verdict)
+                raise CheckFailed(plugin)
         return draft, reasons
 
 
