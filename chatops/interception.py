@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from chatops.slack.blockkit import block_problem
+
 if TYPE_CHECKING:
     from chatops.cards import CardData
     from chatops.hooks import HookRunner
@@ -94,6 +96,7 @@ class ReplyInterceptors:
     def inputs(self, card: CardData, kind: str) -> list[dict[str, Any]]:
         """The plugins' blocks for the reply dialog, namespaced; a block that is not allowed is dropped."""
         blocks: list[dict[str, Any]] = []
+        taken: set[str] = set()
         for plugin in self._in_order("chatops_reply_inputs"):
             try:
                 provided = self._hooks.call_sync("chatops_reply_inputs", only=plugin, card=card, kind=kind)
@@ -111,6 +114,14 @@ class ReplyInterceptors:
                     namespaced = dict(block)
                     if block.get("block_id"):
                         namespaced["block_id"] = f"{INPUT_PREFIX}{plugin}:{block['block_id']}"
+                    # One block Slack refuses (an id too long once namespaced, a duplicate, an input
+                    # without an element) would keep the dialog from opening for everyone.
+                    problem = block_problem(namespaced, taken)
+                    if problem is not None:
+                        log.warning("dropping a reply-dialog block of plugin %s: %s", plugin, problem)
+                        continue
+                    if isinstance(namespaced.get("block_id"), str):
+                        taken.add(namespaced["block_id"])
                     blocks.append(namespaced)
         return blocks
 

@@ -89,3 +89,62 @@ async def test_a_check_answering_something_that_is_not_a_verdict_refuses_the_rep
         assert answer.json()["errors"]["text"].startswith("The reply could not be checked (odd)")
         await asyncio.sleep(0.3)
     assert callback.accepted == []
+
+
+def _input(block_id: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "optional": True,
+        "label": {"type": "plain_text", "text": "Signature"},
+        "element": {"type": "plain_text_input", "action_id": "value"},
+        **extra,
+    }
+
+
+class CarelessInputs:
+    """Dialog inputs Slack refuses: an id too long with the core's prefix, a duplicate, one without an element."""
+
+    @hookimpl
+    def chatops_reply_inputs(self, ctx: Any, card: Any, kind: str) -> list[Any]:
+        broken = _input("no_element")
+        del broken["element"]
+        return [_input("x" * 250), _input("twice"), _input("twice"), broken, _input("fine:with:colons")]
+
+
+async def test_dialog_inputs_slack_would_refuse_are_dropped_and_the_dialog_still_opens(
+    fake_slack: FakeSlack, database_url: str, callback: CallbackReceiver
+) -> None:
+    async with _bot(fake_slack, database_url, careless=CarelessInputs()) as bot:
+        anna = bot.person("Anna")
+        await bot.comment("Hi!", reply_url=callback.url)
+        card = await bot.next_card()
+        view = await bot.open_modal(anna, card, "reply")
+        ids = [b.get("block_id") for b in view["blocks"]]
+        assert ids.count("plugin:careless:twice") == 1
+        assert "plugin:careless:fine:with:colons" in ids
+        assert not any("x" * 250 in (i or "") for i in ids)
+        await bot.submit(anna, view, {"text": {"text": "Thanks!"}})
+        assert (await callback.wait_for(1))[0]["text"] == "Thanks!"
+
+
+class NumberDecoration:
+    @hookimpl
+    def chatops_card_blocks(self, ctx: Any, card: Any) -> Any:
+        return 42  # not a list of blocks at all
+
+
+class GoodDecoration:
+    @hookimpl
+    def chatops_card_blocks(self, ctx: Any, card: Any) -> list[dict[str, Any]]:
+        return [{"type": "context", "block_id": "good", "elements": [{"type": "mrkdwn", "text": "on shift: Anna"}]}]
+
+
+async def test_a_decoration_that_is_not_a_list_is_dropped_and_the_others_stay(
+    fake_slack: FakeSlack, database_url: str
+) -> None:
+    async with _bot(fake_slack, database_url, number=NumberDecoration(), good=GoodDecoration()) as bot:
+        await bot.comment("Hi!")
+        card = await bot.next_card()
+        await card.wait_for(lambda c: "on shift: Anna" in c.text)
+        assert any(b.get("block_id") == "claim" or b.get("type") == "actions" for b in card.message["blocks"])
