@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from chatops.inbound_checks import replace_unstorable
 from chatops.slack.blockkit import block_problem
 
 if TYPE_CHECKING:
@@ -145,7 +146,8 @@ class ReplyInterceptors:
                 if isinstance(verdict, Veto):
                     raise VetoedReply(plugin, verdict.reason)
                 if isinstance(verdict, Rewrite) and isinstance(verdict.text, str):
-                    draft = dataclasses.replace(draft, text=verdict.text)
+                    # As for typed text: a NUL or lone surrogate would fail the store after the dialog closed.
+                    draft = dataclasses.replace(draft, text=replace_unstorable(verdict.text))
                     reasons.append(verdict.reason)
                     continue
                 # Not None, not a verdict (True, "forbidden", a Rewrite without text): the check meant
@@ -174,7 +176,7 @@ def _inputs_of(plugin: str, values: Mapping[str, Mapping[str, Any]]) -> dict[str
     found: dict[str, Any] = {}
     for block_id, actions in values.items():
         if block_id.startswith(prefix):
-            found[block_id[len(prefix) :]] = next((state_value(s) for s in actions.values()), None)
+            found[block_id[len(prefix) :]] = replace_unstorable(next((state_value(s) for s in actions.values()), None))
     return found
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from chatops.events import ConversationEvent
 from chatops.hookspecs import hookimpl
-from chatops.interception import ReplyDraft
+from chatops.interception import ReplyDraft, Rewrite
 from chatops.plugins import PluginFailed
 from chatops.testing.bot import CallbackReceiver, TestBot
 from chatops.testing.fake_slack import FakeSlack
@@ -148,3 +148,49 @@ async def test_a_decoration_that_is_not_a_list_is_dropped_and_the_others_stay(
         card = await bot.next_card()
         await card.wait_for(lambda c: "on shift: Anna" in c.text)
         assert any(b.get("block_id") == "claim" or b.get("type") == "actions" for b in card.message["blocks"])
+
+
+class Rewriter:
+    """Rewrites every reply to whatever the test sets: empty, too long, with a NUL or a lone surrogate.
+
+    A NUL or a lone surrogate (a plugin copying a submitted input's value) failed the store after the
+    dialog had closed: the reply was lost without a word.
+    """
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    @hookimpl
+    def chatops_reply_check(self, ctx: Any, draft: ReplyDraft) -> Rewrite:
+        return Rewrite(self.text, "rewritten")
+
+
+@pytest.mark.parametrize(
+    ("rewritten", "expected"),
+    [
+        ("", "error"),
+        ("x" * 20_000, "error"),
+        ("before\x00after", "before\ufffdafter"),
+        ("lone \ud800 surrogate", "lone \ufffd surrogate"),
+    ],
+    ids=["empty", "too-long", "nul", "surrogate"],
+)
+async def test_a_rewrite_the_source_cannot_take_is_refused_in_the_dialog_never_lost(
+    fake_slack: FakeSlack, database_url: str, callback: CallbackReceiver, rewritten: str, expected: str
+) -> None:
+    rewriter = Rewriter()
+    rewriter.text = rewritten
+    async with _bot(fake_slack, database_url, rewriter=rewriter) as bot:
+        anna = bot.person("Anna")
+        await bot.comment("Hi!", reply_url=callback.url)
+        card = await bot.next_card()
+        view = await bot.open_modal(anna, card, "reply")
+        answer = await bot.submit(anna, view, {"text": {"text": "Thanks!"}})
+        await bot.idle()
+        await asyncio.sleep(0.3)
+        refused = answer.text and answer.json().get("response_action") == "errors"
+        if expected == "error":
+            assert refused, answer.text
+        else:
+            assert not refused
+            assert (await callback.wait_for(1))[0]["text"] == expected
