@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from chatops.events import ConversationEvent
 from chatops.hookspecs import hookimpl
 from chatops.interception import ReplyDraft, Rewrite
+from chatops.models import OutboxJob, OutboxStatus, utcnow
 from chatops.plugins import PluginFailed
 from chatops.testing.bot import CallbackReceiver, TestBot
 from chatops.testing.fake_slack import FakeSlack
@@ -194,3 +197,47 @@ async def test_a_rewrite_the_source_cannot_take_is_refused_in_the_dialog_never_l
         else:
             assert not refused
             assert (await callback.wait_for(1))[0]["text"] == expected
+
+
+class Greeter:
+    """Registers the job kind ``greet``; its jobs record their payload."""
+
+    def __init__(self) -> None:
+        self.ran: list[dict[str, Any]] = []
+
+    @hookimpl
+    def chatops_startup(self, ctx: Any) -> None:
+        async def greet(job: Any) -> None:
+            self.ran.append(job.payload)
+
+        ctx.outbox.register("greet", greet)
+
+
+async def test_a_job_of_a_kind_no_enabled_plugin_registers_waits_for_it_and_is_not_lost(
+    fake_slack: FakeSlack, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The plugin was disabled with a job queued (or an older replica, without it, runs the outbox).
+    async with _bot(fake_slack, database_url) as bot:
+        assert bot.app is not None
+        async with bot.app.db.write() as session:
+            job = OutboxJob(kind="greeter:greet", payload={"plugin": "greeter", "channel": None, "data": {"n": 1}})
+            session.add(job)
+            await session.flush()
+            job_id = job.id
+        bot.app.wake()
+        await asyncio.sleep(1.0)
+        async with bot.app.db.read() as session:
+            row = await session.get(OutboxJob, job_id)
+            assert row is not None
+            assert (row.status, row.attempts) == (OutboxStatus.PENDING.value, 0)
+    warnings = [r for r in caplog.records if "greeter:greet" in r.getMessage() and r.levelno >= logging.WARNING]
+    assert len(warnings) == 1, [r.getMessage() for r in warnings]  # said once, not once per poll
+
+    greeter = Greeter()
+    async with _bot(fake_slack, database_url, greeter=greeter) as bot:
+        assert bot.app is not None
+        async with bot.app.db.write() as session:
+            await session.execute(update(OutboxJob).where(OutboxJob.id == job_id).values(due_at=utcnow()))
+        bot.app.wake()
+        await bot.idle()
+    assert greeter.ran == [{"n": 1}]
