@@ -137,14 +137,15 @@ class ChatOps:
             interceptors=ReplyInterceptors(self.hooks, self.plugin_names),
         )
         register_post_events(self.bolt, self.poster)
-        self.hooks.call_sync("chatops_slack_listeners", bolt=self.bolt)
+        for plugin in self.plugin_names:
+            self._set_up(plugin, "chatops_slack_listeners", bolt=self.bolt)
         register_command_fallback(self.bolt, self.t)
         register_outage_notice(self.bolt, self.t)
         for source in self.sources.values():
             for job in source.jobs():
                 self.scheduler.add(job)
-        for plugin in self.hooks.implementers("chatops_jobs"):
-            for jobs in self.hooks.call_sync("chatops_jobs", only=plugin):
+        for plugin in self.plugin_names:
+            for jobs in self._set_up(plugin, "chatops_jobs"):
                 for job in jobs:
                     self.context(plugin).scheduler.add(job)
         self.web: Starlette = build_web(
@@ -193,10 +194,19 @@ class ChatOps:
             )
         return found
 
+    def _set_up(self, plugin: str, hook: str, **kwargs: Any) -> Any:
+        """Call a set-up hook of one plugin; its error stops the bot as one line naming the plugin and hook."""
+        try:
+            return self.hooks.call_sync(hook, only=plugin, **kwargs)
+        except PluginFailed:
+            raise
+        except Exception as exc:
+            raise PluginFailed(plugin, f"{hook}: {describe_error(exc)}") from exc
+
     def _add_texts(self) -> None:
         """Every plugin's words, checked now: a missing key or placeholder stops the bot, naming the plugin."""
         for plugin in self.plugin_names:
-            for catalog in self.hooks.call_sync("chatops_texts", only=plugin):
+            for catalog in self._set_up(plugin, "chatops_texts"):
                 self._add_catalog(plugin, catalog)
 
     def _add_catalog(self, plugin: str, catalog: Mapping[str, Mapping[str, str]]) -> None:
@@ -207,7 +217,7 @@ class ChatOps:
 
     def _add_sources(self) -> None:
         for plugin in self.plugin_names:
-            for provided in self.hooks.call_sync("chatops_sources", only=plugin):
+            for provided in self._set_up(plugin, "chatops_sources"):
                 for source in provided:
                     if source.name in self.sources:
                         raise PluginFailed(plugin, f"a second plugin provides the source {source.name!r}")
@@ -221,8 +231,9 @@ class ChatOps:
         routes: list[BaseRoute] = []
         for source in self.sources.values():
             routes.extend(source.routes())
-        for provided in self.hooks.call_sync("chatops_routes"):
-            routes.extend(provided)
+        for plugin in self.plugin_names:
+            for provided in self._set_up(plugin, "chatops_routes"):
+                routes.extend(provided)
         return routes
 
     async def _tell_event(self, event: ConversationEvent) -> None:

@@ -78,10 +78,17 @@ def load_plugins(
             known = ", ".join(sorted(available)) or "none"
             raise ConfigError("plugins.enabled", f"unknown plugin {name!r} (installed: {known})")
         found = available[name]
-        plugin = found.load() if isinstance(found, importlib.metadata.EntryPoint) else found
+        try:
+            plugin = found.load() if isinstance(found, importlib.metadata.EntryPoint) else found
+        except Exception as exc:
+            raise PluginFailed(name, f"cannot be imported: {describe_error(exc)}") from exc
         if pm.is_registered(plugin):
             raise ConfigError("plugins.enabled", f"plugin {name!r} is listed twice")
-        pm.register(plugin, name=name)
+        try:
+            pm.register(plugin, name=name)
+        except pluggy.PluginValidationError as exc:
+            # pluggy's message spans lines (the hook, its signature, the problem): one line here.
+            raise PluginFailed(name, f"a hook does not match its spec: {describe_error(exc)}") from exc
     for name in settings.plugins.model_extra or {}:
         if name not in available:
             raise ConfigError(f"plugins.{name}", "configures a plugin that is not installed")

@@ -8,14 +8,15 @@ import time
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from chatops.events import ConversationEvent
 from chatops.hookspecs import hookimpl
 from chatops.interception import ReplyDraft, Rewrite
 from chatops.models import OutboxJob, OutboxStatus, utcnow
+from chatops.outbox.plugin import MAX_UPLOAD_BYTES, Upload
 from chatops.plugins import PluginFailed
-from chatops.testing.bot import CallbackReceiver, TestBot
+from chatops.testing.bot import ESCALATIONS, INBOX, OPS, CallbackReceiver, TestBot
 from chatops.testing.fake_slack import FakeSlack
 
 WEBHOOK_AND = ["webhook"]
@@ -241,3 +242,78 @@ async def test_a_job_of_a_kind_no_enabled_plugin_registers_waits_for_it_and_is_n
         bot.app.wake()
         await bot.idle()
     assert greeter.ran == [{"n": 1}]
+
+
+class Nothing:
+    """A plugin with no hooks: it only uses its ``ctx``."""
+
+
+async def test_a_post_to_a_channel_that_does_not_exist_ends_in_one_ops_alert(
+    fake_slack: FakeSlack, database_url: str
+) -> None:
+    fake_slack.strict_channels = True
+    for channel in (INBOX, ESCALATIONS, OPS):
+        fake_slack.add_channel(channel, channel.lower())
+    config = {"plugins": {"enabled": [*WEBHOOK_AND, "poster"]}, "delivery": {"max_attempts": 2}}
+    async with TestBot(fake_slack, database_url, config=config, extra_plugins={"poster": Nothing()}) as bot:
+        assert bot.app is not None
+        outbox = bot.app.context("poster").outbox
+        job_id = await outbox.post_message("CNOWHERE", text="hand-off")
+        await fake_slack.wait_for("chat.postMessage", lambda c: c.args.get("channel") == OPS, timeout=10)
+        await bot.idle()
+        alerts = [m["text"] for m in fake_slack.messages(OPS)]
+        assert len(alerts) == 1 and f"outbox job {job_id}" in alerts[0] and "channel_not_found" in alerts[0], alerts
+        async with bot.app.db.read() as session:
+            row = await session.get(OutboxJob, job_id)
+            assert row is not None and row.status == OutboxStatus.DEAD.value
+        with pytest.raises(ValueError, match="more than the outbox takes"):
+            await outbox.post_message(OPS, text="chart", files=[Upload("chart.png", b"\0" * (MAX_UPLOAD_BYTES + 1))])
+        with pytest.raises(Exception):  # noqa: B017 - whatever the JSON encoder raises, at the call
+            await outbox.post_message(OPS, text="x", blocks=[{"type": "section", "when": object()}])
+        async with bot.app.db.read() as session:
+            later = select(func.count(OutboxJob.id)).where(OutboxJob.id > job_id, OutboxJob.kind == "slack_post")
+            assert await session.scalar(later) == 0
+
+
+def _broken(hook: str, how: str) -> object:
+    """A plugin whose ``hook`` is a coroutine function (it must be sync) or raises."""
+    if how == "coroutine":
+
+        async def impl(ctx: Any) -> list[Any]:
+            return []
+    else:
+
+        def impl(ctx: Any) -> list[Any]:
+            raise RuntimeError("bad settings\nsecond line")
+
+    impl.__name__ = hook
+    return type("Broken", (), {hook: staticmethod(hookimpl(impl))})()
+
+
+@pytest.mark.parametrize("how", ["coroutine", "raises"])
+@pytest.mark.parametrize("hook", ["chatops_sources", "chatops_routes", "chatops_jobs", "chatops_slack_listeners"])
+async def test_a_broken_set_up_hook_stops_the_bot_with_one_line_naming_the_plugin(
+    fake_slack: FakeSlack, database_url: str, hook: str, how: str
+) -> None:
+    bot = _bot(fake_slack, database_url, bad=_broken(hook, how))
+    with pytest.raises(PluginFailed) as failed:  # what `chatops run` prints as one line, exit 1
+        await bot.start()
+    await bot.stop()
+    assert str(failed.value).startswith(f"plugin bad: {hook}: "), str(failed.value)
+    assert "\n" not in str(failed.value)
+
+
+async def test_a_hook_that_does_not_match_its_spec_stops_the_bot_with_one_line(
+    fake_slack: FakeSlack, database_url: str
+) -> None:
+    class Mistyped:
+        @hookimpl
+        def chatops_texts(self, ctx: Any) -> dict[str, Any]:  # chatops_texts takes no ctx
+            return {}
+
+    bot = _bot(fake_slack, database_url, mistyped=Mistyped())
+    with pytest.raises(PluginFailed) as failed:
+        await bot.start()
+    await bot.stop()
+    assert str(failed.value).startswith("plugin mistyped: a hook does not match its spec: "), str(failed.value)
+    assert "\n" not in str(failed.value)
