@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from chatops import hookspecs
 from chatops.config import ConfigError, Settings, describe_validation_error
-from chatops.plugin_migrations import PluginMigrations
+from chatops.plugin_migrations import PluginMigrations, version_table
 
 ENTRY_POINT_GROUP = "chatops.plugins"
 
@@ -143,4 +143,14 @@ def enabled_migrations(pm: pluggy.PluginManager, enabled: Sequence[str]) -> list
                 f"not {type(answer).__name__}"
             )
         by_plugin[impl.plugin_name] = answer
-    return [(name, by_plugin[name]) for name in enabled if name in by_plugin]
+    found = [(name, by_plugin[name]) for name in enabled if name in by_plugin]
+    tables: dict[str, str] = {}
+    for name, _migrations in found:
+        table = version_table(name)
+        if table in tables:
+            # Sharing one, the second would take the first's revision for its own and skip its tables.
+            raise PluginFailed(
+                name, f"keeps its schema version in {table}, as plugin {tables[table]} does: rename one of them"
+            )
+        tables[table] = name
+    return found

@@ -10,12 +10,14 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
+from chatops.config import parse_settings
 from chatops.events import ConversationEvent
 from chatops.hookspecs import hookimpl
 from chatops.interception import ReplyDraft, Rewrite
 from chatops.models import OutboxJob, OutboxStatus, utcnow
 from chatops.outbox.plugin import MAX_UPLOAD_BYTES, Upload
-from chatops.plugins import PluginFailed
+from chatops.plugin_migrations import PluginMigrations
+from chatops.plugins import PluginFailed, enabled_migrations, load_plugins
 from chatops.testing.bot import ESCALATIONS, INBOX, OPS, CallbackReceiver, TestBot
 from chatops.testing.fake_slack import FakeSlack
 
@@ -317,3 +319,23 @@ async def test_a_hook_that_does_not_match_its_spec_stops_the_bot_with_one_line(
     await bot.stop()
     assert str(failed.value).startswith("plugin mistyped: a hook does not match its spec: "), str(failed.value)
     assert "\n" not in str(failed.value)
+
+
+def test_two_plugins_whose_names_share_a_version_table_are_refused() -> None:
+    # "tally-x" and "tally_x" (or "Tally") both keep their revision in chatops_version_tally_x: the
+    # second would read the first's revision as its own and skip creating its tables.
+    class Tally:
+        @hookimpl
+        def chatops_migrations(self) -> PluginMigrations:
+            return PluginMigrations(script_location="plugin_fixtures.notes:migrations")
+
+    settings = parse_settings(
+        {
+            "slack": {"bot_token": "x", "app_token": "y", "inbox_channel": "C"},
+            "plugins": {"enabled": ["tally-x", "tally_x"]},
+        },
+        {},
+    )
+    pm, _ = load_plugins(settings, {"tally-x": Tally(), "tally_x": Tally()})
+    with pytest.raises(PluginFailed, match=r"plugin tally_x: .*chatops_version_tally_x.* plugin tally-x"):
+        enabled_migrations(pm, settings.plugins.enabled)
