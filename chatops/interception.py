@@ -142,6 +142,11 @@ class ReplyInterceptors:
             except Exception as exc:
                 log.exception("plugin %s failed in chatops_reply_check", plugin)
                 raise CheckFailed(plugin) from exc
+            if asyncio.get_running_loop().time() > deadline:
+                # A synchronous check cannot be interrupted: one that overran has kept Slack waiting
+                # past its 3 s, so the person was shown an error; sending now would send it twice.
+                log.error("plugin %s: chatops_reply_check took longer than %.0fs", plugin, CHECK_BUDGET_SECONDS)
+                raise CheckFailed(plugin)
             for verdict in verdicts:
                 if isinstance(verdict, Veto):
                     raise VetoedReply(plugin, verdict.reason)

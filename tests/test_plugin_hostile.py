@@ -339,3 +339,67 @@ def test_two_plugins_whose_names_share_a_version_table_are_refused() -> None:
     pm, _ = load_plugins(settings, {"tally-x": Tally(), "tally_x": Tally()})
     with pytest.raises(PluginFailed, match=r"plugin tally_x: .*chatops_version_tally_x.* plugin tally-x"):
         enabled_migrations(pm, settings.plugins.enabled)
+
+
+class SlowSyncCheck:
+    """A check that does blocking I/O (a slow HTTP call, made synchronously)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    @hookimpl
+    def chatops_reply_check(self, ctx: Any, draft: ReplyDraft) -> None:
+        time.sleep(self.seconds)
+
+
+async def test_a_synchronous_check_that_overran_refuses_the_reply_instead_of_sending_it_late(
+    fake_slack: FakeSlack, database_url: str, callback: CallbackReceiver
+) -> None:
+    async with _bot(fake_slack, database_url, slow=SlowSyncCheck(2.3)) as bot:
+        anna = bot.person("Anna")
+        await bot.comment("Hi!", reply_url=callback.url)
+        card = await bot.next_card()
+        view = await bot.open_modal(anna, card, "reply")
+        answer = await bot.submit(anna, view, {"text": {"text": "Thanks!"}})
+        assert answer.json()["errors"]["text"].startswith("The reply could not be checked (slow)")
+        await asyncio.sleep(0.3)
+    assert callback.accepted == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a synchronous chatops_reply_check blocks the event loop and cannot be interrupted: "
+    "the dialog answers only when it returns, after Slack's 3 s (and the whole bot stalls meanwhile)",
+)
+async def test_a_synchronous_check_that_hangs_does_not_keep_the_dialog_past_slacks_3_s(
+    fake_slack: FakeSlack, database_url: str, callback: CallbackReceiver
+) -> None:
+    async with _bot(fake_slack, database_url, slow=SlowSyncCheck(4.0)) as bot:
+        anna = bot.person("Anna")
+        await bot.comment("Hi!", reply_url=callback.url)
+        card = await bot.next_card()
+        view = await bot.open_modal(anna, card, "reply")
+        started = time.monotonic()
+        await bot.submit(anna, view, {"text": {"text": "Thanks!"}})
+        assert time.monotonic() - started < 3.0
+
+
+class HangingAsyncCheck:
+    @hookimpl
+    async def chatops_reply_check(self, ctx: Any, draft: ReplyDraft) -> None:
+        await asyncio.sleep(10)
+
+
+async def test_an_async_check_that_hangs_is_cut_off_within_slacks_3_s(
+    fake_slack: FakeSlack, database_url: str, callback: CallbackReceiver
+) -> None:
+    async with _bot(fake_slack, database_url, hanging=HangingAsyncCheck()) as bot:
+        anna = bot.person("Anna")
+        await bot.comment("Hi!", reply_url=callback.url)
+        card = await bot.next_card()
+        view = await bot.open_modal(anna, card, "reply")
+        started = time.monotonic()
+        answer = await bot.submit(anna, view, {"text": {"text": "Thanks!"}})
+        assert time.monotonic() - started < 3.0
+        assert answer.json()["errors"]["text"].startswith("The reply could not be checked (hanging)")
+    assert callback.accepted == []
