@@ -6,6 +6,7 @@ parts it uses, and each plugin receives its own :class:`~chatops.context.PluginC
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -47,6 +48,8 @@ log = logging.getLogger(__name__)
 USER_NAME_CACHE_SIZE = 5000
 USER_NAME_TTL_SECONDS = 3600.0
 USER_NAME_FAILURE_TTL_SECONDS = 300.0
+#: How long stopping waits for each source and each plugin's shutdown hook.
+PLUGIN_STOP_SECONDS = 10.0
 
 
 class ChatOps:
@@ -280,14 +283,17 @@ class ChatOps:
         while self._started_sources:
             source = self._started_sources.pop()
             try:
-                await source.stop()
+                async with asyncio.timeout(PLUGIN_STOP_SECONDS):
+                    await source.stop()
             except Exception:
                 log.exception("source %s failed to stop", source.name)
         await self.events.stop()
         while self._started_plugins:
             plugin = self._started_plugins.pop()
             try:
-                await self.hooks.call("chatops_shutdown", only=plugin)
+                # A plugin that never returns from its shutdown must not keep the process from exiting.
+                async with asyncio.timeout(PLUGIN_STOP_SECONDS):
+                    await self.hooks.call("chatops_shutdown", only=plugin)
             except Exception:
                 log.exception("plugin %s failed to stop", plugin)
 

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
+import chatops.app
+import chatops.events
 from chatops.config import parse_settings
 from chatops.events import ConversationEvent
 from chatops.hookspecs import hookimpl
@@ -29,7 +31,11 @@ def _bot(fake_slack: FakeSlack, database_url: str, **plugins: object) -> TestBot
     return TestBot(fake_slack, database_url, config=config, extra_plugins=plugins)
 
 
-async def test_a_listener_that_never_returns_does_not_hang_shutdown(fake_slack: FakeSlack, database_url: str) -> None:
+async def test_a_listener_that_never_returns_does_not_hang_shutdown(
+    fake_slack: FakeSlack, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(chatops.events, "STOP_SECONDS", 0.5)
+
     class Stuck:
         @hookimpl
         async def chatops_event(self, event: ConversationEvent) -> None:
@@ -39,8 +45,8 @@ async def test_a_listener_that_never_returns_does_not_hang_shutdown(fake_slack: 
     await bot.comment("hello")
     await bot.next_card()
     started = time.monotonic()
-    await asyncio.wait_for(bot.stop(), 30)
-    assert time.monotonic() - started < 15
+    await asyncio.wait_for(bot.stop(), 10)
+    assert time.monotonic() - started < 5
 
 
 async def test_a_failed_start_up_stops_the_plugins_that_had_started(fake_slack: FakeSlack, database_url: str) -> None:
@@ -403,3 +409,24 @@ async def test_an_async_check_that_hangs_is_cut_off_within_slacks_3_s(
         assert time.monotonic() - started < 3.0
         assert answer.json()["errors"]["text"].startswith("The reply could not be checked (hanging)")
     assert callback.accepted == []
+
+
+async def test_a_shutdown_hook_that_never_returns_does_not_hang_stop(
+    fake_slack: FakeSlack, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(chatops.app, "PLUGIN_STOP_SECONDS", 0.5)
+    log: list[str] = []
+
+    class Hangs:
+        @hookimpl
+        async def chatops_shutdown(self, ctx: Any) -> None:
+            await asyncio.Event().wait()
+
+    class Polite:
+        @hookimpl
+        def chatops_shutdown(self, ctx: Any) -> None:
+            log.append(f"stop {ctx.name}")
+
+    bot = await _bot(fake_slack, database_url, polite=Polite(), hangs=Hangs()).start()
+    await asyncio.wait_for(bot.stop(), 10)
+    assert log == ["stop polite"]  # the plugin after the hanging one (in reverse order) still stopped
