@@ -16,7 +16,7 @@ from chatops.config import parse_settings
 from chatops.events import ConversationEvent
 from chatops.hookspecs import hookimpl
 from chatops.interception import ReplyDraft, Rewrite
-from chatops.models import OutboxJob, OutboxStatus, utcnow
+from chatops.models import AuditEntry, OutboxJob, OutboxStatus, utcnow
 from chatops.outbox.plugin import MAX_UPLOAD_BYTES, Upload
 from chatops.plugin_migrations import PluginMigrations
 from chatops.plugins import PluginFailed, enabled_migrations, load_plugins
@@ -430,3 +430,30 @@ async def test_a_shutdown_hook_that_never_returns_does_not_hang_stop(
     bot = await _bot(fake_slack, database_url, polite=Polite(), hangs=Hangs()).start()
     await asyncio.wait_for(bot.stop(), 10)
     assert log == ["stop polite"]  # the plugin after the hanging one (in reverse order) still stopped
+
+
+async def test_assigning_checks_the_user_id_and_two_concurrent_routings_give_one_owner(
+    fake_slack: FakeSlack, database_url: str
+) -> None:
+    async with _bot(fake_slack, database_url, router=Nothing()) as bot:
+        assert bot.app is not None
+        conversations = bot.app.context("router").conversations
+        await bot.comment("Hi!")
+        card = await bot.next_card()
+        # A display name, or mrkdwn, where a Slack user id belongs would show as a broken (or pinging) mention.
+        for wrong in ("Anna", "<!channel>", "UANNA> <!channel", ""):
+            with pytest.raises(ValueError, match="Slack user id"):
+                await conversations.assign(card.conversation_id, wrong)
+        assert not await conversations.assign(card.conversation_id + 1000, "UANNA")
+
+        results = await asyncio.gather(
+            conversations.assign(card.conversation_id, "UANNA"), conversations.assign(card.conversation_id, "UJARI")
+        )
+        assert sorted(results) == [False, True]
+        async with bot.app.db.read() as session:
+            assigned = await session.scalar(
+                select(func.count(AuditEntry.id)).where(
+                    AuditEntry.conversation_id == card.conversation_id, AuditEntry.action == "assigned"
+                )
+            )
+        assert assigned == 1
