@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute
 
 from chatops.alerts import Alerts
 from chatops.bot_actions import BotActions
+from chatops.cards import CardData
 from chatops.config import Settings, secret_value
 from chatops.context import Channels, PluginContext
 from chatops.db import Database
@@ -48,6 +49,8 @@ log = logging.getLogger(__name__)
 USER_NAME_CACHE_SIZE = 5000
 USER_NAME_TTL_SECONDS = 3600.0
 USER_NAME_FAILURE_TTL_SECONDS = 300.0
+#: How long drawing a card waits for the plugins' decorations (``chatops_card_blocks``).
+DECORATION_SECONDS = 2.0
 #: How long stopping waits for each source and each plugin's shutdown hook.
 PLUGIN_STOP_SECONDS = 10.0
 
@@ -112,7 +115,7 @@ class ChatOps:
             self.t,
             self.sources,
             availability=self.workflow.availability,
-            decorations=lambda card: self.hooks.call("chatops_card_blocks", isolate=True, card=card),
+            decorations=self._decorations,
         )
         CardDelivery(
             settings, self.db, self.store, self.alerts, self.t, self.renderer, self.sources, self.user_name
@@ -238,6 +241,20 @@ class ChatOps:
             for provided in self._set_up(plugin, "chatops_routes"):
                 routes.extend(provided)
         return routes
+
+    async def _decorations(self, card: CardData) -> list[Any]:
+        """The plugins' blocks for a card; a plugin that does not answer in time leaves the card undecorated."""
+        try:
+            # Cards are drawn by the outbox worker: a decoration waiting forever would stop every card.
+            async with asyncio.timeout(DECORATION_SECONDS):
+                return list(await self.hooks.call("chatops_card_blocks", isolate=True, card=card))
+        except TimeoutError:
+            log.warning(
+                "card %s: the plugins' decorations took longer than %.1fs; drawn without them",
+                card.conversation_id,
+                DECORATION_SECONDS,
+            )
+            return []
 
     async def _tell_event(self, event: ConversationEvent) -> None:
         await self.hooks.call("chatops_event", isolate=True, event=event)

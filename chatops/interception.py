@@ -105,7 +105,10 @@ class ReplyInterceptors:
                 log.exception("plugin %s failed in chatops_reply_inputs", plugin)
                 continue
             for found in provided:
-                for block in found or ():
+                if not isinstance(found, Sequence) or isinstance(found, str | bytes):
+                    log.warning("plugin %s: chatops_reply_inputs returned a %s, not a list", plugin, _type_of(found))
+                    continue
+                for block in found:
                     if not isinstance(block, dict) or block.get("type") not in ALLOWED_INPUT_BLOCKS:
                         log.warning("dropping a reply-dialog block of plugin %s: type %r", plugin, _type_of(block))
                         continue

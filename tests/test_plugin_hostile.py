@@ -457,3 +457,37 @@ async def test_assigning_checks_the_user_id_and_two_concurrent_routings_give_one
                 )
             )
         assert assigned == 1
+
+
+class HangingDecoration:
+    @hookimpl
+    async def chatops_card_blocks(self, ctx: Any, card: Any) -> list[dict[str, Any]]:
+        await asyncio.Event().wait()  # waits on a service that never answers
+        return []
+
+
+async def test_a_decoration_that_never_returns_does_not_stop_cards(
+    fake_slack: FakeSlack, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(chatops.app, "DECORATION_SECONDS", 0.3)
+    async with _bot(fake_slack, database_url, hanging=HangingDecoration()) as bot:
+        await bot.comment("Hi!")
+        card = await bot.next_card()
+        assert "Hi!" in card.text and "Short form" not in card.text
+
+
+class NumberInputs:
+    @hookimpl
+    def chatops_reply_inputs(self, ctx: Any, card: Any, kind: str) -> Any:
+        return 42
+
+
+async def test_dialog_inputs_that_are_not_a_list_are_dropped_and_the_dialog_opens(
+    fake_slack: FakeSlack, database_url: str, callback: CallbackReceiver
+) -> None:
+    async with _bot(fake_slack, database_url, number=NumberInputs()) as bot:
+        anna = bot.person("Anna")
+        await bot.comment("Hi!", reply_url=callback.url)
+        card = await bot.next_card()
+        view = await bot.open_modal(anna, card, "reply")
+        assert [b.get("block_id") for b in view["blocks"] if b.get("type") == "input"] == ["text"]
