@@ -151,15 +151,16 @@ class ReplyInterceptors:
                 log.error("plugin %s: chatops_reply_check took longer than %.0fs", plugin, CHECK_BUDGET_SECONDS)
                 raise CheckFailed(plugin)
             for verdict in verdicts:
-                if isinstance(verdict, Veto):
+                if isinstance(verdict, Veto) and isinstance(verdict.reason, str) and verdict.reason.strip():
                     raise VetoedReply(plugin, verdict.reason)
                 if isinstance(verdict, Rewrite) and isinstance(verdict.text, str):
                     # As for typed text: a NUL or lone surrogate would fail the store after the dialog closed.
                     draft = dataclasses.replace(draft, text=replace_unstorable(verdict.text))
                     reasons.append(verdict.reason)
                     continue
-                # Not None, not a verdict (True, "forbidden", a Rewrite without text): the check meant
-                # something the core cannot read, and a check must never be skipped silently.
+                # Not None, not a verdict (True, "forbidden", a Veto without a reason to show, a Rewrite
+                # without text): the check meant something the core cannot read, and a check must never
+                # be skipped silently.
                 log.error("plugin %s: chatops_reply_check returned %r, not None, Veto or Rewrite", plugin, verdict)
                 raise CheckFailed(plugin)
         return draft, reasons

@@ -15,7 +15,7 @@ import chatops.events
 from chatops.config import parse_settings
 from chatops.events import ConversationEvent
 from chatops.hookspecs import hookimpl
-from chatops.interception import ReplyDraft, Rewrite
+from chatops.interception import ReplyDraft, Rewrite, Veto
 from chatops.models import AuditEntry, OutboxJob, OutboxStatus, utcnow
 from chatops.outbox.plugin import MAX_UPLOAD_BYTES, Upload
 from chatops.plugin_migrations import PluginMigrations
@@ -82,17 +82,25 @@ async def test_a_failed_start_up_stops_the_plugins_that_had_started(fake_slack: 
 
 
 class OddVerdict:
-    """A check written carelessly: it returns True/a string for "refuse" instead of Veto."""
+    """A check written carelessly: it returns something that is not None, a Veto or a Rewrite."""
+
+    def __init__(self, verdict: object) -> None:
+        self.verdict = verdict
 
     @hookimpl
     def chatops_reply_check(self, ctx: Any, draft: ReplyDraft) -> Any:
-        return "forbidden word" if "darn" in draft.text else None
+        return self.verdict if "darn" in draft.text else None
 
 
+@pytest.mark.parametrize(
+    "verdict",
+    ["forbidden word", True, Veto(""), Veto(None), Rewrite(None, "why")],  # type: ignore[arg-type]
+    ids=["string", "true", "veto-without-reason", "veto-reason-none", "rewrite-without-text"],
+)
 async def test_a_check_answering_something_that_is_not_a_verdict_refuses_the_reply(
-    fake_slack: FakeSlack, database_url: str, callback: CallbackReceiver
+    fake_slack: FakeSlack, database_url: str, callback: CallbackReceiver, verdict: object
 ) -> None:
-    async with _bot(fake_slack, database_url, odd=OddVerdict()) as bot:
+    async with _bot(fake_slack, database_url, odd=OddVerdict(verdict)) as bot:
         anna = bot.person("Anna")
         await bot.comment("Hi!", reply_url=callback.url)
         card = await bot.next_card()
