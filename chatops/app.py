@@ -32,6 +32,7 @@ from chatops.i18n import Translator
 from chatops.interception import ReplyInterceptors
 from chatops.migrate import ensure_schema
 from chatops.outbox import JobKinds, OutboxWorker, PluginOutbox, Wakeup
+from chatops.outbox.plugin import slack_post_kind
 from chatops.plugins import PluginFailed, describe_error, enabled_migrations, load_plugins
 from chatops.scheduler import Scheduler
 from chatops.slack.handlers import register_card_handlers, register_command_fallback
@@ -98,6 +99,8 @@ class ChatOps:
             self.db, self.slack, reconcile_seconds=settings.delivery.reconcile_seconds, wake=self.wake
         )
         self.outbox_kinds = JobKinds()
+        # The core's generic kind: a plugin's post_message (paced, retried, posted once).
+        self.outbox_kinds.register(slack_post_kind())
         self.delivery = OutboxWorker(
             self.db,
             self.outbox_kinds,

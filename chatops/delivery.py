@@ -23,12 +23,10 @@ from chatops.events import BOT_ACTOR_PREFIX
 from chatops.i18n import Translator
 from chatops.models import Conversation, Delivery, Direction, Escalation, OutboxJob, OutboxStatus
 from chatops.outbox.admin import MINIMAL
-from chatops.outbox.kinds import JobKind, JobKinds
+from chatops.outbox.kinds import DueJob, JobKind, JobKinds, JobSlack
 from chatops.outbox.worker import (
     Deferred,
-    DueJob,
     GivenUp,
-    JobSlack,
     Refused,
     Reschedule,
     backoff,

@@ -21,7 +21,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
@@ -36,6 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from chatops.alerts import Alerts
 from chatops.db import Database, DatabaseUnavailable
 from chatops.i18n import Translator
+from chatops.jobs import Job
 from chatops.models import JobRun, utcnow
 from chatops.slack.escape import one_line
 
@@ -54,23 +54,6 @@ TEXTS = {
     "fi": {"alert.job_failed": "ajastettu työ {job} epäonnistui {attempts} kertaa ({due}): {error}"},
     "pl": {"alert.job_failed": "zaplanowane zadanie {job} nie powiodło się {attempts} raz(y) ({due}): {error}"},
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Job:
-    """A job a plugin wants run on a schedule.
-
-    ``func`` receives the occurrence's due time (UTC): ``async def run(due_at) -> None``;
-    bind what it needs (a method of the plugin's object, a closure). ``trigger`` is an
-    APScheduler trigger; give cron triggers the team's timezone so they follow DST.
-    ``grace_seconds``: how late an occurrence may still start, and how long a failed
-    one is tried again.
-    """
-
-    id: str
-    trigger: BaseTrigger
-    func: Callable[[datetime], Awaitable[None]]
-    grace_seconds: float = 300.0
 
 
 #: Seconds ``Scheduler.shutdown`` waits for runs in hand before cancelling them.
@@ -269,3 +252,6 @@ class Scheduler:
                 await asyncio.wait_for(self._stopping.wait(), delay)
             if self._stopping.is_set():
                 return error, attempts
+
+
+__all__ = ["SHUTDOWN_GRACE_SECONDS", "Job", "Scheduler", "occurrence"]

@@ -11,15 +11,16 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from chatops.i18n import Translator
 
 if TYPE_CHECKING:
+    import logging
+
     from starlette.routing import BaseRoute
 
-    from chatops.context import PluginContext
-    from chatops.scheduler import Job
+    from chatops.jobs import Job
 
 
 class Capability(enum.StrEnum):
@@ -95,6 +96,16 @@ InboundEvent = InboundMessage | MessageEdited | MessageRemoved
 
 
 @dataclass(frozen=True, slots=True)
+class IngestResult:
+    """What ingesting one inbound message did."""
+
+    conversation_id: int | None
+    message_id: int | None
+    duplicate: bool = False
+    new_conversation: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Target:
     """The message an answer is for, with what the source stored about it."""
 
@@ -150,6 +161,51 @@ class SendError(Exception):
         self.alert = alert
 
 
+class SourceState(Protocol):
+    """Small durable strings a source keeps (``ctx.state``): a polling cursor, a ``since_id``."""
+
+    async def get(self, key: str) -> str | None:
+        """The value stored under ``key``, or None."""
+
+    async def set(self, key: str, value: str) -> None:
+        """Store ``value`` under ``key``."""
+
+
+class SourceAlerts(Protocol):
+    """A source's operational alerts (``ctx.alerts``): one ops-channel post per problem."""
+
+    async def raise_once(self, key: str, problem: str) -> bool:
+        """Post ``problem`` unless the alert ``key`` is raised already."""
+
+    async def clear(self, *keys: str) -> None:
+        """The problems are gone."""
+
+
+class SourceContext(Protocol):
+    """What a started source uses of its plugin's :class:`~chatops.context.PluginContext`.
+
+    Declared here, as the part of the context a source needs, so that the neutral source
+    types do not depend on the bot; a ``PluginContext`` is one.
+    """
+
+    name: str
+    log: logging.Logger
+
+    @property
+    def state(self) -> SourceState:
+        """Durable strings."""
+
+    @property
+    def alerts(self) -> SourceAlerts:
+        """Operational alerts."""
+
+    async def ingest(self, event: InboundEvent) -> IngestResult:
+        """Store one inbound event."""
+
+    async def ingest_many(self, events: Sequence[InboundEvent]) -> list[IngestResult]:
+        """Store a batch of inbound events in one transaction."""
+
+
 class Source:
     """Base class of a source: its name, what it can do, and how it answers.
 
@@ -180,7 +236,7 @@ class Source:
         """Scheduled jobs (polling); each occurrence runs on exactly one replica."""
         return ()
 
-    async def start(self, ctx: PluginContext) -> None:
+    async def start(self, ctx: SourceContext) -> None:
         """Called once the bot is running, with its plugin's context (open clients, connect gateways).
 
         Keep ``ctx``: inbound events go to ``ctx.ingest(event)``, state to ``ctx.state``,

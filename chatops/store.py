@@ -43,6 +43,7 @@ from chatops.sources import (
     Author,
     InboundEvent,
     InboundMessage,
+    IngestResult,
     MessageEdited,
     MessageRemoved,
     SendResult,
@@ -62,16 +63,6 @@ POST_ALERT = "alert.post"
 POST_NOTE = "note.post"
 
 MAX_TAG_LENGTH = 64
-
-
-@dataclass(frozen=True, slots=True)
-class IngestResult:
-    """What ingesting one inbound message did."""
-
-    conversation_id: int | None
-    message_id: int | None
-    duplicate: bool = False
-    new_conversation: bool = False
 
 
 @dataclass(frozen=True, slots=True)

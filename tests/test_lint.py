@@ -17,7 +17,7 @@ def test_ruff_finds_nothing() -> None:
     if ruff is None:
         pytest.skip("ruff is not installed (pip install -e '.[test]' installs it)")
     result = subprocess.run(
-        [ruff, "check", "chatops", "plugins", "tests", "benchmarks"],
+        [ruff, "check", "chatops", "plugins", "tests", "benchmarks", "examples"],
         cwd=ROOT,
         capture_output=True,
         text=True,

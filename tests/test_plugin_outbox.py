@@ -113,8 +113,14 @@ async def test_a_failing_job_is_retried_then_given_up_with_one_ops_alert_cleared
         assert (await wait_until_done(bot, third)).status == "done"
         await bot.idle()
         assert len([c for c in fake_slack.calls_to("chat.postMessage") if c.args.get("channel") == OPS]) == 1
-        async with bot.app.db.read() as session:
-            stored = await session.get_one(Alert, ("rota", "outbox:rota:nudge"))
+        # The success is recorded first, the alert cleared right after it: wait for the clear.
+        deadline = asyncio.get_running_loop().time() + 5
+        while True:
+            async with bot.app.db.read() as session:
+                stored = await session.get_one(Alert, ("rota", "outbox:rota:nudge"))
+            if stored.cleared_at is not None or asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.02)
         assert stored.cleared_at is not None
 
 

@@ -13,6 +13,7 @@ from chatops.hookspecs import hookimpl
 from chatops.interception import ReplyDraft, Rewrite, Veto
 from chatops.models import AuditEntry
 from chatops.plugins import PluginFailed
+from chatops.sources import MessageEdited, MessageRemoved
 from chatops.testing.bot import CallbackReceiver, TestBot
 from chatops.testing.fake_slack import FakeSlack
 from chatops.testing.slack_requests import slash_command_body
@@ -180,6 +181,9 @@ async def test_plugins_hear_every_change_after_commit_with_the_audit_logs_names(
         await bot.click(anna, card, "resolve")
         await card.wait_for(lambda c: "reopen" in c.buttons)
         await bot.comment("Still nothing!", reply_url=callback.url, id="e-2", thread_id="e")
+        # The author edits the first message and removes the second (as a source reports it).
+        await bot.app.ingest(MessageEdited("webhook", "e-1", "Where is my parcel??"))
+        await bot.app.ingest(MessageRemoved("webhook", "e-2"))
         await bot.idle()
         await bot.app.events.drain()
         async with bot.app.db.read() as session:
@@ -199,6 +203,8 @@ async def test_plugins_hear_every_change_after_commit_with_the_audit_logs_names(
         "escalated",
         "resolved",
         "reopened",
+        "edited",
+        "removed",
     ):
         assert expected in actions, f"{expected} not heard; heard {actions}"
     sent = next(e for e in recorder.events if e.action == "reply_sent")

@@ -11,9 +11,9 @@ The card kinds live in :mod:`chatops.delivery`.
 from __future__ import annotations
 
 from chatops.outbox.admin import MINIMAL, RETRIED, JobInfo, RetryResult, list_jobs, retry_jobs
-from chatops.outbox.kinds import JobKind, JobKinds
+from chatops.outbox.kinds import DueJob, JobKind, JobKinds, JobSlack
 from chatops.outbox.plugin import SLACK_POST, PluginHandler, PluginJob, PluginOutbox, Upload
-from chatops.outbox.worker import DueJob, JobSlack, OutboxWorker, Wakeup
+from chatops.outbox.worker import OutboxWorker, Wakeup
 
 __all__ = [
     "MINIMAL",

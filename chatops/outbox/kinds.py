@@ -10,17 +10,46 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from chatops.outbox.worker import DueJob, JobSlack
+    from slack_sdk.web.async_client import AsyncWebClient
 
 #: Where lines about a job go when its kind names no logger of its own.
 OUTBOX_LOG = logging.getLogger("chatops.outbox")
 #: Longest kind name the ``outbox.kind`` column holds (migration 0003 widened it from 32).
 MAX_KIND_LENGTH = 64
 
+
 #: Runs one job. Raise to retry with backoff; return to mark it done.
+@dataclass(frozen=True, slots=True)
+class DueJob:
+    """A pending outbox row with the conversation facts needed to route it."""
+
+    id: int
+    kind: str
+    conversation_id: int | None
+    message_id: int | None
+    payload: dict[str, Any]
+    attempts: int
+    source: str | None
+    slack_channel: str | None
+    slack_ts: str | None
+
+
+class JobSlack(Protocol):
+    """What a handler uses to reach Slack (the worker provides it)."""
+
+    #: For methods other than the job's own ``chat.postMessage`` (chat.update, files.upload v2, …).
+    client: AsyncWebClient
+
+    async def post(self, **args: Any) -> dict[str, str]:
+        """``chat.postMessage`` for the job, at most one message per job, paced per channel.
+
+        Returns the message's ``channel`` and ``ts``; a retried job gets its first message back.
+        """
+
+
 Handler = Callable[["DueJob", "JobSlack"], Awaitable[None]]
 
 

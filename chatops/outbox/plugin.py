@@ -35,8 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatops.db import Database
 from chatops.models import OutboxJob, utcnow
-from chatops.outbox.kinds import MAX_KIND_LENGTH, JobKind, JobKinds
-from chatops.outbox.worker import DueJob, JobSlack
+from chatops.outbox.kinds import MAX_KIND_LENGTH, DueJob, JobKind, JobKinds, JobSlack
 
 #: The core kind behind :meth:`PluginOutbox.post_message`.
 SLACK_POST = "slack_post"

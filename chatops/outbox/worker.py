@@ -18,7 +18,6 @@ import logging
 import random
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -33,7 +32,7 @@ from chatops.db import Database, DatabaseUnavailable
 from chatops.i18n import Translator
 from chatops.models import Conversation, OutboxJob, OutboxStatus, utcnow
 from chatops.outbox.admin import MINIMAL, RETRIED
-from chatops.outbox.kinds import OUTBOX_LOG, JobKind, JobKinds
+from chatops.outbox.kinds import OUTBOX_LOG, DueJob, JobKind, JobKinds, JobSlack
 from chatops.slack.escape import one_line
 from chatops.slack.posting import PostInDoubt, SlackPoster
 
@@ -112,21 +111,6 @@ class Reschedule(Exception):
         self.error = error
 
 
-@dataclass(frozen=True, slots=True)
-class DueJob:
-    """A pending outbox row with the conversation facts needed to route it."""
-
-    id: int
-    kind: str
-    conversation_id: int | None
-    message_id: int | None
-    payload: dict[str, Any]
-    attempts: int
-    source: str | None
-    slack_channel: str | None
-    slack_ts: str | None
-
-
 class Wakeup:
     """The worker's doorbell: whoever queues a job rings it (the store, alerts, plugins' outboxes)."""
 
@@ -143,8 +127,8 @@ def backoff(config: DeliveryConfig, attempts: int) -> float:
     return delay * random.uniform(0.9, 1.1)  # noqa: S311 - jitter, not security
 
 
-class JobSlack:
-    """What a handler uses to reach Slack: the reconciled, paced post of its job, and the Web API client."""
+class WorkerSlack:
+    """The worker's :class:`~chatops.outbox.kinds.JobSlack`: the reconciled, paced post of a job, and the client."""
 
     def __init__(self, worker: OutboxWorker, job: DueJob) -> None:
         self._worker = worker
@@ -193,11 +177,6 @@ class OutboxWorker:
         self.alerts = alerts
         self.t = t
         t.add(TEXTS)
-        # The core kind plugins post with; imported here because it builds on this module.
-        from chatops.outbox.plugin import SLACK_POST, slack_post_kind
-
-        if SLACK_POST not in kinds:
-            kinds.register(slack_post_kind())
         self.worker_id = f"{instance_id}-{uuid.uuid4().hex[:6]}"
         self._wakeup = wakeup
         self._stopping = False
@@ -394,7 +373,7 @@ class OutboxWorker:
             await self._settle(job.id, delay=UNKNOWN_KIND_WAIT_SECONDS, error=f"unknown job kind {job.kind}")
             return
         try:
-            await kind.handler(job, JobSlack(self, job))
+            await kind.handler(job, WorkerSlack(self, job))
         except Deferred as deferred:
             await self._settle(job.id, delay=deferred.delay)
         except Reschedule as again:

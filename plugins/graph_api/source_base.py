@@ -23,7 +23,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from apscheduler.triggers.interval import IntervalTrigger
 from starlette.requests import Request
@@ -42,6 +42,7 @@ from chatops.sources import (
     MessageRemoved,
     SendError,
     Source,
+    SourceContext,
     Target,
 )
 from chatops.web import Rejected, error, read_signed_json
@@ -58,9 +59,6 @@ from .errors import (
 )
 from .events import CommentEvent, PayloadError, array, obj, required_id, timestamp
 from .signature import SIGNATURE_HEADER, verify, verify_token_matches
-
-if TYPE_CHECKING:
-    from chatops.context import PluginContext
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -138,7 +136,7 @@ class MetaSource(Source):
         self.max_reply_length = config.max_reply_length
         # Read by the core's Move to DM dialog: offer the public "we've sent you a message" note.
         self.private_reply_notice = config.private_reply_notice
-        self._ctx: PluginContext | None = None
+        self._ctx: SourceContext | None = None
         self._graph: GraphClient | None = None
         self._contexts: OrderedDict[str, tuple[float, Context]] = OrderedDict()
         self._sent: OrderedDict[str, None] = OrderedDict()
@@ -198,7 +196,7 @@ class MetaSource(Source):
         trigger = IntervalTrigger(seconds=self.config.poll_interval_seconds)
         return [Job(self.poll_job_id, trigger, self._poll_job)]
 
-    async def start(self, ctx: PluginContext) -> None:
+    async def start(self, ctx: SourceContext) -> None:
         """Keep the plugin's context and open the Graph client."""
         self._ctx = ctx
         cfg = self.config
@@ -326,7 +324,7 @@ class MetaSource(Source):
         await self._store_run(ctx, run, counts)
         return counts
 
-    async def _store_run(self, ctx: PluginContext, run: Sequence[InboundEvent], counts: dict[str, int]) -> None:
+    async def _store_run(self, ctx: SourceContext, run: Sequence[InboundEvent], counts: dict[str, int]) -> None:
         """Store consecutive events in one transaction and count what each one did."""
         if not run:
             return
@@ -340,7 +338,7 @@ class MetaSource(Source):
                 counts["stored" if result.message_id is not None else "ignored"] += 1
 
     async def _apply_edit(
-        self, ctx: PluginContext, event: CommentEvent, contexts: dict[str, Context], channel_name: str | None
+        self, ctx: SourceContext, event: CommentEvent, contexts: dict[str, Context], channel_name: str | None
     ) -> str:
         found = await ctx.ingest(MessageEdited(self.name, event.comment_id, event.text))
         if found.conversation_id is not None:
@@ -570,7 +568,7 @@ class MetaSource(Source):
             await ctx.alerts.raise_once(problem.alert, str(problem))
         log.warning("%s: %s failed: %s", self.name, doing, exc)
 
-    def _require_ctx(self) -> PluginContext:
+    def _require_ctx(self) -> SourceContext:
         if self._ctx is None:
             raise RuntimeError(f"{self.name} source is not started")
         return self._ctx

@@ -14,7 +14,7 @@ import logging
 import socket
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -32,15 +32,13 @@ from chatops.sources import (
     SendError,
     SendResult,
     Source,
+    SourceContext,
     Target,
 )
 from chatops.web import Rejected, error, read_signed_json
 
 from .payload import PayloadError, parse_message
 from .signature import SIGNATURE_HEADER, sign, verify
-
-if TYPE_CHECKING:
-    from chatops.context import PluginContext
 
 log = logging.getLogger(__name__)
 
@@ -89,14 +87,14 @@ class WebhookSource(Source):
         self.display_name = config.display_name  # type: ignore[misc]
         self.inbox_channel = config.channel
         self.max_reply_length = config.max_reply_length
-        self._ctx: PluginContext | None = None
+        self._ctx: SourceContext | None = None
         self._http: httpx.AsyncClient | None = None
 
     def routes(self) -> list[BaseRoute]:
         """``POST /webhooks/webhook``."""
         return [Route(PATH, self.receive, methods=["POST"])]
 
-    async def start(self, ctx: PluginContext) -> None:
+    async def start(self, ctx: SourceContext) -> None:
         """Keep the plugin's context for ingestion and open the HTTP client for callbacks."""
         self._ctx = ctx
         self._http = httpx.AsyncClient(timeout=self.config.reply_timeout_seconds, follow_redirects=False)

@@ -31,8 +31,8 @@ from starlette.routing import BaseRoute, Route
 
 from chatops.hookspecs import hookimpl
 from chatops.interception import ReplyDraft, Rewrite, Veto
+from chatops.jobs import Job
 from chatops.plugin_migrations import PluginMigrations
-from chatops.scheduler import Job
 from chatops_hello import tables
 from chatops_hello.texts import TEXTS
 
