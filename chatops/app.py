@@ -6,6 +6,7 @@ parts it uses, and each plugin receives its own :class:`~chatops.context.PluginC
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -19,6 +20,7 @@ from starlette.routing import BaseRoute
 
 from chatops.alerts import Alerts
 from chatops.bot_actions import BotActions
+from chatops.cards import CardData
 from chatops.config import Settings, secret_value
 from chatops.context import Channels, PluginContext
 from chatops.db import Database
@@ -48,6 +50,10 @@ log = logging.getLogger(__name__)
 USER_NAME_CACHE_SIZE = 5000
 USER_NAME_TTL_SECONDS = 3600.0
 USER_NAME_FAILURE_TTL_SECONDS = 300.0
+#: How long drawing a card waits for the plugins' decorations (``chatops_card_blocks``).
+DECORATION_SECONDS = 2.0
+#: How long stopping waits for each source and each plugin's shutdown hook.
+PLUGIN_STOP_SECONDS = 10.0
 
 
 class ChatOps:
@@ -112,7 +118,7 @@ class ChatOps:
             self.t,
             self.sources,
             availability=self.workflow.availability,
-            decorations=lambda card: self.hooks.call("chatops_card_blocks", isolate=True, card=card),
+            decorations=self._decorations,
         )
         CardDelivery(
             settings, self.db, self.store, self.alerts, self.t, self.renderer, self.sources, self.user_name
@@ -124,6 +130,9 @@ class ChatOps:
         self.user_names: ExpiringCache[str, str | None] = ExpiringCache(USER_NAME_CACHE_SIZE)
         self._contexts: dict[str, PluginContext] = {}
         self._source_plugin: dict[str, str] = {}
+        #: What start() started, so that stop() (or a failed start) stops exactly that, once.
+        self._started_plugins: list[str] = []
+        self._started_sources: list[Source] = []
 
         self._add_texts()
         self._add_sources()
@@ -137,14 +146,15 @@ class ChatOps:
             interceptors=ReplyInterceptors(self.hooks, self.plugin_names),
         )
         register_post_events(self.bolt, self.poster)
-        self.hooks.call_sync("chatops_slack_listeners", bolt=self.bolt)
+        for plugin in self.plugin_names:
+            self._set_up(plugin, "chatops_slack_listeners", bolt=self.bolt)
         register_command_fallback(self.bolt, self.t)
         register_outage_notice(self.bolt, self.t)
         for source in self.sources.values():
             for job in source.jobs():
                 self.scheduler.add(job)
-        for plugin in self.hooks.implementers("chatops_jobs"):
-            for jobs in self.hooks.call_sync("chatops_jobs", only=plugin):
+        for plugin in self.plugin_names:
+            for jobs in self._set_up(plugin, "chatops_jobs"):
                 for job in jobs:
                     self.context(plugin).scheduler.add(job)
         self.web: Starlette = build_web(
@@ -193,10 +203,19 @@ class ChatOps:
             )
         return found
 
+    def _set_up(self, plugin: str, hook: str, **kwargs: Any) -> Any:
+        """Call a set-up hook of one plugin; its error stops the bot as one line naming the plugin and hook."""
+        try:
+            return self.hooks.call_sync(hook, only=plugin, **kwargs)
+        except PluginFailed:
+            raise
+        except Exception as exc:
+            raise PluginFailed(plugin, f"{hook}: {describe_error(exc)}") from exc
+
     def _add_texts(self) -> None:
         """Every plugin's words, checked now: a missing key or placeholder stops the bot, naming the plugin."""
         for plugin in self.plugin_names:
-            for catalog in self.hooks.call_sync("chatops_texts", only=plugin):
+            for catalog in self._set_up(plugin, "chatops_texts"):
                 self._add_catalog(plugin, catalog)
 
     def _add_catalog(self, plugin: str, catalog: Mapping[str, Mapping[str, str]]) -> None:
@@ -207,7 +226,7 @@ class ChatOps:
 
     def _add_sources(self) -> None:
         for plugin in self.plugin_names:
-            for provided in self.hooks.call_sync("chatops_sources", only=plugin):
+            for provided in self._set_up(plugin, "chatops_sources"):
                 for source in provided:
                     if source.name in self.sources:
                         raise PluginFailed(plugin, f"a second plugin provides the source {source.name!r}")
@@ -221,9 +240,24 @@ class ChatOps:
         routes: list[BaseRoute] = []
         for source in self.sources.values():
             routes.extend(source.routes())
-        for provided in self.hooks.call_sync("chatops_routes"):
-            routes.extend(provided)
+        for plugin in self.plugin_names:
+            for provided in self._set_up(plugin, "chatops_routes"):
+                routes.extend(provided)
         return routes
+
+    async def _decorations(self, card: CardData) -> list[Any]:
+        """The plugins' blocks for a card; a plugin that does not answer in time leaves the card undecorated."""
+        try:
+            # Cards are drawn by the outbox worker: a decoration waiting forever would stop every card.
+            async with asyncio.timeout(DECORATION_SECONDS):
+                return list(await self.hooks.call("chatops_card_blocks", isolate=True, card=card))
+        except TimeoutError:
+            log.warning(
+                "card %s: the plugins' decorations took longer than %.1fs; drawn without them",
+                card.conversation_id,
+                DECORATION_SECONDS,
+            )
+            return []
 
     async def _tell_event(self, event: ConversationEvent) -> None:
         await self.hooks.call("chatops_event", isolate=True, event=event)
@@ -238,36 +272,56 @@ class ChatOps:
             auto_upgrade_sqlite=self.settings.database.auto_upgrade_sqlite,
         )
         self.events.start()
+        try:
+            await self._start_plugins()
+        except BaseException:
+            # `chatops run` exits on this error without calling stop(): what started is stopped now,
+            # so a plugin's open clients (and the event task) do not outlive a failed start.
+            await self._stop_plugins()
+            raise
+        if deliver:
+            self.delivery.start()
+        self.scheduler.start()
+
+    async def _start_plugins(self) -> None:
         for plugin in self.plugin_names:
             try:
                 await self.hooks.call("chatops_startup", only=plugin)
             except Exception as exc:
                 raise PluginFailed(plugin, f"failed to start: {describe_error(exc)}") from exc
+            self._started_plugins.append(plugin)
         for source in self.sources.values():
             plugin = self._source_plugin[source.name]
             try:
                 await source.start(self.context(plugin))
             except Exception as exc:
                 raise PluginFailed(plugin, f"source {source.name} failed to start: {describe_error(exc)}") from exc
-        if deliver:
-            self.delivery.start()
-        self.scheduler.start()
+            self._started_sources.append(source)
+
+    async def _stop_plugins(self) -> None:
+        """Stop the sources, the events and the plugins that started, in reverse; each once."""
+        while self._started_sources:
+            source = self._started_sources.pop()
+            try:
+                async with asyncio.timeout(PLUGIN_STOP_SECONDS):
+                    await source.stop()
+            except Exception:
+                log.exception("source %s failed to stop", source.name)
+        await self.events.stop()
+        while self._started_plugins:
+            plugin = self._started_plugins.pop()
+            try:
+                # A plugin that never returns from its shutdown must not keep the process from exiting.
+                async with asyncio.timeout(PLUGIN_STOP_SECONDS):
+                    await self.hooks.call("chatops_shutdown", only=plugin)
+            except Exception:
+                log.exception("plugin %s failed to stop", plugin)
 
     async def stop(self) -> None:
         """Stop everything started, in reverse order; a plugin failing to stop does not keep the others running."""
         await self.scheduler.shutdown()
         await self.delivery.stop()
-        for source in reversed(list(self.sources.values())):
-            try:
-                await source.stop()
-            except Exception:
-                log.exception("source %s failed to stop", source.name)
-        await self.events.stop()
-        for plugin in reversed(self.plugin_names):
-            try:
-                await self.hooks.call("chatops_shutdown", only=plugin)
-            except Exception:
-                log.exception("plugin %s failed to stop", plugin)
+        await self._stop_plugins()
         await self.db.dispose()
 
     async def user_name(self, user_id: str | None) -> str | None:

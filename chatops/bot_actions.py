@@ -8,6 +8,7 @@ says who did it, and plugins hear of it as an event like any other change.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from chatops.events import bot_actor
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
     from chatops.store import Store
     from chatops.workflow import Workflow
 
+#: A Slack user id, as ``assign`` takes it (``U…``, or ``W…`` on Enterprise Grid).
+SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 #: Longest note a plugin may add to a card's thread (Slack's section text limit leaves room for the prefix).
 MAX_NOTE_LENGTH = 2800
 
@@ -41,6 +44,9 @@ class BotActions:
         A conversation someone owns keeps its owner unless ``replace`` (a person working on
         a card is never interrupted by routing). The audit log says ``assigned`` by ``bot:<plugin>``.
         """
+        if not SLACK_USER_ID.fullmatch(user):
+            # Shown as <@user> on the card: a name would be a broken mention, mrkdwn might ping a channel.
+            raise ValueError(f"assign needs a Slack user id (U… or W…), not {user!r}")
         result = await self._store.assign(conversation_id, user, self.actor, replace=replace)
         return result.ok
 

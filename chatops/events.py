@@ -67,6 +67,9 @@ log = logging.getLogger(__name__)
 #: Where a transaction's events wait for its commit (``AsyncSession.info``).
 PENDING_EVENTS = "chatops_events"
 
+#: How long stopping the bot waits for the listeners to hear what is queued.
+STOP_SECONDS = 5.0
+
 #: The actor a plugin acts as: ``bot:<plugin name>``.
 BOT_ACTOR_PREFIX = "bot:"
 
@@ -142,8 +145,19 @@ class EventBus:
             await self._queue.join()
 
     async def stop(self) -> None:
-        """Tell what is queued, then stop."""
-        await self.drain()
+        """Tell what is queued, waiting at most :data:`STOP_SECONDS` for the listeners, then stop.
+
+        A listener that never returns must not keep the bot from stopping: what is still
+        untold by then is dropped with a warning (the audit log has it).
+        """
+        try:
+            await asyncio.wait_for(self.drain(), STOP_SECONDS)
+        except TimeoutError:
+            log.warning(
+                "a plugin's chatops_event listener did not return within %.0fs; %d event(s) left untold",
+                STOP_SECONDS,
+                self._queue.qsize() + 1,
+            )
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -26,6 +26,8 @@ from typing import Any
 
 import pluggy
 
+from chatops.plugins import PluginFailed
+
 log = logging.getLogger(__name__)
 
 #: The argument name through which each implementation receives its own context.
@@ -34,12 +36,14 @@ CONTEXT_ARG = "ctx"
 _Steps = Generator[Awaitable[Any], Any, Any]
 
 
-class PluginHookError(Exception):
-    """A plugin's hook implementation is not usable as written (old-style wrapper, coroutine in a sync hook)."""
+class PluginHookError(PluginFailed):
+    """A plugin's hook implementation is not usable as written (old-style wrapper, coroutine in a sync hook).
+
+    A :class:`~chatops.plugins.PluginFailed`, so the command line prints it as one line.
+    """
 
     def __init__(self, plugin: str, hook: str, problem: str) -> None:
-        super().__init__(f"plugin {plugin}: {hook}: {problem}")
-        self.plugin = plugin
+        super().__init__(plugin, f"{hook}: {problem}")
         self.hook = hook
 
 

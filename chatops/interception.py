@@ -16,6 +16,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from chatops.inbound_checks import replace_unstorable
+from chatops.slack.blockkit import block_problem
+
 if TYPE_CHECKING:
     from chatops.cards import CardData
     from chatops.hooks import HookRunner
@@ -94,6 +97,7 @@ class ReplyInterceptors:
     def inputs(self, card: CardData, kind: str) -> list[dict[str, Any]]:
         """The plugins' blocks for the reply dialog, namespaced; a block that is not allowed is dropped."""
         blocks: list[dict[str, Any]] = []
+        taken: set[str] = set()
         for plugin in self._in_order("chatops_reply_inputs"):
             try:
                 provided = self._hooks.call_sync("chatops_reply_inputs", only=plugin, card=card, kind=kind)
@@ -101,7 +105,10 @@ class ReplyInterceptors:
                 log.exception("plugin %s failed in chatops_reply_inputs", plugin)
                 continue
             for found in provided:
-                for block in found or ():
+                if not isinstance(found, Sequence) or isinstance(found, str | bytes):
+                    log.warning("plugin %s: chatops_reply_inputs returned a %s, not a list", plugin, _type_of(found))
+                    continue
+                for block in found:
                     if not isinstance(block, dict) or block.get("type") not in ALLOWED_INPUT_BLOCKS:
                         log.warning("dropping a reply-dialog block of plugin %s: type %r", plugin, _type_of(block))
                         continue
@@ -111,6 +118,14 @@ class ReplyInterceptors:
                     namespaced = dict(block)
                     if block.get("block_id"):
                         namespaced["block_id"] = f"{INPUT_PREFIX}{plugin}:{block['block_id']}"
+                    # One block Slack refuses (an id too long once namespaced, a duplicate, an input
+                    # without an element) would keep the dialog from opening for everyone.
+                    problem = block_problem(namespaced, taken)
+                    if problem is not None:
+                        log.warning("dropping a reply-dialog block of plugin %s: %s", plugin, problem)
+                        continue
+                    if isinstance(namespaced.get("block_id"), str):
+                        taken.add(namespaced["block_id"])
                     blocks.append(namespaced)
         return blocks
 
@@ -130,12 +145,24 @@ class ReplyInterceptors:
             except Exception as exc:
                 log.exception("plugin %s failed in chatops_reply_check", plugin)
                 raise CheckFailed(plugin) from exc
+            if asyncio.get_running_loop().time() > deadline:
+                # A synchronous check cannot be interrupted: one that overran has kept Slack waiting
+                # past its 3 s, so the person was shown an error; sending now would send it twice.
+                log.error("plugin %s: chatops_reply_check took longer than %.0fs", plugin, CHECK_BUDGET_SECONDS)
+                raise CheckFailed(plugin)
             for verdict in verdicts:
-                if isinstance(verdict, Veto):
+                if isinstance(verdict, Veto) and isinstance(verdict.reason, str) and verdict.reason.strip():
                     raise VetoedReply(plugin, verdict.reason)
-                if isinstance(verdict, Rewrite):
-                    draft = dataclasses.replace(draft, text=verdict.text)
+                if isinstance(verdict, Rewrite) and isinstance(verdict.text, str):
+                    # As for typed text: a NUL or lone surrogate would fail the store after the dialog closed.
+                    draft = dataclasses.replace(draft, text=replace_unstorable(verdict.text))
                     reasons.append(verdict.reason)
+                    continue
+                # Not None, not a verdict (True, "forbidden", a Veto without a reason to show, a Rewrite
+                # without text): the check meant something the core cannot read, and a check must never
+                # be skipped silently.
+                log.error("plugin %s: chatops_reply_check returned %r, not None, Veto or Rewrite", plugin, verdict)
+                raise CheckFailed(plugin)
         return draft, reasons
 
 
@@ -158,7 +185,7 @@ def _inputs_of(plugin: str, values: Mapping[str, Mapping[str, Any]]) -> dict[str
     found: dict[str, Any] = {}
     for block_id, actions in values.items():
         if block_id.startswith(prefix):
-            found[block_id[len(prefix) :]] = next((state_value(s) for s in actions.values()), None)
+            found[block_id[len(prefix) :]] = replace_unstorable(next((state_value(s) for s in actions.values()), None))
     return found
 
 

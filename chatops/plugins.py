@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from chatops import hookspecs
 from chatops.config import ConfigError, Settings, describe_validation_error
-from chatops.plugin_migrations import PluginMigrations
+from chatops.plugin_migrations import PluginMigrations, version_table
 
 ENTRY_POINT_GROUP = "chatops.plugins"
 
@@ -78,10 +78,17 @@ def load_plugins(
             known = ", ".join(sorted(available)) or "none"
             raise ConfigError("plugins.enabled", f"unknown plugin {name!r} (installed: {known})")
         found = available[name]
-        plugin = found.load() if isinstance(found, importlib.metadata.EntryPoint) else found
+        try:
+            plugin = found.load() if isinstance(found, importlib.metadata.EntryPoint) else found
+        except Exception as exc:
+            raise PluginFailed(name, f"cannot be imported: {describe_error(exc)}") from exc
         if pm.is_registered(plugin):
             raise ConfigError("plugins.enabled", f"plugin {name!r} is listed twice")
-        pm.register(plugin, name=name)
+        try:
+            pm.register(plugin, name=name)
+        except pluggy.PluginValidationError as exc:
+            # pluggy's message spans lines (the hook, its signature, the problem): one line here.
+            raise PluginFailed(name, f"a hook does not match its spec: {describe_error(exc)}") from exc
     for name in settings.plugins.model_extra or {}:
         if name not in available:
             raise ConfigError(f"plugins.{name}", "configures a plugin that is not installed")
@@ -136,4 +143,14 @@ def enabled_migrations(pm: pluggy.PluginManager, enabled: Sequence[str]) -> list
                 f"not {type(answer).__name__}"
             )
         by_plugin[impl.plugin_name] = answer
-    return [(name, by_plugin[name]) for name in enabled if name in by_plugin]
+    found = [(name, by_plugin[name]) for name in enabled if name in by_plugin]
+    tables: dict[str, str] = {}
+    for name, _migrations in found:
+        table = version_table(name)
+        if table in tables:
+            # Sharing one, the second would take the first's revision for its own and skip its tables.
+            raise PluginFailed(
+                name, f"keeps its schema version in {table}, as plugin {tables[table]} does: rename one of them"
+            )
+        tables[table] = name
+    return found

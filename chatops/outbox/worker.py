@@ -32,13 +32,15 @@ from chatops.db import Database, DatabaseUnavailable
 from chatops.i18n import Translator
 from chatops.models import Conversation, OutboxJob, OutboxStatus, utcnow
 from chatops.outbox.admin import MINIMAL, RETRIED
-from chatops.outbox.kinds import DueJob, JobKind, JobKinds, JobSlack
+from chatops.outbox.kinds import OUTBOX_LOG, DueJob, JobKind, JobKinds, JobSlack
 from chatops.slack.escape import one_line
 from chatops.slack.posting import PostInDoubt, SlackPoster
 
 log = logging.getLogger(__name__)
 
 BATCH = 50
+#: How long a job of a kind no plugin registers waits before a worker looks at it again.
+UNKNOWN_KIND_WAIT_SECONDS = 300.0
 #: Slack's answers that refuse the message itself: sending the same content again cannot succeed.
 REFUSED_CONTENT = frozenset(
     {
@@ -181,6 +183,8 @@ class OutboxWorker:
         self._task: asyncio.Task[None] | None = None
         # Monotonic time before which nothing more may be posted to a channel (or a method called).
         self._channel_ready_at: dict[str, float] = {}
+        #: Kinds of pending jobs that no registered kind runs (each warned about once).
+        self._unknown_kinds: set[str] = set()
         self._method_ready_at: dict[str, float] = {}
 
     # -- lifecycle -------------------------------------------------------------
@@ -357,7 +361,16 @@ class OutboxWorker:
     async def _process(self, job: DueJob) -> None:
         kind = self.kinds.get(job.kind)
         if kind is None:
-            await self._settle(job.id, status=OutboxStatus.DEAD, error=f"unknown job kind {job.kind}")
+            # Its plugin is disabled, or this replica runs an older version without it: the job
+            # waits (not attempted, not lost) for a worker that knows the kind; said once per kind.
+            if job.kind not in self._unknown_kinds:
+                self._unknown_kinds.add(job.kind)
+                OUTBOX_LOG.warning(
+                    "%s: no enabled plugin registers the job kind %s; its jobs wait until one does",
+                    describe(job),
+                    job.kind,
+                )
+            await self._settle(job.id, delay=UNKNOWN_KIND_WAIT_SECONDS, error=f"unknown job kind {job.kind}")
             return
         try:
             await kind.handler(job, WorkerSlack(self, job))

@@ -6,6 +6,7 @@ the plugins' decorations) so that delivery depends on this, not on the app.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
@@ -20,6 +21,8 @@ from chatops.slack.card import (
     render_thread_message,
 )
 from chatops.sources import Capability, Source
+
+log = logging.getLogger(__name__)
 
 #: For a card, each capability of its source: None if usable now, else why not (``Workflow.availability``).
 Availability = Callable[[CardData], Mapping[Capability, str | None]]
@@ -68,7 +71,17 @@ class SlackCardRenderer:
         """Card arguments for chat.postMessage / chat.update, with plugins' decorations."""
         extra: list[Mapping[str, Any]] = []
         for blocks in await self.decorations(card):
-            extra.extend(blocks or [])
+            if blocks is None:
+                continue
+            if not isinstance(blocks, Sequence) or isinstance(blocks, str | bytes):
+                # A plugin returned one block, a number, …: drop it, never the card.
+                log.warning(
+                    "card %s: a plugin's decoration is a %s, not a list of blocks: dropped",
+                    card.conversation_id,
+                    type(blocks).__name__,
+                )
+                continue
+            extra.extend(blocks)
         return render_card(card, self.context(card, card.source), extra)
 
     def render_minimal(self, card: CardData) -> dict[str, Any]:

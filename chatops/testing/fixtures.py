@@ -158,6 +158,8 @@ def fake_slack(_fake_slack_server: FakeSlack) -> FakeSlack:
     """The fake Slack, emptied for this test."""
     _fake_slack_server.reset(directory=True)
     _fake_slack_server.post_interval = 0.0
+    # Settings a test changes on the shared fake must not leak into the next test.
+    _fake_slack_server.strict_channels = False
     return _fake_slack_server
 
 
