@@ -302,14 +302,13 @@ class Store:
                 results.append(IngestResult(known, None, duplicate=True))
                 continue
             audits.append(_audit_row(conv_id, _author_label(msg.author), "received", {"message_id": message_id}))
-            # Announced now, not with the INSERT below: a follow-up's "reopened" comes after its "received".
-            _announce(session, audits[-1:])
             if conv_id in new_convs and conv_id not in carded:
                 carded.add(conv_id)
                 jobs.append(_job_row(POST_CARD, conv_id, None))
                 results.append(IngestResult(conv_id, message_id, new_conversation=True))
                 continue
-            await self._bump_for_followup(session, conv_id, now)
+            if await self._bump_for_followup(session, conv_id, now):
+                audits.append(_audit_row(conv_id, "customer", "reopened", {"reason": "follow-up"}))
             jobs.append(_job_row(POST_THREAD, conv_id, message_id))
             if conv_id not in updated:
                 updated.add(conv_id)
@@ -318,6 +317,7 @@ class Store:
         # Plain executemany (no RETURNING): the cheapest way in for hundreds of rows.
         if audits:
             await session.execute(sa_insert(AuditEntry), audits)
+            _announce(session, audits)
         if jobs:
             await session.execute(sa_insert(OutboxJob), jobs)
         return results
@@ -335,16 +335,20 @@ class Store:
         stmt = _ingest_statements(session.get_bind().dialect.name)[1]
         return await session.scalar(stmt, values)
 
-    async def _bump_for_followup(self, session: AsyncSession, conv_id: int, now: datetime) -> None:
-        """A customer wrote again: the card needs attention, and a resolved one reopens."""
+    async def _bump_for_followup(self, session: AsyncSession, conv_id: int, now: datetime) -> bool:
+        """A customer wrote again: the card needs attention, and a resolved one reopens (True).
+
+        The caller writes the "reopened" audit line after the message's "received", so that the
+        log and the events plugins hear keep that order.
+        """
         conv = await _lock_conversation(session, conv_id)
         conv.last_inbound_at = now
         conv.followup_pending = True
+        reopened = conv.status == Status.RESOLVED.value
         if conv.status in (Status.RESOLVED.value, Status.REPLIED.value):
-            if conv.status == Status.RESOLVED.value:
-                self.add_audit(session, conv_id, "customer", "reopened", reason="follow-up")
             conv.status = Status.CLAIMED.value if conv.assignee else Status.NEW.value
             conv.resolved_at = None
+        return reopened
 
     async def _ingest_account_answer(self, session: AsyncSession, msg: InboundMessage, now: datetime) -> IngestResult:
         """Record an answer the team's own account made directly on the platform."""
