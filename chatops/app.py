@@ -25,7 +25,7 @@ from chatops.config import Settings, secret_value
 from chatops.context import Channels, PluginContext
 from chatops.db import Database
 from chatops.delivery import CardDelivery
-from chatops.events import ConversationEvent, EventBus
+from chatops.events import EventBus
 from chatops.expiring_cache import ExpiringCache
 from chatops.hooks import HookRunner
 from chatops.i18n import Translator
@@ -79,7 +79,7 @@ class ChatOps:
             sqlite_journal_mode=settings.database.sqlite_journal_mode,
         )
         self.hooks = HookRunner(self.pm, self.context)
-        self.events = EventBus(self._tell_event)
+        self.events = EventBus(self._listeners, self._tell)
         self.db.after_commit = self.events.publish
         self.wake = Wakeup()
         self.store = Store(self.db, wake=self.wake)
@@ -259,8 +259,13 @@ class ChatOps:
             )
             return []
 
-    async def _tell_event(self, event: ConversationEvent) -> None:
-        await self.hooks.call("chatops_event", isolate=True, event=event)
+    def _listeners(self, hook: str) -> list[str]:
+        """The enabled plugins implementing notification ``hook``, in the order they are enabled."""
+        implementers = set(self.hooks.implementers(hook))
+        return [plugin for plugin in self.plugin_names if plugin in implementers]
+
+    async def _tell(self, plugin: str, hook: str, kwargs: dict[str, Any]) -> None:
+        await self.hooks.call(hook, only=plugin, isolate=True, **kwargs)
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -355,7 +360,7 @@ class ChatOps:
             return await self.store.apply_removal(event)
         assert isinstance(event, InboundMessage)
         result = await self.store.ingest(event)
-        await self._tell_inbound(event, result)
+        self._tell_inbound(event, result)
         return result
 
     async def ingest_many(self, events: Sequence[InboundEvent]) -> list[IngestResult]:
@@ -367,16 +372,13 @@ class ChatOps:
         results = await self.store.ingest_many(events)
         for event, result in zip(events, results, strict=True):
             if isinstance(event, InboundMessage):
-                await self._tell_inbound(event, result)
+                self._tell_inbound(event, result)
         return results
 
-    async def _tell_inbound(self, event: InboundMessage, result: IngestResult) -> None:
+    def _tell_inbound(self, event: InboundMessage, result: IngestResult) -> None:
+        # Queued, like events: the source's request is answered without waiting for plugins.
         if not result.duplicate and result.message_id is not None and not event.from_account:
             assert result.conversation_id is not None
-            await self.hooks.call(
-                "chatops_inbound",
-                isolate=True,
-                message=event,
-                conversation_id=result.conversation_id,
-                new=result.new_conversation,
+            self.events.notify(
+                "chatops_inbound", message=event, conversation_id=result.conversation_id, new=result.new_conversation
             )

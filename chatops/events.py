@@ -57,7 +57,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -69,6 +69,8 @@ PENDING_EVENTS = "chatops_events"
 
 #: How long stopping the bot waits for the listeners to hear what is queued.
 STOP_SECONDS = 5.0
+#: How long one plugin's listener may take over one notification before it is given up.
+LISTENER_SECONDS = 30.0
 
 #: The actor a plugin acts as: ``bot:<plugin name>``.
 BOT_ACTOR_PREFIX = "bot:"
@@ -107,42 +109,75 @@ class ConversationEvent:
 
 
 class EventBus:
-    """Hands committed events to the plugins, in commit order, off the caller's path.
+    """Tells plugins what happened, off the caller's path: each plugin in order, none waiting for another.
 
-    ``publish`` is called by the database right after a commit; ``deliver`` is the
-    hook call. ``drain`` waits until everything published so far has been told
-    (tests, and shutdown, use it).
+    Committed audit lines (``publish``, called by the database right after a commit) go to
+    ``chatops_event``; the app also queues ``chatops_inbound`` here (``notify``), so that a
+    webhook carrying 1,000 comments is answered without waiting for plugins. Each plugin
+    has its own lane (a queue and a task): it hears everything in commit order, and a slow
+    or stuck listener holds up only itself. A listener that does not return within
+    :data:`LISTENER_SECONDS` is given up for that notification (logged). ``drain`` waits
+    until everything queued so far has been told (tests, and shutdown, use it).
     """
 
-    def __init__(self, deliver: Callable[[ConversationEvent], Awaitable[object]]) -> None:
-        self._deliver = deliver
-        self._queue: asyncio.Queue[ConversationEvent] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
+    def __init__(
+        self,
+        implementers: Callable[[str], Sequence[str]],
+        tell: Callable[[str, str, dict[str, Any]], Awaitable[object]],
+    ) -> None:
+        self._implementers = implementers
+        self._tell = tell
+        self._lanes: dict[str, asyncio.Queue[tuple[str, dict[str, Any]]]] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._started = False
 
     def publish(self, events: Iterable[ConversationEvent]) -> None:
-        """Queue events of a transaction that has just committed."""
+        """Queue the events of a transaction that has just committed."""
         for event in events:
-            self._queue.put_nowait(event)
+            self.notify("chatops_event", event=event)
+
+    def notify(self, hook: str, **kwargs: Any) -> None:
+        """Queue a notification hook call for every plugin that implements ``hook``."""
+        for plugin in self._implementers(hook):
+            self._lane(plugin).put_nowait((hook, kwargs))
+
+    def _lane(self, plugin: str) -> asyncio.Queue[tuple[str, dict[str, Any]]]:
+        lane = self._lanes.get(plugin)
+        if lane is None:
+            lane = self._lanes[plugin] = asyncio.Queue()
+            if self._started:
+                self._start_lane(plugin)
+        return lane
 
     def start(self) -> None:
-        """Start telling plugins (events published before this wait for it)."""
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="chatops-events")
+        """Start telling plugins (what was queued before waits for this)."""
+        self._started = True
+        for plugin in self._lanes:
+            self._start_lane(plugin)
 
-    async def _run(self) -> None:
+    def _start_lane(self, plugin: str) -> None:
+        if plugin not in self._tasks:
+            loop = asyncio.get_running_loop()
+            self._tasks[plugin] = loop.create_task(self._run(plugin), name=f"chatops-events-{plugin}")
+
+    async def _run(self, plugin: str) -> None:
+        lane = self._lanes[plugin]
         while True:
-            event = await self._queue.get()
+            hook, kwargs = await lane.get()
             try:
-                await self._deliver(event)
-            except Exception:  # the hook caller logs each plugin's failure; this keeps the loop alive
-                log.exception("telling plugins about %s failed", event.action)
+                async with asyncio.timeout(LISTENER_SECONDS):
+                    await self._tell(plugin, hook, kwargs)
+            except TimeoutError:
+                log.warning("plugin %s: %s did not return within %.0fs; given up", plugin, hook, LISTENER_SECONDS)
+            except Exception:  # the hook caller logs the plugin's failure; this keeps the lane alive
+                log.exception("plugin %s: %s failed", plugin, hook)
             finally:
-                self._queue.task_done()
+                lane.task_done()
 
     async def drain(self) -> None:
-        """Wait until every event published so far has been told."""
-        if self._task is not None:
-            await self._queue.join()
+        """Wait until every notification queued so far has been told."""
+        if self._started:
+            await asyncio.gather(*(lane.join() for lane in self._lanes.values()))
 
     async def stop(self) -> None:
         """Tell what is queued, waiting at most :data:`STOP_SECONDS` for the listeners, then stop.
@@ -153,13 +188,12 @@ class EventBus:
         try:
             await asyncio.wait_for(self.drain(), STOP_SECONDS)
         except TimeoutError:
-            log.warning(
-                "a plugin's chatops_event listener did not return within %.0fs; %d event(s) left untold",
-                STOP_SECONDS,
-                self._queue.qsize() + 1,
-            )
-        if self._task is not None:
-            self._task.cancel()
+            untold = sum(lane.qsize() for lane in self._lanes.values())
+            log.warning("plugins' listeners did not finish within %.0fs; about %d left untold", STOP_SECONDS, untold)
+        for task in self._tasks.values():
+            task.cancel()
+        for task in self._tasks.values():
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
+        self._tasks.clear()
+        self._started = False

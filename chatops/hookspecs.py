@@ -200,7 +200,10 @@ def chatops_inbound(ctx: PluginContext, message: InboundMessage, conversation_id
 
     ``new`` is true when it started a conversation. For auto-replies outside service
     hours, assignment to the person on shift, language and sentiment detection.
-    May be a coroutine function; errors are logged and the other plugins still hear.
+    Called after the message is committed, off the source's request (a webhook is
+    answered without waiting for plugins), in arrival order, on the plugin's own lane
+    with its events (see ``chatops.events.EventBus``). May be a coroutine function;
+    errors are logged and the other plugins still hear.
     """
 
 
@@ -214,8 +217,9 @@ def chatops_event(ctx: PluginContext, event: ConversationEvent) -> None:
     ``reopened`` by a customer's follow-up, ``edited``/``removed`` by the author,
     ``retry``, ``hidden``/``unhidden``, ``claimed``/``unclaimed``/``assigned``,
     ``escalated``, ``resolved``). Called after the transaction commits, in commit
-    order, off the path of the click or delivery that caused it. May be a coroutine
-    function; errors are logged and the other plugins still hear.
+    order, off the path of the click or delivery that caused it; each plugin has its own
+    lane, so a slow listener delays only itself (and is given up after 30 s per event).
+    May be a coroutine function; errors are logged and the other plugins still hear.
     """
 
 

@@ -76,7 +76,7 @@ async def test_a_failed_start_up_stops_the_plugins_that_had_started(fake_slack: 
     # As `chatops run` does: the failure ends the process without a stop(); nothing may stay open.
     assert log == ["start first", "stop first"]
     assert bot.app is not None
-    assert bot.app.events._task is None
+    assert bot.app.events._tasks == {}
     await bot.stop()
     assert log == ["start first", "stop first"], "stop() after a failed start must not stop anything twice"
 
