@@ -172,10 +172,6 @@ class ChatOps:
         """Every enabled plugin's validated config, by plugin name (for secret masking)."""
         return dict(self._plugin_configs)
 
-    def plugin_config(self, name: str) -> Any:
-        """The validated ``[plugins.<name>]`` model of an enabled plugin (None if it takes none)."""
-        return self._plugin_configs.get(name)
-
     def context(self, plugin: str) -> PluginContext:
         """The context plugin ``plugin`` receives as ``ctx`` (one per plugin, made on first use)."""
         found = self._contexts.get(plugin)
