@@ -42,6 +42,15 @@ async def measure_once(url: str, entries: int, posts: int, latency: float) -> di
     from chatops.testing.fake_slack import FakeSlack
     from chatops_plugins.graph_api.testing import FakeGraph, facebook_comment_change, signed_webhook
 
+    if not url.startswith("sqlite"):
+        from chatops.db import Database
+        from chatops.migrate import upgrade
+
+        db = Database(url)
+        try:
+            await upgrade(db)
+        finally:
+            await db.dispose()
     graph = FakeGraph(access_token=TOKEN, page_id=PAGE)
     inner = graph.app
 
@@ -135,7 +144,8 @@ async def fresh_url(kind: str, postgres: str | None, tmp: Path, tag: str, made: 
     from chatops.testing.fixtures import create_test_database
 
     assert postgres is not None
-    made.append(await create_test_database(postgres))
+    # Empty: each version migrates it with its own migrations (they differ across a schema change).
+    made.append(await create_test_database(postgres, migrate=False))
     return made[-1]
 
 

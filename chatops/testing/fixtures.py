@@ -57,11 +57,12 @@ def check_test_url(url: str) -> None:
         )
 
 
-async def create_test_database(url: str) -> str:
-    """Create an empty, migrated database of its own beside ``url``'s; return its URL.
+async def create_test_database(url: str, *, migrate: bool = True) -> str:
+    """Create a database of its own beside ``url``'s, migrated unless ``migrate=False``; return its URL.
 
     Each test session gets one (``<name>_<random>``), so parallel runs and a real
-    database at the same address are never touched.
+    database at the same address are never touched. A benchmark comparing two versions
+    leaves it empty, for each version to migrate with its own migrations.
     """
     check_test_url(url)
     base = make_url(normalise_database_url(url))
@@ -73,6 +74,8 @@ async def create_test_database(url: str) -> str:
     finally:
         await admin.dispose()
     created = base.set(database=name).render_as_string(hide_password=False)
+    if not migrate:
+        return created
     db = Database(created)
     try:
         await upgrade(db)
