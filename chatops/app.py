@@ -242,18 +242,28 @@ class ChatOps:
         return routes
 
     async def _decorations(self, card: CardData) -> list[Any]:
-        """The plugins' blocks for a card; a plugin that does not answer in time leaves the card undecorated."""
-        try:
-            # Cards are drawn by the outbox worker: a decoration waiting forever would stop every card.
-            async with asyncio.timeout(DECORATION_SECONDS):
-                return list(await self.hooks.call("chatops_card_blocks", isolate=True, card=card))
-        except TimeoutError:
-            log.warning(
-                "card %s: the plugins' decorations took longer than %.1fs; drawn without them",
-                card.conversation_id,
-                DECORATION_SECONDS,
-            )
-            return []
+        """The plugins' blocks for a card, asked of all plugins at once; one that is late is left out.
+
+        Cards are drawn by the outbox worker: a decoration waiting forever would stop every card,
+        and one slow plugin must not take the others' decorations with it.
+        """
+        plugins = self._listeners("chatops_card_blocks")
+
+        async def of(plugin: str) -> list[Any]:
+            try:
+                async with asyncio.timeout(DECORATION_SECONDS):
+                    return list(await self.hooks.call("chatops_card_blocks", only=plugin, isolate=True, card=card))
+            except TimeoutError:
+                log.warning(
+                    "card %s: plugin %s's decoration took longer than %.1fs; drawn without it",
+                    card.conversation_id,
+                    plugin,
+                    DECORATION_SECONDS,
+                )
+                return []
+
+        found = await asyncio.gather(*(of(plugin) for plugin in plugins))
+        return [blocks for per_plugin in found for blocks in per_plugin]
 
     def _listeners(self, hook: str) -> list[str]:
         """The enabled plugins implementing notification ``hook``, in the order they are enabled."""

@@ -475,13 +475,22 @@ class HangingDecoration:
 
 
 async def test_a_decoration_that_never_returns_does_not_stop_cards(
-    fake_slack: FakeSlack, database_url: str, monkeypatch: pytest.MonkeyPatch
+    fake_slack: FakeSlack, database_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    class Badge:
+        @hookimpl
+        def chatops_card_blocks(self, ctx: Any, card: Any) -> list[dict[str, Any]]:
+            return [{"type": "context", "elements": [{"type": "mrkdwn", "text": "on shift: Anna"}]}]
+
     monkeypatch.setattr(chatops.app, "DECORATION_SECONDS", 0.3)
-    async with _bot(fake_slack, database_url, hanging=HangingDecoration()) as bot:
-        await bot.comment("Hi!")
-        card = await bot.next_card()
-        assert "Hi!" in card.text and "Short form" not in card.text
+    with caplog.at_level(logging.WARNING, logger="chatops.app"):
+        async with _bot(fake_slack, database_url, hanging=HangingDecoration(), badge=Badge()) as bot:
+            await bot.comment("Hi!")
+            card = await bot.next_card()
+            assert "Hi!" in card.text and "Short form" not in card.text
+            # The plugin that answered keeps its decoration; the log names the one that did not.
+            assert "on shift: Anna" in card.text
+    assert "plugin hanging's decoration took longer than 0.3s" in caplog.text
 
 
 class NumberInputs:
