@@ -465,17 +465,9 @@ class Store:
             if previous == assignee or (previous is not None and not replace):
                 return ClaimResult(False, previous)
             if previous is not None:
-                await session.execute(
-                    update(Assignment)
-                    .where(Assignment.conversation_id == conversation_id, Assignment.released_at.is_(None))
-                    .values(released_at=now)
-                )
-            conv.assignee = assignee
-            conv.claimed_at = now
+                await _release_assignment(session, conversation_id, now)
+            _take_ownership(session, conv, assignee, actor, now)
             conv.updated_at = now
-            if conv.status == Status.NEW.value:
-                conv.status = Status.CLAIMED.value
-            session.add(_assignment(conversation_id, assignee, actor, now))
             self.add_audit(session, conversation_id, actor, "assigned", assignee=assignee, previous=previous)
             await self._enqueue_card_update(session, conversation_id)
         self._wake()
@@ -513,11 +505,7 @@ class Store:
             )
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 return await _current_owner(session, conversation_id)
-            await session.execute(
-                update(Assignment)
-                .where(Assignment.conversation_id == conversation_id, Assignment.released_at.is_(None))
-                .values(released_at=now)
-            )
+            await _release_assignment(session, conversation_id, now)
             self.add_audit(session, conversation_id, user, "unclaimed")
             await self._enqueue_card_update(session, conversation_id)
         self._wake()
@@ -567,11 +555,7 @@ class Store:
             await session.flush()
             if conv.assignee is None and claim:
                 # Whoever answers an unowned card owns it: the card shows who is on it.
-                conv.assignee = user
-                conv.claimed_at = now
-                session.add(_assignment(conversation_id, user, user, now))
-                if conv.status == Status.NEW.value:
-                    conv.status = Status.CLAIMED.value
+                _take_ownership(session, conv, user, user, now)
                 self.add_audit(session, conversation_id, user, "claimed", by="answer")
             self.add_audit(session, conversation_id, user, f"{kind}_queued", message_id=msg.id)
             self.add_job(session, SEND_ANSWER, conversation_id, msg.id)
@@ -948,6 +932,24 @@ def _case_new_to_claimed() -> Any:
 
 def _case_claimed_to_new() -> Any:
     return case((Conversation.status == Status.CLAIMED.value, Status.NEW.value), else_=None)
+
+
+def _take_ownership(session: AsyncSession, conv: Conversation, assignee: str, by: str, at: datetime) -> None:
+    """Make ``assignee`` the owner of a locked conversation, with its history row; a new card becomes claimed."""
+    conv.assignee = assignee
+    conv.claimed_at = at
+    if conv.status == Status.NEW.value:
+        conv.status = Status.CLAIMED.value
+    session.add(_assignment(conv.id, assignee, by, at))
+
+
+async def _release_assignment(session: AsyncSession, conversation_id: int, at: datetime) -> None:
+    """Close the open assignment history row of a conversation that loses its owner."""
+    await session.execute(
+        update(Assignment)
+        .where(Assignment.conversation_id == conversation_id, Assignment.released_at.is_(None))
+        .values(released_at=at)
+    )
 
 
 def _assignment(conversation_id: int, assignee: str, by: str, at: datetime) -> Assignment:
