@@ -267,8 +267,7 @@ class ChatOps:
 
     def _listeners(self, hook: str) -> list[str]:
         """The enabled plugins implementing notification ``hook``, in the order they are enabled."""
-        implementers = set(self.hooks.implementers(hook))
-        return [plugin for plugin in self.plugin_names if plugin in implementers]
+        return self.hooks.implementers_in(hook, self.plugin_names)
 
     async def _tell(self, plugin: str, hook: str, kwargs: dict[str, Any]) -> None:
         await self.hooks.call(hook, only=plugin, isolate=True, **kwargs)

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Generator, Mapping
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from typing import Any
 
 import pluggy
 
-from chatops.plugins import PluginFailed
+from chatops.plugin_errors import PluginFailed
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ _Steps = Generator[Awaitable[Any], Any, Any]
 class PluginHookError(PluginFailed):
     """A plugin's hook implementation is not usable as written (old-style wrapper, coroutine in a sync hook).
 
-    A :class:`~chatops.plugins.PluginFailed`, so the command line prints it as one line.
+    A :class:`~chatops.plugin_errors.PluginFailed`, so the command line prints it as one line.
     """
 
     def __init__(self, plugin: str, hook: str, problem: str) -> None:
@@ -58,6 +58,11 @@ class HookRunner:
     def implementers(self, name: str) -> list[str]:
         """The plugins implementing hook ``name``, in the order they are called."""
         return [impl.plugin_name for impl in reversed(getattr(self.pm.hook, name).get_hookimpls())]
+
+    def implementers_in(self, name: str, order: Sequence[str]) -> list[str]:
+        """The plugins implementing hook ``name``, in ``order`` (``[plugins] enabled``: lanes, checks)."""
+        implementing = set(self.implementers(name))
+        return [plugin for plugin in order if plugin in implementing]
 
     async def call(self, hook: str, /, *, isolate: bool = False, only: str | None = None, **kwargs: Any) -> Any:
         """Call ``hook``, awaiting implementations that are coroutines (see the module docstring).

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from chatops.inbound_checks import replace_unstorable
 from chatops.slack.blockkit import block_problem
+from chatops.slack.modals import state_value
 
 if TYPE_CHECKING:
     from chatops.cards import CardData
@@ -91,8 +92,7 @@ class ReplyInterceptors:
         self._order = list(order)
 
     def _in_order(self, hook: str) -> list[str]:
-        implementers = set(self._hooks.implementers(hook))
-        return [name for name in self._order if name in implementers]
+        return self._hooks.implementers_in(hook, self._order)
 
     def inputs(self, card: CardData, kind: str) -> list[dict[str, Any]]:
         """The plugins' blocks for the reply dialog, namespaced; a block that is not allowed is dropped."""
@@ -187,25 +187,3 @@ def _inputs_of(plugin: str, values: Mapping[str, Mapping[str, Any]]) -> dict[str
         if block_id.startswith(prefix):
             found[block_id[len(prefix) :]] = replace_unstorable(next((state_value(s) for s in actions.values()), None))
     return found
-
-
-def state_value(state: Mapping[str, Any]) -> Any:
-    """The value of one submitted input, whatever its element: text, select, multi-select, date, user, …"""
-    if "selected_options" in state:
-        return [option.get("value") for option in state.get("selected_options") or []]
-    if "selected_option" in state:
-        option = state.get("selected_option")
-        return option.get("value") if isinstance(option, dict) else None
-    for key in (
-        "value",
-        "selected_date",
-        "selected_time",
-        "selected_user",
-        "selected_users",
-        "selected_channel",
-        "selected_conversation",
-        "selected_date_time",
-    ):
-        if key in state:
-            return state[key]
-    return None

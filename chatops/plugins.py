@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from chatops import hookspecs
 from chatops.config import ConfigError, Settings, describe_validation_error
+from chatops.plugin_errors import PluginFailed, describe_error
 from chatops.plugin_migrations import PluginMigrations, version_table
 
 ENTRY_POINT_GROUP = "chatops.plugins"
@@ -112,20 +113,6 @@ def _validate_section(pm: pluggy.PluginManager, settings: Settings, name: str) -
         raise describe_validation_error(exc, prefix=f"plugins.{name}") from None
 
 
-class PluginFailed(Exception):
-    """A plugin could not start (or its texts are incomplete): one line naming the plugin and the problem."""
-
-    def __init__(self, plugin: str, problem: str) -> None:
-        super().__init__(f"plugin {plugin}: {problem}")
-        self.plugin = plugin
-
-
-def describe_error(exc: BaseException) -> str:
-    """An exception as one line: its type and message, never its traceback."""
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
 def enabled_migrations(pm: pluggy.PluginManager, enabled: Sequence[str]) -> list[tuple[str, PluginMigrations]]:
     """The migrations of the enabled plugins that keep tables, in ``[plugins] enabled`` order.
 
@@ -154,3 +141,16 @@ def enabled_migrations(pm: pluggy.PluginManager, enabled: Sequence[str]) -> list
             )
         tables[table] = name
     return found
+
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "PluginFailed",
+    "PluginInfo",
+    "describe",
+    "describe_error",
+    "discover",
+    "enabled_migrations",
+    "load_plugins",
+    "new_manager",
+]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -178,9 +178,29 @@ def input_value(view: dict[str, Any], block_id: str, action_id: str) -> Any:
     state = view.get("state", {}).get("values", {}).get(block_id, {}).get(action_id, {})
     # What a person typed is stored: a NUL or a lone surrogate in it (legal JSON in Slack's
     # payload) would fail the transaction after the dialog closed, losing the text silently.
+    return replace_unstorable(state_value(state))
+
+
+def state_value(state: Mapping[str, Any]) -> Any:
+    """The value of one submitted input, whatever its element: text, select, multi-select, date, user, …"""
     if "selected_options" in state:
-        return [replace_unstorable(o["value"]) for o in state.get("selected_options") or []]
-    return replace_unstorable(state.get("value"))
+        return [option.get("value") for option in state.get("selected_options") or []]
+    if "selected_option" in state:
+        option = state.get("selected_option")
+        return option.get("value") if isinstance(option, dict) else None
+    for key in (
+        "value",
+        "selected_date",
+        "selected_time",
+        "selected_user",
+        "selected_users",
+        "selected_channel",
+        "selected_conversation",
+        "selected_date_time",
+    ):
+        if key in state:
+            return state[key]
+    return None
 
 
 def offered_values(view: dict[str, Any], block_id: str) -> list[str]:
