@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 from chatops.events import bot_actor
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from chatops.alerts import Alerts
     from chatops.bot_actions import BotActions
     from chatops.db import Database
@@ -132,6 +134,7 @@ class PluginContext:
         self.scheduler = PluginScheduler(name, scheduler)
         self.alerts = PluginAlerts(name, alerts)
         self.state = PluginState(name, store)
+        self._store = store
         self._ingest = ingest
         self._ingest_many = ingest_many
         self._user_name = user_name
@@ -141,6 +144,31 @@ class PluginContext:
     def actor(self) -> str:
         """How the audit log names this plugin acting as the bot: ``bot:<name>``."""
         return bot_actor(self.name)
+
+    async def audit(
+        self,
+        action: str,
+        actor: str,
+        *,
+        conversation_id: int | None = None,
+        session: AsyncSession | None = None,
+        **detail: Any,
+    ) -> str:
+        """Write a line to the audit log as ``<plugin>.<action>``; returns the stored action name.
+
+        ``actor`` is who did it (a Slack user id, or :attr:`actor` for the plugin itself);
+        ``detail`` must be JSON. Pass ``session`` (from ``ctx.db.write()``) to write it in the
+        same transaction as the change it records. Plugins hear of it as an event once it commits.
+        """
+        if not action or "." in action:
+            raise ValueError(f"audit action {action!r}: a name without dots (it is stored as {self.name}.<action>)")
+        stored = f"{self.name}.{action}"
+        if session is not None:
+            self._store.add_audit(session, conversation_id, actor, stored, **detail)
+            return stored
+        async with self.db.write() as own:
+            self._store.add_audit(own, conversation_id, actor, stored, **detail)
+        return stored
 
     async def ingest(self, event: InboundEvent) -> IngestResult:
         """Store an inbound message, edit or removal from a source (see ``ChatOps.ingest``)."""

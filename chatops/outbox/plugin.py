@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -84,6 +85,19 @@ class PluginJob:
         if thread_ts:
             args["thread_ts"] = thread_ts
         return await self._slack.post(**args)
+
+    async def permalink(self, channel: str, ts: str) -> str | None:
+        """A link to the Slack message ``ts`` in ``channel`` (a card, to list it in a message), or None.
+
+        None when Slack does not know the message (deleted) or refuses; the caller shows the
+        message without a link rather than failing the job.
+        """
+        try:
+            found = await self._slack.client.chat_getPermalink(channel=channel, message_ts=ts)
+        except SlackApiError:
+            return None
+        link = found.get("permalink")
+        return link if isinstance(link, str) else None
 
 
 #: A plugin's job handler: return when done, raise to be retried.

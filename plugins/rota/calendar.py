@@ -1,0 +1,15 @@
+"""The rota as iCalendar feeds behind unguessable URLs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
+
+    from .service import Rota
+
+
+def routes(rota: Rota) -> list[BaseRoute]:
+    """The feed routes."""
+    raise NotImplementedError("calendar: not written yet")

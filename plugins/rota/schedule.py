@@ -1,0 +1,216 @@
+"""Who is on shift when: recurring shifts, then covers and swaps, expanded into concrete occurrences.
+
+Pure functions over plain values (no database, no Slack), so the rules can be tested
+exhaustively, DST nights included.
+
+Local times become instants the way RFC 5545 (iCalendar) says, which is also what
+Python's ``zoneinfo`` does with ``fold=0``: a time that does not exist on the night the
+clocks go forward (02:30 in Warsaw) is read with the offset before the gap, so it
+falls an hour later (03:30); a time that happens twice when they go back is its first
+occurrence. A shift that ends up with no length on such a night is left out.
+
+A shift belongs to the local date it starts on: Monday's ``22:00-06:00`` is Monday's
+shift. Changes apply in the order they were made, each to what the earlier ones left:
+
+- a *swap* of two people on a date exchanges them on every shift starting that date;
+- a *cover* given as dates moves the absent person's whole shifts that start on those
+  dates to the cover; a cover given with times (``today 12:00..``, someone goes home
+  sick) moves exactly that stretch, splitting a shift it starts or ends inside.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from .timespec import DAY_MINUTES
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftRule:
+    """A recurring shift: on ``days`` (Mon = 0) from ``start`` to ``end`` minutes after local midnight.
+
+    ``end`` at or before ``start`` means the shift runs past midnight into the next day.
+    """
+
+    id: int
+    days: frozenset[int]
+    start: int
+    end: int
+    people: tuple[str, ...]
+
+    @property
+    def overnight(self) -> bool:
+        """True when the shift ends on the day after it starts."""
+        return self.end <= self.start
+
+
+@dataclass(frozen=True, slots=True)
+class Cover:
+    """``cover`` takes ``absent``'s shifts in ``[start, end)`` (UTC).
+
+    ``whole_shifts``: the range was given as dates, so every shift *starting* in it moves
+    in full; otherwise exactly the stretch inside the range moves.
+    """
+
+    id: int
+    absent: str
+    cover: str
+    start: datetime
+    end: datetime
+    whole_shifts: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Swap:
+    """``first`` and ``second`` exchange their shifts starting on the local date ``day``."""
+
+    id: int
+    first: str
+    second: str
+    day: date
+    created_at: datetime
+
+
+Change = Cover | Swap
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """One concrete stretch of a shift, with the people on it after covers and swaps."""
+
+    shift_id: int
+    #: The local date the shift starts on.
+    day: date
+    start: datetime
+    end: datetime
+    people: tuple[str, ...]
+    #: The people the recurring shift names, before any cover or swap.
+    planned: tuple[str, ...]
+
+    def covers(self, at: datetime) -> bool:
+        """True when ``at`` falls inside this stretch."""
+        return self.start <= at < self.end
+
+
+def local_instant(day: date, minutes: int, tz: ZoneInfo) -> datetime:
+    """The UTC instant of ``minutes`` after midnight on local ``day`` (1440 is the next midnight)."""
+    extra, minutes = divmod(minutes, DAY_MINUTES)
+    wall = datetime.combine(day + timedelta(days=extra), time(minutes // 60, minutes % 60), tzinfo=tz)
+    return wall.astimezone(UTC)
+
+
+def local_day_start(day: date, tz: ZoneInfo) -> datetime:
+    """The UTC instant local ``day`` begins."""
+    return local_instant(day, 0, tz)
+
+
+def planned(rules: Iterable[ShiftRule], tz: ZoneInfo, start: datetime, end: datetime) -> list[Occurrence]:
+    """Every occurrence of ``rules`` overlapping ``[start, end)``, before changes, by start time."""
+    first = start.astimezone(tz).date() - timedelta(days=1)
+    last = end.astimezone(tz).date()
+    found: list[Occurrence] = []
+    rules = list(rules)
+    day = first
+    while day <= last:
+        for rule in rules:
+            if day.weekday() not in rule.days:
+                continue
+            begins = local_instant(day, rule.start, tz)
+            ends = local_instant(day + timedelta(days=1) if rule.overnight else day, rule.end, tz)
+            if ends <= begins or ends <= start or begins >= end:
+                continue
+            found.append(Occurrence(rule.id, day, begins, ends, rule.people, rule.people))
+        day += timedelta(days=1)
+    found.sort(key=lambda o: (o.start, o.shift_id))
+    return found
+
+
+def apply_changes(occurrences: Sequence[Occurrence], changes: Iterable[Change]) -> list[Occurrence]:
+    """The occurrences after ``changes``, applied in the order they were made (see the module docstring)."""
+    current = list(occurrences)
+    for change in sorted(changes, key=lambda c: (c.created_at, c.id)):
+        if isinstance(change, Swap):
+            current = [_swapped(o, change) for o in current]
+        else:
+            current = [piece for o in current for piece in _covered(o, change)]
+    current.sort(key=lambda o: (o.start, o.shift_id))
+    return current
+
+
+def _swapped(o: Occurrence, swap: Swap) -> Occurrence:
+    if o.day != swap.day:
+        return o
+    mapping = {swap.first: swap.second, swap.second: swap.first}
+    return replace(o, people=_unique(mapping.get(p, p) for p in o.people))
+
+
+def _covered(o: Occurrence, cover: Cover) -> list[Occurrence]:
+    if cover.absent not in o.people:
+        return [o]
+    moved = _unique(cover.cover if p == cover.absent else p for p in o.people)
+    if cover.whole_shifts:
+        return [replace(o, people=moved)] if cover.start <= o.start < cover.end else [o]
+    inside_start, inside_end = max(o.start, cover.start), min(o.end, cover.end)
+    if inside_start >= inside_end:
+        return [o]
+    pieces = []
+    if o.start < inside_start:
+        pieces.append(replace(o, end=inside_start))
+    pieces.append(replace(o, start=inside_start, end=inside_end, people=moved))
+    if inside_end < o.end:
+        pieces.append(replace(o, start=inside_end))
+    return pieces
+
+
+def _unique(people: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(people))
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """The rota at one moment: the recurring shifts and the changes, in the team's timezone."""
+
+    rules: tuple[ShiftRule, ...]
+    changes: tuple[Change, ...]
+    tz: ZoneInfo
+
+    def occurrences(self, start: datetime, end: datetime) -> list[Occurrence]:
+        """Every stretch of shift overlapping ``[start, end)``, with covers and swaps applied."""
+        # Changes may move a shift that starts before the window (a whole-shift cover), so
+        # expand a day around it and cut afterwards.
+        wide = apply_changes(planned(self.rules, self.tz, start - timedelta(days=1), end), self.changes)
+        return [o for o in wide if o.end > start and o.start < end]
+
+    def on_shift(self, at: datetime) -> tuple[str, ...]:
+        """The people on shift at ``at``, in the order their shifts started."""
+        return _unique(p for o in self.occurrences(at, at + timedelta(seconds=1)) if o.covers(at) for p in o.people)
+
+    def boundaries(self, start: datetime, end: datetime) -> list[datetime]:
+        """The instants in ``(start, end]`` when the set of people on shift changes, in order."""
+        found = self.occurrences(start - timedelta(days=1), end + timedelta(days=1))
+        candidates = sorted({t for o in found for t in (o.start, o.end) if start < t <= end})
+        changes = []
+        for t in candidates:
+            before = {p for o in found if o.start <= t - _TICK < o.end for p in o.people}
+            after = {p for o in found if o.covers(t) for p in o.people}
+            if before != after:
+                changes.append(t)
+        return changes
+
+    def next_change(self, at: datetime, horizon: timedelta = timedelta(days=8)) -> datetime | None:
+        """When the people on shift next change after ``at`` (None when not within ``horizon``)."""
+        found = self.boundaries(at, at + horizon)
+        return found[0] if found else None
+
+    def last_change(self, at: datetime, horizon: timedelta = timedelta(days=8)) -> datetime | None:
+        """The latest change at or before ``at`` (None when not within ``horizon``)."""
+        found = self.boundaries(at - horizon, at)
+        return found[-1] if found else None
+
+
+#: The smallest step the schedule cares about: shifts start and end on whole minutes.
+_TICK = timedelta(microseconds=1)

@@ -1,0 +1,135 @@
+"""Service hours: when the team answers, per weekday, with holidays closed all day.
+
+The rota plugin uses them for the out-of-hours reply and to tell the leads when nobody is
+on shift while the team should be answering; the digest counts response time in them
+(:meth:`ServiceHours.service_seconds`). Build one from a config file's ``[plugins.rota]``
+table with :func:`service_hours_from_settings`, without a running bot.
+
+Opening times are local wall-clock times in the team's timezone, read like shifts (see
+:mod:`.schedule`): an opening time that does not exist on a DST night falls an hour later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .schedule import local_instant
+from .timespec import WEEKDAYS, format_time
+
+#: How far :meth:`ServiceHours.closed_period` looks for the next opening (holidays can be long).
+SEARCH_DAYS = 400
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceHours:
+    """Opening ranges per weekday (Mon = 0; minutes after midnight, end ≤ 1440) and closed dates.
+
+    With no ranges at all the hours are *not configured*: the team is taken to answer at any
+    time, nothing is out of hours, and service time equals wall-clock time.
+    """
+
+    weekly: Mapping[int, tuple[tuple[int, int], ...]]
+    holidays: frozenset[date]
+    tz: ZoneInfo
+    _empty: tuple[tuple[int, int], ...] = field(default=(), repr=False)
+
+    @property
+    def configured(self) -> bool:
+        """True when any weekday has opening hours."""
+        return any(self.weekly.get(day) for day in range(7))
+
+    def periods(self, start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
+        """The open stretches overlapping ``[start, end)`` (UTC), clipped to it, adjacent ones merged."""
+        if end <= start:
+            return
+        day = start.astimezone(self.tz).date() - timedelta(days=1)
+        last = end.astimezone(self.tz).date()
+        pending: tuple[datetime, datetime] | None = None
+        while day <= last:
+            if day not in self.holidays:
+                for opens, closes in self.weekly.get(day.weekday(), self._empty):
+                    begin = max(local_instant(day, opens, self.tz), start)
+                    finish = min(local_instant(day, closes, self.tz), end)
+                    if finish <= begin:
+                        continue
+                    if pending and begin <= pending[1]:
+                        pending = (pending[0], max(pending[1], finish))
+                        continue
+                    if pending:
+                        yield pending
+                    pending = (begin, finish)
+            day += timedelta(days=1)
+        if pending:
+            yield pending
+
+    def is_open(self, at: datetime) -> bool:
+        """True when the team answers at ``at`` (always, when hours are not configured)."""
+        if not self.configured:
+            return True
+        return any(True for _ in self.periods(at, at + timedelta(microseconds=1)))
+
+    def service_seconds(self, start: datetime, end: datetime) -> float:
+        """Seconds of service time between ``start`` and ``end`` (wall-clock seconds when not configured).
+
+        For response times counted in service hours: a comment at Friday 17:50 answered on
+        Monday at 08:10 took 20 minutes of service time with Mon–Fri 08:00–18:00.
+        """
+        if end <= start:
+            return 0.0
+        if not self.configured:
+            return (end - start).total_seconds()
+        return sum((b - a).total_seconds() for a, b in self.periods(start, end))
+
+    def closed_period(self, at: datetime) -> tuple[datetime, datetime | None] | None:
+        """The closed stretch around ``at``: (when it closed, when it opens again), or None when open.
+
+        "When it closed" is the end of the last open stretch (at most :data:`SEARCH_DAYS` back;
+        the start of that search otherwise); "opens again" is None when no opening is found.
+        It identifies the closed period: the out-of-hours reply goes once per customer per period.
+        """
+        if self.is_open(at):
+            return None
+        back = at - timedelta(days=SEARCH_DAYS)
+        closed_since = back.replace(hour=0, minute=0, second=0, microsecond=0)
+        for _opened, closed in self.periods(back, at):
+            closed_since = closed
+        opens = next((a for a, _b in self.periods(at, at + timedelta(days=SEARCH_DAYS))), None)
+        return closed_since, opens
+
+    def describe(self) -> str:
+        """A compact summary for people: ``mon-fri 08:00-18:00, sat 10:00-14:00``."""
+        groups: list[tuple[list[int], tuple[tuple[int, int], ...]]] = []
+        for day in range(7):
+            ranges = self.weekly.get(day, self._empty)
+            if not ranges:
+                continue
+            if groups and groups[-1][1] == ranges and groups[-1][0][-1] == day - 1:
+                groups[-1][0].append(day)
+            else:
+                groups.append(([day], ranges))
+        parts = []
+        for days, ranges in groups:
+            name = WEEKDAYS[days[0]] if len(days) == 1 else f"{WEEKDAYS[days[0]]}-{WEEKDAYS[days[-1]]}"
+            hours = ", ".join(f"{format_time(a)}-{format_time(b)}" for a, b in ranges)
+            parts.append(f"{name} {hours}")
+        return "; ".join(parts)
+
+
+def service_hours_from_settings(settings: Any) -> ServiceHours:
+    """The service hours a chatops ``Settings`` configures in ``[plugins.rota]`` (for the digest, reports).
+
+    Not configured (no ``[plugins.rota.service_hours]``) gives hours that are always open.
+    """
+    from .config import RotaConfig
+
+    config = RotaConfig.model_validate(settings.plugins.section("rota"))
+    return config.hours(ZoneInfo(settings.team.timezone))
+
+
+def utc(at: datetime) -> datetime:
+    """``at`` as an aware UTC datetime (naive times are taken to be UTC already)."""
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
