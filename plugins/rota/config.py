@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import date
 from typing import Literal
@@ -35,7 +36,7 @@ def _ranges(value: str | list[str]) -> tuple[tuple[int, int], ...]:
             raise ValueError(f"{item!r} must end after it opens, on the same day (24:00 ends the day)")
         ranges.append((opens, closes))
     ranges.sort()
-    for (_a, b), (c, _d) in zip(ranges, ranges[1:], strict=False):
+    for (_a, b), (c, _d) in itertools.pairwise(ranges):
         if c < b:
             raise ValueError(f"ranges {items} overlap")
     return tuple(ranges)

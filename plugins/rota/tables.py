@@ -169,5 +169,3 @@ async def claim(session: AsyncSession, table: sa.Table, **key: Any) -> bool:
     except IntegrityError:
         return False
     return True
-
-

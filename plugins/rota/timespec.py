@@ -82,7 +82,5 @@ def format_days(days: frozenset[int]) -> str:
             runs[-1].append(day)
         else:
             runs.append([day])
-    parts = [
-        f"{WEEKDAYS[r[0]]}-{WEEKDAYS[r[-1]]}" if len(r) > 2 else ",".join(WEEKDAYS[d] for d in r) for r in runs
-    ]
+    parts = [f"{WEEKDAYS[r[0]]}-{WEEKDAYS[r[-1]]}" if len(r) > 2 else ",".join(WEEKDAYS[d] for d in r) for r in runs]
     return ",".join(parts)

@@ -7,12 +7,13 @@ moves (:class:`Clock`), so nothing sleeps for a shift change.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from rota_kit import LEAD, PLUGINS, Clock, RotaBot, rota_of_bot
 from sqlalchemy import text
 
 from chatops.db import Database
@@ -20,33 +21,7 @@ from chatops.migrate import upgrade_plugin
 from chatops.testing.bot import TestBot
 from chatops.testing.fake_slack import FakeSlack
 from chatops_plugins.rota import tables
-from chatops_plugins.rota.service import Rota, rota_of
 from chatops_plugins.webhook.testing import WebhookCustomer
-
-#: The plugins a rota test enables: a source for customers' messages, and the rota.
-PLUGINS = ["webhook", "rota"]
-#: The lead every test configures: ``bot.person("Lena")`` has this id.
-LEAD = "ULENA"
-
-
-class Clock:
-    """A clock the test moves by hand: ``clock.set(...)``, ``clock.advance(minutes=5)``."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def set(self, at: datetime) -> None:
-        """Jump to ``at`` (timezone-aware)."""
-        assert at.tzinfo is not None, "use aware datetimes"
-        self.now = at
-
-    def advance(self, **delta: float) -> datetime:
-        """Move forward by ``timedelta(**delta)``; returns the new time."""
-        self.now += timedelta(**delta)
-        return self.now
 
 
 async def _migrate_rota(url: str) -> None:
@@ -67,9 +42,6 @@ async def rota_database(database_url: str) -> str:
     """The test database with the rota's tables, empty."""
     await _migrate_rota(database_url)
     return database_url
-
-
-RotaBot = Callable[..., Any]
 
 
 @pytest.fixture
@@ -99,16 +71,3 @@ def rota_bot(fake_slack: FakeSlack, rota_database: str) -> RotaBot:
             yield bot
 
     return build
-
-
-def rota_of_bot(bot: TestBot) -> Rota:
-    """The running rota of ``bot``."""
-    assert bot.app is not None
-    return rota_of(bot.app.context("rota"))
-
-
-def clock_of(bot: TestBot) -> Clock:
-    """The test clock of ``bot``'s rota."""
-    clock = rota_of_bot(bot).clock
-    assert isinstance(clock, Clock)
-    return clock
