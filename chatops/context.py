@@ -99,7 +99,7 @@ class PluginContext:
     :class:`~chatops.db.Database`: ``async with ctx.db.write() as session`` for the plugin's
     tables), ``channels``, ``conversations`` (:class:`~chatops.bot_actions.BotActions`, acting
     as ``bot:<name>``), ``outbox`` (:class:`~chatops.outbox.plugin.PluginOutbox`), ``scheduler``,
-    ``alerts`` and ``state``.
+    ``alerts`` and ``state``; :meth:`audit` writes the plugin's own lines to the audit log.
     """
 
     def __init__(

@@ -49,6 +49,9 @@ action                      when, and ``detail``
 ``echo_merged``             an answer and its echo from the platform were recognised as one
 ``alert_raised``,           an operational alert (no conversation; actor: the plugin);
 ``alert_cleared``           ``key``/``problem``, or ``keys``
+``<plugin>.<action>``       a plugin's own line, written with ``ctx.audit`` (``rota.shift_added``
+                            when a lead adds a shift); actor and ``detail`` as the plugin
+                            wrote them, usually no conversation
 ==========================  ==========================================================
 """
 

@@ -249,3 +249,19 @@ async def test_files_over_the_limit_are_refused_when_queued(bot: TestBot) -> Non
         await outbox_of(bot).post_message(ROTA, text="too big", files=[big])
     async with bot.app.db.read() as session:
         assert await session.scalar(select(func.count(OutboxJob.id))) == 0
+
+
+async def test_a_job_links_to_a_posted_message_and_gets_none_for_an_unknown_one(bot: TestBot) -> None:
+    await bot.comment("Where is my parcel?")
+    card = await bot.next_card()
+    outbox = outbox_of(bot)
+    links: list[str | None] = []
+
+    async def link(job: PluginJob) -> None:
+        links.append(await job.permalink(card.channel, card.ts))
+        links.append(await job.permalink(card.channel, "1.000001"))
+
+    outbox.register("link", link)
+    await wait_until_done(bot, await outbox.enqueue("link", {}))
+    assert links[0] is not None and links[0].endswith(f"/archives/{card.channel}/p{card.ts.replace('.', '')}")
+    assert links[1] is None

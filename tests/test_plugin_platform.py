@@ -394,3 +394,36 @@ async def test_a_plugin_acts_as_the_bot_and_the_audit_log_says_so(
     assert ("bot:router", "assigned", {"assignee": "UANNA", "previous": "UJARI"}) in audit
     assert any(actor == "bot:router" and action == "reply_queued" for actor, action, _ in audit)
     assert any(actor == "bot:router" and action == "reply_sent" for actor, action, _ in audit)
+
+
+async def test_a_plugin_writes_its_own_audit_lines_which_others_hear_only_once_committed(
+    fake_slack: FakeSlack, database_url: str
+) -> None:
+    heard: list[ConversationEvent] = []
+
+    class Listener:
+        @hookimpl
+        def chatops_event(self, event: ConversationEvent) -> None:
+            if event.action.startswith("rota."):
+                heard.append(event)
+
+    async with _bot(fake_slack, database_url, rota=object(), listener=Listener()) as bot:
+        assert bot.app is not None
+        ctx = bot.app.context("rota")
+        assert await ctx.audit("shift_added", "ULENA", days="mon-fri") == "rota.shift_added"
+        with pytest.raises(RuntimeError):
+            async with ctx.db.write() as session:
+                await ctx.audit("shift_removed", "ULENA", session=session, shift=3)
+                raise RuntimeError("the change failed: its audit line goes with it")
+        with pytest.raises(ValueError, match="without dots"):
+            await ctx.audit("chatops.resolved", "ULENA")
+        async with bot.app.db.read() as session:
+            rows = (await session.execute(select(AuditEntry).where(AuditEntry.action.like("rota.%")))).scalars().all()
+        assert [(r.action, r.actor, r.detail, r.conversation_id) for r in rows] == [
+            ("rota.shift_added", "ULENA", {"days": "mon-fri"}, None)
+        ]
+        for _ in range(200):
+            if heard:
+                break
+            await asyncio.sleep(0.01)
+        assert [(e.action, e.actor, e.detail) for e in heard] == [("rota.shift_added", "ULENA", {"days": "mon-fri"})]
