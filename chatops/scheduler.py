@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
@@ -31,7 +32,7 @@ from apscheduler.executors.base import BaseExecutor
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 
 from chatops.alerts import Alerts
@@ -60,6 +61,11 @@ TEXTS = {
 
 #: Seconds ``Scheduler.shutdown`` waits for runs in hand before cancelling them.
 SHUTDOWN_GRACE_SECONDS = 30.0
+#: How long a job's claimed occurrences are kept (a record of what ran); older rows are pruned.
+#: A minute job (the rota's) claims 1,440 rows a day: without pruning the table only grows.
+JOB_RUNS_KEEP = timedelta(days=14)
+#: At most one prune of a job's old rows per this many seconds, per replica.
+PRUNE_EVERY_SECONDS = 3600.0
 
 
 def occurrence(trigger: BaseTrigger, scheduled_at: datetime) -> datetime:
@@ -138,6 +144,7 @@ class Scheduler:
         self._executor = _ScheduledTimeExecutor(self.run_claimed)
         self._scheduler = AsyncIOScheduler(timezone=timezone, executors={"default": self._executor})
         self.jobs: dict[str, Job] = {}
+        self._pruned: dict[str, float] = {}
 
     def add(self, job: Job) -> None:
         """Schedule ``job`` (ids must be unique)."""
@@ -211,6 +218,11 @@ class Scheduler:
                 .where(JobRun.job_id == job_id, JobRun.due_at == due_at)
                 .values(finished_at=utcnow(), error=error)
             )
+            if self._prune_due(job_id):
+                # By the primary key's prefix: only this job's rows, older than any occurrence still in play.
+                await session.execute(
+                    delete(JobRun).where(JobRun.job_id == job_id, JobRun.due_at < due_at - JOB_RUNS_KEEP)
+                )
         try:
             if error is None:
                 await self.alerts.clear(ALERT_PLUGIN, f"job:{job_id}")
@@ -225,6 +237,15 @@ class Scheduler:
                 await self.alerts.raise_once(ALERT_PLUGIN, f"job:{job_id}", problem)
         except Exception:  # the alert is a courtesy on top of the log line and the job_runs row
             log.exception("scheduled job %s: could not raise or clear its ops alert", job_id)
+        return True
+
+    def _prune_due(self, job_id: str) -> bool:
+        """True at most once per :data:`PRUNE_EVERY_SECONDS` for each job (the first run included)."""
+        now = time.monotonic()
+        last = self._pruned.get(job_id)
+        if last is not None and now - last < PRUNE_EVERY_SECONDS:
+            return False
+        self._pruned[job_id] = now
         return True
 
     async def _run_with_retries(self, job: Job, due_at: datetime, scheduled_at: datetime) -> tuple[str | None, int]:

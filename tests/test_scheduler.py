@@ -256,3 +256,35 @@ async def test_a_failure_its_plugin_alerted_is_recorded_not_retried_nor_alerted_
         alerts = (await session.scalars(select(Alert))).all()
     assert run is not None and run.error == "PermissionError: token expired"
     assert alerts == []
+
+
+async def test_a_jobs_claimed_runs_older_than_two_weeks_are_pruned_once_an_hour(bot: TestBot) -> None:
+    assert bot.app is not None
+    scheduler = bot.app.scheduler
+    runs: list[datetime] = []
+
+    async def tick(due_at: datetime) -> None:
+        runs.append(due_at)
+
+    # Known to the scheduler without being fired by it: the test runs the occurrences itself.
+    for job_id in ("t:minute", "t:other"):
+        scheduler.jobs[job_id] = Job(id=job_id, trigger=CronTrigger(minute="*", timezone=UTC), func=tick)
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    old = [now - timedelta(days=15, minutes=i) for i in range(3)]
+    async with bot.app.db.write() as session:
+        for job_id in ("t:minute", "t:other"):
+            session.add_all(JobRun(job_id=job_id, due_at=at, claimed_by="gone") for at in old)
+        session.add(JobRun(job_id="t:minute", due_at=now - timedelta(days=13), claimed_by="gone"))
+
+    async def kept(job_id: str) -> int:
+        async with bot.app.db.read() as session:  # type: ignore[union-attr]
+            return int(await session.scalar(select(func.count()).where(JobRun.job_id == job_id)) or 0)
+
+    assert await scheduler.run_claimed("t:minute", now)
+    # The run's own row and the one from 13 days ago stay; the other job's rows are its own business.
+    assert (await kept("t:minute"), await kept("t:other")) == (2, 3)
+    async with bot.app.db.write() as session:
+        session.add(JobRun(job_id="t:minute", due_at=now - timedelta(days=20), claimed_by="gone"))
+    assert await scheduler.run_claimed("t:minute", now + timedelta(minutes=1))
+    assert await kept("t:minute") == 4  # pruned at most once an hour
+    assert len(runs) == 2
