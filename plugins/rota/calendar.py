@@ -21,8 +21,10 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
+import unicodedata
 from collections.abc import Iterable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -164,6 +166,65 @@ def _host(rota: Rota) -> str:
     return "rota.chatops"
 
 
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One event of a feed, in words already: the stretch of shift, what it says, whether it makes one busy."""
+
+    uid: str
+    start: datetime
+    end: datetime
+    summary: str
+    description: str | None
+    busy: bool
+
+
+def clean(text: str) -> str:
+    """``text`` fit for an iCalendar TEXT value: every line break a line feed, other control characters spaces.
+
+    The library escapes commas, semicolons, backslashes and line feeds; RFC 5545 allows no
+    other control character in TEXT, and a lone carriage return would be read as a line break.
+    A lone surrogate (JSON may carry one) cannot be written as UTF-8 at all: it becomes U+FFFD.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return "".join(_clean_char(c) for c in text)
+
+
+def _clean_char(c: str) -> str:
+    category = unicodedata.category(c)
+    if category == "Cc" and c != "\n":
+        return " "
+    return "\ufffd" if category == "Cs" else c
+
+
+def render(title: str, timezone: str, stamp: datetime, entries: Iterable[Entry]) -> bytes:
+    """The iCalendar text of a feed named ``title`` holding ``entries`` (times in UTC), made at ``stamp``."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    # vText explicitly: the library writes a plain str in an X- property unescaped, line breaks and all.
+    calendar.add("name", vText(clean(title)))
+    calendar.add("x-wr-calname", vText(clean(title)))
+    calendar.add("x-wr-timezone", vText(timezone))
+    calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", vText("PT1H"))
+    stamp = stamp.astimezone(UTC).replace(microsecond=0)
+    for entry in entries:
+        event = Event()
+        event.add("uid", entry.uid)
+        event.add("dtstamp", stamp)
+        event.add("dtstart", entry.start.astimezone(UTC))
+        event.add("dtend", entry.end.astimezone(UTC))
+        event.add("summary", clean(entry.summary))
+        if entry.description:
+            event.add("description", clean(entry.description))
+        # The team's calendar shows who is on; it must not make every subscriber look busy.
+        event.add("transp", "OPAQUE" if entry.busy else "TRANSPARENT")
+        calendar.add_component(event)
+    return calendar.to_ical()
+
+
 async def feed(rota: Rota, owner: str) -> bytes:
     """The iCalendar text of ``owner``'s feed (:data:`TEAM` for the team's) around now."""
     now = rota.now()
@@ -174,32 +235,11 @@ async def feed(rota: Rota, owner: str) -> bytes:
     people = {p for o in found for p in (*o.people, *o.planned)}
     names = await _names(rota, people | ({owner} if owner != TEAM else set()))
     t = rota.ctx.t
-    title = t("rota.calendar.team_name") if owner == TEAM else t("rota.calendar.personal_name", name=names[owner])
-
-    calendar = Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
-    # vText explicitly: names may hold line breaks, and only vText escapes them in X- properties.
-    calendar.add("name", vText(title))
-    calendar.add("x-wr-calname", vText(title))
-    calendar.add("x-wr-timezone", vText(str(rota.ctx.tz.key)))
-    calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", vText("PT1H"))
-
-    stamp = now.replace(microsecond=0)
     host = _host(rota)
+    entries = []
     for o in found:
-        event = Event()
-        event.add("uid", _uid(o, owner, host))
-        event.add("dtstamp", stamp)
-        event.add("dtstart", o.start)
-        event.add("dtend", o.end)
         if owner == TEAM:
-            event.add("summary", t("rota.calendar.team_summary", people=_joined(rota, o.people, names)))
-            # The team's calendar shows who is on; it must not make every subscriber look busy.
-            event.add("transp", "TRANSPARENT")
+            summary = t("rota.calendar.team_summary", people=_joined(rota, o.people, names))
         else:
             others = [p for p in o.people if p != owner]
             summary = (
@@ -207,13 +247,10 @@ async def feed(rota: Rota, owner: str) -> bytes:
                 if others
                 else t("rota.calendar.personal_summary")
             )
-            event.add("summary", summary)
-            event.add("transp", "OPAQUE")
         changed = _change_text(rota, schedule, o, names)
-        if changed:
-            event.add("description", changed)
-        calendar.add_component(event)
-    return calendar.to_ical()
+        entries.append(Entry(_uid(o, owner, host), o.start, o.end, summary, changed, busy=owner != TEAM))
+    title = t("rota.calendar.team_name") if owner == TEAM else t("rota.calendar.personal_name", name=names[owner])
+    return render(title, rota.ctx.tz.key, now, entries)
 
 
 def _not_found() -> Response:

@@ -17,7 +17,9 @@ import httpx
 import pytest
 from icalendar import Calendar
 from rota_kit import LEAD, RotaBot, add_shift, clock_of, rota_of_bot
+from sqlalchemy import select
 
+from chatops.models import AuditEntry
 from chatops.testing.bot import TestBot
 from chatops_plugins.rota import calendar, records
 from chatops_plugins.rota.schedule import local_day_start
@@ -326,6 +328,11 @@ async def test_reset_gives_a_new_personal_url_and_the_old_one_stops_working(rota
         assert (await get(bot, team)).status_code == 200
         # The answer after the reset shows the new link from then on.
         assert links(await ask(bot, anna.id)) == (new, team)
+
+        assert bot.app is not None
+        async with bot.app.db.read() as session:
+            audit = (await session.scalars(select(AuditEntry).where(AuditEntry.action.like("rota.%")))).all()
+        assert [(a.actor, a.action, a.detail) for a in audit] == [(anna.id, "rota.calendar_reset", {"owner": anna.id})]
 
 
 async def test_reset_before_any_link_was_asked_for_makes_one(rota_bot: RotaBot) -> None:
