@@ -304,7 +304,7 @@ def _link(rota: Rota, token: str) -> str:
 async def answer(rota: Rota, user_id: str, args: str) -> str:
     """What ``/rota calendar [reset]`` answers the asker: their feed's URL and the team's."""
     t = rota.ctx.t
-    words = args.split()
+    words = args.lower().split()
     if words == ["reset"]:
         mine = await reset_token(rota, user_id, user_id)
         intro = t("rota.calendar.reset_done")

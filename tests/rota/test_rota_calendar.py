@@ -19,6 +19,7 @@ from icalendar import Calendar
 from rota_kit import LEAD, RotaBot, add_shift, clock_of, rota_of_bot
 from sqlalchemy import select
 
+from chatops.db import DatabaseUnavailable
 from chatops.models import AuditEntry
 from chatops.testing.bot import TestBot
 from chatops_plugins.rota import calendar, records
@@ -28,6 +29,16 @@ PUBLIC_URL = "https://chatops.example.com"
 HELSINKI = ZoneInfo("Europe/Helsinki")
 #: A Tuesday morning in Helsinki (UTC+2): the default clock of ``rota_bot``.
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def bot_logs(caplog: pytest.LogCaptureFixture) -> str:
+    """Every line the bot logged (messages and tracebacks).
+
+    Left out: httpx and httpcore are the test's own client here (the calendar app), which knows
+    its URL; aiosqlite's DEBUG trace prints every statement's parameters, whatever they hold.
+    """
+    bot_side = [r for r in caplog.records if not r.name.startswith(("httpx", "httpcore", "aiosqlite"))]
+    return "\n".join(f"{record.getMessage()} {record.exc_text or ''}" for record in bot_side)
 
 
 def links(answer: str) -> tuple[str, str]:
@@ -319,7 +330,7 @@ async def test_reset_gives_a_new_personal_url_and_the_old_one_stops_working(rota
         old, team = links(await ask(bot, anna.id))
         assert (await get(bot, old)).status_code == 200
 
-        answer = await ask(bot, anna.id, "reset")
+        answer = await ask(bot, anna.id, " Reset ")
         assert answer.startswith("Your personal calendar link is new and the old one no longer works.")
         new, team_after = links(answer)
         assert new != old and team_after == team
@@ -391,9 +402,28 @@ async def test_tokens_never_reach_the_logs(rota_bot: RotaBot, caplog: pytest.Log
         for path in paths:
             await get(bot, path)
         tokens = [p.removeprefix("/rota/calendar/").removesuffix(".ics") for p in paths]
-    # Left out: httpx and httpcore are the test's own client here (the calendar app), which knows its
-    # URL; aiosqlite's DEBUG trace prints every statement's parameters, whatever they hold.
-    bot_side = [r for r in caplog.records if not r.name.startswith(("httpx", "httpcore", "aiosqlite"))]
-    logged = "\n".join(f"{record.getMessage()} {record.exc_text or ''}" for record in bot_side)
+    logged = bot_logs(caplog)
     assert logged
     assert not [t for t in tokens if t in logged]
+
+
+async def test_a_database_outage_answers_503_without_logging_the_token(
+    rota_bot: RotaBot, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with rota_bot() as bot:
+        anna = bot.person("Anna")
+        anna_path, _ = links(await ask(bot, anna.id))
+        token = anna_path.removeprefix("/rota/calendar/").removesuffix(".ics")
+
+        async def unavailable(*, fresh: bool = False) -> None:
+            raise DatabaseUnavailable("connection refused")
+
+        # The token was looked up; reading the rota itself meets the outage.
+        monkeypatch.setattr(rota_of_bot(bot), "schedule", unavailable)
+        caplog.clear()
+        response = await get(bot, anna_path)
+        assert response.status_code == 503
+        assert response.headers["retry-after"] == "60"
+        logged = bot_logs(caplog)
+        assert "calendar feed answered 503: database unavailable: connection refused" in logged
+        assert token not in logged
