@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from .service import Rota
 
 
+#: How long a request's claim is kept (Slack's replay window is 5 minutes; clocks drift).
+CLAIM_KEPT = timedelta(days=1)
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What a change came to: ``ok``, the answer for the person, and (refused) which input was wrong.
@@ -113,6 +117,8 @@ async def apply(rota: Rota, actor: str, command: ChangeCommand, key: str) -> Out
         async with rota.ctx.db.write() as session:
             if not await tables.claim(session, tables.requests, key=key[:255], created_at=now):
                 return Outcome(True, done_text(rota, command))
+            # Slack refuses requests signed more than 5 minutes ago: older claims can go.
+            await session.execute(sa.delete(tables.requests).where(tables.requests.c.created_at < now - CLAIM_KEPT))
             schedule = Schedule(
                 tuple(await tables.active_rules(session)), tuple(await tables.active_changes(session)), rota.ctx.tz
             )

@@ -28,7 +28,7 @@ from .commands import (
     read_span,
 )
 from .schedule import Cover, Swap
-from .timespec import WEEKDAYS, SpecError, format_days, format_time, parse_time
+from .timespec import DAY_MINUTES, WEEKDAYS, SpecError, format_days, format_time, parse_time
 
 if TYPE_CHECKING:
     from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -248,6 +248,9 @@ def _add(rota: Rota, view: dict[str, Any], need: Any, errors: dict[str, str]) ->
         start, end = parse_time(start_text, allow_end_of_day=False), parse_time(end_text)
     except SpecError:
         raise _Invalid({"start": t("rota.parse.times", text=f"{start_text}-{end_text}")}) from None
+    if end == 0:
+        # A time picker has no 24:00: "to 00:00" is midnight at the end of the day.
+        end = DAY_MINUTES
     if start == end:
         raise _Invalid({"end": t("rota.parse.times", text=f"{start_text}-{end_text}")})
     day_numbers = frozenset(WEEKDAYS.index(d) for d in days if d in WEEKDAYS)

@@ -60,14 +60,13 @@ class Leads:
             return LeadCheck("no_leads")
         if user_id in leads:
             return LeadCheck("lead")
-        unchecked: list[str] = []
-        for group in (lead for lead in leads if lead.startswith("S")):
-            members = await self._members(group, client)
-            if members is None:
-                unchecked.append(group)
-            elif user_id in members:
-                return LeadCheck("lead")
-        return LeadCheck("unchecked", tuple(unchecked)) if unchecked else LeadCheck("not_lead")
+        groups = [lead for lead in leads if lead.startswith("S")]
+        # All groups at once: the answer must reach Slack within 3 s however many there are.
+        found = await asyncio.gather(*(self._members(group, client) for group in groups))
+        if any(members is not None and user_id in members for members in found):
+            return LeadCheck("lead")
+        unchecked = tuple(group for group, members in zip(groups, found, strict=True) if members is None)
+        return LeadCheck("unchecked", unchecked) if unchecked else LeadCheck("not_lead")
 
     async def _members(self, group: str, client: AsyncWebClient) -> frozenset[str] | None:
         cached = self._groups.get(group)

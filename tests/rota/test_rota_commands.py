@@ -300,3 +300,16 @@ async def test_answers_in_finnish_and_polish(
         assert (await bot.command(anna, "/rota", "now")).text == now
         assert (await bot.command(anna, "/rota", "week")).text.startswith(week_title + "\n\n")
         assert (await bot.command(anna, "/rota", f"add mon 08:00-09:00 {ANNA}")).text == refusal
+
+
+async def test_a_lead_in_one_of_two_groups_passes_even_when_the_other_group_cannot_be_read(
+    rota_bot: RotaBot,
+) -> None:
+    async with rota_bot(leads=["SBROKEN", "SSHIFTLEADS"]) as bot:
+        bot.slack.add_usergroup("SSHIFTLEADS", "shift-leads", users=["UOLLI"])
+        answer = await bot.command(bot.person("Olli"), "/rota", f"add mon 08:00-16:00 {ANNA}")
+        assert answer.text.startswith("✅ Done")
+        refused = await bot.command(bot.person("Anna"), "/rota", f"add mon 08:00-16:00 {ANNA}")
+        assert refused.text == (
+            "I could not check the members of <!subteam^SBROKEN> with Slack just now; please try again."
+        )

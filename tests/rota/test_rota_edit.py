@@ -185,3 +185,19 @@ async def test_the_dialog_in_finnish_stays_within_slacks_limits(rota_bot: RotaBo
         assert len(target["element"]["options"]) == 100
         answer = await bot.command(lena, "/rota", f"cover {ANNA} 2026-12-01 {JARI}")
         assert answer.text == "Henkilöllä <@UANNA> ei ole silloin tuurattavaa vuoroa (tai se on jo tuurattu)."
+
+
+async def test_a_shift_to_midnight_picked_as_00_00_ends_the_day(rota_bot: RotaBot) -> None:
+    async with rota_bot() as bot:
+        lena = bot.person("Lena")
+        view = await open_edit(bot, lena)
+        values = chosen(
+            "add",
+            people={"type": "multi_users_select", "selected_users": ["UJARI"]},
+            days={"type": "checkboxes", "selected_options": [{"value": "fri"}]},
+            start=clock("16:00"),
+            end=clock("00:00"),
+        )
+        assert (await bot.submit(lena, view, values)).text == ""
+        listed = await bot.command(lena, "/rota", "list")
+        assert "`s1` fri 16:00–24:00: <@UJARI>" in listed.text
