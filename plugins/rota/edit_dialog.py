@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import changes
@@ -167,6 +168,8 @@ def _value(view: dict[str, Any], block_id: str) -> Any:
 
 
 class _Invalid(Exception):
+    """A submission the dialog cannot carry out: ``errors`` by input block, as Slack shows them."""
+
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__(errors)
         self.errors = errors
@@ -229,7 +232,7 @@ def _span_tokens(first: str, last: str | None, start: str | None, end: str | Non
     return [*left.split(), "..", *right.split()] if right else [*left.split(), ".."]
 
 
-def _add(rota: Rota, view: dict[str, Any], need: Any, errors: dict[str, str]) -> Add:
+def _add(rota: Rota, view: dict[str, Any], need: Callable[[str], str], errors: dict[str, str]) -> Add:
     t = rota.ctx.t
     people = _value(view, "people")
     if not isinstance(people, list) or not people:

@@ -313,3 +313,35 @@ async def test_a_lead_in_one_of_two_groups_passes_even_when_the_other_group_cann
         assert refused.text == (
             "I could not check the members of <!subteam^SBROKEN> with Slack just now; please try again."
         )
+
+
+async def test_another_parts_form_is_answered_through_the_dispatch(
+    rota_bot: RotaBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chatops_plugins.rota import slash
+
+    async def calendar(rota: object, user_id: str, args: str) -> str:
+        return f"calendar for {user_id}: {args!r}"
+
+    async with rota_bot() as bot:
+        anna = bot.person("Anna")
+        unknown = await bot.command(anna, "/rota", "calendar")
+        assert unknown.text.startswith("/rota has no “calendar”.")
+        monkeypatch.setitem(slash.OTHER_FORMS, "calendar", calendar)
+        answer = await bot.command(anna, "/rota", "calendar new link")
+        assert answer.text == "calendar for UANNA: 'new link'"
+
+
+async def test_an_unexpected_failure_is_a_short_apology_not_an_error(
+    rota_bot: RotaBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chatops_plugins.rota import answers
+
+    async def broken(rota: object) -> str:
+        raise RuntimeError("database went away")
+
+    async with rota_bot() as bot:
+        monkeypatch.setattr(answers, "list_answer", broken)
+        answer = await bot.command(bot.person("Anna"), "/rota", "list")
+    assert answer.status_code == 200
+    assert answer.text == "Sorry, something went wrong with /rota. Nothing was changed; please try again."
