@@ -320,16 +320,16 @@ async def test_another_parts_form_is_answered_through_the_dispatch(
 ) -> None:
     from chatops_plugins.rota import slash
 
-    async def calendar(rota: object, user_id: str, args: str) -> str:
-        return f"calendar for {user_id}: {args!r}"
+    async def holidays(rota: object, user_id: str, args: str) -> str:
+        return f"holidays for {user_id}: {args!r}"
 
     async with rota_bot() as bot:
         anna = bot.person("Anna")
-        unknown = await bot.command(anna, "/rota", "calendar")
-        assert unknown.text.startswith("/rota has no “calendar”.")
-        monkeypatch.setitem(slash.OTHER_FORMS, "calendar", calendar)
-        answer = await bot.command(anna, "/rota", "calendar new link")
-        assert answer.text == "calendar for UANNA: 'new link'"
+        unknown = await bot.command(anna, "/rota", "holidays")
+        assert unknown.text.startswith("/rota has no “holidays”.")
+        monkeypatch.setitem(slash.OTHER_FORMS, "holidays", holidays)
+        answer = await bot.command(anna, "/rota", "holidays next  year")
+        assert answer.text == "holidays for UANNA: 'next  year'"
 
 
 async def test_an_unexpected_failure_is_a_short_apology_not_an_error(
