@@ -1,0 +1,295 @@
+"""The ``/rota edit`` dialog: the same changes as the text command, with pickers instead of typing.
+
+One modal holds every input (what to do, people, days, times, dates, what to remove);
+each is optional and the submission is checked for the chosen action only, with errors
+shown under the inputs that are wrong. A valid submission runs the very function the
+text command does (:func:`.changes.apply`), keyed by the view's id and hash so a
+replayed submission changes nothing twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from . import changes
+from .answers import span_text, words_of
+from .commands import (
+    MAX_PEOPLE,
+    Add,
+    ChangeCommand,
+    CoverCmd,
+    ParseError,
+    Remove,
+    SwapCmd,
+    Uncover,
+    read_date,
+    read_span,
+)
+from .schedule import Cover, Swap
+from .timespec import DAY_MINUTES, WEEKDAYS, SpecError, format_days, format_time, parse_time
+
+if TYPE_CHECKING:
+    from slack_bolt.async_app import AsyncAck, AsyncApp
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from .leads import Leads
+    from .service import Rota
+
+#: The dialog's callback id.
+VIEW = "rota:edit"
+ACTIONS = ("add", "cover", "uncover", "swap", "remove")
+#: The value's action id inside every input block.
+VALUE = "v"
+#: Slack shows at most this much of an error under an input.
+MAX_ERROR = 150
+#: Slack's limits: option text, options per select.
+MAX_OPTION_TEXT = 75
+MAX_OPTIONS = 100
+
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text[:MAX_OPTION_TEXT]}
+
+
+def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool = True) -> dict[str, Any]:
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "optional": optional,
+        "label": {"type": "plain_text", "text": label},
+        "element": {**element, "action_id": VALUE},
+    }
+
+
+async def _names(rota: Rota, text: str) -> str:
+    """``<@U1>`` → ``@Anna`` (plain text in a dialog shows no mentions)."""
+    ids = dict.fromkeys(_MENTION.findall(text))
+    for user in ids:
+        name = await rota.ctx.user_name(user)
+        text = text.replace(f"<@{user}>", f"@{name or user}")
+    return text
+
+
+async def _targets(rota: Rota) -> list[dict[str, Any]]:
+    """The options of "what to remove": shifts, then covers and swaps not over yet."""
+    words = words_of(rota)
+    schedule = await rota.schedule(fresh=True)
+    now = rota.now()
+    today = words.local(now).date()
+    options = []
+    for rule in schedule.rules:
+        label = f"s{rule.id} · {format_days(rule.days)} {format_time(rule.start)}–{format_time(rule.end)} · "
+        options.append((f"s{rule.id}", label + " ".join(f"<@{p}>" for p in rule.people)))
+    for change in schedule.changes:
+        if isinstance(change, Cover) and change.end > now:
+            text = f"c{change.id} · <@{change.cover}> ⇐ <@{change.absent}> · "
+            text += span_text(words, change.start, change.end, change.whole_shifts)
+            options.append((f"c{change.id}", text))
+        elif isinstance(change, Swap) and change.day >= today:
+            options.append((f"w{change.id}", f"w{change.id} · <@{change.first}> ⇄ <@{change.second}> · {change.day}"))
+    return [{"text": _plain(await _names(rota, text)), "value": value} for value, text in options[:MAX_OPTIONS]]
+
+
+async def build(rota: Rota) -> dict[str, Any]:
+    """The dialog (every input optional but the action; checked per action on submission)."""
+    t = rota.ctx.t
+    day_names = t("rota.cmd.weekdays").split(",")
+    blocks: list[dict[str, Any]] = [
+        _input(
+            "action",
+            t("rota.edit.action"),
+            {
+                "type": "radio_buttons",
+                "options": [{"text": _plain(t(f"rota.edit.do_{a}")), "value": a} for a in ACTIONS],
+            },
+            optional=False,
+        ),
+        _input(
+            "people",
+            t("rota.edit.people"),
+            {"type": "multi_users_select", "max_selected_items": MAX_PEOPLE},
+        ),
+        _input(
+            "days",
+            t("rota.edit.days"),
+            {
+                "type": "checkboxes",
+                "options": [{"text": _plain(day_names[i].strip()), "value": WEEKDAYS[i]} for i in range(7)],
+            },
+        ),
+        _input("start", t("rota.edit.start"), {"type": "timepicker"}),
+        _input("end", t("rota.edit.end"), {"type": "timepicker"}),
+        _input("person", t("rota.edit.person"), {"type": "users_select"}),
+        _input("other", t("rota.edit.other"), {"type": "users_select"}),
+        _input("first_date", t("rota.edit.first_date"), {"type": "datepicker"}),
+        _input("last_date", t("rota.edit.last_date"), {"type": "datepicker"}),
+    ]
+    targets = await _targets(rota)
+    if targets:
+        blocks.append(_input("target", t("rota.edit.target"), {"type": "static_select", "options": targets}))
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": t("rota.edit.hint")}]})
+    return {
+        "type": "modal",
+        "callback_id": VIEW,
+        "title": {"type": "plain_text", "text": t("rota.edit.title")[:24]},
+        "submit": {"type": "plain_text", "text": t("rota.edit.submit")[:24]},
+        "close": {"type": "plain_text", "text": t("rota.edit.close")[:24]},
+        "blocks": blocks,
+    }
+
+
+async def open_dialog(rota: Rota, client: AsyncWebClient, trigger_id: str) -> None:
+    """Open the dialog for the person whose command carried ``trigger_id``."""
+    try:
+        await client.views_open(trigger_id=trigger_id, view=await build(rota))
+    except Exception:
+        # A replayed command's trigger id is used up: the first copy opened the dialog.
+        rota.ctx.log.warning("could not open the /rota edit dialog", exc_info=True)
+
+
+def _value(view: dict[str, Any], block_id: str) -> Any:
+    state = (view.get("state") or {}).get("values", {}).get(block_id, {}).get(VALUE) or {}
+    if not isinstance(state, dict):
+        return None
+    if "selected_options" in state:
+        return [o.get("value") for o in state.get("selected_options") or [] if isinstance(o, dict)]
+    if "selected_option" in state:
+        option = state.get("selected_option")
+        return option.get("value") if isinstance(option, dict) else None
+    for key in ("selected_users", "selected_user", "selected_time", "selected_date", "value"):
+        if key in state:
+            return state[key]
+    return None
+
+
+class _Invalid(Exception):
+    """A submission the dialog cannot carry out: ``errors`` by input block, as Slack shows them."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+def read_submission(rota: Rota, view: dict[str, Any]) -> ChangeCommand:
+    """The change a submitted dialog asks for; raises :class:`_Invalid` with errors per input."""
+    t = rota.ctx.t
+    today = rota.now().astimezone(rota.ctx.tz).date()
+    errors: dict[str, str] = {}
+    action = _value(view, "action")
+    if action not in ACTIONS:
+        raise _Invalid({"action": t("rota.edit.need_action")})
+
+    def text(block: str) -> str | None:
+        value = _value(view, block)
+        return value if isinstance(value, str) and value else None
+
+    def need(block: str) -> str:
+        value = text(block)
+        if value is None:
+            errors[block] = t("rota.edit.required")
+            return ""
+        return value
+
+    if action == "remove":
+        if not any(b.get("block_id") == "target" for b in view.get("blocks") or [] if isinstance(b, dict)):
+            raise _Invalid({"action": t("rota.edit.nothing_to_remove")})
+        target = need("target")
+        if errors:
+            raise _Invalid(errors)
+        kind, number = target[:1], target[1:]
+        if kind not in "scw" or not number.isdigit():
+            raise _Invalid({"target": t("rota.edit.required")})
+        return Remove(kind, int(number))
+    if action == "add":
+        return _add(rota, view, need, errors)
+    person = need("person")
+    other = need("other") if action in ("cover", "swap") else ""
+    first = need("first_date")
+    if errors:
+        raise _Invalid(errors)
+    if other and other == person:
+        raise _Invalid({"other": t("rota.parse.same_person")})
+    try:
+        if action == "swap":
+            return SwapCmd(person, other, read_date("swap", first, today))
+        span = read_span(action, _span_tokens(first, text("last_date"), text("start"), text("end")), today)
+    except ParseError as error:
+        raise _Invalid({"first_date": t(error.key, **error.values)[:MAX_ERROR]}) from None
+    return CoverCmd(person, other, span) if action == "cover" else Uncover(person, span)
+
+
+def _span_tokens(first: str, last: str | None, start: str | None, end: str | None) -> list[str]:
+    """The dialog's dates and times as the text command's range: ``2026-12-01 12:00..2026-12-02 18:00``."""
+    if start is None and end is None:
+        return [f"{first}..{last or first}"]
+    left = f"{first} {start or '00:00'}"
+    right = f"{last or first} {end}" if end else (last or "")
+    return [*left.split(), "..", *right.split()] if right else [*left.split(), ".."]
+
+
+def _add(rota: Rota, view: dict[str, Any], need: Callable[[str], str], errors: dict[str, str]) -> Add:
+    t = rota.ctx.t
+    people = _value(view, "people")
+    if not isinstance(people, list) or not people:
+        errors["people"] = t("rota.edit.required")
+        people = []
+    elif len(people) > MAX_PEOPLE:
+        errors["people"] = t("rota.parse.too_many", limit=MAX_PEOPLE)
+    days = _value(view, "days")
+    if not isinstance(days, list) or not days:
+        errors["days"] = t("rota.edit.required")
+        days = []
+    start_text, end_text = need("start"), need("end")
+    if errors:
+        raise _Invalid(errors)
+    try:
+        start, end = parse_time(start_text, allow_end_of_day=False), parse_time(end_text)
+    except SpecError:
+        raise _Invalid({"start": t("rota.parse.times", text=f"{start_text}-{end_text}")}) from None
+    if end == 0:
+        # A time picker has no 24:00: "to 00:00" is midnight at the end of the day.
+        end = DAY_MINUTES
+    if start == end:
+        raise _Invalid({"end": t("rota.parse.times", text=f"{start_text}-{end_text}")})
+    day_numbers = frozenset(WEEKDAYS.index(d) for d in days if d in WEEKDAYS)
+    if not day_numbers:
+        raise _Invalid({"days": t("rota.edit.required")})
+    return Add(day_numbers, start, end, tuple(dict.fromkeys(str(p) for p in people)))
+
+
+_FIELD_BLOCKS = {"target": "target", "absent": "person", "other": "other", "span": "first_date", "day": "first_date"}
+
+
+def register(rota: Rota, bolt: AsyncApp, leads: Leads) -> None:
+    """Listen for the dialog's submissions."""
+
+    @bolt.view(VIEW)
+    async def submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient) -> None:
+        user = str((body.get("user") or {}).get("id") or "")
+        try:
+            check = await leads.check(user, client)
+            if not check.ok:
+                await ack(
+                    response_action="errors", errors={"action": (await _names(rota, leads.refusal(check)))[:MAX_ERROR]}
+                )
+                return
+            try:
+                command = read_submission(rota, view)
+            except _Invalid as invalid:
+                await ack(response_action="errors", errors=invalid.errors)
+                return
+            digest = hashlib.sha256(f"{view.get('id')}\x1f{view.get('hash')}".encode()).hexdigest()
+            outcome = await changes.apply(rota, user, command, "view:" + digest)
+            if not outcome.ok:
+                block = _FIELD_BLOCKS.get(outcome.field or "", "action")
+                await ack(response_action="errors", errors={block: (await _names(rota, outcome.text))[:MAX_ERROR]})
+                return
+            await ack()
+        except Exception:
+            rota.ctx.log.exception("/rota edit failed")
+            await ack(response_action="errors", errors={"action": rota.ctx.t("rota.cmd.failed")[:MAX_ERROR]})
