@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from chatops.slack.escape import mrkdwn_escape
 
-from . import answers, changes, edit_dialog, tables
+from . import answers, calendar, changes, edit_dialog, tables
 from .commands import CHANGES, Edit, Help, ListAll, Now, Other, ParseError, Week, parse
 from .leads import Leads
 
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 #: Forms other parts of the plugin answer: ``{"calendar": calendar.answer}``; each gets the rota,
 #: the person's user id and the rest of the text, and returns the answer.
-OTHER_FORMS: dict[str, Callable[[Rota, str, str], Awaitable[str]]] = {}
+OTHER_FORMS: dict[str, Callable[[Rota, str, str], Awaitable[str]]] = {"calendar": calendar.answer}
 
 
 def register(rota: Rota, bolt: AsyncApp) -> None:

@@ -427,3 +427,17 @@ async def test_a_database_outage_answers_503_without_logging_the_token(
         logged = bot_logs(caplog)
         assert "calendar feed answered 503: database unavailable: connection refused" in logged
         assert token not in logged
+
+
+async def test_the_slash_command_gives_links_that_serve_the_askers_shifts(rota_bot: RotaBot) -> None:
+    async with rota_bot(public_url=PUBLIC_URL) as bot:
+        anna = bot.person("Anna")
+        await add_shift(bot, "daily", "08:00-16:00", anna.id)
+        response = await bot.command(anna, "/rota", "calendar")
+        assert response.status_code == 200
+        personal, team = links(response.text)
+        assert f"<{PUBLIC_URL}{personal}>" in response.text
+        assert events(await feed(bot, personal)) and events(await feed(bot, team))
+        reset = await bot.command(anna, "/rota", "calendar reset")
+        assert links(reset.text)[0] != personal
+        assert (await get(bot, personal)).status_code == 404
