@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import string
 from datetime import date
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -15,6 +16,8 @@ from .timespec import WEEKDAYS, SpecError, parse_time
 
 #: A lead: a Slack user (U…/W…) or a user group (S…).
 LEAD_ID = re.compile(r"[UWS][A-Z0-9]{2,}")
+#: What ``[plugins.rota.out_of_hours_text]`` may fill in.
+OUT_OF_HOURS_PLACEHOLDERS = frozenset({"hours", "opens"})
 #: ``[plugins.rota] public_url``: an http(s) address with a host.
 PUBLIC_URL = re.compile(r"https?://[^\s/?#]+[^\s]*", re.IGNORECASE)
 
@@ -87,6 +90,25 @@ class OutOfHoursTexts(BaseModel):
     en: str | None = Field(default=None, min_length=1, max_length=1000)
     fi: str | None = Field(default=None, min_length=1, max_length=1000)
     pl: str | None = Field(default=None, min_length=1, max_length=1000)
+
+    @field_validator("en", "fi", "pl")
+    @classmethod
+    def _known_placeholders(cls, value: str | None) -> str | None:
+        # Checked here, not when a customer writes at night: a stray brace would break every reply.
+        if value is None:
+            return value
+        try:
+            fields = [
+                (name, spec, conv) for _text, name, spec, conv in string.Formatter().parse(value) if name is not None
+            ]
+        except ValueError:
+            raise ValueError(
+                "has an unpaired { or }; write {{ or }} for a brace, {hours} or {opens} for the times"
+            ) from None
+        for name, spec, conversion in fields:
+            if name not in OUT_OF_HOURS_PLACEHOLDERS or spec or conversion:
+                raise ValueError(f"{{{name}}} is not a placeholder here; use {{hours}} or {{opens}}")
+        return value
 
 
 class RotaConfig(BaseModel):

@@ -222,6 +222,11 @@ EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 
+def in_range(day: date) -> bool:
+    """True when local ``day`` is inside the rota's time range (for reading dates people type)."""
+    return EARLIEST.date() < day < LATEST.date() - timedelta(days=1)
+
+
 def _clamp(at: datetime) -> datetime:
     return min(max(at, EARLIEST), LATEST)
 

@@ -88,7 +88,7 @@ def format_time_range(start: int, end: int) -> str:
 
 
 def format_days(days: frozenset[int]) -> str:
-    """The shortest way to write ``days``: ``mon-fri``, ``mon,wed,fri``, ``daily``."""
+    """The shortest way to write ``days``: ``mon-fri``, ``mon,wed,fri``, ``sat-mon``, ``daily``."""
     if len(days) == 7:
         return "daily"
     ordered = sorted(days)
@@ -98,5 +98,8 @@ def format_days(days: frozenset[int]) -> str:
             runs[-1].append(day)
         else:
             runs.append([day])
+    if len(runs) > 1 and runs[0][0] == 0 and runs[-1][-1] == 6:
+        # A run through Sunday into Monday is written the way a lead types it: sat-mon.
+        runs[-1].extend(runs.pop(0))
     parts = [f"{WEEKDAYS[r[0]]}-{WEEKDAYS[r[-1]]}" if len(r) > 2 else ",".join(WEEKDAYS[d] for d in r) for r in runs]
     return ",".join(parts)

@@ -100,6 +100,16 @@ def check(tmp_path: Path, capsys: pytest.CaptureFixture[str], config: str) -> tu
         ),
         ('public_url = "https://"\n', "", "plugins.rota.public_url: 'https://' is not an http(s) address"),
         ('assign = "random"\n', "", "plugins.rota.assign: Input should be 'off', 'round_robin' or 'least_loaded'"),
+        (
+            "",
+            '\n[plugins.rota.out_of_hours_text]\nen = "Back at {open}"\n',
+            "plugins.rota.out_of_hours_text.en: {open} is not a placeholder here; use {hours} or {opens}",
+        ),
+        (
+            "",
+            '\n[plugins.rota.out_of_hours_text]\nfi = "Palaamme {opens"\n',
+            "plugins.rota.out_of_hours_text.fi: has an unpaired { or }",
+        ),
     ],
     ids=[
         "bad-lead",
@@ -114,6 +124,8 @@ def check(tmp_path: Path, capsys: pytest.CaptureFixture[str], config: str) -> tu
         "public-url-not-http",
         "public-url-no-host",
         "bad-assign",
+        "unknown-placeholder",
+        "unpaired-brace",
     ],
 )
 def test_each_rota_config_mistake_is_one_line_naming_the_key(
@@ -132,6 +144,7 @@ def test_a_good_rota_config_passes_check(tmp_path: Path, capsys: pytest.CaptureF
         + 'out_of_hours_reply = true\npublic_url = "https://chatops.example.com/"\nassign = "least_loaded"\n'
         + '\n[plugins.rota.service_hours]\nmon = "08:00-18:00"\ntue = ["08:00-12:00", "12:00-16:00"]\n'
         + 'sat = "closed"\nholidays = [2026-12-24, "2026-12-25"]\n'
+        + '\n[plugins.rota.out_of_hours_text]\nen = "We answer {hours}, next at {opens} {{really}}"\n'
     )
     code, out, err = check(tmp_path, capsys, config)
     assert (code, err) == (0, "")

@@ -161,6 +161,21 @@ async def test_uncover_trims_one_end_removes_whole_covers_and_leaves_others_alon
         assert nothing.removed == () and nothing.kept == ()
 
 
+async def test_uncover_with_a_backwards_range_changes_nothing(db: Database) -> None:
+    monday, friday = date(2026, 11, 30), date(2026, 12, 4)
+    async with db.write() as session:
+        cover = await records.add_cover(
+            session, ANNA, JARI, midnight(monday), midnight(friday), whole_shifts=True, by=LENA, at=T0
+        )
+    async with db.write() as session:
+        done = await records.uncover(
+            session, ANNA, midnight(monday + timedelta(days=3)), midnight(monday + timedelta(days=1)), by=LENA, at=T0
+        )
+    assert done == records.Uncovered((), ())
+    async with db.read() as session:
+        assert await tables.active_changes(session) == [cover]
+
+
 async def test_active_changes_since_leaves_out_only_what_is_over(db: Database) -> None:
     now = datetime(2026, 12, 10, 3, tzinfo=UTC)  # 05:00 in Helsinki on Thursday the 10th
     async with db.write() as session:

@@ -16,6 +16,7 @@ from chatops_plugins.rota.schedule import (
     Schedule,
     ShiftRule,
     Swap,
+    in_range,
     local_instant,
 )
 
@@ -285,6 +286,16 @@ def test_a_window_reaching_outside_the_rota_range_is_cut_to_it() -> None:
         (EARLIEST + timedelta(days=1, hours=8), EARLIEST + timedelta(days=1, hours=16)),
     ]
     assert schedule.last_change(EARLIEST + timedelta(days=1)) == EARLIEST + timedelta(hours=16)
+
+
+def test_dates_people_type_can_be_checked_against_the_rota_range() -> None:
+    assert in_range(date(2026, 12, 1)) and in_range(date(8999, 12, 1))
+    assert not in_range(date(1, 1, 1)) and not in_range(date(9999, 12, 31))
+    # Inside the range, a date's local midnights are instants: no OverflowError for what in_range lets in.
+    for tz in (HELSINKI, ZoneInfo("Pacific/Kiritimati"), ZoneInfo("Pacific/Pago_Pago")):
+        for day in (date(1970, 1, 2), date(8999, 12, 30)):
+            assert in_range(day)
+            assert EARLIEST <= local_instant(day, 0, tz) < local_instant(day, 1440, tz) <= LATEST
 
 
 def test_the_rota_range_edges_do_not_overflow() -> None:

@@ -80,6 +80,23 @@ def test_days_people_type(text: str, days: set[int]) -> None:
     assert parse_days(text) == days
 
 
+@pytest.mark.parametrize(
+    ("days", "text"),
+    [
+        ({0, 1, 2, 3, 4}, "mon-fri"),
+        ({0, 2, 4}, "mon,wed,fri"),
+        ({5, 6, 0}, "sat-mon"),
+        ({0, 1, 2, 5, 6}, "sat-wed"),
+        ({3, 5, 6, 0}, "thu,sat-mon"),
+        ({6, 0}, "sun,mon"),
+        ({5, 6}, "sat,sun"),
+        (set(range(7)), "daily"),
+    ],
+)
+def test_days_are_written_the_way_a_lead_types_them(days: set[int], text: str) -> None:
+    assert format_days(frozenset(days)) == text
+
+
 def test_a_shift_past_midnight_and_one_ending_at_midnight() -> None:
     assert parse_time_range("22:00-06:00") == (1320, 360)
     assert parse_time_range("16:00-24:00") == (960, 1440)
