@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import itertools
 import re
+import string
 from datetime import date
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from .service_hours import ServiceHours
 from .timespec import WEEKDAYS, SpecError, parse_time
 
 #: A lead: a Slack user (U…/W…) or a user group (S…).
 LEAD_ID = re.compile(r"[UWS][A-Z0-9]{2,}")
+#: What ``[plugins.rota.out_of_hours_text]`` may fill in.
+OUT_OF_HOURS_PLACEHOLDERS = frozenset({"hours", "opens"})
+#: ``[plugins.rota] public_url``: an http(s) address with a host.
+PUBLIC_URL = re.compile(r"https?://[^\s/?#]+[^\s]*", re.IGNORECASE)
 
 
 def _ranges(value: str | list[str]) -> tuple[tuple[int, int], ...]:
@@ -86,6 +91,25 @@ class OutOfHoursTexts(BaseModel):
     fi: str | None = Field(default=None, min_length=1, max_length=1000)
     pl: str | None = Field(default=None, min_length=1, max_length=1000)
 
+    @field_validator("en", "fi", "pl")
+    @classmethod
+    def _known_placeholders(cls, value: str | None) -> str | None:
+        # Checked here, not when a customer writes at night: a stray brace would break every reply.
+        if value is None:
+            return value
+        try:
+            fields = [
+                (name, spec, conv) for _text, name, spec, conv in string.Formatter().parse(value) if name is not None
+            ]
+        except ValueError:
+            raise ValueError(
+                "has an unpaired { or }; write {{ or }} for a brace, {hours} or {opens} for the times"
+            ) from None
+        for name, spec, conversion in fields:
+            if name not in OUT_OF_HOURS_PLACEHOLDERS or spec or conversion:
+                raise ValueError(f"{{{name}}} is not a placeholder here; use {{hours}} or {{opens}}")
+        return value
+
 
 class RotaConfig(BaseModel):
     """``[plugins.rota]``."""
@@ -115,7 +139,7 @@ class RotaConfig(BaseModel):
     out_of_hours_reply: bool = False
     out_of_hours_text: OutOfHoursTexts = Field(default_factory=OutOfHoursTexts)
     #: The bot's public base URL (``https://chatops.example.com``), for calendar links.
-    public_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")
+    public_url: str | None = None
 
     @field_validator("leads")
     @classmethod
@@ -125,12 +149,24 @@ class RotaConfig(BaseModel):
                 raise ValueError(f"{lead!r} is not a Slack user id (U…) or user group id (S…)")
         return value
 
-    @model_validator(mode="after")
-    def _reply_needs_hours(self) -> RotaConfig:
-        if self.out_of_hours_reply and not (self.service_hours and self.hours(ZoneInfo("UTC")).configured):
+    @field_validator("out_of_hours_reply")
+    @classmethod
+    def _reply_needs_hours(cls, value: bool, info: ValidationInfo) -> bool:
+        # service_hours is declared before this field, so it is validated (or failed) already.
+        if "service_hours" not in info.data:
+            return value  # its own mistake is reported; a second line about it would only confuse
+        hours = info.data["service_hours"]
+        if value and not (hours and hours.build(ZoneInfo("UTC")).configured):
             # Without hours every moment is "open": the reply would silently never go.
-            raise ValueError("out_of_hours_reply = true needs opening hours in [plugins.rota.service_hours]")
-        return self
+            raise ValueError("true needs opening hours in [plugins.rota.service_hours]")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not PUBLIC_URL.fullmatch(value):
+            raise ValueError(f"{value!r} is not an http(s) address like https://chatops.example.com")
+        return value
 
     def hours(self, tz: ZoneInfo) -> ServiceHours:
         """The service hours in ``tz`` (not configured, i.e. always open, without the table)."""

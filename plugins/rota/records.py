@@ -127,8 +127,12 @@ async def uncover(
     """Take ``[start, end)`` out of every cover of ``absent``, splitting a cover that spans it.
 
     A shortened cover is removed and its remaining pieces stored anew in its place in the
-    order of changes (``ordered_at``), so later changes still apply after it.
+    order of changes (``ordered_at``), so later changes still apply after it. An empty or
+    backwards range undoes nothing.
     """
+    if end <= start:
+        # The query below would still find covers spanning the range and cut overlapping pieces.
+        return Uncovered((), ())
     rows = (
         await session.execute(
             sa.select(tables.changes).where(

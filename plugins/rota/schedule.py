@@ -15,7 +15,15 @@ shift. Changes apply in the order they were made, each to what the earlier ones 
 - a *swap* of two people on a date exchanges them on every shift starting that date;
 - a *cover* given as dates moves the absent person's whole shifts that start on those
   dates to the cover; a cover given with times (``today 12:00..``, someone goes home
-  sick) moves exactly that stretch, splitting a shift it starts or ends inside.
+  sick) moves exactly that stretch, splitting a shift it starts or ends inside;
+- a later cover of the same absent person replaces an earlier one where they overlap
+  (the later change wins), and a cover of the person covering follows the chain (Anna
+  covered by Jari, then Jari covered by Ola: Ola does Anna's shift);
+- a swap with someone who has no shift that date moves the shift one way; a swap of two
+  people with no shift that date changes nothing.
+
+Instants before 1970 or after the year 9000 are outside the rota (see :data:`EARLIEST`):
+a window reaching there is cut, so an absurd date gives no shifts rather than an error.
 """
 
 from __future__ import annotations
@@ -131,43 +139,104 @@ def planned(rules: Iterable[ShiftRule], tz: ZoneInfo, start: datetime, end: date
 
 def apply_changes(occurrences: Sequence[Occurrence], changes: Iterable[Change]) -> list[Occurrence]:
     """The occurrences after ``changes``, applied in the order they were made (see the module docstring)."""
-    current = list(occurrences)
+    current = [_Piece(o, o.start, tuple(_Seat(p, ()) for p in o.people)) for o in occurrences]
     for change in sorted(changes, key=lambda c: (c.created_at, c.id)):
         if isinstance(change, Swap):
-            current = [_swapped(o, change) for o in current]
+            current = [_swapped(piece, change) for piece in current]
         else:
-            current = [piece for o in current for piece in _covered(o, change)]
-    current.sort(key=lambda o: (o.start, o.shift_id))
-    return current
+            current = [part for piece in current for part in _covered(piece, change)]
+    found = [replace(p.occurrence, people=_unique(seat.person for seat in p.seats)) for p in current]
+    found.sort(key=lambda o: (o.start, o.shift_id))
+    return found
 
 
-def _swapped(o: Occurrence, swap: Swap) -> Occurrence:
-    if o.day != swap.day:
-        return o
+@dataclass(frozen=True, slots=True)
+class _Seat:
+    """One place on a shift: who sits in it, and whose place it was before covers gave it to them.
+
+    ``holders`` lets a later cover of the same absent person replace an earlier one (the
+    later change wins), and follows chains: Anna covered by Jari, Jari covered by Ola,
+    then a new cover of Anna replaces Ola too.
+    """
+
+    person: str
+    holders: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Piece:
+    """An occurrence being changed, with the start of its whole shift and its seats."""
+
+    occurrence: Occurrence
+    #: Whole-shift covers go by when the shift starts, even for a piece an exact cover cut off.
+    shift_start: datetime
+    seats: tuple[_Seat, ...]
+
+
+def _swapped(piece: _Piece, swap: Swap) -> _Piece:
+    if piece.occurrence.day != swap.day or swap.first == swap.second:
+        return piece
     mapping = {swap.first: swap.second, swap.second: swap.first}
-    return replace(o, people=_unique(mapping.get(p, p) for p in o.people))
+    if not any(seat.person in mapping for seat in piece.seats):
+        return piece
+    # After a swap the seat is the new person's own: a cover of whoever held it before no longer reaches it.
+    seats = tuple(_Seat(mapping[s.person], ()) if s.person in mapping else s for s in piece.seats)
+    return replace(piece, seats=seats)
 
 
-def _covered(o: Occurrence, cover: Cover) -> list[Occurrence]:
-    if cover.absent not in o.people:
-        return [o]
-    moved = _unique(cover.cover if p == cover.absent else p for p in o.people)
+def _cover_seat(seat: _Seat, cover: Cover) -> _Seat:
+    if cover.absent in seat.holders:
+        return _Seat(cover.cover, seat.holders[: seat.holders.index(cover.absent) + 1])
+    if seat.person == cover.absent:
+        return _Seat(cover.cover, (*seat.holders, seat.person))
+    return seat
+
+
+def _covered(piece: _Piece, cover: Cover) -> list[_Piece]:
+    seats = tuple(_cover_seat(seat, cover) for seat in piece.seats)
+    if seats == piece.seats:
+        return [piece]
+    o = piece.occurrence
     if cover.whole_shifts:
-        return [replace(o, people=moved)] if cover.start <= o.start < cover.end else [o]
+        return [replace(piece, seats=seats)] if cover.start <= piece.shift_start < cover.end else [piece]
     inside_start, inside_end = max(o.start, cover.start), min(o.end, cover.end)
     if inside_start >= inside_end:
-        return [o]
-    pieces = []
+        return [piece]
+    parts = []
     if o.start < inside_start:
-        pieces.append(replace(o, end=inside_start))
-    pieces.append(replace(o, start=inside_start, end=inside_end, people=moved))
+        parts.append(replace(piece, occurrence=replace(o, end=inside_start)))
+    parts.append(replace(piece, occurrence=replace(o, start=inside_start, end=inside_end), seats=seats))
     if inside_end < o.end:
-        pieces.append(replace(o, start=inside_end))
-    return pieces
+        parts.append(replace(piece, occurrence=replace(o, start=inside_end)))
+    return parts
 
 
 def _unique(people: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(people))
+
+
+#: The rota's time range: the schedule answers for instants in ``[EARLIEST, LATEST)`` and treats a
+#: window reaching outside it as cut to it (``occurrences`` of year 1 or 9999 is empty, not an
+#: OverflowError), so a mistyped date cannot crash a command or a feed.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def in_range(day: date) -> bool:
+    """True when local ``day`` is inside the rota's time range (for reading dates people type)."""
+    return EARLIEST.date() < day < LATEST.date() - timedelta(days=1)
+
+
+def _clamp(at: datetime) -> datetime:
+    return min(max(at, EARLIEST), LATEST)
+
+
+def _moved(at: datetime, delta: timedelta) -> datetime:
+    """``at + delta`` cut to the rota's time range (never an OverflowError near year 1 or 9999)."""
+    try:
+        return _clamp(at + delta)
+    except OverflowError:
+        return LATEST if delta > timedelta(0) else EARLIEST
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,18 +249,24 @@ class Schedule:
 
     def occurrences(self, start: datetime, end: datetime) -> list[Occurrence]:
         """Every stretch of shift overlapping ``[start, end)``, with covers and swaps applied."""
-        # Changes may move a shift that starts before the window (a whole-shift cover), so
-        # expand a day around it and cut afterwards.
-        wide = apply_changes(planned(self.rules, self.tz, start - timedelta(days=1), end), self.changes)
-        return [o for o in wide if o.end > start and o.start < end]
+        start, end = _clamp(start), _clamp(end)
+        if end <= start:
+            return []
+        # Changes only relabel or cut what is planned, never move it in time: the planned
+        # occurrences of the window are all that can end up in it.
+        found = apply_changes(planned(self.rules, self.tz, start, end), self.changes)
+        return [o for o in found if o.end > start and o.start < end]
 
     def on_shift(self, at: datetime) -> tuple[str, ...]:
         """The people on shift at ``at``, in the order their shifts started."""
-        return _unique(p for o in self.occurrences(at, at + timedelta(seconds=1)) if o.covers(at) for p in o.people)
+        return _unique(p for o in self.occurrences(at, _moved(at, _TICK)) if o.covers(at) for p in o.people)
 
     def boundaries(self, start: datetime, end: datetime) -> list[datetime]:
         """The instants in ``(start, end]`` when the set of people on shift changes, in order."""
-        found = self.occurrences(start - timedelta(days=1), end + timedelta(days=1))
+        start, end = _clamp(start), _clamp(end)
+        if end <= start:
+            return []
+        found = self.occurrences(_moved(start, -timedelta(days=1)), _moved(end, timedelta(days=1)))
         candidates = sorted({t for o in found for t in (o.start, o.end) if start < t <= end})
         changes = []
         for t in candidates:
@@ -203,14 +278,14 @@ class Schedule:
 
     def next_change(self, at: datetime, horizon: timedelta = timedelta(days=8)) -> datetime | None:
         """When the people on shift next change after ``at`` (None when not within ``horizon``)."""
-        found = self.boundaries(at, at + horizon)
+        found = self.boundaries(at, _moved(at, horizon))
         return found[0] if found else None
 
     def last_change(self, at: datetime, horizon: timedelta = timedelta(days=8)) -> datetime | None:
         """The latest change at or before ``at`` (None when not within ``horizon``)."""
-        found = self.boundaries(at - horizon, at)
+        found = self.boundaries(_moved(at, -horizon), at)
         return found[-1] if found else None
 
 
-#: The smallest step the schedule cares about: shifts start and end on whole minutes.
+#: "Just before": shifts start and end on whole minutes, so nothing changes within a microsecond.
 _TICK = timedelta(microseconds=1)

@@ -20,9 +20,6 @@ from zoneinfo import ZoneInfo
 from .schedule import local_instant
 from .timespec import WEEKDAYS, format_time
 
-#: How far :meth:`ServiceHours.closed_period` looks for the next opening (holidays can be long).
-SEARCH_DAYS = 400
-
 
 @dataclass(frozen=True, slots=True)
 class ServiceHours:
@@ -51,7 +48,8 @@ class ServiceHours:
         pending: tuple[datetime, datetime] | None = None
         while day <= last:
             if day not in self.holidays:
-                for opens, closes in self.weekly.get(day.weekday(), self._empty):
+                # Sorted, so touching or overlapping ranges merge even when given out of order.
+                for opens, closes in sorted(self.weekly.get(day.weekday(), self._empty)):
                     begin = max(local_instant(day, opens, self.tz), start)
                     finish = min(local_instant(day, closes, self.tz), end)
                     if finish <= begin:
@@ -87,21 +85,50 @@ class ServiceHours:
     def closed_period(self, at: datetime) -> tuple[datetime, datetime | None] | None:
         """The closed stretch around ``at``: (when it closed, when it opens again), or None when open.
 
-        "When it closed" is the end of the last open stretch (at most :data:`SEARCH_DAYS` back;
-        the start of that search otherwise); "opens again" is None when no opening is found.
-        It identifies the closed period: the out-of-hours reply goes once per customer per period.
+        "When it closed" is the end of the last open stretch before ``at``, however long ago
+        (a long run of holidays included), so every moment of one closed period gives the same
+        pair: the out-of-hours reply goes once per customer per period. "Opens again" is None
+        only when no opening exists (never, with hours configured).
         """
         if self.is_open(at):
             return None
-        back = at - timedelta(days=SEARCH_DAYS)
-        closed_since = back.replace(hour=0, minute=0, second=0, microsecond=0)
-        for _opened, closed in self.periods(back, at):
-            closed_since = closed
-        opens = next((a for a, _b in self.periods(at, at + timedelta(days=SEARCH_DAYS))), None)
-        return closed_since, opens
+        here = at.astimezone(self.tz).date()
+        # Past the holidays the week repeats, so an opening is at most two weeks beyond them
+        # (a range a DST night swallows comes back the next week).
+        earliest = min(self.holidays, default=here) - timedelta(days=15)
+        latest = max(self.holidays, default=here) + timedelta(days=15)
+        closed_since: datetime | None = None
+        day = here
+        while closed_since is None and day >= min(earliest, here - timedelta(days=15)):
+            ends = [b for _a, b in self._day_ranges(day) if b <= at]
+            closed_since = max(ends, default=None)
+            day -= timedelta(days=1)
+        opens: datetime | None = None
+        day = here
+        while opens is None and day <= max(latest, here + timedelta(days=15)):
+            opens = min((a for a, _b in self._day_ranges(day) if a > at), default=None)
+            day += timedelta(days=1)
+        # Only without any opening hours at all does the search find nothing; the start of the
+        # search day is then as good a key as any.
+        return closed_since or local_instant(day, 0, self.tz), opens
+
+    def _day_ranges(self, day: date) -> list[tuple[datetime, datetime]]:
+        """The open stretches of local ``day`` as instants (none on a holiday or that a DST night swallows)."""
+        if day in self.holidays:
+            return []
+        found = []
+        for opens, closes in self.weekly.get(day.weekday(), self._empty):
+            begin, finish = local_instant(day, opens, self.tz), local_instant(day, closes, self.tz)
+            if begin < finish:
+                found.append((begin, finish))
+        return found
 
     def describe(self) -> str:
-        """A compact summary for people: ``mon-fri 08:00-18:00, sat 10:00-14:00``."""
+        """A compact summary for people: ``mon-fri 08:00-18:00; sat 10:00-12:00, 13:00-15:00``.
+
+        Consecutive weekdays with the same hours are one group; closed days are left out
+        (empty when the hours are not configured).
+        """
         groups: list[tuple[list[int], tuple[tuple[int, int], ...]]] = []
         for day in range(7):
             ranges = self.weekly.get(day, self._empty)

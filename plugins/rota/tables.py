@@ -8,7 +8,7 @@ history stays readable next to the audit log.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -151,10 +151,11 @@ async def active_changes(session: AsyncSession, since: datetime | None = None) -
     """Every cover and swap not undone, in the order they apply (``since``: those not over before it)."""
     query = sa.select(changes).where(changes.c.removed_at.is_(None))
     if since is not None:
+        # A swap's day is a local date and its shifts can run into the next day: keep two days' margin.
         query = query.where(
             sa.or_(
-                changes.c.ends_at.is_(None) | (changes.c.ends_at > since),
-                changes.c.day >= since.date(),
+                (changes.c.kind == "cover") & (changes.c.ends_at > since),
+                (changes.c.kind == "swap") & (changes.c.day >= since.date() - timedelta(days=2)),
             )
         )
     rows = await session.execute(query.order_by(changes.c.ordered_at, changes.c.id))

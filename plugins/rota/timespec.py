@@ -14,7 +14,10 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: Minutes in a day: ``24:00``.
 DAY_MINUTES = 24 * 60
 
-_TIME = re.compile(r"([01]?\d|2[0-4])[:.]([0-5]\d)")
+# ASCII digits only: ``\d`` would also take Arabic-Indic or full-width digits.
+_TIME = re.compile(r"([01]?[0-9]|2[0-4])[:.]([0-5][0-9])", re.ASCII)
+#: Every weekday's full name; a day may be typed as any prefix of at least three letters (``tues``).
+_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 class SpecError(ValueError):
@@ -45,6 +48,15 @@ def parse_time_range(text: str) -> tuple[int, int]:
     return start, end
 
 
+def parse_day(text: str) -> int:
+    """``"mon"``, ``"Tues"``, ``"friday"`` → weekday number (Mon = 0)."""
+    word = text.strip().lower()
+    for number, name in enumerate(_DAY_NAMES):
+        if len(word) >= 3 and name.startswith(word):
+            return number
+    raise SpecError(f"{text.strip()!r} is not a day like mon, a range like mon-fri or a list like mon,wed")
+
+
 def parse_days(text: str) -> frozenset[int]:
     """``"mon-fri"``, ``"mon,wed,fri"``, ``"sat-mon"`` (wrapping), ``"daily"`` → weekday numbers (Mon = 0)."""
     cleaned = text.strip().lower()
@@ -52,11 +64,10 @@ def parse_days(text: str) -> frozenset[int]:
         return frozenset(range(7))
     days: set[int] = set()
     for part in cleaned.split(","):
-        ends = part.strip().split("-")
-        if len(ends) > 2 or not all(e[:3] in WEEKDAYS and len(e) >= 3 for e in ends):
+        ends = part.split("-")
+        if len(ends) > 2:
             raise SpecError(f"{part.strip()!r} is not a day like mon, a range like mon-fri or a list like mon,wed")
-        first = WEEKDAYS.index(ends[0][:3])
-        last = WEEKDAYS.index(ends[-1][:3])
+        first, last = parse_day(ends[0]), parse_day(ends[-1])
         day = first
         while True:
             days.add(day)
@@ -71,8 +82,13 @@ def format_time(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
+def format_time_range(start: int, end: int) -> str:
+    """(480, 960) → ``"08:00-16:00"``: what :func:`parse_time_range` reads back."""
+    return f"{format_time(start)}-{format_time(end)}"
+
+
 def format_days(days: frozenset[int]) -> str:
-    """The shortest way to write ``days``: ``mon-fri``, ``mon,wed,fri``, ``daily``."""
+    """The shortest way to write ``days``: ``mon-fri``, ``mon,wed,fri``, ``sat-mon``, ``daily``."""
     if len(days) == 7:
         return "daily"
     ordered = sorted(days)
@@ -82,5 +98,8 @@ def format_days(days: frozenset[int]) -> str:
             runs[-1].append(day)
         else:
             runs.append([day])
+    if len(runs) > 1 and runs[0][0] == 0 and runs[-1][-1] == 6:
+        # A run through Sunday into Monday is written the way a lead types it: sat-mon.
+        runs[-1].extend(runs.pop(0))
     parts = [f"{WEEKDAYS[r[0]]}-{WEEKDAYS[r[-1]]}" if len(r) > 2 else ",".join(WEEKDAYS[d] for d in r) for r in runs]
     return ",".join(parts)

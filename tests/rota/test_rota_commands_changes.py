@@ -70,7 +70,8 @@ async def test_a_second_cover_over_a_covered_range_is_refused_but_a_partial_over
         assert refused.text == "<@UANNA> has no shift to cover then (or it is covered already: see /rota list)."
         partial = await bot.command(lena, "/rota", f"cover {ANNA} 2026-12-03..2026-12-04 {PIA}")
         assert partial.text.startswith("✅ Done: <@UPIA> covers <@UANNA> Thu 3 Dec – Fri 4 Dec.")
-        assert await week_day(bot, "Thu 3 Dec") == "*Thu 3 Dec*\n• 08:00–16:00 <@UJARI> _(cover for <@UANNA>)_"
+        # The later cover wins where the two overlap: Pia has Thursday too, as the confirmation says.
+        assert await week_day(bot, "Thu 3 Dec") == "*Thu 3 Dec*\n• 08:00–16:00 <@UPIA> _(cover for <@UANNA>)_"
         assert await week_day(bot, "Fri 4 Dec") == "*Fri 4 Dec*\n• 08:00–16:00 <@UPIA> _(cover for <@UANNA>)_"
         assert [line[0] for line in await audit_lines(bot)] == ["rota.cover_added", "rota.cover_added"]
 
