@@ -1,20 +1,261 @@
-"""The hand-off at each shift change, and the "nobody on shift" notice to the leads."""
+"""The hand-off at each shift change, and the "nobody on shift" notice to the leads.
+
+A job runs every minute (:func:`jobs`); each run (:func:`tick`) looks at the rota as
+stored now:
+
+- *Hand-off*: the latest change of who is on shift at or before now, within
+  ``handoff_catch_up_hours``. The replica whose insert into ``rota_notices`` succeeds
+  queues the message in the same transaction, so it is posted exactly once however many
+  replicas tick, and a change missed while the bot was down is posted once when it is
+  back (marked late), unless a later change superseded it or it is too old.
+- *Gap*: within service hours with nobody on shift, the leads are told once per gap
+  (the gap is named by when it began).
+
+The hand-off's message is built when its outbox job runs, so the cards it lists are
+those open at posting time.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from apscheduler.triggers.cron import CronTrigger
+
+from chatops.jobs import Job
+from chatops.models import Conversation, Status
+from chatops.slack.escape import clip_mrkdwn, link, mrkdwn_escape, one_line
+
+from . import tables
+from .when import clock_text, moment_text
 
 if TYPE_CHECKING:
-    from chatops.jobs import Job
+    from chatops.outbox.plugin import PluginJob
 
+    from .schedule import Schedule
     from .service import Rota
+
+#: The outbox kind the hand-off is posted with (stored as ``rota:handoff``).
+HANDOFF_KIND = "handoff"
+#: A hand-off posted more than this after its change says that it is late.
+LATE_AFTER = timedelta(minutes=2)
+#: Characters of a card's label (its context or first words) in a hand-off line.
+LABEL_LIMIT = 80
+#: Slack's limit for a section's text.
+SECTION_LIMIT = 3000
+#: Most open cards read for the hand-off (the sections show ``handoff_list_limit`` each).
+READ_LIMIT = 500
+_BEFORE = timedelta(microseconds=1)
 
 
 def register_kinds(rota: Rota) -> None:
-    """Register the outbox kinds the hand-off posts with."""
-    # PLACEHOLDER until the hand-off part lands: nothing to register.
+    """Register the outbox kind the hand-off is posted with."""
+
+    async def post(job: PluginJob) -> None:
+        await post_handoff(rota, job)
+
+    rota.ctx.outbox.register(HANDOFF_KIND, post)
 
 
 def jobs(rota: Rota) -> list[Job]:
-    """The scheduled jobs."""
-    return []  # PLACEHOLDER until the hand-off part lands
+    """The minute job: hand-offs and gap notices (the core runs each occurrence on one replica)."""
+
+    async def run(_due_at: datetime) -> None:
+        await tick(rota)
+
+    # Every minute in the team's timezone: shift changes are on whole minutes, DST nights included.
+    trigger = CronTrigger(minute="*", timezone=rota.ctx.tz)
+    return [Job(id="tick", trigger=trigger, func=run, grace_seconds=50.0)]
+
+
+async def tick(rota: Rota) -> None:
+    """One look at the rota: post the hand-off and tell the leads of a gap, each at most once."""
+    now = rota.now()
+    schedule = await rota.schedule(fresh=True)
+    await _handoff(rota, schedule, now)
+    await _gap(rota, schedule, now)
+
+
+async def _handoff(rota: Rota, schedule: Schedule, now: datetime) -> None:
+    changed = schedule.last_change(now, horizon=timedelta(hours=rota.config.handoff_catch_up_hours))
+    if changed is None:
+        return
+    leaving = [p for p in schedule.on_shift(changed - _BEFORE) if p not in schedule.on_shift(changed)]
+    arriving = list(schedule.on_shift(changed))
+    until = schedule.next_change(changed)
+    payload = {
+        "at": changed.isoformat(),
+        "claimed_at": now.isoformat(),
+        "leaving": leaving,
+        "arriving": arriving,
+        "until": until.isoformat() if until else None,
+    }
+    async with rota.ctx.db.write() as session:
+        if not await tables.claim(session, tables.notices, kind="handoff", at=changed, created_at=now):
+            return
+        await rota.ctx.outbox.enqueue(HANDOFF_KIND, payload, channel=rota.channel, session=session)
+    rota.ctx.log.info("hand-off at %s claimed: %s arrive, %s leave", changed.isoformat(), arriving, leaving)
+
+
+async def _gap(rota: Rota, schedule: Schedule, now: datetime) -> None:
+    hours = rota.hours
+    if not hours.configured or not hours.is_open(now) or schedule.on_shift(now):
+        return
+    opened = now
+    for begin, _end in hours.periods(now - timedelta(days=8), now + _BEFORE):
+        opened = begin
+    last = schedule.last_change(now)
+    began = max(opened, last) if last else opened
+    t, tz = rota.ctx.t, rota.ctx.tz
+    message = t("rota.shifts.gap", since=moment_text(t, began, tz, now))
+    leads = ", ".join(_mention(lead) for lead in rota.config.leads)
+    text = t("rota.shifts.gap_leads", leads=leads, message=message) if leads else message
+    async with rota.ctx.db.write() as session:
+        if not await tables.claim(session, tables.notices, kind="gap", at=began, created_at=now):
+            return
+        await rota.ctx.outbox.post_message(rota.channel, text=text, session=session)
+    rota.ctx.log.info("nobody on shift since %s: leads told", began.isoformat())
+
+
+def _mention(lead: str) -> str:
+    """A Slack mention of a user (``<@U…>``) or a user group (``<!subteam^S…>``)."""
+    return f"<!subteam^{lead}>" if lead.startswith("S") else f"<@{lead}>"
+
+
+@dataclass(frozen=True, slots=True)
+class _Open:
+    """An open card as the hand-off lists it."""
+
+    id: int
+    channel: str
+    ts: str
+    label: str
+    assignee: str | None
+    escalated: bool
+    #: Seconds of service time left to the first-response target (negative: past it); None when answered.
+    left: float | None
+
+
+async def post_handoff(rota: Rota, job: PluginJob) -> None:
+    """The ``rota:handoff`` job: build the hand-off from the cards open now and post it."""
+    ctx, config = rota.ctx, rota.config
+    t, tz = ctx.t, ctx.tz
+    data = job.payload
+    changed = datetime.fromisoformat(data["at"])
+    claimed = datetime.fromisoformat(data["claimed_at"])
+    until = datetime.fromisoformat(data["until"]) if data.get("until") else None
+    arriving = ", ".join(f"<@{p}>" for p in data["arriving"])
+
+    lines = [t("rota.shifts.handoff.title", time=clock_text(changed, tz))]
+    if claimed - changed > LATE_AFTER:
+        lines.append(t("rota.shifts.handoff.late", minutes=int((claimed - changed).total_seconds() // 60)))
+    if not arriving:
+        lines.append(t("rota.shifts.handoff.nobody"))
+    elif until is None:
+        lines.append(t("rota.shifts.handoff.arriving_open_end", people=arriving))
+    else:
+        lines.append(t("rota.shifts.handoff.arriving", people=arriving, until=moment_text(t, until, tz, changed)))
+    if data["leaving"]:
+        names = [mrkdwn_escape(await ctx.user_name(p) or p) for p in data["leaving"]]
+        lines.append(t("rota.shifts.handoff.leaving", names=", ".join(names)))
+    header = "\n".join(lines)
+
+    cards = await _open_cards(rota)
+    escalated = [c for c in cards if c.escalated]
+    urgent = [
+        c for c in cards if not c.escalated and c.left is not None and c.left <= config.near_deadline_minutes * 60
+    ]
+    listed = {c.id for c in escalated + urgent}
+    unclaimed = [c for c in cards if c.id not in listed and c.assignee is None]
+    sections = [
+        (t("rota.shifts.handoff.escalated", count=len(escalated)), escalated),
+        (
+            t("rota.shifts.handoff.deadline", minutes=config.response_target_minutes, count=len(urgent)),
+            urgent,
+        ),
+        (t("rota.shifts.handoff.unclaimed", count=len(unclaimed)), unclaimed),
+    ]
+    blocks: list[dict[str, Any]] = [_section(header)]
+    for title, found in sections:
+        if found:
+            body = [title] + [await _line(rota, job, c) for c in found[: config.handoff_list_limit]]
+            if len(found) > config.handoff_list_limit:
+                body.append(t("rota.shifts.handoff.more", count=len(found) - config.handoff_list_limit))
+            blocks.append(_section("\n".join(body)))
+    if not cards or len(blocks) == 1:
+        blocks.append(_section(t("rota.shifts.handoff.nothing_open")))
+    # The text is the notification (and what screen readers get): it carries the mentions.
+    await job.post(channel=job.channel or rota.channel, text=clip_mrkdwn(header, SECTION_LIMIT), blocks=blocks)
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip_mrkdwn(text, SECTION_LIMIT)}}
+
+
+async def _line(rota: Rota, job: PluginJob, card: _Open) -> str:
+    t = rota.ctx.t
+    # A link Slack refused (None) or an unsafe one shows the escaped label alone.
+    shown = link(await job.permalink(card.channel, card.ts), card.label, label_limit=LABEL_LIMIT)
+    notes = []
+    if card.left is not None and card.left <= rota.config.near_deadline_minutes * 60:
+        minutes = int(abs(card.left) // 60)
+        notes.append(
+            t("rota.shifts.handoff.overdue" if card.left < 0 else "rota.shifts.handoff.due_in", minutes=minutes)
+        )
+    notes.append(
+        t("rota.shifts.handoff.owner", owner=f"<@{card.assignee}>")
+        if card.assignee
+        else t("rota.shifts.handoff.no_owner")
+    )
+    return f"• {shown} · " + " · ".join(notes)
+
+
+async def _open_cards(rota: Rota) -> list[_Open]:
+    """Open conversations with a card, oldest first, read from the core's tables."""
+    now = rota.now()
+    target = rota.config.response_target_minutes * 60
+    async with rota.ctx.db.read() as session:
+        rows = (
+            await session.execute(
+                sa.select(
+                    Conversation.id,
+                    Conversation.source,
+                    Conversation.channel_name,
+                    Conversation.context_text,
+                    Conversation.assignee,
+                    Conversation.escalated_at,
+                    Conversation.first_response_at,
+                    Conversation.created_at,
+                    Conversation.slack_channel,
+                    Conversation.slack_ts,
+                )
+                .where(Conversation.status != Status.RESOLVED.value, Conversation.slack_ts.is_not(None))
+                .order_by(Conversation.created_at, Conversation.id)
+                .limit(READ_LIMIT)
+            )
+        ).all()
+    found = []
+    for row in rows:
+        left = None
+        if row.first_response_at is None:
+            # Service time: a card that came in at night is not overdue at 08:01.
+            left = target - rota.hours.service_seconds(row.created_at, now)
+        label_parts = [rota.ctx.source_name(row.source)]
+        if row.channel_name:
+            label_parts.append(row.channel_name)
+        if row.context_text:
+            label_parts.append(one_line(row.context_text, LABEL_LIMIT))
+        found.append(
+            _Open(
+                id=row.id,
+                channel=row.slack_channel or rota.ctx.channels.inbox,
+                ts=row.slack_ts,
+                label=" · ".join(label_parts),
+                assignee=row.assignee,
+                escalated=row.escalated_at is not None,
+                left=left,
+            )
+        )
+    return found

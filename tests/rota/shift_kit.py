@@ -1,0 +1,42 @@
+"""What the tests of shift behaviour share: the hand-offs and notices a bot posted, as people read them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rota_kit import rota_of_bot
+
+from chatops.slack.card import METADATA_EVENT_TYPE
+from chatops.testing.bot import TestBot, block_text
+from chatops_plugins.rota import handoff
+
+
+def readable(message: dict[str, Any]) -> str:
+    """Everything a person reads in ``message``: its blocks, or its text when it has none."""
+    return block_text(message.get("blocks") or []) or message.get("text", "")
+
+
+def posts(bot: TestBot) -> list[dict[str, Any]]:
+    """Top-level messages in the rota's channel that are not cards."""
+    channel = rota_of_bot(bot).channel
+    return [
+        m
+        for m in bot.slack.top_level_messages(channel)
+        if (m.get("metadata") or {}).get("event_type") != METADATA_EVENT_TYPE
+    ]
+
+
+def handoffs(bot: TestBot) -> list[dict[str, Any]]:
+    """The hand-offs posted, oldest first."""
+    return [m for m in posts(bot) if "Shift change" in readable(m) or "Vuoronvaihto" in readable(m)]
+
+
+def gaps(bot: TestBot) -> list[dict[str, Any]]:
+    """The "nobody on shift" notices posted, oldest first."""
+    return [m for m in posts(bot) if "Nobody is on shift, and the team is open" in readable(m)]
+
+
+async def tick(bot: TestBot) -> None:
+    """One run of the minute job at the bot's clock, and its posts sent."""
+    await handoff.tick(rota_of_bot(bot))
+    await bot.idle()
