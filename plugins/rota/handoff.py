@@ -29,6 +29,7 @@ from chatops.models import Conversation, Status
 from chatops.slack.escape import clip_mrkdwn, link, mrkdwn_escape, one_line
 
 from . import tables
+from .schedule import local_day_start
 from .when import clock_text, moment_text
 
 if TYPE_CHECKING:
@@ -47,6 +48,8 @@ LABEL_LIMIT = 80
 SECTION_LIMIT = 3000
 #: Most open cards read for the hand-off (the sections show ``handoff_list_limit`` each).
 READ_LIMIT = 500
+#: How far back a gap's start (the opening or the last change) is looked for.
+GAP_LOOKBACK = timedelta(days=8)
 _BEFORE = timedelta(microseconds=1)
 
 
@@ -79,7 +82,9 @@ async def tick(rota: Rota) -> None:
 
 
 async def _handoff(rota: Rota, schedule: Schedule, now: datetime) -> None:
-    changed = schedule.last_change(now, horizon=timedelta(hours=rota.config.handoff_catch_up_hours))
+    # A catch-up window of 0 still posts the hand-off of a tick that ran a little late.
+    horizon = max(timedelta(hours=rota.config.handoff_catch_up_hours), LATE_AFTER)
+    changed = schedule.last_change(now, horizon=horizon)
     if changed is None:
         return
     leaving = [p for p in schedule.on_shift(changed - _BEFORE) if p not in schedule.on_shift(changed)]
@@ -103,10 +108,15 @@ async def _gap(rota: Rota, schedule: Schedule, now: datetime) -> None:
     hours = rota.hours
     if not hours.configured or not hours.is_open(now) or schedule.on_shift(now):
         return
-    opened = now
-    for begin, _end in hours.periods(now - timedelta(days=8), now + _BEFORE):
+    window = now - GAP_LOOKBACK
+    opened = window
+    for begin, _end in hours.periods(window, now + _BEFORE):
         opened = begin
-    last = schedule.last_change(now)
+    if opened == window:
+        # Open around the clock for longer than we look back: name the gap by the local day,
+        # so it stays one gap per day instead of a new one every minute.
+        opened = local_day_start(now.astimezone(rota.ctx.tz).date(), rota.ctx.tz)
+    last = schedule.last_change(now, horizon=GAP_LOOKBACK)
     began = max(opened, last) if last else opened
     t, tz = rota.ctx.t, rota.ctx.tz
     message = t("rota.shifts.gap", since=moment_text(t, began, tz, now))

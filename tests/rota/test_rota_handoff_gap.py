@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from rota_kit import RotaBot, add_shift, clock_of
-from shift_kit import gaps, readable, tick
+from shift_kit import gaps, handoffs, readable, tick
 
 HOURS = {day: "08:00-18:00" for day in ("mon", "tue", "wed", "thu", "fri")}
 # Tuesday 1 December 2026, Helsinki (UTC+2).
@@ -58,3 +58,22 @@ async def test_without_service_hours_nobody_is_told_of_gaps(rota_bot: RotaBot) -
         await add_shift(bot, "mon-fri", "08:00-12:00", "UANNA")
         await tick(bot)
         assert gaps(bot) == []
+
+
+async def test_a_team_open_around_the_clock_with_nobody_ever_on_shift_is_told_once_a_day(rota_bot: RotaBot) -> None:
+    always = {day: "00:00-24:00" for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    async with rota_bot(now=TUESDAY_1200, service_hours=always) as bot:
+        for minutes in (0, 1, 2, 90):
+            clock_of(bot).set(TUESDAY_1200 + timedelta(minutes=minutes))
+            await tick(bot)
+        assert len(gaps(bot)) == 1
+        clock_of(bot).set(TUESDAY_1200 + timedelta(days=1))
+        await tick(bot)
+        assert len(gaps(bot)) == 2
+
+
+async def test_a_catch_up_window_of_zero_still_posts_a_hand_off_on_time(rota_bot: RotaBot) -> None:
+    async with rota_bot(now=TUESDAY_1200 + timedelta(seconds=40), handoff_catch_up_hours=0) as bot:
+        await add_shift(bot, "mon-fri", "08:00-12:00", "UANNA")
+        await tick(bot)
+        assert len(handoffs(bot)) == 1
