@@ -87,6 +87,10 @@ async def _handoff(rota: Rota, schedule: Schedule, now: datetime) -> None:
     changed = schedule.last_change(now, horizon=horizon)
     if changed is None:
         return
+    if now - changed > LATE_AFTER and (await _last_edit(rota) or changed) > changed:
+        # The change exists because the rota was edited after its time (a shift added that had
+        # already begun): the edit's confirmation told the team; a "late" hand-off would be noise.
+        return
     leaving = [p for p in schedule.on_shift(changed - _BEFORE) if p not in schedule.on_shift(changed)]
     arriving = list(schedule.on_shift(changed))
     until = schedule.next_change(changed)
@@ -127,6 +131,18 @@ async def _gap(rota: Rota, schedule: Schedule, now: datetime) -> None:
             return
         await rota.ctx.outbox.post_message(rota.channel, text=text, session=session)
     rota.ctx.log.info("nobody on shift since %s: leads told", began.isoformat())
+
+
+async def _last_edit(rota: Rota) -> datetime | None:
+    """When the rota was last changed (a shift or a cover or swap made or removed)."""
+    async with rota.ctx.db.read() as session:
+        times = [
+            await session.scalar(sa.select(sa.func.max(column)))
+            for table in (tables.shifts, tables.changes)
+            for column in (table.c.created_at, table.c.removed_at)
+        ]
+    found = [t for t in times if t is not None]
+    return max(found) if found else None
 
 
 def _mention(lead: str) -> str:

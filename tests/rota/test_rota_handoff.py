@@ -13,6 +13,8 @@ from chatops.testing.bot import Card, TestBot
 
 # Tuesday 1 December 2026 in Helsinki (UTC+2): 16:00 local is 14:00 UTC.
 TUESDAY_1600 = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
+#: When the tests' rota is set up (the Monday before): hand-offs after it are not the rota's edits.
+SET_UP = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
 
 
 def permalink_path(card: Card) -> str:
@@ -104,8 +106,9 @@ async def test_a_hand_off_with_nothing_open_says_so(rota_bot: RotaBot) -> None:
 
 
 async def test_a_hand_off_missed_while_the_bot_was_down_is_posted_once_and_marked_late(rota_bot: RotaBot) -> None:
-    async with rota_bot(now=TUESDAY_1600 + timedelta(minutes=30)) as bot:
+    async with rota_bot(now=SET_UP) as bot:
         await two_shifts(bot)
+        clock_of(bot).set(TUESDAY_1600 + timedelta(minutes=30))
         await tick(bot)
         clock_of(bot).advance(minutes=1)
         await tick(bot)
@@ -125,10 +128,11 @@ async def test_a_hand_off_a_minute_late_is_not_called_late(rota_bot: RotaBot) ->
 
 async def test_a_missed_hand_off_superseded_by_a_later_change_is_not_posted(rota_bot: RotaBot) -> None:
     # Down from before 08:00 to 12:30: only the latest change (12:00) is handed off.
-    async with rota_bot(now=datetime(2026, 12, 1, 10, 30, tzinfo=UTC)) as bot:
+    async with rota_bot(now=SET_UP) as bot:
         bot.person("Anna")
         await add_shift(bot, "mon-fri", "08:00-12:00", "UANNA")
         await add_shift(bot, "mon-fri", "12:00-16:00", "UJARI")
+        clock_of(bot).set(datetime(2026, 12, 1, 10, 30, tzinfo=UTC))
         await tick(bot)
         [message] = handoffs(bot)
     text = readable(message)
@@ -138,9 +142,10 @@ async def test_a_missed_hand_off_superseded_by_a_later_change_is_not_posted(rota
 
 
 async def test_a_hand_off_older_than_the_catch_up_window_is_not_posted(rota_bot: RotaBot) -> None:
-    async with rota_bot(now=TUESDAY_1600 + timedelta(hours=4, minutes=1)) as bot:
+    async with rota_bot(now=SET_UP) as bot:
         bot.person("Anna")
         await add_shift(bot, "mon-fri", "08:00-16:00", "UANNA")
+        clock_of(bot).set(TUESDAY_1600 + timedelta(hours=4, minutes=1))
         await tick(bot)
         assert handoffs(bot) == []
         # Within a longer window it would have been posted.
@@ -157,3 +162,21 @@ async def test_the_end_of_the_last_shift_hands_off_to_nobody(rota_bot: RotaBot) 
         [message] = handoffs(bot)
     text = readable(message)
     assert "Shift change at 22:00" in text and "Nobody is on shift now." in text and "Leaving: Jari." in text
+
+
+async def test_a_shift_added_after_it_began_gets_no_late_hand_off(rota_bot: RotaBot) -> None:
+    # At 09:00 a lead adds today's 08:00-16:00 shift: the confirmation of the edit says so, not a hand-off.
+    async with rota_bot(now=TUESDAY_1600 - timedelta(hours=7)) as bot:
+        bot.person("Anna")
+        await add_shift(bot, "mon-fri", "08:00-16:00", "UANNA")
+        await tick(bot)
+        assert handoffs(bot) == []
+        # Its end, and the next day's start, are handed off as usual.
+        clock_of(bot).set(TUESDAY_1600)
+        await tick(bot)
+        clock_of(bot).set(TUESDAY_1600 + timedelta(hours=16))
+        await tick(bot)
+        assert [readable(m).splitlines()[0] for m in handoffs(bot)] == [
+            "🔄 *Shift change at 16:00*",
+            "🔄 *Shift change at 08:00*",
+        ]
