@@ -33,7 +33,7 @@ LAST_ASSIGNED = "last_assigned"
 
 
 async def card_blocks(rota: Rota, card: CardData) -> list[dict[str, Any]]:
-    """ "On shift: <@UANNA>, <@UJARI>" (or "Nobody is on shift") on an open card nobody owns."""
+    """Who is on shift, on an open card nobody owns: ``On shift: <@UANNA>, <@UJARI>`` or ``Nobody is on shift``."""
     if not rota.config.mention_on_cards or card.assignee or card.status == Status.RESOLVED.value:
         return []
     schedule = await rota.schedule()
