@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
-from rota_kit import RotaBot, add_shift, clock_of
+from rota_kit import RotaBot, add_shift, clock_of, rota_of_bot
 from shift_kit import handoffs, readable, tick
 
 from chatops.models import Conversation
 from chatops.testing.bot import Card, TestBot
+from chatops_plugins.rota import records
 
 # Tuesday 1 December 2026 in Helsinki (UTC+2): 16:00 local is 14:00 UTC.
 TUESDAY_1600 = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
@@ -180,3 +181,49 @@ async def test_a_shift_added_after_it_began_gets_no_late_hand_off(rota_bot: Rota
             "🔄 *Shift change at 16:00*",
             "🔄 *Shift change at 08:00*",
         ]
+
+
+async def test_hand_offs_follow_covers_and_swaps(rota_bot: RotaBot) -> None:
+    async with rota_bot(now=SET_UP) as bot:
+        for name in ("Anna", "Jari", "Mika"):
+            bot.person(name)
+        await two_shifts(bot)
+        rota = rota_of_bot(bot)
+        async with rota.ctx.db.write() as session:
+            # Anna goes home sick at 12:00 on Tuesday; Mika takes the rest of her shift.
+            await records.add_cover(
+                session,
+                "UANNA",
+                "UMIKA",
+                TUESDAY_1600 - timedelta(hours=4),
+                TUESDAY_1600,
+                whole_shifts=False,
+                by="ULENA",
+                at=SET_UP,
+            )
+            # Wednesday, Anna and Jari swap.
+            await records.add_swap(session, "UANNA", "UJARI", date(2026, 12, 2), by="ULENA", at=SET_UP)
+        rota.invalidate()
+        for at in (TUESDAY_1600 - timedelta(hours=4), TUESDAY_1600, TUESDAY_1600 + timedelta(hours=16)):
+            clock_of(bot).set(at)
+            await tick(bot)
+        texts = [readable(m) for m in handoffs(bot)]
+    assert len(texts) == 3
+    assert "Shift change at 12:00" in texts[0]
+    assert "On shift now: <@UMIKA>, until 16:00." in texts[0] and "Leaving: Anna." in texts[0]
+    assert "On shift now: <@UJARI>, until 22:00." in texts[1] and "Leaving: Mika." in texts[1]
+    # Wednesday 08:00: Jari has Anna's morning shift; nobody was on before it, so nobody leaves.
+    assert "Shift change at 08:00" in texts[2] and "On shift now: <@UJARI>, until 16:00." in texts[2]
+    assert "Leaving" not in texts[2]
+
+
+async def test_long_customer_text_in_a_hand_off_is_cut(rota_bot: RotaBot) -> None:
+    async with rota_bot(now=TUESDAY_1600) as bot:
+        await two_shifts(bot)
+        await bot.comment("Hi", context={"text": "<@UBOSS> " + "very long product name " * 20})
+        await bot.next_card()
+        await tick(bot)
+        [message] = handoffs(bot)
+    text = readable(message)
+    assert "&lt;@UBOSS&gt; very long product name" in text and "<@UBOSS>" not in text
+    assert "very long product name " * 5 not in text and "…" in text
