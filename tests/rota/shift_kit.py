@@ -8,7 +8,7 @@ from rota_kit import rota_of_bot
 
 from chatops.slack.card import METADATA_EVENT_TYPE
 from chatops.testing.bot import TestBot, block_text
-from chatops_plugins.rota import handoff
+from chatops_plugins.rota import handoff, records
 
 
 def readable(message: dict[str, Any]) -> str:
@@ -40,3 +40,15 @@ async def tick(bot: TestBot) -> None:
     """One run of the minute job at the bot's clock, and its posts sent."""
     await handoff.tick(rota_of_bot(bot))
     await bot.idle()
+
+
+async def two_shifts(bot: TestBot) -> None:
+    """Anna 08-16 and Jari 16-22 on weekdays, stored together: the minute job, running for real in the
+    background, never sees the rota half set up."""
+    bot.person("Anna")
+    bot.person("Jari")
+    rota = rota_of_bot(bot)
+    async with rota.ctx.db.write() as session:
+        for start, end, person in ((480, 960, "UANNA"), (960, 1320, "UJARI")):
+            await records.add_shift(session, frozenset(range(5)), start, end, (person,), "ULENA", rota.now())
+    rota.invalidate()

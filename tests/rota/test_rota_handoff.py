@@ -6,27 +6,20 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from rota_kit import RotaBot, add_shift, clock_of, rota_of_bot
-from shift_kit import handoffs, readable, tick
+from shift_kit import handoffs, readable, tick, two_shifts
 
 from chatops.models import Conversation
-from chatops.testing.bot import Card, TestBot
+from chatops.testing.bot import Card
 from chatops_plugins.rota import records
 
 # Tuesday 1 December 2026 in Helsinki (UTC+2): 16:00 local is 14:00 UTC.
 TUESDAY_1600 = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
-#: When the tests' rota is set up (the Monday before): hand-offs after it are not the rota's edits.
-SET_UP = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
+#: When the tests' rota is set up (the Sunday before, far from any change): later hand-offs are not its edits.
+SET_UP = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
 
 def permalink_path(card: Card) -> str:
     return f"archives/{card.channel}/p{card.ts.replace('.', '')}"
-
-
-async def two_shifts(bot: TestBot) -> None:
-    bot.person("Anna")
-    bot.person("Jari")
-    await add_shift(bot, "mon-fri", "08:00-16:00", "UANNA")
-    await add_shift(bot, "mon-fri", "16:00-22:00", "UJARI")
 
 
 async def test_a_hand_off_is_posted_once_at_the_change_with_the_people_and_the_open_cards(rota_bot: RotaBot) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from rota_kit import RotaBot, add_shift
-from shift_kit import handoffs, readable, tick
+from rota_kit import RotaBot
+from shift_kit import handoffs, readable, tick, two_shifts
 
 from chatops.i18n import catalog_problems
 from chatops_plugins.rota.words import all_texts, shifts
@@ -27,9 +27,7 @@ def test_every_shift_text_is_in_every_language_with_the_same_placeholders() -> N
 
 async def test_a_hand_off_in_finnish(rota_bot: RotaBot) -> None:
     async with rota_bot(language="fi", now=datetime(2026, 12, 1, 14, 0, tzinfo=UTC)) as bot:
-        bot.person("Anna")
-        await add_shift(bot, "mon-fri", "08:00-16:00", "UANNA")
-        await add_shift(bot, "mon-fri", "16:00-22:00", "UJARI")
+        await two_shifts(bot)
         await tick(bot)
         [message] = handoffs(bot)
     text = readable(message)
