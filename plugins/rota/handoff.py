@@ -85,7 +85,7 @@ async def _handoff(rota: Rota, schedule: Schedule, now: datetime) -> None:
     # A catch-up window of 0 still posts the hand-off of a tick that ran a little late.
     horizon = max(timedelta(hours=rota.config.handoff_catch_up_hours), LATE_AFTER)
     changed = schedule.last_change(now, horizon=horizon)
-    if changed is None:
+    if changed is None or await _posted(rota, "handoff", changed):
         return
     if now - changed > LATE_AFTER and (await _last_edit(rota) or changed) > changed:
         # The change exists because the rota was edited after its time (a shift added that had
@@ -122,6 +122,8 @@ async def _gap(rota: Rota, schedule: Schedule, now: datetime) -> None:
         opened = local_day_start(now.astimezone(rota.ctx.tz).date(), rota.ctx.tz)
     last = schedule.last_change(now, horizon=GAP_LOOKBACK)
     began = max(opened, last) if last else opened
+    if await _posted(rota, "gap", began):
+        return
     t, tz = rota.ctx.t, rota.ctx.tz
     message = t("rota.shifts.gap", since=moment_text(t, began, tz, now))
     leads = ", ".join(_mention(lead) for lead in rota.config.leads)
@@ -131,6 +133,19 @@ async def _gap(rota: Rota, schedule: Schedule, now: datetime) -> None:
             return
         await rota.ctx.outbox.post_message(rota.channel, text=text, session=session)
     rota.ctx.log.info("nobody on shift since %s: leads told", began.isoformat())
+
+
+async def _posted(rota: Rota, kind: str, at: datetime) -> bool:
+    """Whether the notice is claimed already.
+
+    It is, most minutes: checking first means the claim's insert (and the database's log
+    line about a duplicate key) is tried only when it may succeed.
+    """
+    async with rota.ctx.db.read() as session:
+        found = await session.scalar(
+            sa.select(tables.notices.c.kind).where(tables.notices.c.kind == kind, tables.notices.c.at == at)
+        )
+    return found is not None
 
 
 async def _last_edit(rota: Rota) -> datetime | None:

@@ -43,8 +43,10 @@ async def tick(bot: TestBot) -> None:
 
 
 async def two_shifts(bot: TestBot) -> None:
-    """Anna 08-16 and Jari 16-22 on weekdays, stored together: the minute job, running for real in the
-    background, never sees the rota half set up."""
+    """Anna 08-16 and Jari 16-22 on weekdays, stored in one transaction.
+
+    The minute job runs for real in the background, and must never see the rota half set up.
+    """
     bot.person("Anna")
     bot.person("Jari")
     rota = rota_of_bot(bot)
