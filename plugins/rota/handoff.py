@@ -224,11 +224,21 @@ async def post_handoff(rota: Rota, job: PluginJob) -> None:
             body = [title] + [await _line(rota, job, c) for c in found[: config.handoff_list_limit]]
             if len(found) > config.handoff_list_limit:
                 body.append(t("rota.shifts.handoff.more", count=len(found) - config.handoff_list_limit))
-            blocks.append(_section("\n".join(body)))
+            blocks += _sections(body)
     if not cards or len(blocks) == 1:
         blocks.append(_section(t("rota.shifts.handoff.nothing_open")))
     # The text is the notification (and what screen readers get): it carries the mentions.
     await job.post(channel=job.channel or rota.channel, text=clip_mrkdwn(header, SECTION_LIMIT), blocks=blocks)
+
+
+def _sections(lines: list[str]) -> list[dict[str, Any]]:
+    """``lines`` in as few sections as Slack's 3,000 characters per section allow (40 links do not fit one)."""
+    chunks: list[list[str]] = [[]]
+    for line in lines:
+        if chunks[-1] and len("\n".join([*chunks[-1], line])) > SECTION_LIMIT:
+            chunks.append([])
+        chunks[-1].append(line)
+    return [_section("\n".join(chunk)) for chunk in chunks]
 
 
 def _section(text: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from shift_kit import handoffs, readable, tick, two_shifts
 
 from chatops.models import Conversation
 from chatops.testing.bot import Card
+from chatops.testing.card_checks import assert_postable
 from chatops_plugins.rota import records
 
 # Tuesday 1 December 2026 in Helsinki (UTC+2): 16:00 local is 14:00 UTC.
@@ -220,3 +221,18 @@ async def test_long_customer_text_in_a_hand_off_is_cut(rota_bot: RotaBot) -> Non
     text = readable(message)
     assert "&lt;@UBOSS&gt; very long product name" in text and "<@UBOSS>" not in text
     assert "very long product name " * 5 not in text and "…" in text
+
+
+async def test_a_long_hand_off_is_split_into_sections_slack_takes(rota_bot: RotaBot) -> None:
+    async with rota_bot(now=SET_UP, handoff_list_limit=40) as bot:
+        await two_shifts(bot)
+        for i in range(41):
+            await bot.comment(f"Question {i}", id=f"q-{i}", thread_id=f"q-{i}", context={"text": "x" * 200})
+        await bot.idle()
+        clock_of(bot).set(TUESDAY_1600)
+        await tick(bot)
+        [message] = handoffs(bot)
+    assert_postable(message)
+    text = readable(message)
+    assert text.count("archives/") == 40
+    assert "…and 1 more" in text
