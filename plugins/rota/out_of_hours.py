@@ -41,8 +41,8 @@ def reply_text(rota: Rota, opens_at: datetime | None) -> str:
     opens = opens_text(t, opens_at, now, tz) if opens_at else ""
     own = getattr(rota.config.out_of_hours_text, rota.ctx.language, None)
     if own:
-        # Plain replacement: a brace in the team's own wording is just a brace.
-        return own.replace("{hours}", hours).replace("{opens}", opens)
+        # The config checked its placeholders when it was loaded ({{ and }} for a brace).
+        return own.format(hours=hours, opens=opens)
     if opens:
         return t("rota.shifts.ooh.reply", hours=hours, opens=opens)
     return t("rota.shifts.ooh.reply_no_opening", hours=hours)

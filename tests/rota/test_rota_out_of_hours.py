@@ -100,7 +100,7 @@ async def test_the_team_s_own_wording_in_finnish(rota_bot: RotaBot, callback: Ca
         now=TUESDAY_1900,
         service_hours=HOURS,
         out_of_hours_reply=True,
-        out_of_hours_text={"fi": "Olemme paikalla {hours}. Vastaamme {opens}. {muuta}"},
+        out_of_hours_text={"fi": "Olemme paikalla {hours}. Vastaamme {opens}. {{muuta}}"},
     ) as bot:
         await bot.comment("Hei", reply_url=callback.url)
         [reply] = await callback.wait_for(1)
