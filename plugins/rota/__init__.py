@@ -6,10 +6,14 @@ Built on the plugin platform's public API only (``ctx``, the hooks in
 - :mod:`.timespec`, :mod:`.schedule`, :mod:`.service_hours`: pure rules (who is on shift
   when, DST included; when the team answers);
 - :mod:`.tables` (and ``migrations/``): shifts, covers, swaps and what was already done;
-- :mod:`.slash`: the ``/rota`` command and the ``/rota edit`` dialog;
+- :mod:`.records`: writing shifts, covers and swaps;
+- :mod:`.slash` (with :mod:`.commands`, :mod:`.answers`, :mod:`.leads`, :mod:`.changes`,
+  :mod:`.edit_dialog`): the ``/rota`` command and the ``/rota edit`` dialog;
 - :mod:`.handoff`: the hand-off at each shift change and the "nobody on shift" notice;
-- :mod:`.routing`: who is on shift on new cards, assignment, the out-of-hours reply;
-- :mod:`.calendar`: the ``.ics`` feeds.
+- :mod:`.routing` (with :mod:`.out_of_hours`, :mod:`.when`): who is on shift on new cards,
+  assignment, the out-of-hours reply;
+- :mod:`.calendar`: the ``.ics`` feeds;
+- :mod:`.words`: everything it writes, in en, fi and pl.
 
 :func:`.service.rota_of` gives the running :class:`~.service.Rota` of a bot's ``ctx``.
 """
