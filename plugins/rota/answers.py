@@ -141,7 +141,7 @@ async def now_answer(rota: Rota) -> str:
             lines.append(t("rota.cmd.next_nobody", at=words.when(change, today)))
     else:
         lines.append(t("rota.cmd.next_none"))
-    return "\n".join(lines)
+    return fit(t, "\n".join(lines))
 
 
 def _mark(words: Words, occurrence: Occurrence, swaps: list[Swap]) -> str:
@@ -175,8 +175,7 @@ def week_answer_sync(words: Words, schedule: Schedule, monday: date) -> str:
         if not todays:
             lines.append(t("rota.cmd.no_shifts_day"))
         sections.append("\n".join(lines))
-    text = "\n\n".join(sections)
-    return text if len(text) <= MAX_ANSWER else text[: MAX_ANSWER - 1] + "…"
+    return fit(t, "\n\n".join(sections))
 
 
 async def week_answer(rota: Rota, *, next_week: bool) -> str:
@@ -211,11 +210,32 @@ async def list_answer(rota: Rota) -> str:
         f"• {cover_line(words, c) if isinstance(c, Cover) else swap_line(words, c)}" for c in changes[:LIST_LIMIT]
     ] or [t("rota.cmd.none")]
     lines += _more(t, len(changes))
-    return "\n".join(lines)
+    return fit(t, "\n".join(lines))
 
 
 def _more(t: Translator, count: int) -> list[str]:
     return [t("rota.cmd.more", count=count - LIST_LIMIT)] if count > LIST_LIMIT else []
+
+
+def fit(t: Translator, text: str, limit: int = MAX_ANSWER) -> str:
+    """``text`` cut to at most ``limit`` characters where a reader sees why, never inside a mention.
+
+    A long answer (200 shifts of 20 people) is cut after its last whole line, or in one long
+    line between two words, and says that the rest did not fit; a ``<@U…>`` or ``<#C…>`` is
+    never cut in half, which Slack would show as raw text.
+    """
+    if len(text) <= limit:
+        return text
+    tail = "\n" + t("rota.cmd.cut")
+    room = text[: max(limit - len(tail), 0)]
+    cut = room.rfind("\n")
+    if cut < len(room) // 2:
+        cut = room.rfind(" ")
+    head = room[:cut] if cut > 0 else room
+    opening = head.rfind("<")
+    if opening > head.rfind(">"):
+        head = head[:opening]
+    return head.rstrip(" ,") + tail
 
 
 def help_answer(t: Translator) -> str:

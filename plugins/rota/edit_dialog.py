@@ -9,10 +9,16 @@ replayed submission changes nothing twice.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+from slack_sdk.errors import SlackApiError
+
+from chatops.slack.escape import show_controls
 
 from . import changes
 from .answers import span_text, words_of
@@ -50,6 +56,9 @@ MAX_OPTION_TEXT = 75
 MAX_OPTIONS = 100
 
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
+_GROUP = re.compile(r"<!subteam\^([A-Z0-9]+)(?:\|[^<>]*)?>")
+#: Longest wait for Slack's list of user groups while answering a submission (3 s in all).
+GROUPS_TIMEOUT_SECONDS = 1.0
 
 
 def _plain(text: str) -> dict[str, Any]:
@@ -67,12 +76,32 @@ def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool
 
 
 async def _names(rota: Rota, text: str) -> str:
-    """``<@U1>`` → ``@Anna`` (plain text in a dialog shows no mentions)."""
+    """``<@U1>`` → ``@Anna`` (plain text in a dialog shows no mentions).
+
+    A display name is anyone's to choose: its bidi and zero-width characters are shown as
+    ``⟨U+202E⟩`` so a name cannot reverse or hide the rest of an option or an error.
+    """
     ids = dict.fromkeys(_MENTION.findall(text))
     for user in ids:
         name = await rota.ctx.user_name(user)
-        text = text.replace(f"<@{user}>", f"@{name or user}")
+        text = text.replace(f"<@{user}>", f"@{show_controls(name or user)}")
     return text
+
+
+async def _group_names(rota: Rota, client: AsyncWebClient, text: str) -> str:
+    """``<!subteam^S1>`` → ``@shift-leads`` (the group's id when Slack cannot say), for plain text."""
+    if not _GROUP.search(text):
+        return text
+    handles: dict[str, str] = {}
+    try:
+        answer = await asyncio.wait_for(client.usergroups_list(), GROUPS_TIMEOUT_SECONDS)
+        groups = answer.get("usergroups")
+        for group in groups if isinstance(groups, list) else []:
+            if isinstance(group, dict) and isinstance(group.get("handle"), str):
+                handles[str(group.get("id"))] = group["handle"]
+    except (SlackApiError, TimeoutError, OSError) as exc:
+        rota.ctx.log.warning("could not read the user groups' handles: %s", exc)
+    return _GROUP.sub(lambda found: "@" + show_controls(handles.get(found.group(1)) or found.group(1)), text)
 
 
 async def _targets(rota: Rota) -> list[dict[str, Any]]:
@@ -274,16 +303,18 @@ def register(rota: Rota, bolt: AsyncApp, leads: Leads) -> None:
         try:
             check = await leads.check(user, client)
             if not check.ok:
-                await ack(
-                    response_action="errors", errors={"action": (await _names(rota, leads.refusal(check)))[:MAX_ERROR]}
-                )
+                refusal = await _group_names(rota, client, await _names(rota, leads.refusal(check)))
+                await ack(response_action="errors", errors={"action": refusal[:MAX_ERROR]})
                 return
             try:
                 command = read_submission(rota, view)
             except _Invalid as invalid:
                 await ack(response_action="errors", errors=invalid.errors)
                 return
-            digest = hashlib.sha256(f"{view.get('id')}\x1f{view.get('hash')}".encode()).hexdigest()
+            # Slack keeps a view's hash when a submission's answer was lost: the values are part of the
+            # key, so a replay changes nothing twice and a resubmission with other values is a change of its own.
+            values = json.dumps((view.get("state") or {}).get("values"), sort_keys=True, default=str)
+            digest = hashlib.sha256(f"{view.get('id')}\x1f{view.get('hash')}\x1f{values}".encode()).hexdigest()
             outcome = await changes.apply(rota, user, command, "view:" + digest)
             if not outcome.ok:
                 block = _FIELD_BLOCKS.get(outcome.field or "", "action")

@@ -31,6 +31,7 @@ _EN: dict[str, str] = {
     "rota.cmd.list_changes": "*Covers and swaps*",
     "rota.cmd.none": "none",
     "rota.cmd.more": "…and {count} more",
+    "rota.cmd.cut": "…the rest does not fit in one message.",
     "rota.cmd.failed": "Sorry, something went wrong with /rota. Nothing was changed; please try again.",
     "rota.cmd.posted": "Posted in {channel}.",
     # Help and the forms.
@@ -152,6 +153,7 @@ _FI: dict[str, str] = {
     "rota.cmd.list_changes": "*Tuuraukset ja vaihdot*",
     "rota.cmd.none": "ei yhtään",
     "rota.cmd.more": "…ja {count} muuta",
+    "rota.cmd.cut": "…loput eivät mahdu yhteen viestiin.",
     "rota.cmd.failed": "Valitettavasti /rota epäonnistui. Mitään ei muutettu; yritä uudelleen.",
     "rota.cmd.posted": "Lähetetty kanavalle {channel}.",
     "rota.help.title": "*/rota* – kuka on vuorossa, ja vuorolistan muutokset (muutokset: vain vuoroesihenkilöt)",
@@ -269,6 +271,7 @@ _PL: dict[str, str] = {
     "rota.cmd.list_changes": "*Zastępstwa i zamiany*",
     "rota.cmd.none": "brak",
     "rota.cmd.more": "…i jeszcze {count}",
+    "rota.cmd.cut": "…reszta nie mieści się w jednej wiadomości.",
     "rota.cmd.failed": "Przepraszamy, /rota nie zadziałało. Nic nie zostało zmienione; spróbuj ponownie.",
     "rota.cmd.posted": "Opublikowano na kanale {channel}.",
     "rota.help.title": "*/rota* – kto ma zmianę i zmiany w grafiku (zmiany: tylko kierownicy zmian)",
