@@ -30,10 +30,15 @@ MAX_ANSWER = 3500
 
 @dataclass(frozen=True, slots=True)
 class Words:
-    """Dates, times and people written for one team: its translator and timezone."""
+    """Dates, times and people written for one team: its translator and timezone.
+
+    ``this_year``: the team's current year; a date in another year is written with its year,
+    so a cover from 2026-12-01 to 2027-12-01 does not read "Tue 1 Dec – Wed 1 Dec".
+    """
 
     t: Translator
     tz: ZoneInfo
+    this_year: int | None = None
 
     def weekday(self, day: date) -> str:
         """The short weekday name of ``day``."""
@@ -42,6 +47,8 @@ class Words:
     def day(self, day: date) -> str:
         """``Tue 1 Dec`` (en), ``ti 1. joulukuuta`` (fi), ``wt 1 grudnia`` (pl)."""
         month = self.t("rota.cmd.months").split(",")[day.month - 1].strip()
+        if self.this_year is not None and day.year != self.this_year:
+            return self.t("rota.cmd.date_year", weekday=self.weekday(day), day=day.day, month=month, year=day.year)
         return self.t("rota.cmd.date", weekday=self.weekday(day), day=day.day, month=month)
 
     def local(self, at: datetime) -> datetime:
@@ -113,7 +120,7 @@ def swap_line(words: Words, swap: Swap) -> str:
 
 def words_of(rota: Rota) -> Words:
     """The :class:`Words` of ``rota``'s team."""
-    return Words(rota.ctx.t, rota.ctx.tz)
+    return Words(rota.ctx.t, rota.ctx.tz, rota.now().astimezone(rota.ctx.tz).year)
 
 
 async def now_answer(rota: Rota) -> str:

@@ -7,14 +7,18 @@ are neither lost nor doubled.
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 from datetime import timedelta
 
 from rota_kit import LEAD, RotaBot, add_shift, rota_of_bot
-from test_rota_commands import ANNA, JARI, channel_texts
+from test_rota_commands import ANNA, JARI, channel_texts, command_body
 from test_rota_edit import chosen, day, open_edit, user
 
 from chatops.testing.bot import TestBot
+from chatops.testing.fake_slack.blocks import view_errors
+from chatops.testing.outages import database_read_only
 from chatops_plugins.rota import records
 from chatops_plugins.rota.timespec import parse_days
 
@@ -150,3 +154,73 @@ async def test_mentions_with_odd_names_are_refused_without_pinging_or_linking(ro
             assert readable(answer.text), text
             assert not re.search(r"<[!#]|<@U1|<http", answer.text), (text, answer.text)
         assert await channel_texts(bot) == []
+
+
+async def test_a_change_during_a_database_outage_is_refused_whole_and_goes_through_once_after(
+    rota_bot: RotaBot, rota_database: str
+) -> None:
+    async with rota_bot() as bot:
+        lena = bot.person("Lena")
+        body = command_body(bot, lena.id, f"add mon-fri 08:00-16:00 {ANNA}")
+        async with database_read_only(rota_database):
+            started = time.monotonic()
+            [during] = await bot.replay_request(body, 1)
+            print("answer during the outage took", round(time.monotonic() - started, 2), "s")
+            assert during.status_code == 200
+            assert during.text == "Sorry, something went wrong with /rota. Nothing was changed; please try again."
+        assert await channel_texts(bot) == []
+        after = await bot.replay_request(body, 2, concurrently=True)
+        assert after[0].text.startswith("✅ Done: shift mon-fri 08:00–16:00 for <@UANNA>.")
+        assert await channel_texts(bot) == ["🗓️ <@ULENA> added a shift: `s1` mon-fri 08:00–16:00: <@UANNA>"]
+
+
+async def test_two_leads_on_two_replicas_remove_the_same_shift_at_once(rota_bot: RotaBot) -> None:
+    async with rota_bot(leads=[LEAD, "ULARS"]) as bot, rota_bot(instance_id="b", leads=[LEAD, "ULARS"]) as other:
+        lena, lars = bot.person("Lena"), other.person("Lars")
+        await add_shift(bot, "mon-fri", "08:00-16:00", "UANNA")
+        answers = await asyncio.gather(
+            bot.command(lena, "/rota", "remove s1"), other.command(lars, "/rota", "remove s1")
+        )
+        texts = sorted(a.text for a in answers)
+        assert texts == [
+            "There is no s1 to remove (see /rota list).",
+            "✅ Done: s1 is removed. The team sees it in <#CINBOX>.",
+        ]
+        removed = [t for t in await channel_texts(bot) if " removed " in t]
+        assert len(removed) == 1 and removed[0].endswith("removed `s1` mon-fri 08:00–16:00: <@UANNA>")
+
+
+async def test_a_cover_into_next_year_says_which_year_it_ends(rota_bot: RotaBot) -> None:
+    async with rota_bot() as bot:
+        lena = bot.person("Lena")
+        await add_shift(bot, "mon-fri", "08:00-16:00", "UANNA")
+        answer = await bot.command(lena, "/rota", f"cover {ANNA} 2026-12-01..2027-12-01 {JARI}")
+        assert (
+            answer.text
+            == "✅ Done: <@UJARI> covers <@UANNA> Tue 1 Dec – Wed 1 Dec 2027. The team sees it in <#CINBOX>."
+        )
+        assert (await channel_texts(bot))[-1].endswith("`c1` <@UJARI> covers <@UANNA>: Tue 1 Dec – Wed 1 Dec 2027")
+        listed = await bot.command(lena, "/rota", "list")
+        assert "Tue 1 Dec – Wed 1 Dec 2027" in listed.text
+
+
+async def test_covers_stay_removable_in_the_dialog_of_a_rota_with_many_shifts(rota_bot: RotaBot) -> None:
+    async with rota_bot() as bot:
+        lena = bot.person("Lena")
+        await big_rota(bot, shifts=120)
+        answer = await bot.command(lena, "/rota", f"cover <@UPERSON007X03|p> 2026-12-02 {JARI}")
+        assert answer.text.startswith("✅ Done: <@UJARI> covers <@UPERSON007X03>")
+        view = await open_edit(bot, lena)
+        assert view_errors(view) == []
+        target = next(b for b in view["blocks"] if b.get("block_id") == "target")
+        groups = {g["label"]["text"]: g["options"] for g in target["element"]["option_groups"]}
+        assert list(groups) == ["Shifts", "Covers and swaps"]
+        assert len(groups["Shifts"]) == 100
+        assert [(o["value"], o["text"]["text"]) for o in groups["Covers and swaps"]] == [
+            ("c1", "c1 · @UJARI ⇐ @UPERSON007X03 · Wed 2 Dec")
+        ]
+        removed = await bot.submit(
+            lena, view, chosen("remove", target={"type": "static_select", "selected_option": {"value": "c1"}})
+        )
+        assert removed.text == ""
+        assert (await channel_texts(bot))[-1].startswith("🗓️ <@ULENA> removed `c1`")
