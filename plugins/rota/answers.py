@@ -71,6 +71,23 @@ def people(ids: Iterable[str]) -> str:
     return ", ".join(f"<@{p}>" for p in ids)
 
 
+def some_people(t: Translator, ids: tuple[str, ...], limit: int = MAX_ANSWER // 3) -> str:
+    """:func:`people` within ``limit`` characters: the first ones, then "…and 7 more".
+
+    ``/rota now`` names everyone on shift and who is next; a huge rota must not push
+    "until when" and "who is next" out of the answer.
+    """
+    shown: list[str] = []
+    size = 0
+    for n, person in enumerate(ids):
+        mention = f"<@{person}>"
+        if size + len(mention) > limit:
+            return ", ".join(shown) + " " + t("rota.cmd.more", count=len(ids) - n)
+        shown.append(mention)
+        size += len(mention) + 2
+    return ", ".join(shown)
+
+
 def shift_line(words: Words, rule: ShiftRule) -> str:
     """``s3 · mon-fri 08:00–16:00 · <@UANNA>``."""
     return words.t(
@@ -137,13 +154,13 @@ async def now_answer(rota: Rota) -> str:
     lines = []
     if on:
         until = words.when(change, today) if change else t("rota.cmd.open_end")
-        lines.append(t("rota.cmd.now_on", people=people(on), until=until))
+        lines.append(t("rota.cmd.now_on", people=some_people(t, on), until=until))
     else:
         lines.append(t("rota.cmd.now_nobody"))
     if change is not None:
         coming = schedule.on_shift(change)
         if coming:
-            lines.append(t("rota.cmd.next_on", people=people(coming), at=words.when(change, today)))
+            lines.append(t("rota.cmd.next_on", people=some_people(t, coming), at=words.when(change, today)))
         else:
             lines.append(t("rota.cmd.next_nobody", at=words.when(change, today)))
     else:

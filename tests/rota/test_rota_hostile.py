@@ -52,14 +52,19 @@ async def test_answers_about_a_huge_rota_fit_in_one_message_and_say_they_were_cu
     async with rota_bot() as bot:
         lena = bot.person("Lena")
         await big_rota(bot, covers=60)
-        for form in ("now", "week", "list"):
+        for form in ("week", "list"):
             answer = await bot.command(lena, "/rota", form)
             assert answer.status_code == 200
             assert len(answer.text) <= LIMIT, (form, len(answer.text))
             assert readable(answer.text), form
             assert answer.text.endswith("\n…the rest does not fit in one message."), form
         now = await bot.command(lena, "/rota", "now")
-        assert now.text.startswith("🟢 On shift now: <@UPERSON001X00>, <@UPERSON001X01>")
+        assert len(now.text) <= LIMIT and readable(now.text)
+        on, coming = now.text.split("\n")
+        assert on.startswith("🟢 On shift now: <@UPERSON001X00>, <@UPERSON001X01>")
+        assert on.endswith(" …and 3936 more, until 12:00.")
+        assert coming.startswith("Next: <@UPERSON")
+        assert coming.endswith(" more from 12:00.")
 
 
 async def test_a_posted_answer_about_a_huge_rota_fits_too(rota_bot: RotaBot) -> None:
@@ -224,3 +229,16 @@ async def test_covers_stay_removable_in_the_dialog_of_a_rota_with_many_shifts(ro
         )
         assert removed.text == ""
         assert (await channel_texts(bot))[-1].startswith("🗓️ <@ULENA> removed `c1`")
+
+
+async def test_one_submission_delivered_to_two_replicas_at_once_changes_the_rota_once(rota_bot: RotaBot) -> None:
+    async with rota_bot() as bot, rota_bot(instance_id="b") as other:
+        lena = bot.person("Lena")
+        await add_shift(bot, "mon-fri", "08:00-16:00", "UANNA")
+        view = await open_edit(bot, lena)
+        values = chosen("cover", person=user("UANNA"), other=user("UJARI"), first_date=day("2026-12-02"))
+        answer = await bot.submit(lena, view, values, replay=4, concurrently=True, to=other)
+        assert answer.text == ""
+        assert await channel_texts(bot) == ["🩹 <@ULENA> arranged a cover: `c1` <@UJARI> covers <@UANNA>: Wed 2 Dec"]
+        listed = await other.command(lena, "/rota", "list")
+        assert listed.text.count("covers <@UANNA>") == 1
