@@ -30,10 +30,15 @@ MAX_ANSWER = 3500
 
 @dataclass(frozen=True, slots=True)
 class Words:
-    """Dates, times and people written for one team: its translator and timezone."""
+    """Dates, times and people written for one team: its translator and timezone.
+
+    ``this_year``: the team's current year; a date in another year is written with its year,
+    so a cover from 2026-12-01 to 2027-12-01 does not read "Tue 1 Dec – Wed 1 Dec".
+    """
 
     t: Translator
     tz: ZoneInfo
+    this_year: int | None = None
 
     def weekday(self, day: date) -> str:
         """The short weekday name of ``day``."""
@@ -42,6 +47,8 @@ class Words:
     def day(self, day: date) -> str:
         """``Tue 1 Dec`` (en), ``ti 1. joulukuuta`` (fi), ``wt 1 grudnia`` (pl)."""
         month = self.t("rota.cmd.months").split(",")[day.month - 1].strip()
+        if self.this_year is not None and day.year != self.this_year:
+            return self.t("rota.cmd.date_year", weekday=self.weekday(day), day=day.day, month=month, year=day.year)
         return self.t("rota.cmd.date", weekday=self.weekday(day), day=day.day, month=month)
 
     def local(self, at: datetime) -> datetime:
@@ -62,6 +69,23 @@ class Words:
 def people(ids: Iterable[str]) -> str:
     """``<@U1>, <@U2>`` (ids come from Slack mentions or the rota's own rows)."""
     return ", ".join(f"<@{p}>" for p in ids)
+
+
+def some_people(t: Translator, ids: tuple[str, ...], limit: int = MAX_ANSWER // 3) -> str:
+    """:func:`people` within ``limit`` characters: the first ones, then "…and 7 more".
+
+    ``/rota now`` names everyone on shift and who is next; a huge rota must not push
+    "until when" and "who is next" out of the answer.
+    """
+    shown: list[str] = []
+    size = 0
+    for n, person in enumerate(ids):
+        mention = f"<@{person}>"
+        if size + len(mention) > limit:
+            return ", ".join(shown) + " " + t("rota.cmd.more", count=len(ids) - n)
+        shown.append(mention)
+        size += len(mention) + 2
+    return ", ".join(shown)
 
 
 def shift_line(words: Words, rule: ShiftRule) -> str:
@@ -113,7 +137,7 @@ def swap_line(words: Words, swap: Swap) -> str:
 
 def words_of(rota: Rota) -> Words:
     """The :class:`Words` of ``rota``'s team."""
-    return Words(rota.ctx.t, rota.ctx.tz)
+    return Words(rota.ctx.t, rota.ctx.tz, rota.now().astimezone(rota.ctx.tz).year)
 
 
 async def now_answer(rota: Rota) -> str:
@@ -130,18 +154,18 @@ async def now_answer(rota: Rota) -> str:
     lines = []
     if on:
         until = words.when(change, today) if change else t("rota.cmd.open_end")
-        lines.append(t("rota.cmd.now_on", people=people(on), until=until))
+        lines.append(t("rota.cmd.now_on", people=some_people(t, on), until=until))
     else:
         lines.append(t("rota.cmd.now_nobody"))
     if change is not None:
         coming = schedule.on_shift(change)
         if coming:
-            lines.append(t("rota.cmd.next_on", people=people(coming), at=words.when(change, today)))
+            lines.append(t("rota.cmd.next_on", people=some_people(t, coming), at=words.when(change, today)))
         else:
             lines.append(t("rota.cmd.next_nobody", at=words.when(change, today)))
     else:
         lines.append(t("rota.cmd.next_none"))
-    return "\n".join(lines)
+    return fit(t, "\n".join(lines))
 
 
 def _mark(words: Words, occurrence: Occurrence, swaps: list[Swap]) -> str:
@@ -175,8 +199,7 @@ def week_answer_sync(words: Words, schedule: Schedule, monday: date) -> str:
         if not todays:
             lines.append(t("rota.cmd.no_shifts_day"))
         sections.append("\n".join(lines))
-    text = "\n\n".join(sections)
-    return text if len(text) <= MAX_ANSWER else text[: MAX_ANSWER - 1] + "…"
+    return fit(t, "\n\n".join(sections))
 
 
 async def week_answer(rota: Rota, *, next_week: bool) -> str:
@@ -211,11 +234,32 @@ async def list_answer(rota: Rota) -> str:
         f"• {cover_line(words, c) if isinstance(c, Cover) else swap_line(words, c)}" for c in changes[:LIST_LIMIT]
     ] or [t("rota.cmd.none")]
     lines += _more(t, len(changes))
-    return "\n".join(lines)
+    return fit(t, "\n".join(lines))
 
 
 def _more(t: Translator, count: int) -> list[str]:
     return [t("rota.cmd.more", count=count - LIST_LIMIT)] if count > LIST_LIMIT else []
+
+
+def fit(t: Translator, text: str, limit: int = MAX_ANSWER) -> str:
+    """``text`` cut to at most ``limit`` characters where a reader sees why, never inside a mention.
+
+    A long answer (200 shifts of 20 people) is cut after its last whole line, or in one long
+    line between two words, and says that the rest did not fit; a ``<@U…>`` or ``<#C…>`` is
+    never cut in half, which Slack would show as raw text.
+    """
+    if len(text) <= limit:
+        return text
+    tail = "\n" + t("rota.cmd.cut")
+    room = text[: max(limit - len(tail), 0)]
+    cut = room.rfind("\n")
+    if cut < len(room) // 2:
+        cut = room.rfind(" ")
+    head = room[:cut] if cut > 0 else room
+    opening = head.rfind("<")
+    if opening > head.rfind(">"):
+        head = head[:opening]
+    return head.rstrip(" ,") + tail
 
 
 def help_answer(t: Translator) -> str:

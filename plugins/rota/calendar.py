@@ -24,7 +24,7 @@ import secrets
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -36,7 +36,7 @@ from starlette.routing import Route
 from chatops.db import DatabaseUnavailable
 
 from . import tables
-from .schedule import Occurrence, Schedule, Swap
+from .schedule import Occurrence, Swap
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -140,15 +140,12 @@ def _uid(o: Occurrence, owner: str, host: str) -> str:
     return f"rota-{o.shift_id}-{o.start:%Y%m%dT%H%M%SZ}-{owner}@{host}"
 
 
-def _change_text(rota: Rota, schedule: Schedule, o: Occurrence, names: dict[str, str]) -> str | None:
-    """What a cover or swap did to this stretch, or None when it is as planned."""
+def _change_text(rota: Rota, swaps: dict[date, list[Swap]], o: Occurrence, names: dict[str, str]) -> str | None:
+    """What a cover or swap did to this stretch, or None when it is as planned (``swaps``: by day)."""
     if o.people == o.planned:
         return None
     moved = set(o.people) ^ set(o.planned)
-    swapped = any(
-        isinstance(change, Swap) and change.day == o.day and {change.first, change.second} & moved
-        for change in schedule.changes
-    )
+    swapped = any({change.first, change.second} & moved for change in swaps.get(o.day, ()))
     key = "rota.calendar.swapped" if swapped else "rota.calendar.covered"
     return rota.ctx.t(key, planned=_joined(rota, o.planned, names), people=_joined(rota, o.people, names))
 
@@ -236,6 +233,10 @@ async def feed(rota: Rota, owner: str) -> bytes:
     names = await _names(rota, people | ({owner} if owner != TEAM else set()))
     t = rota.ctx.t
     host = _host(rota)
+    swaps: dict[date, list[Swap]] = {}
+    for change in schedule.changes:
+        if isinstance(change, Swap):
+            swaps.setdefault(change.day, []).append(change)
     entries = []
     for o in found:
         if owner == TEAM:
@@ -247,10 +248,11 @@ async def feed(rota: Rota, owner: str) -> bytes:
                 if others
                 else t("rota.calendar.personal_summary")
             )
-        changed = _change_text(rota, schedule, o, names)
+        changed = _change_text(rota, swaps, o, names)
         entries.append(Entry(_uid(o, owner, host), o.start, o.end, summary, changed, busy=owner != TEAM))
     title = t("rota.calendar.team_name") if owner == TEAM else t("rota.calendar.personal_name", name=names[owner])
-    return render(title, rota.ctx.tz.key, now, entries)
+    # Off the event loop: a big rota is thousands of events, and Slack's requests must not wait for them.
+    return await asyncio.to_thread(render, title, rota.ctx.tz.key, now, entries)
 
 
 def _not_found() -> Response:

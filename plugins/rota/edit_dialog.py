@@ -9,10 +9,16 @@ replayed submission changes nothing twice.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
+
+from slack_sdk.errors import SlackApiError
+
+from chatops.slack.escape import show_controls
 
 from . import changes
 from .answers import span_text, words_of
@@ -50,6 +56,12 @@ MAX_OPTION_TEXT = 75
 MAX_OPTIONS = 100
 
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
+_GROUP = re.compile(r"<!subteam\^([A-Z0-9]+)(?:\|[^<>]*)?>")
+#: How long opening the dialog may wait for people's names, and how many are asked at once.
+NAMES_BUDGET_SECONDS = 1.5
+NAMES_AT_ONCE = 20
+#: Longest wait for Slack's list of user groups while answering a submission (3 s in all).
+GROUPS_TIMEOUT_SECONDS = 1.0
 
 
 def _plain(text: str) -> dict[str, Any]:
@@ -66,33 +78,107 @@ def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool
     }
 
 
+async def _lookup(rota: Rota, ids: Iterable[str]) -> dict[str, str]:
+    """Display names of ``ids``, asked :data:`NAMES_AT_ONCE` at a time within :data:`NAMES_BUDGET_SECONDS`.
+
+    The dialog must open within Slack's 3 s (the trigger id expires): names Slack has not
+    told by then are left out and their ids shown instead.
+    """
+    found: dict[str, str] = {}
+    gate = asyncio.Semaphore(NAMES_AT_ONCE)
+
+    async def one(user: str) -> None:
+        async with gate:
+            name = await rota.ctx.user_name(user)
+        if name:
+            found[user] = name
+
+    tasks = [asyncio.ensure_future(one(user)) for user in dict.fromkeys(ids)]
+    if not tasks:
+        return found
+    _done, pending = await asyncio.wait(tasks, timeout=NAMES_BUDGET_SECONDS)
+    for task in pending:
+        task.cancel()
+    if pending:
+        rota.ctx.log.warning("the /rota edit dialog shows %d people by id: Slack was slow to name them", len(pending))
+    for task in tasks:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            rota.ctx.log.warning("could not read a display name: %s", task.exception())
+    return found
+
+
+def _named(text: str, names: dict[str, str]) -> str:
+    """``<@U1>`` → ``@Anna`` (plain text in a dialog shows no mentions).
+
+    A display name is anyone's to choose: its bidi and zero-width characters are shown as
+    ``⟨U+202E⟩`` so a name cannot reverse or hide the rest of an option or an error.
+    """
+    return _MENTION.sub(lambda found: "@" + show_controls(names.get(found.group(1)) or found.group(1)), text)
+
+
 async def _names(rota: Rota, text: str) -> str:
-    """``<@U1>`` → ``@Anna`` (plain text in a dialog shows no mentions)."""
-    ids = dict.fromkeys(_MENTION.findall(text))
-    for user in ids:
-        name = await rota.ctx.user_name(user)
-        text = text.replace(f"<@{user}>", f"@{name or user}")
-    return text
+    """``text`` with its mentions written as names (see :func:`_named`)."""
+    return _named(text, await _lookup(rota, _MENTION.findall(text)))
 
 
-async def _targets(rota: Rota) -> list[dict[str, Any]]:
-    """The options of "what to remove": shifts, then covers and swaps not over yet."""
+async def _group_names(rota: Rota, client: AsyncWebClient, text: str) -> str:
+    """``<!subteam^S1>`` → ``@shift-leads`` (the group's id when Slack cannot say), for plain text."""
+    if not _GROUP.search(text):
+        return text
+    handles: dict[str, str] = {}
+    try:
+        answer = await asyncio.wait_for(client.usergroups_list(), GROUPS_TIMEOUT_SECONDS)
+        groups = answer.get("usergroups")
+        for group in groups if isinstance(groups, list) else []:
+            if isinstance(group, dict) and isinstance(group.get("handle"), str):
+                handles[str(group.get("id"))] = group["handle"]
+    except (SlackApiError, TimeoutError, OSError) as exc:
+        rota.ctx.log.warning("could not read the user groups' handles: %s", exc)
+    return _GROUP.sub(lambda found: "@" + show_controls(handles.get(found.group(1)) or found.group(1)), text)
+
+
+async def _targets(rota: Rota) -> dict[str, Any]:
+    """The choices of "what to remove": shifts, then covers and swaps not over yet.
+
+    One list holds :data:`MAX_OPTIONS`; a bigger rota gets two groups of that many each, so
+    a hundred shifts do not leave the covers and swaps out of the dialog. Empty: none.
+    """
     words = words_of(rota)
     schedule = await rota.schedule(fresh=True)
     now = rota.now()
     today = words.local(now).date()
-    options = []
+    shifts = []
     for rule in schedule.rules:
         label = f"s{rule.id} · {format_days(rule.days)} {format_time(rule.start)}–{format_time(rule.end)} · "
-        options.append((f"s{rule.id}", label + " ".join(f"<@{p}>" for p in rule.people)))
+        shifts.append((f"s{rule.id}", label + " ".join(f"<@{p}>" for p in rule.people)))
+    others = []
     for change in schedule.changes:
         if isinstance(change, Cover) and change.end > now:
             text = f"c{change.id} · <@{change.cover}> ⇐ <@{change.absent}> · "
             text += span_text(words, change.start, change.end, change.whole_shifts)
-            options.append((f"c{change.id}", text))
+            others.append((f"c{change.id}", text))
         elif isinstance(change, Swap) and change.day >= today:
-            options.append((f"w{change.id}", f"w{change.id} · <@{change.first}> ⇄ <@{change.second}> · {change.day}"))
-    return [{"text": _plain(await _names(rota, text)), "value": value} for value, text in options[:MAX_OPTIONS]]
+            others.append((f"w{change.id}", f"w{change.id} · <@{change.first}> ⇄ <@{change.second}> · {change.day}"))
+
+    if not shifts and not others:
+        return {}
+    # Only names that can show: an option's text is cut at MAX_OPTION_TEXT (a name is rarely
+    # much shorter than its mention), so a shift of 20 people asks Slack for a few of them.
+    visible = [
+        u
+        for _, text in shifts[:MAX_OPTIONS] + others[:MAX_OPTIONS]
+        for u in _MENTION.findall(text[: 2 * MAX_OPTION_TEXT])
+    ]
+    names = await _lookup(rota, visible)
+
+    def options(found: list[tuple[str, str]]) -> list[dict[str, Any]]:
+        return [{"text": _plain(_named(text, names)), "value": value} for value, text in found[:MAX_OPTIONS]]
+
+    if len(shifts) + len(others) <= MAX_OPTIONS or not shifts or not others:
+        return {"options": options(shifts + others)}
+    t = rota.ctx.t
+    groups = [(t("rota.edit.target_shifts"), shifts), (t("rota.edit.target_changes"), others)]
+    return {"option_groups": [{"label": _plain(label), "options": options(found)} for label, found in groups if found]}
 
 
 async def build(rota: Rota) -> dict[str, Any]:
@@ -131,7 +217,7 @@ async def build(rota: Rota) -> dict[str, Any]:
     ]
     targets = await _targets(rota)
     if targets:
-        blocks.append(_input("target", t("rota.edit.target"), {"type": "static_select", "options": targets}))
+        blocks.append(_input("target", t("rota.edit.target"), {"type": "static_select", **targets}))
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": t("rota.edit.hint")}]})
     return {
         "type": "modal",
@@ -274,16 +360,18 @@ def register(rota: Rota, bolt: AsyncApp, leads: Leads) -> None:
         try:
             check = await leads.check(user, client)
             if not check.ok:
-                await ack(
-                    response_action="errors", errors={"action": (await _names(rota, leads.refusal(check)))[:MAX_ERROR]}
-                )
+                refusal = await _group_names(rota, client, await _names(rota, leads.refusal(check)))
+                await ack(response_action="errors", errors={"action": refusal[:MAX_ERROR]})
                 return
             try:
                 command = read_submission(rota, view)
             except _Invalid as invalid:
                 await ack(response_action="errors", errors=invalid.errors)
                 return
-            digest = hashlib.sha256(f"{view.get('id')}\x1f{view.get('hash')}".encode()).hexdigest()
+            # Slack keeps a view's hash when a submission's answer was lost: the values are part of the
+            # key, so a replay changes nothing twice and a resubmission with other values is a change of its own.
+            values = json.dumps((view.get("state") or {}).get("values"), sort_keys=True, default=str)
+            digest = hashlib.sha256(f"{view.get('id')}\x1f{view.get('hash')}\x1f{values}".encode()).hexdigest()
             outcome = await changes.apply(rota, user, command, "view:" + digest)
             if not outcome.ok:
                 block = _FIELD_BLOCKS.get(outcome.field or "", "action")
