@@ -248,3 +248,28 @@ async def test_replicas_whose_clocks_differ_by_seconds_post_one_hand_off_on_time
         await two.idle()
         [message] = handoffs(one)
         assert "Posted late" not in readable(message)
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "will answer you on Thursday (2027-01-07) at 08:00."),
+        ("fi", "vastaamme sinulle torstaina 7.1.2027 klo 08:00."),
+        ("pl", "i odpowiemy w czwartek 7.01.2027 o 08:00."),
+    ],
+)
+async def test_after_a_long_holiday_the_reply_names_the_date_not_just_a_weekday(
+    rota_bot: RotaBot, callback: CallbackReceiver, language: str, expected: str
+) -> None:
+    # Closed from Christmas Eve to Epiphany: "on Thursday" alone would mean 31 December.
+    holidays = [f"2026-12-{d}" for d in range(24, 32)] + [f"2027-01-0{d}" for d in range(1, 7)]
+    christmas_eve = datetime(2026, 12, 24, 10, 0, tzinfo=UTC)
+    async with rota_bot(
+        language=language,
+        now=christmas_eve,
+        service_hours={**HOURS, "holidays": holidays},
+        out_of_hours_reply=True,
+    ) as bot:
+        await bot.comment("Hyvää joulua", reply_url=callback.url)
+        [reply] = await callback.wait_for(1)
+    assert reply["text"].endswith(expected)
