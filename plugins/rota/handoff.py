@@ -9,7 +9,7 @@ stored now:
   replicas tick, and a change missed while the bot was down is posted once when it is
   back (marked late), unless a later change superseded it or it is too old.
 - *Gap*: within service hours with nobody on shift, the leads are told once per gap
-  (the gap is named by when it began).
+  (the gap is named by when it began; a notice since then means they were told).
 
 The hand-off's message is built when its outbox job runs, so the cards it lists are
 those open at posting time.
@@ -123,7 +123,7 @@ async def _gap(rota: Rota, schedule: Schedule, now: datetime) -> None:
         opened = local_day_start(now.astimezone(rota.ctx.tz).date(), rota.ctx.tz)
     last = schedule.last_change(now, horizon=GAP_LOOKBACK)
     began = max(opened, last) if last else opened
-    if await _posted(rota, "gap", began):
+    if await _gap_told(rota, began):
         return
     t, tz = rota.ctx.t, rota.ctx.tz
     message = t("rota.shifts.gap", since=moment_text(t, began, tz, now))
@@ -145,6 +145,19 @@ async def _posted(rota: Rota, kind: str, at: datetime) -> bool:
     async with rota.ctx.db.read() as session:
         found = await session.scalar(
             sa.select(tables.notices.c.kind).where(tables.notices.c.kind == kind, tables.notices.c.at == at)
+        )
+    return found is not None
+
+
+async def _gap_told(rota: Rota, began: datetime) -> bool:
+    """Whether the leads were told of the gap that began at ``began``.
+
+    Any gap notice since then counts: an edit during the gap (the shift that ended before
+    it removed) moves where the gap seems to begin, but it is the same gap.
+    """
+    async with rota.ctx.db.read() as session:
+        found = await session.scalar(
+            sa.select(tables.notices.c.at).where(tables.notices.c.kind == "gap", tables.notices.c.at >= began).limit(1)
         )
     return found is not None
 

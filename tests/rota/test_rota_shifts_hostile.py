@@ -14,7 +14,7 @@ from chatops.db import DatabaseUnavailable
 from chatops.models import Conversation
 from chatops.testing.bot import CallbackReceiver, TestBot
 from chatops.testing.outages import write_lock_held_elsewhere
-from chatops_plugins.rota import handoff
+from chatops_plugins.rota import handoff, records
 
 HOURS = {day: "08:00-18:00" for day in ("mon", "tue", "wed", "thu", "fri")}
 # Tuesday 1 December 2026 in Helsinki (UTC+2): 16:00 local is 14:00 UTC.
@@ -273,3 +273,28 @@ async def test_after_a_long_holiday_the_reply_names_the_date_not_just_a_weekday(
         await bot.comment("Hyvää joulua", reply_url=callback.url)
         [reply] = await callback.wait_for(1)
     assert reply["text"].endswith(expected)
+
+
+async def test_removing_the_shift_that_ended_before_a_gap_does_not_tell_the_leads_of_it_again(
+    rota_bot: RotaBot,
+) -> None:
+    tuesday_1200 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    async with rota_bot(now=tuesday_1200 - timedelta(days=2), service_hours=HOURS) as bot:
+        morning = await add_shift(bot, "mon-fri", "08:00-12:00", "UANNA")
+        clock_of(bot).set(tuesday_1200)
+        await tick(bot)
+        assert len(gaps(bot)) == 1
+        # The lead tidies the rota during the gap: the gap now seems to start at 08:00, but it is the same gap.
+        clock_of(bot).advance(minutes=30)
+        rota = rota_of_bot(bot)
+        async with rota.ctx.db.write() as session:
+            await records.remove_shift(session, morning, "ULENA", rota.now())
+        rota.invalidate()
+        await tick(bot)
+        clock_of(bot).advance(minutes=1)
+        await tick(bot)
+        assert len(gaps(bot)) == 1
+        # The next day's gap is a new one.
+        clock_of(bot).set(tuesday_1200 + timedelta(days=1))
+        await tick(bot)
+        assert len(gaps(bot)) == 2
