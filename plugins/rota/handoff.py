@@ -311,10 +311,12 @@ async def _open_cards(rota: Rota) -> list[tuple[int, list[_Open]]]:
         sa.and_(is_open, not_escalated, urgent),
         sa.and_(is_open, not_escalated, Conversation.assignee.is_(None), sa.not_(urgent)),
     )
-    found: list[tuple[int, list[Any]]] = []
+    # One pass over the open conversations counts all three sections.
+    counting = sa.select(*(sa.func.count(sa.case((condition, 1))) for condition in conditions))
+    found: list[list[Any]] = []
     async with rota.ctx.db.read() as session:
+        counts = (await session.execute(counting.where(is_open))).one()
         for condition in conditions:
-            count = await session.scalar(sa.select(sa.func.count()).select_from(Conversation).where(condition))
             rows = (
                 await session.execute(
                     sa.select(
@@ -334,8 +336,10 @@ async def _open_cards(rota: Rota) -> list[tuple[int, list[_Open]]]:
                     .limit(config.handoff_list_limit)
                 )
             ).all()
-            found.append((count or 0, list(rows)))
-    return [(count, [_open(rota, row, now, target) for row in rows]) for count, rows in found]
+            found.append(list(rows))
+    return [
+        (int(count), [_open(rota, row, now, target) for row in rows]) for count, rows in zip(counts, found, strict=True)
+    ]
 
 
 def _open(rota: Rota, row: Any, now: datetime, target: int) -> _Open:
