@@ -9,7 +9,7 @@ stored now:
   replicas tick, and a change missed while the bot was down is posted once when it is
   back (marked late), unless a later change superseded it or it is too old.
 - *Gap*: within service hours with nobody on shift, the leads are told once per gap
-  (the gap is named by when it began).
+  (the gap is named by when it began; a notice since then means they were told).
 
 The hand-off's message is built when its outbox job runs, so the cards it lists are
 those open at posting time.
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
     from .schedule import Schedule
     from .service import Rota
+    from .service_hours import ServiceHours
 
 #: The outbox kind the hand-off is posted with (stored as ``rota:handoff``).
 HANDOFF_KIND = "handoff"
@@ -46,8 +47,8 @@ LATE_AFTER = timedelta(minutes=2)
 LABEL_LIMIT = 80
 #: Slack's limit for a section's text.
 SECTION_LIMIT = 3000
-#: Most open cards read for the hand-off (the sections show ``handoff_list_limit`` each).
-READ_LIMIT = 500
+#: How far back the service time of the near-deadline section is counted.
+DUE_LOOKBACK = timedelta(days=400)
 #: How far back a gap's start (the opening or the last change) is looked for.
 GAP_LOOKBACK = timedelta(days=8)
 _BEFORE = timedelta(microseconds=1)
@@ -122,7 +123,7 @@ async def _gap(rota: Rota, schedule: Schedule, now: datetime) -> None:
         opened = local_day_start(now.astimezone(rota.ctx.tz).date(), rota.ctx.tz)
     last = schedule.last_change(now, horizon=GAP_LOOKBACK)
     began = max(opened, last) if last else opened
-    if await _posted(rota, "gap", began):
+    if await _gap_told(rota, began):
         return
     t, tz = rota.ctx.t, rota.ctx.tz
     message = t("rota.shifts.gap", since=moment_text(t, began, tz, now))
@@ -144,6 +145,19 @@ async def _posted(rota: Rota, kind: str, at: datetime) -> bool:
     async with rota.ctx.db.read() as session:
         found = await session.scalar(
             sa.select(tables.notices.c.kind).where(tables.notices.c.kind == kind, tables.notices.c.at == at)
+        )
+    return found is not None
+
+
+async def _gap_told(rota: Rota, began: datetime) -> bool:
+    """Whether the leads were told of the gap that began at ``began``.
+
+    Any gap notice since then counts: an edit during the gap (the shift that ended before
+    it removed) moves where the gap seems to begin, but it is the same gap.
+    """
+    async with rota.ctx.db.read() as session:
+        found = await session.scalar(
+            sa.select(tables.notices.c.at).where(tables.notices.c.kind == "gap", tables.notices.c.at >= began).limit(1)
         )
     return found is not None
 
@@ -203,29 +217,24 @@ async def post_handoff(rota: Rota, job: PluginJob) -> None:
         lines.append(t("rota.shifts.handoff.leaving", names=", ".join(names)))
     header = "\n".join(lines)
 
-    cards = await _open_cards(rota)
-    escalated = [c for c in cards if c.escalated]
-    urgent = [
-        c for c in cards if not c.escalated and c.left is not None and c.left <= config.near_deadline_minutes * 60
-    ]
-    listed = {c.id for c in escalated + urgent}
-    unclaimed = [c for c in cards if c.id not in listed and c.assignee is None]
+    (escalated_count, escalated), (urgent_count, urgent), (unclaimed_count, unclaimed) = await _open_cards(rota)
     sections = [
-        (t("rota.shifts.handoff.escalated", count=len(escalated)), escalated),
+        (t("rota.shifts.handoff.escalated", count=escalated_count), escalated_count, escalated),
         (
-            t("rota.shifts.handoff.deadline", minutes=config.response_target_minutes, count=len(urgent)),
+            t("rota.shifts.handoff.deadline", minutes=config.response_target_minutes, count=urgent_count),
+            urgent_count,
             urgent,
         ),
-        (t("rota.shifts.handoff.unclaimed", count=len(unclaimed)), unclaimed),
+        (t("rota.shifts.handoff.unclaimed", count=unclaimed_count), unclaimed_count, unclaimed),
     ]
     blocks: list[dict[str, Any]] = [_section(header)]
-    for title, found in sections:
-        if found:
-            body = [title] + [await _line(rota, job, c) for c in found[: config.handoff_list_limit]]
-            if len(found) > config.handoff_list_limit:
-                body.append(t("rota.shifts.handoff.more", count=len(found) - config.handoff_list_limit))
+    for title, count, listed in sections:
+        if listed:
+            body = [title] + [await _line(rota, job, c) for c in listed]
+            if count > len(listed):
+                body.append(t("rota.shifts.handoff.more", count=count - len(listed)))
             blocks += _sections(body)
-    if not cards or len(blocks) == 1:
+    if len(blocks) == 1:
         blocks.append(_section(t("rota.shifts.handoff.nothing_open")))
     # The text is the notification (and what screen readers get): it carries the mentions.
     await job.post(channel=job.channel or rota.channel, text=clip_mrkdwn(header, SECTION_LIMIT), blocks=blocks)
@@ -263,50 +272,93 @@ async def _line(rota: Rota, job: PluginJob, card: _Open) -> str:
     return f"• {shown} · " + " · ".join(notes)
 
 
-async def _open_cards(rota: Rota) -> list[_Open]:
-    """Open conversations with a card, oldest first, read from the core's tables."""
-    now = rota.now()
-    target = rota.config.response_target_minutes * 60
+def _due_by(hours: ServiceHours, now: datetime, seconds: float) -> datetime:
+    """The latest creation time of a card that has had ``seconds`` of service time by ``now``.
+
+    Service time shrinks as the creation time moves later, so the cards with at least that
+    much are exactly those created at or before this instant: one condition in SQL instead of
+    the service time of every open card in Python. A card older than :data:`DUE_LOOKBACK` counts
+    as having had it (only hours of a few minutes a week could make that wrong).
+    """
+    if seconds <= 0:
+        return now
+    if not hours.configured:
+        return now - timedelta(seconds=seconds)
+    left = seconds
+    for begin, end in reversed(list(hours.periods(now - DUE_LOOKBACK, now))):
+        span = (end - begin).total_seconds()
+        if span >= left:
+            return end - timedelta(seconds=left)
+        left -= span
+    return now - DUE_LOOKBACK
+
+
+async def _open_cards(rota: Rota) -> list[tuple[int, list[_Open]]]:
+    """Escalated, near-deadline and unclaimed open cards: how many of each, and the oldest of each to list.
+
+    Counted and read in the database, each section on its own, so a backlog of thousands of
+    open cards neither hides a new escalation nor makes the counts wrong, and at most
+    ``handoff_list_limit`` rows per section are read.
+    """
+    config, now = rota.config, rota.now()
+    target = config.response_target_minutes * 60
+    due_by = _due_by(rota.hours, now, target - config.near_deadline_minutes * 60)
+    is_open = sa.and_(Conversation.status != Status.RESOLVED.value, Conversation.slack_ts.is_not(None))
+    not_escalated = Conversation.escalated_at.is_(None)
+    urgent = sa.and_(Conversation.first_response_at.is_(None), Conversation.created_at <= due_by)
+    conditions = (
+        sa.and_(is_open, Conversation.escalated_at.is_not(None)),
+        sa.and_(is_open, not_escalated, urgent),
+        sa.and_(is_open, not_escalated, Conversation.assignee.is_(None), sa.not_(urgent)),
+    )
+    # One pass over the open conversations counts all three sections.
+    counting = sa.select(*(sa.func.count(sa.case((condition, 1))) for condition in conditions))
+    found: list[list[Any]] = []
     async with rota.ctx.db.read() as session:
-        rows = (
-            await session.execute(
-                sa.select(
-                    Conversation.id,
-                    Conversation.source,
-                    Conversation.channel_name,
-                    Conversation.context_text,
-                    Conversation.assignee,
-                    Conversation.escalated_at,
-                    Conversation.first_response_at,
-                    Conversation.created_at,
-                    Conversation.slack_channel,
-                    Conversation.slack_ts,
+        counts = (await session.execute(counting.where(is_open))).one()
+        for condition in conditions:
+            rows = (
+                await session.execute(
+                    sa.select(
+                        Conversation.id,
+                        Conversation.source,
+                        Conversation.channel_name,
+                        Conversation.context_text,
+                        Conversation.assignee,
+                        Conversation.escalated_at,
+                        Conversation.first_response_at,
+                        Conversation.created_at,
+                        Conversation.slack_channel,
+                        Conversation.slack_ts,
+                    )
+                    .where(condition)
+                    .order_by(Conversation.created_at, Conversation.id)
+                    .limit(config.handoff_list_limit)
                 )
-                .where(Conversation.status != Status.RESOLVED.value, Conversation.slack_ts.is_not(None))
-                .order_by(Conversation.created_at, Conversation.id)
-                .limit(READ_LIMIT)
-            )
-        ).all()
-    found = []
-    for row in rows:
-        left = None
-        if row.first_response_at is None:
-            # Service time: a card that came in at night is not overdue at 08:01.
-            left = target - rota.hours.service_seconds(row.created_at, now)
-        label_parts = [rota.ctx.source_name(row.source)]
-        if row.channel_name:
-            label_parts.append(row.channel_name)
-        if row.context_text:
-            label_parts.append(one_line(row.context_text, LABEL_LIMIT))
-        found.append(
-            _Open(
-                id=row.id,
-                channel=row.slack_channel or rota.ctx.channels.inbox,
-                ts=row.slack_ts,
-                label=" · ".join(label_parts),
-                assignee=row.assignee,
-                escalated=row.escalated_at is not None,
-                left=left,
-            )
-        )
-    return found
+            ).all()
+            found.append(list(rows))
+    return [
+        (int(count), [_open(rota, row, now, target) for row in rows]) for count, rows in zip(counts, found, strict=True)
+    ]
+
+
+def _open(rota: Rota, row: Any, now: datetime, target: int) -> _Open:
+    """A conversation row as the hand-off lists it."""
+    left = None
+    if row.first_response_at is None:
+        # Service time: a card that came in at night is not overdue at 08:01.
+        left = target - rota.hours.service_seconds(row.created_at, now)
+    label_parts = [rota.ctx.source_name(row.source)]
+    if row.channel_name:
+        label_parts.append(row.channel_name)
+    if row.context_text:
+        label_parts.append(one_line(row.context_text, LABEL_LIMIT))
+    return _Open(
+        id=row.id,
+        channel=row.slack_channel or rota.ctx.channels.inbox,
+        ts=row.slack_ts,
+        label=" · ".join(label_parts),
+        assignee=row.assignee,
+        escalated=row.escalated_at is not None,
+        left=left,
+    )

@@ -70,7 +70,14 @@ async def assign(rota: Rota, conversation_id: int) -> str | None:
         chosen = await _next_in_turn(rota, people)
     else:
         chosen = await _least_loaded(rota, people)
-    if await rota.ctx.conversations.assign(conversation_id, chosen):
+    try:
+        assigned = await rota.ctx.conversations.assign(conversation_id, chosen)
+    except ValueError:
+        # Not an id the core takes (a rota row written by hand, an id of another shape): the card
+        # stays unowned and shows who is on shift; the out-of-hours reply must still go.
+        rota.ctx.log.warning("could not assign conversation %s: %r is not a Slack user id", conversation_id, chosen)
+        return None
+    if assigned:
         if rota.config.assign == "round_robin":
             await rota.ctx.state.set(LAST_ASSIGNED, chosen)
         return chosen

@@ -27,15 +27,22 @@ def moment_text(t: Words, at: datetime, tz: ZoneInfo, ref: datetime) -> str:
 
 
 def opens_text(t: Words, opens: datetime, now: datetime, tz: ZoneInfo) -> str:
-    """When the team is back, for a customer: ``today at 08:00``, ``tomorrow at 08:00``, ``on Monday at 08:00``."""
+    """When the team is back, for a customer: ``today at 08:00``, ``tomorrow at 08:00``, ``on Monday at 08:00``.
+
+    A week or more away (a long holiday) the date is added: "on Monday" alone would name
+    the wrong Monday.
+    """
     local, today = opens.astimezone(tz), now.astimezone(tz).date()
     days = (local.date() - today).days
     if days == 0:
         day = t("rota.shifts.today")
     elif days == 1:
         day = t("rota.shifts.tomorrow")
-    else:
+    elif days < 7:
         day = t(f"rota.shifts.on_day.{local.weekday()}")
+    else:
+        weekday = t(f"rota.shifts.on_day.{local.weekday()}")
+        day = t("rota.shifts.on_date", day=weekday, d=local.day, m=local.month, y=local.year)
     return t("rota.shifts.ooh.opens", day=day, time=clock_text(opens, tz))
 
 

@@ -49,6 +49,7 @@ _EN: dict[str, str] = {
     "rota.shifts.on_day.4": "on Friday",
     "rota.shifts.on_day.5": "on Saturday",
     "rota.shifts.on_day.6": "on Sunday",
+    "rota.shifts.on_date": "{day} ({y}-{m:02d}-{d:02d})",
     "rota.shifts.today": "today",
     "rota.shifts.tomorrow": "tomorrow",
 }
@@ -96,6 +97,7 @@ _FI: dict[str, str] = {
     "rota.shifts.on_day.4": "perjantaina",
     "rota.shifts.on_day.5": "lauantaina",
     "rota.shifts.on_day.6": "sunnuntaina",
+    "rota.shifts.on_date": "{day} {d}.{m}.{y}",
     "rota.shifts.today": "tänään",
     "rota.shifts.tomorrow": "huomenna",
 }
@@ -142,6 +144,7 @@ _PL: dict[str, str] = {
     "rota.shifts.on_day.4": "w piątek",
     "rota.shifts.on_day.5": "w sobotę",
     "rota.shifts.on_day.6": "w niedzielę",
+    "rota.shifts.on_date": "{day} {d}.{m:02d}.{y}",
     "rota.shifts.today": "dzisiaj",
     "rota.shifts.tomorrow": "jutro",
 }
