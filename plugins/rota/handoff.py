@@ -92,14 +92,18 @@ async def _handoff(rota: Rota, schedule: Schedule, now: datetime) -> None:
         # The change exists because the rota was edited after its time (a shift added that had
         # already begun): the edit's confirmation told the team; a "late" hand-off would be noise.
         return
-    leaving = [p for p in schedule.on_shift(changed - _BEFORE) if p not in schedule.on_shift(changed)]
-    arriving = list(schedule.on_shift(changed))
+    before, after = schedule.on_shift(changed - _BEFORE), schedule.on_shift(changed)
+    leaving = [p for p in before if p not in after]
+    # Only newcomers are mentioned (notified); whoever stays on is named without a ping.
+    arriving = [p for p in after if p not in before]
+    staying = [p for p in after if p in before]
     until = schedule.next_change(changed)
     payload = {
         "at": changed.isoformat(),
         "claimed_at": now.isoformat(),
         "leaving": leaving,
         "arriving": arriving,
+        "staying": staying,
         "until": until.isoformat() if until else None,
     }
     async with rota.ctx.db.write() as session:
@@ -201,7 +205,8 @@ async def post_handoff(rota: Rota, job: PluginJob) -> None:
     changed = datetime.fromisoformat(data["at"])
     claimed = datetime.fromisoformat(data["claimed_at"])
     until = datetime.fromisoformat(data["until"]) if data.get("until") else None
-    arriving = ", ".join(f"<@{p}>" for p in data["arriving"])
+    staying = [mrkdwn_escape(await ctx.user_name(p) or p) for p in data.get("staying", [])]
+    arriving = ", ".join([*(f"<@{p}>" for p in data["arriving"]), *staying])
 
     lines = [t("rota.shifts.handoff.title", time=clock_text(changed, tz))]
     if claimed - changed > LATE_AFTER:

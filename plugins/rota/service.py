@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 import weakref
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from . import tables
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 #: Seconds another replica's change may take to show in this one's cached schedule.
 SCHEDULE_TTL_SECONDS = 30.0
+#: How long after a cover or swap is over the schedule still reads it.
+CHANGES_LOOKBACK = timedelta(days=16)
 
 
 def _utcnow() -> datetime:
@@ -36,7 +38,7 @@ class Rota:
         self.config: RotaConfig = ctx.config if isinstance(ctx.config, RotaConfig) else RotaConfig()
         self.hours = self.config.hours(ctx.tz)
         self.clock = clock
-        self._cached: tuple[float, Schedule] | None = None
+        self._cached: tuple[float, datetime, Schedule] | None = None
 
     @property
     def channel(self) -> str:
@@ -48,15 +50,27 @@ class Rota:
         return self.clock().astimezone(UTC)
 
     async def schedule(self, *, fresh: bool = False) -> Schedule:
-        """The rota as stored, cached for :data:`SCHEDULE_TTL_SECONDS` (``fresh`` reads it now)."""
+        """The rota as stored, cached for :data:`SCHEDULE_TTL_SECONDS` (``fresh`` reads it now).
+
+        Covers and swaps over for more than :data:`CHANGES_LOOKBACK` are left out: nothing
+        looks that far back (the calendar 14 days, the hand-off 8), and a rota used for years
+        would otherwise read every cover it ever had on every minute's tick.
+        """
+        since = self.now() - CHANGES_LOOKBACK
         cached = self._cached
-        if not fresh and cached and time.monotonic() - cached[0] < SCHEDULE_TTL_SECONDS:
-            return cached[1]
+        if (
+            not fresh
+            and cached
+            and time.monotonic() - cached[0] < SCHEDULE_TTL_SECONDS
+            # A clock set back (tests) may need changes the cached copy left out.
+            and cached[1] <= since
+        ):
+            return cached[2]
         async with self.ctx.db.read() as session:
             rules = await tables.active_rules(session)
-            changes = await tables.active_changes(session)
+            changes = await tables.active_changes(session, since=since)
         found = Schedule(tuple(rules), tuple(changes), self.ctx.tz)
-        self._cached = (time.monotonic(), found)
+        self._cached = (time.monotonic(), since, found)
         return found
 
     def invalidate(self) -> None:

@@ -236,3 +236,18 @@ async def test_a_long_hand_off_is_split_into_sections_slack_takes(rota_bot: Rota
     text = readable(message)
     assert text.count("archives/") == 40
     assert "…and 1 more" in text
+
+
+async def test_who_stays_on_is_named_but_only_newcomers_are_pinged(rota_bot: RotaBot) -> None:
+    async with rota_bot(now=SET_UP) as bot:
+        bot.person("Anna")
+        bot.person("Jari")
+        await add_shift(bot, "daily", "08:00-20:00", "UANNA")
+        await add_shift(bot, "daily", "16:00-22:00", "UJARI")
+        clock_of(bot).set(TUESDAY_1600)
+        await tick(bot)
+        [message] = handoffs(bot)
+        text = readable(message)
+        assert "On shift now: <@UJARI>, Anna, until 20:00." in text
+        assert "<@UANNA>" not in text and "<@UANNA>" not in message["text"]
+        assert "Leaving" not in text
