@@ -80,6 +80,10 @@ class Status(enum.StrEnum):
     RESOLVED = "resolved"  # closed
 
 
+#: Every status but resolved: ask ``status IN OPEN_STATUSES`` (the index answers it; ``!=`` it cannot).
+OPEN_STATUSES = (Status.NEW.value, Status.CLAIMED.value, Status.REPLIED.value)
+
+
 class Direction(enum.StrEnum):
     """Who wrote a message: the customer, the team from Slack, or the account owner on the platform."""
 
@@ -109,7 +113,11 @@ class Conversation(Base):
     """One source thread (a post's comment thread, a tweet chain, …) and its Slack card."""
 
     __tablename__ = "conversations"
-    __table_args__ = (UniqueConstraint("source", "thread_id", name="uq_conversations_source_thread"),)
+    __table_args__ = (
+        UniqueConstraint("source", "thread_id", name="uq_conversations_source_thread"),
+        # Open cards (status IN OPEN_STATUSES), and who owns them, without reading resolved ones.
+        Index("ix_conversations_status_assignee", "status", "assignee"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     source: Mapped[str] = mapped_column(String(64))

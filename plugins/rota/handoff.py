@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from apscheduler.triggers.cron import CronTrigger
 
 from chatops.jobs import Job
-from chatops.models import Conversation, Status
+from chatops.models import OPEN_STATUSES, Conversation
 from chatops.slack.escape import clip_mrkdwn, link, mrkdwn_escape, one_line
 
 from . import tables
@@ -308,7 +308,7 @@ async def _open_cards(rota: Rota) -> list[tuple[int, list[_Open]]]:
     config, now = rota.config, rota.now()
     target = config.response_target_minutes * 60
     due_by = _due_by(rota.hours, now, target - config.near_deadline_minutes * 60)
-    is_open = sa.and_(Conversation.status != Status.RESOLVED.value, Conversation.slack_ts.is_not(None))
+    is_open = sa.and_(Conversation.status.in_(OPEN_STATUSES), Conversation.slack_ts.is_not(None))
     not_escalated = Conversation.escalated_at.is_(None)
     urgent = sa.and_(Conversation.first_response_at.is_(None), Conversation.created_at <= due_by)
     conditions = (

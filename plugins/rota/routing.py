@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from chatops.models import Conversation, Status
+from chatops.models import OPEN_STATUSES, Conversation, Status
 from chatops.slack.escape import clip_mrkdwn
 
 from . import out_of_hours
@@ -98,7 +98,7 @@ async def _least_loaded(rota: Rota, people: list[str]) -> str:
         rows = (
             await session.execute(
                 sa.select(Conversation.assignee, sa.func.count(Conversation.id))
-                .where(Conversation.assignee.in_(people), Conversation.status != Status.RESOLVED.value)
+                .where(Conversation.assignee.in_(people), Conversation.status.in_(OPEN_STATUSES))
                 .group_by(Conversation.assignee)
             )
         ).all()
