@@ -62,6 +62,24 @@ async def add_cover(
     at: datetime,
 ) -> Cover:
     """Store a cover: ``cover`` takes ``absent``'s shifts in ``[start, end)``."""
+    return await _insert_cover(
+        session, absent, cover, start, end, whole_shifts=whole_shifts, by=by, at=at, ordered_at=at
+    )
+
+
+async def _insert_cover(
+    session: AsyncSession,
+    absent: str,
+    cover: str,
+    start: datetime,
+    end: datetime,
+    *,
+    whole_shifts: bool,
+    by: str,
+    at: datetime,
+    ordered_at: datetime,
+) -> Cover:
+    """Insert a cover row taking its place among the changes at ``ordered_at`` (a new one's is ``at``)."""
     change_id = await session.scalar(
         sa.insert(tables.changes)
         .values(
@@ -71,14 +89,14 @@ async def add_cover(
             starts_at=start,
             ends_at=end,
             whole_shifts=whole_shifts,
-            ordered_at=at,
+            ordered_at=ordered_at,
             created_by=by,
             created_at=at,
         )
         .returning(tables.changes.c.id)
     )
     assert change_id is not None
-    return Cover(int(change_id), absent, cover, start, end, whole_shifts, at)
+    return Cover(int(change_id), absent, cover, start, end, whole_shifts, ordered_at)
 
 
 async def add_swap(session: AsyncSession, first: str, second: str, day: date, *, by: str, at: datetime) -> Swap:
@@ -153,25 +171,16 @@ async def uncover(
         removed.append(old)
         for piece_start, piece_end in ((old.start, start), (end, old.end)):
             if piece_start < piece_end and old.start <= piece_start and piece_end <= old.end:
-                change_id = await session.scalar(
-                    sa.insert(tables.changes)
-                    .values(
-                        kind="cover",
-                        first_user=old.absent,
-                        second_user=old.cover,
-                        starts_at=piece_start,
-                        ends_at=piece_end,
-                        whole_shifts=old.whole_shifts,
-                        ordered_at=row.ordered_at,
-                        created_by=by,
-                        created_at=at,
-                    )
-                    .returning(tables.changes.c.id)
+                piece = await _insert_cover(
+                    session,
+                    old.absent,
+                    old.cover,
+                    piece_start,
+                    piece_end,
+                    whole_shifts=old.whole_shifts,
+                    by=by,
+                    at=at,
+                    ordered_at=row.ordered_at,
                 )
-                assert change_id is not None
-                kept.append(
-                    Cover(
-                        int(change_id), old.absent, old.cover, piece_start, piece_end, old.whole_shifts, row.ordered_at
-                    )
-                )
+                kept.append(piece)
     return Uncovered(tuple(removed), tuple(kept))

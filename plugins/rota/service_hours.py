@@ -123,11 +123,10 @@ class ServiceHours:
                 found.append((begin, finish))
         return found
 
-    def describe(self) -> str:
-        """A compact summary for people: ``mon-fri 08:00-18:00; sat 10:00-12:00, 13:00-15:00``.
+    def groups(self) -> list[tuple[list[int], tuple[tuple[int, int], ...]]]:
+        """Runs of consecutive weekdays with the same opening ranges (closed days left out), Monday first.
 
-        Consecutive weekdays with the same hours are one group; closed days are left out
-        (empty when the hours are not configured).
+        What people read: ``describe`` here, and the out-of-hours reply in the team's words.
         """
         groups: list[tuple[list[int], tuple[tuple[int, int], ...]]] = []
         for day in range(7):
@@ -138,8 +137,16 @@ class ServiceHours:
                 groups[-1][0].append(day)
             else:
                 groups.append(([day], ranges))
+        return groups
+
+    def describe(self) -> str:
+        """A compact summary for people: ``mon-fri 08:00-18:00; sat 10:00-12:00, 13:00-15:00``.
+
+        Consecutive weekdays with the same hours are one group; closed days are left out
+        (empty when the hours are not configured).
+        """
         parts = []
-        for days, ranges in groups:
+        for days, ranges in self.groups():
             name = WEEKDAYS[days[0]] if len(days) == 1 else f"{WEEKDAYS[days[0]]}-{WEEKDAYS[days[-1]]}"
             hours = ", ".join(f"{format_time(a)}-{format_time(b)}" for a, b in ranges)
             parts.append(f"{name} {hours}")

@@ -48,17 +48,8 @@ def opens_text(t: Words, opens: datetime, now: datetime, tz: ZoneInfo) -> str:
 
 def hours_text(t: Words, hours: ServiceHours) -> str:
     """The opening hours for a customer: ``Mon–Fri 08:00–18:00, Sat 10:00–14:00``."""
-    groups: list[tuple[list[int], tuple[tuple[int, int], ...]]] = []
-    for day in range(7):
-        ranges = hours.weekly.get(day, ())
-        if not ranges:
-            continue
-        if groups and groups[-1][1] == ranges and groups[-1][0][-1] == day - 1:
-            groups[-1][0].append(day)
-        else:
-            groups.append(([day], ranges))
     parts = []
-    for days, ranges in groups:
+    for days, ranges in hours.groups():
         first, last = t(f"rota.shifts.day.{days[0]}"), t(f"rota.shifts.day.{days[-1]}")
         name = first if len(days) == 1 else f"{first}–{last}"
         times = ", ".join(f"{format_time(a)}–{format_time(b)}" for a, b in ranges)
