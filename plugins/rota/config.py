@@ -6,13 +6,16 @@ import itertools
 import re
 import string
 from datetime import date
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from .service_hours import ServiceHours
 from .timespec import WEEKDAYS, SpecError, parse_time
+
+if TYPE_CHECKING:
+    from chatops.config import Settings
 
 #: A lead: a Slack user (U…/W…) or a user group (S…).
 LEAD_ID = re.compile(r"[UWS][A-Z0-9]{2,}")
@@ -171,3 +174,13 @@ class RotaConfig(BaseModel):
     def hours(self, tz: ZoneInfo) -> ServiceHours:
         """The service hours in ``tz`` (not configured, i.e. always open, without the table)."""
         return (self.service_hours or ServiceHoursConfig()).build(tz)
+
+
+def service_hours_from_settings(settings: Settings) -> ServiceHours:
+    """The service hours a chatops ``Settings`` configures in ``[plugins.rota]`` (for the digest, reports).
+
+    Without a running bot; not configured (no ``[plugins.rota.service_hours]``) gives hours that
+    are always open, so service time equals wall-clock time.
+    """
+    config = RotaConfig.model_validate(settings.plugins.section("rota"))
+    return config.hours(ZoneInfo(settings.team.timezone))

@@ -3,7 +3,7 @@
 The rota plugin uses them for the out-of-hours reply and to tell the leads when nobody is
 on shift while the team should be answering; the digest counts response time in them
 (:meth:`ServiceHours.service_seconds`). Build one from a config file's ``[plugins.rota]``
-table with :func:`service_hours_from_settings`, without a running bot.
+table with :func:`.config.service_hours_from_settings`, without a running bot.
 
 Opening times are local wall-clock times in the team's timezone, read like shifts (see
 :mod:`.schedule`): an opening time that does not exist on a DST night falls an hour later.
@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from .schedule import local_instant
@@ -151,17 +150,6 @@ class ServiceHours:
             hours = ", ".join(f"{format_time(a)}-{format_time(b)}" for a, b in ranges)
             parts.append(f"{name} {hours}")
         return "; ".join(parts)
-
-
-def service_hours_from_settings(settings: Any) -> ServiceHours:
-    """The service hours a chatops ``Settings`` configures in ``[plugins.rota]`` (for the digest, reports).
-
-    Not configured (no ``[plugins.rota.service_hours]``) gives hours that are always open.
-    """
-    from .config import RotaConfig
-
-    config = RotaConfig.model_validate(settings.plugins.section("rota"))
-    return config.hours(ZoneInfo(settings.team.timezone))
 
 
 def utc(at: datetime) -> datetime:

@@ -13,7 +13,7 @@ import pytest
 
 from chatops.cli import main
 from chatops.config import load_settings
-from chatops_plugins.rota.service_hours import service_hours_from_settings
+from chatops_plugins.rota.config import service_hours_from_settings
 
 BASE = """\
 [slack]

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chatops_plugins.rota.config import RotaConfig, ServiceHoursConfig
-from chatops_plugins.rota.service_hours import ServiceHours, service_hours_from_settings
+from chatops_plugins.rota.config import RotaConfig, ServiceHoursConfig, service_hours_from_settings
+from chatops_plugins.rota.service_hours import ServiceHours
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 WARSAW = ZoneInfo("Europe/Warsaw")
