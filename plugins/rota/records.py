@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,36 +18,45 @@ from . import tables
 from .schedule import Cover, ShiftRule, Swap
 
 
+async def _insert(session: AsyncSession, table: sa.Table, **values: object) -> int:
+    """Insert one row of ``table`` (shifts or changes); its new id."""
+    new_id = await session.scalar(sa.insert(table).values(**values).returning(table.c.id))
+    assert new_id is not None
+    return int(new_id)
+
+
+async def _remove(session: AsyncSession, table: sa.Table, row_id: int, by: str, at: datetime) -> Any:
+    """Mark a row of ``table`` removed unless it is already; the row as it was, or None."""
+    return (
+        await session.execute(
+            sa.update(table)
+            .where(table.c.id == row_id, table.c.removed_at.is_(None))
+            .values(removed_by=by, removed_at=at)
+            .returning(*table.c)
+        )
+    ).first()
+
+
 async def add_shift(
     session: AsyncSession, days: frozenset[int], start: int, end: int, people: tuple[str, ...], by: str, at: datetime
 ) -> ShiftRule:
     """Store a recurring shift; returns it with its id."""
-    shift_id = await session.scalar(
-        sa.insert(tables.shifts)
-        .values(
-            days=tables.days_text(days),
-            start_minute=start,
-            end_minute=end,
-            people=list(people),
-            created_by=by,
-            created_at=at,
-        )
-        .returning(tables.shifts.c.id)
+    shift_id = await _insert(
+        session,
+        tables.shifts,
+        days=tables.days_text(days),
+        start_minute=start,
+        end_minute=end,
+        people=list(people),
+        created_by=by,
+        created_at=at,
     )
-    assert shift_id is not None
-    return ShiftRule(int(shift_id), days, start, end, people)
+    return ShiftRule(shift_id, days, start, end, people)
 
 
 async def remove_shift(session: AsyncSession, shift_id: int, by: str, at: datetime) -> ShiftRule | None:
     """Remove a shift; returns it, or None when there is no such shift (or it was removed already)."""
-    row = (
-        await session.execute(
-            sa.update(tables.shifts)
-            .where(tables.shifts.c.id == shift_id, tables.shifts.c.removed_at.is_(None))
-            .values(removed_by=by, removed_at=at)
-            .returning(*tables.shifts.c)
-        )
-    ).first()
+    row = await _remove(session, tables.shifts, shift_id, by, at)
     return tables.rule_of(row) if row else None
 
 
@@ -80,54 +90,41 @@ async def _insert_cover(
     ordered_at: datetime,
 ) -> Cover:
     """Insert a cover row taking its place among the changes at ``ordered_at`` (a new one's is ``at``)."""
-    change_id = await session.scalar(
-        sa.insert(tables.changes)
-        .values(
-            kind="cover",
-            first_user=absent,
-            second_user=cover,
-            starts_at=start,
-            ends_at=end,
-            whole_shifts=whole_shifts,
-            ordered_at=ordered_at,
-            created_by=by,
-            created_at=at,
-        )
-        .returning(tables.changes.c.id)
+    change_id = await _insert(
+        session,
+        tables.changes,
+        kind="cover",
+        first_user=absent,
+        second_user=cover,
+        starts_at=start,
+        ends_at=end,
+        whole_shifts=whole_shifts,
+        ordered_at=ordered_at,
+        created_by=by,
+        created_at=at,
     )
-    assert change_id is not None
-    return Cover(int(change_id), absent, cover, start, end, whole_shifts, ordered_at)
+    return Cover(change_id, absent, cover, start, end, whole_shifts, ordered_at)
 
 
 async def add_swap(session: AsyncSession, first: str, second: str, day: date, *, by: str, at: datetime) -> Swap:
     """Store a swap of ``first`` and ``second`` on the local date ``day``."""
-    change_id = await session.scalar(
-        sa.insert(tables.changes)
-        .values(
-            kind="swap",
-            first_user=first,
-            second_user=second,
-            day=day,
-            ordered_at=at,
-            created_by=by,
-            created_at=at,
-        )
-        .returning(tables.changes.c.id)
+    change_id = await _insert(
+        session,
+        tables.changes,
+        kind="swap",
+        first_user=first,
+        second_user=second,
+        day=day,
+        ordered_at=at,
+        created_by=by,
+        created_at=at,
     )
-    assert change_id is not None
-    return Swap(int(change_id), first, second, day, at)
+    return Swap(change_id, first, second, day, at)
 
 
 async def remove_change(session: AsyncSession, change_id: int, by: str, at: datetime) -> Cover | Swap | None:
     """Undo a cover or swap by id; returns it, or None when there is none to undo."""
-    row = (
-        await session.execute(
-            sa.update(tables.changes)
-            .where(tables.changes.c.id == change_id, tables.changes.c.removed_at.is_(None))
-            .values(removed_by=by, removed_at=at)
-            .returning(*tables.changes.c)
-        )
-    ).first()
+    row = await _remove(session, tables.changes, change_id, by, at)
     return tables.change_of(row) if row else None
 
 

@@ -8,37 +8,19 @@ history stays readable next to the audit log.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chatops.models import UTCDateTime
 from chatops.plugin_migrations import PluginMigrations, plugin_metadata
 
 from .schedule import Change, Cover, ShiftRule, Swap
 
 metadata = plugin_metadata()
-
-
-class UTCDateTime(sa.TypeDecorator[datetime]):
-    """A timezone-aware UTC time on both engines (SQLite hands back naive values)."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("rota times must be timezone-aware")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 shifts = sa.Table(
