@@ -36,7 +36,7 @@ from chatops.cards import ANSWERS_ON_CARD, CardData, MessageView
 from chatops.i18n import Translator
 from chatops.models import Delivery, Direction, Status
 from chatops.slack.blockkit import MAX_BLOCKS, MAX_SECTION_TEXT, TOTAL_TEXT_BUDGET, block_problem, text_length
-from chatops.slack.escape import clip_mrkdwn, escape_fit, link, mrkdwn_escape, one_line, safe_url
+from chatops.slack.escape import clip_mrkdwn, escape_fit, link, mention, mrkdwn_escape, one_line, safe_url
 from chatops.sources import Capability
 
 log = logging.getLogger(__name__)
@@ -409,7 +409,7 @@ def render_escalation(
 ) -> dict[str, Any]:
     """The post in the escalation channel: who, why, the leads, and a link to the card."""
     t = ctx.t
-    mentions = " ".join(_mention(lead) for lead in leads)
+    mentions = " ".join(mention(lead) for lead in leads)
     source = escape_fit(ctx.source_name, 100).text
     head = clip_mrkdwn(t("escalation.text", user=f"<@{user}>", source=source, leads=mentions).strip(), 800)
     reason_text = escape_fit(reason, 1200).text
@@ -419,14 +419,6 @@ def render_escalation(
         lines.append(link(card_url, t("escalation.link")))
     text = clip_mrkdwn("\n".join(lines), MAX_SECTION_TEXT)
     return {"text": head, "blocks": [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]}
-
-
-def _mention(lead: str) -> str:
-    """Mention syntax for a configured lead: a user group (S…) or a user (U…/W…)."""
-    lead = lead.strip()
-    if lead.startswith("S"):
-        return f"<!subteam^{lead}>"
-    return f"<@{lead}>"
 
 
 def full_text_blocks(text: str) -> list[dict[str, Any]]:

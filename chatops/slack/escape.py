@@ -135,6 +135,12 @@ def link(url: str | None, label: str, *, label_limit: int = 300) -> str:
     return f"<{target}|{escaped}>" if target else escaped
 
 
+def mention(slack_id: str) -> str:
+    """The mention of a configured (trusted) id: ``<!subteam^S…>`` for a user group, ``<@U…>`` for a user."""
+    slack_id = slack_id.strip()
+    return f"<!subteam^{slack_id}>" if slack_id.startswith("S") else f"<@{slack_id}>"
+
+
 def one_line(text: str | None, limit: int = 150) -> str:
     """First line of ``text``, cut to ``limit`` characters (raw, not escaped)."""
     if not text:

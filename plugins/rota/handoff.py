@@ -26,7 +26,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from chatops.jobs import Job
 from chatops.models import OPEN_STATUSES, Conversation
-from chatops.slack.escape import clip_mrkdwn, link, mrkdwn_escape, one_line
+from chatops.slack.escape import clip_mrkdwn, link, mention, mrkdwn_escape, one_line
 
 from . import tables
 from .schedule import local_day_start
@@ -131,7 +131,7 @@ async def _gap(rota: Rota, schedule: Schedule, now: datetime) -> None:
         return
     t, tz = rota.ctx.t, rota.ctx.tz
     message = t("rota.shifts.gap", since=moment_text(t, began, tz, now))
-    leads = ", ".join(_mention(lead) for lead in rota.config.leads)
+    leads = ", ".join(mention(lead) for lead in rota.config.leads)
     text = t("rota.shifts.gap_leads", leads=leads, message=message) if leads else message
     async with rota.ctx.db.write() as session:
         if not await tables.claim(session, tables.notices, kind="gap", at=began, created_at=now):
@@ -176,11 +176,6 @@ async def _last_edit(rota: Rota) -> datetime | None:
         ]
     found = [t for t in times if t is not None]
     return max(found) if found else None
-
-
-def _mention(lead: str) -> str:
-    """A Slack mention of a user (``<@U…>``) or a user group (``<!subteam^S…>``)."""
-    return f"<!subteam^{lead}>" if lead.startswith("S") else f"<@{lead}>"
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Literal
 
 from slack_sdk.errors import SlackApiError
 
+from chatops.slack.escape import mention
+
 if TYPE_CHECKING:
     from slack_sdk.web.async_client import AsyncWebClient
 
@@ -84,7 +86,7 @@ class Leads:
 
     def mentions(self) -> str:
         """The leads as Slack mentions: ``<@U1>``, ``<!subteam^S1>``."""
-        return ", ".join(f"<!subteam^{lead}>" if lead.startswith("S") else f"<@{lead}>" for lead in self.configured)
+        return ", ".join(mention(lead) for lead in self.configured)
 
     def refusal(self, check: LeadCheck) -> str:
         """The polite answer for someone who may not change the rota (or could not be checked)."""
@@ -92,6 +94,6 @@ class Leads:
         if check.verdict == "no_leads":
             return t("rota.lead.none")
         if check.verdict == "unchecked":
-            groups = ", ".join(f"<!subteam^{g}>" for g in check.groups_unchecked)
+            groups = ", ".join(mention(g) for g in check.groups_unchecked)
             return t("rota.lead.unchecked", groups=groups)
         return t("rota.lead.refused", leads=self.mentions())
