@@ -184,7 +184,8 @@ def input_value(view: dict[str, Any], block_id: str, action_id: str) -> Any:
 def state_value(state: Mapping[str, Any]) -> Any:
     """The value of one submitted input, whatever its element: text, select, multi-select, date, user, …"""
     if "selected_options" in state:
-        return [option.get("value") for option in state.get("selected_options") or []]
+        # A forged submission may carry anything here: options that are not objects are left out.
+        return [option.get("value") for option in state.get("selected_options") or [] if isinstance(option, dict)]
     if "selected_option" in state:
         option = state.get("selected_option")
         return option.get("value") if isinstance(option, dict) else None

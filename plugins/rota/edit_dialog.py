@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.errors import SlackApiError
 
 from chatops.slack.escape import show_controls
+from chatops.slack.modals import state_value
 
 from . import changes
 from .answers import span_text, words_of
@@ -240,17 +241,7 @@ async def open_dialog(rota: Rota, client: AsyncWebClient, trigger_id: str) -> No
 
 def _value(view: dict[str, Any], block_id: str) -> Any:
     state = (view.get("state") or {}).get("values", {}).get(block_id, {}).get(VALUE) or {}
-    if not isinstance(state, dict):
-        return None
-    if "selected_options" in state:
-        return [o.get("value") for o in state.get("selected_options") or [] if isinstance(o, dict)]
-    if "selected_option" in state:
-        option = state.get("selected_option")
-        return option.get("value") if isinstance(option, dict) else None
-    for key in ("selected_users", "selected_user", "selected_time", "selected_date", "value"):
-        if key in state:
-            return state[key]
-    return None
+    return state_value(state) if isinstance(state, dict) else None
 
 
 class _Invalid(Exception):

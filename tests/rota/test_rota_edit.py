@@ -201,3 +201,12 @@ async def test_a_shift_to_midnight_picked_as_00_00_ends_the_day(rota_bot: RotaBo
         assert (await bot.submit(lena, view, values)).text == ""
         listed = await bot.command(lena, "/rota", "list")
         assert "`s1` fri 16:00–24:00: <@UJARI>" in listed.text
+
+
+def test_a_submitted_input_is_read_whatever_its_element_and_forged_options_are_left_out() -> None:
+    from chatops.slack.modals import state_value
+
+    assert state_value({"type": "multi_users_select", "selected_users": ["UANNA"]}) == ["UANNA"]
+    assert state_value({"type": "timepicker", "selected_time": "08:00"}) == "08:00"
+    assert state_value({"type": "checkboxes", "selected_options": [{"value": "mon"}, "tue", None]}) == ["mon"]
+    assert state_value({"type": "static_select", "selected_option": "s1"}) is None
