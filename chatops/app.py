@@ -196,6 +196,7 @@ class ChatOps:
                 ingest_many=self.ingest_many,
                 user_name=self.user_name,
                 source_name=self.renderer.source_name,
+                plugin_config=self._plugin_configs.get,
             )
         return found
 

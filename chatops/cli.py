@@ -60,7 +60,8 @@ def _configure_logging(level: str, settings: Settings | None = None, plugin_conf
     root.setLevel(level.upper())
 
 
-def _load(args: argparse.Namespace) -> Settings:
+def load_settings_of(args: argparse.Namespace) -> Settings:
+    """The settings of the config file a command was given (``-c``), for plugins' sub-commands too."""
     return load_settings(args.config)
 
 
@@ -69,7 +70,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from chatops.app import ChatOps
     from chatops.server import run
 
-    settings = _load(args)
+    settings = load_settings_of(args)
     _configure_logging(args.log_level, settings)
     app = ChatOps(settings)
     # Again, now that the plugins' configs are validated and their secrets known.
@@ -82,7 +83,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     """Validate the config (and plugins' sections); with --network, check the Slack token."""
     from chatops.plugins import load_plugins
 
-    settings = _load(args)
+    settings = load_settings_of(args)
     load_plugins(settings)
     print(f"config ok: {len(settings.plugins.enabled)} plugin(s) enabled: {', '.join(settings.plugins.enabled)}")
     if args.network:
@@ -126,7 +127,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from chatops.db import Database
     from chatops.migrate import MigrationFailed, PartUpgrade, upgrade_all
 
-    settings = _load(args)
+    settings = load_settings_of(args)
     plugins = _plugin_migrations(settings)
 
     async def go() -> list[PartUpgrade]:
@@ -153,7 +154,7 @@ def cmd_db_status(args: argparse.Namespace) -> int:
     from chatops.db import Database
     from chatops.migrate import PartState, schema_status
 
-    settings = _load(args)
+    settings = load_settings_of(args)
     plugins = _plugin_migrations(settings)
 
     async def go() -> list[PartState]:
@@ -178,7 +179,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     from chatops.plugins import describe
 
     try:
-        settings: Settings | None = _load(args)
+        settings: Settings | None = load_settings_of(args)
     except ConfigError as exc:
         print(f"(config not loaded: {exc})", file=sys.stderr)
         settings = None
@@ -197,7 +198,7 @@ def _ago(seconds: float) -> str:
     return f"{int(seconds)}s"
 
 
-def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+def with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
     """Run ``work`` against the configured database, after checking its schema (and enabled plugins') is current."""
     from chatops.db import Database
     from chatops.migrate import ensure_schema
@@ -220,8 +221,8 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     from chatops.models import utcnow
     from chatops.outbox import list_jobs
 
-    settings = _load(args)
-    jobs = _with_database(settings, lambda db: list_jobs(db, args.status, args.limit))
+    settings = load_settings_of(args)
+    jobs = with_database(settings, lambda db: list_jobs(db, args.status, args.limit))
     if not jobs:
         print({"all": "no pending or dead jobs", "pending": "no pending jobs", "dead": "no dead jobs"}[args.status])
         return 0
@@ -247,8 +248,8 @@ def cmd_outbox_retry(args: argparse.Namespace) -> int:
     if bool(args.ids) == bool(args.all_dead):
         print("outbox retry: give job ids or --all-dead (not both)", file=sys.stderr)
         return EXIT_CONFIG
-    settings = _load(args)
-    result = _with_database(settings, lambda db: retry_jobs(db, None if args.all_dead else args.ids))
+    settings = load_settings_of(args)
+    result = with_database(settings, lambda db: retry_jobs(db, None if args.all_dead else args.ids))
     if result.unknown:
         print(f"outbox retry: no job {', '.join(map(str, result.unknown))}; nothing changed", file=sys.stderr)
         return EXIT_CONFIG

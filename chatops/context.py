@@ -120,6 +120,7 @@ class PluginContext:
         ingest_many: Callable[[Sequence[InboundEvent]], Awaitable[list[IngestResult]]],
         user_name: Callable[[str | None], Awaitable[str | None]],
         source_name: Callable[[str], str],
+        plugin_config: Callable[[str], Any] | None = None,
     ) -> None:
         self.name = name
         self.config = config
@@ -139,6 +140,7 @@ class PluginContext:
         self._ingest_many = ingest_many
         self._user_name = user_name
         self._source_name = source_name
+        self._plugin_config = plugin_config or (lambda _name: None)
 
     @property
     def actor(self) -> str:
@@ -181,6 +183,14 @@ class PluginContext:
     async def user_name(self, user_id: str | None) -> str | None:
         """A Slack user's display name (cached), or None when unknown."""
         return await self._user_name(user_id)
+
+    def plugin_config(self, name: str) -> Any:
+        """The validated ``[plugins.<name>]`` of another enabled plugin, or None when it is not enabled.
+
+        For a plugin that builds on another's settings (the digest reads the rota's service
+        hours); read it, never change it.
+        """
+        return self._plugin_config(name)
 
     def source_name(self, source: str) -> str:
         """A source's display name ("Facebook") for its short name ("facebook")."""

@@ -86,6 +86,26 @@ class PluginJob:
             args["thread_ts"] = thread_ts
         return await self._slack.post(**args)
 
+    async def upload(self, *, channel: str, files: Sequence[Upload], thread_ts: str | None = None) -> None:
+        """Upload ``files`` (``files_upload_v2``) to ``channel``, after the job's message (a chart under a digest).
+
+        Not reconciled like :meth:`post`: an upload whose answer was lost is repeated when the job runs
+        again, so upload last, once the message is posted.
+        """
+        if not files:
+            return
+        size = sum(len(f.content) for f in files)
+        if size > MAX_UPLOAD_BYTES:
+            raise ValueError(f"upload: files of {size} bytes are more than one job uploads ({MAX_UPLOAD_BYTES})")
+        await self._slack.client.files_upload_v2(
+            channel=channel,
+            thread_ts=thread_ts or None,
+            file_uploads=[
+                {"content": f.content, "filename": f.filename, "title": f.title or f.filename} for f in files
+            ],
+            request_file_info=False,
+        )
+
     async def permalink(self, channel: str, ts: str) -> str | None:
         """A link to the Slack message ``ts`` in ``channel`` (a card, to list it in a message), or None.
 

@@ -1,0 +1,5 @@
+"""The digest's words: digest (en, fi, pl)."""
+
+from __future__ import annotations
+
+TEXTS: dict[str, dict[str, str]] = {"en": {}, "fi": {}, "pl": {}}
