@@ -67,6 +67,8 @@ SHEET_ROWS = 1_048_575
 CELL_CHARS = 32_767
 #: What a spreadsheet reads as the start of a formula (OWASP, "CSV Injection").
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: The two noncharacters XML 1.0 forbids: XlsxWriter writes other control characters as ``_xHHHH_``, not these.
+_XML_NONCHARACTERS = str.maketrans({"\ufffe": "\ufffd", "\uffff": "\ufffd"})
 #: "Now" for the export: answers count up to it (tests set it, as they set the digest's clock).
 clock: Callable[[], datetime] = utcnow
 
@@ -463,7 +465,9 @@ class XlsxLog:
         if len(value) > CELL_CHARS:
             value = value[: CELL_CHARS - 1] + "…"
             self.clipped += 1
-        sheet.write_string(r, c, value, self.quoted if value.startswith(FORMULA_START) else None)
+        quoted = value.startswith(FORMULA_START)
+        # Control characters are XlsxWriter's to escape (it writes them as Excel's _xHHHH_, tested).
+        sheet.write_string(r, c, value.translate(_XML_NONCHARACTERS), self.quoted if quoted else None)
 
     def summary(self, summary: Summary) -> None:
         """The Summary sheet: the log's size and the digest's figures for the same window."""
