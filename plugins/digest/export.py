@@ -67,6 +67,7 @@ SHEET_ROWS = 1_048_575
 CELL_CHARS = 32_767
 #: What a spreadsheet reads as the start of a formula (OWASP, "CSV Injection").
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_FIRST = frozenset(FORMULA_START)
 #: The two noncharacters XML 1.0 forbids: XlsxWriter writes other control characters as ``_xHHHH_``, not these.
 _XML_NONCHARACTERS = str.maketrans({"\ufffe": "\ufffd", "\uffff": "\ufffd"})
 #: "Now" for the export: answers count up to it (tests set it, as they set the digest's clock).
@@ -269,12 +270,13 @@ def _open(request: Request, loaded: cli_support.Loaded, window: Window) -> Sink:
 
 def neutralise(text: str) -> str:
     """``text`` made safe for a CSV cell: a leading apostrophe when a spreadsheet would read a formula."""
-    return "'" + text if text.startswith(FORMULA_START) else text
+    return "'" + text if text[:1] in _FORMULA_FIRST else text
 
 
 def utc_text(at: datetime) -> str:
     """An instant as ISO 8601 UTC with milliseconds: ``2026-12-01T08:00:00.000Z`` (fixed width, sorts as text)."""
-    return at.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+    # ``+00:00`` is the last six characters of an aware UTC time's ISO form.
+    return at.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def local_text(at: datetime, tz: ZoneInfo) -> str:
@@ -292,30 +294,21 @@ def seconds_text(value: float | None) -> str:
 
 def csv_cells(row: LogRow, tz: ZoneInfo) -> list[str]:
     """A row as CSV cells, in :data:`COLUMNS` order, texts neutralised."""
-
-    def text(value: str | None) -> str:
-        return neutralise(value) if value else ""
-
+    at, created = row.at, row.conversation_created
+    texts = (row.source, row.author, row.author_id, row.agent, row.text, row.permalink, row.card, row.status)
     return [
-        utc_text(row.at),
-        local_text(row.at, tz),
+        utc_text(at),
+        local_text(at, tz),
         row.record,
         str(row.id),
-        text(row.kind),
+        neutralise(row.kind),
         "" if row.conversation_id is None else str(row.conversation_id),
-        text(row.source),
-        text(row.author),
-        text(row.author_id),
-        text(row.agent),
-        text(row.text),
-        text(row.permalink),
-        text(row.card),
-        text(row.status),
-        text(row.delivery),
-        text(", ".join(row.tags)),
+        *[neutralise(value) if value else "" for value in texts],
+        row.delivery or "",
+        neutralise(", ".join(row.tags)),
         seconds_text(row.first_response),
         seconds_text(row.first_response_service),
-        "" if row.conversation_created is None else utc_text(row.conversation_created),
+        "" if created is None else utc_text(created),
     ]
 
 

@@ -52,9 +52,8 @@ import json
 import re
 from collections import OrderedDict
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -97,11 +96,14 @@ _TAG_SEPARATOR = "\x1f"
 #: A Slack user id (U…, W…): an action by a person, not by a customer or the system.
 _SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")
 _BOT_PREFIX = "bot:"
+_OUTBOUND = Direction.OUTBOUND.value
 
 
-@dataclass(frozen=True, slots=True)
-class LogRow:
-    """One row of the log, as Python values (the writers format them)."""
+class LogRow(NamedTuple):
+    """One row of the log, as Python values (the writers format them).
+
+    A named tuple rather than a frozen dataclass: a year's export makes millions of them.
+    """
 
     at: datetime
     record: str
@@ -262,72 +264,86 @@ class _ServiceSeconds:
 async def stream(
     session: AsyncSession, window: Window, hours: Hours | None, *, batch: int = BATCH
 ) -> AsyncIterator[list[LogRow]]:
-    """The period's rows, ``batch`` at a time, in order, from a server-side cursor."""
+    """The period's rows, ``batch`` at a time, in order, from a server-side cursor.
+
+    Read through the session's connection (Core), not the ORM: the rows are plain tuples,
+    and the ORM's per-row loading would cost more than the query.
+    """
     service = _ServiceSeconds(hours)
-    result = await session.stream(rows_query(window).execution_options(yield_per=batch))
+    connection = await session.connection()
+    result = await connection.stream(rows_query(window).execution_options(yield_per=batch))
     try:
-        async for part in result.partitions():
+        async for part in result.partitions(batch):
             yield [_row(found, service) for found in part]
     finally:
         await result.close()
 
 
 def _row(found: Any, service: _ServiceSeconds) -> LogRow:
-    """One database row as a :class:`LogRow`."""
-    message = found.record == "message"
-    conversation_id = found.conversation_id
-    created: datetime | None = found.conversation_created
-    first_answer: datetime | None = found.first_answer
+    """One database row (in :func:`rows_query`'s column order) as a :class:`LogRow`."""
+    (
+        at,
+        record,
+        id_,
+        kind,
+        conversation_id,
+        source,
+        author_name,
+        author_handle,
+        author_id,
+        sent_by,
+        text,
+        permalink,
+        delivery,
+        conversation_source,
+        status,
+        slack_channel,
+        slack_ts,
+        created,
+        first_answer,
+        tags,
+    ) = found
     wall = service_seconds = None
-    if created is not None and first_answer is not None and conversation_id is not None:
+    if created is not None and first_answer is not None:
         wall = (first_answer - created).total_seconds()
         service_seconds = service(conversation_id, created, first_answer)
-    if message:
-        author, author_id, agent = _message_people(found)
-        text = found.text or ""
-        delivery = found.delivery if found.kind == Direction.OUTBOUND.value else None
+    if record == "message":
+        if kind == _OUTBOUND:
+            # The core leaves a reply's author_name empty: the Slack user who sent it wrote it.
+            author, author_id, agent = author_name or sent_by, author_id or sent_by, sent_by
+        else:
+            if author_name and author_handle and author_handle != author_name:
+                author = f"{author_name} ({author_handle})"
+            else:
+                author = author_name or author_handle
+            agent = delivery = None
+        text = text or ""
     else:
-        actor: str = found.author_name
-        author, author_id = actor, actor
-        agent = actor if _SLACK_USER.fullmatch(actor) or actor.startswith(_BOT_PREFIX) else None
-        text = _compact_json(found.text)
-        delivery = None
-    card = f"{found.slack_channel}/{found.slack_ts}" if found.slack_channel and found.slack_ts else None
+        # An action: ``author_name`` holds the actor, ``text`` the detail.
+        author = author_id = author_name
+        agent = author_name if author_name.startswith(_BOT_PREFIX) or _SLACK_USER.fullmatch(author_name) else None
+        text = _compact_json(text)
+        source = conversation_source
     return LogRow(
-        at=found.at,
-        record=found.record,
-        id=int(found.id),
-        kind=found.kind,
-        conversation_id=conversation_id,
-        source=found.source if message else found.conversation_source,
-        author=author,
-        author_id=author_id,
-        agent=agent,
-        text=text,
-        permalink=found.permalink,
-        card=card,
-        status=found.status,
-        delivery=delivery,
-        tags=tuple(sorted(found.tags.split(_TAG_SEPARATOR))) if found.tags else (),
-        first_response=wall,
-        first_response_service=service_seconds,
-        conversation_created=created,
+        at,
+        record,
+        id_,
+        kind,
+        conversation_id,
+        source,
+        author,
+        author_id,
+        agent,
+        text,
+        permalink,
+        f"{slack_channel}/{slack_ts}" if slack_channel and slack_ts else None,
+        status,
+        delivery,
+        tuple(sorted(tags.split(_TAG_SEPARATOR))) if tags else (),
+        wall,
+        service_seconds,
+        created,
     )
-
-
-def _message_people(found: Any) -> tuple[str | None, str | None, str | None]:
-    """``(author, author_id, agent)`` of a message row."""
-    if found.kind == Direction.OUTBOUND.value:
-        # The core leaves a reply's author_name empty: the Slack user who sent it is who wrote it.
-        sender: str | None = found.sent_by
-        return found.author_name or sender, found.author_id or sender, sender
-    name: str | None = found.author_name
-    handle: str | None = found.author_handle
-    if name and handle and handle != name:
-        author: str | None = f"{name} ({handle})"
-    else:
-        author = name or handle
-    return author, found.author_id, None
 
 
 def _compact_json(stored: str | None) -> str:
