@@ -24,7 +24,7 @@ import logging
 import math
 import unicodedata
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from types import MappingProxyType
 from typing import Any
@@ -46,6 +46,8 @@ NO_NAMES: Mapping[str, str] = MappingProxyType({})
 #: No card links: conversations are named unlinked.
 NO_LINKS: Mapping[int, str] = MappingProxyType({})
 
+#: Most worst-negative cards :func:`card_links` looks up (``list_limit``'s largest allowed value).
+MAX_LINKED = 10
 #: Characters of someone else's text shown in one place (raw, before escaping): a phone's line.
 NAME_LIMIT = 60
 LABEL_LIMIT = 80
@@ -229,15 +231,18 @@ class _Fact:
 
 @dataclass(frozen=True, slots=True)
 class _Group:
-    """A titled part of the digest: figures side by side, then a list (of ``budget`` name)."""
+    """A titled part of the digest: figures side by side, then a list."""
 
     title: str
     facts: tuple[_Fact, ...] = ()
     list_title: str = ""
     items: tuple[_Line, ...] = ()
-    budget: str = ""
+    #: Which share of the message's text the list gets in Slack (a key of :data:`LIST_BUDGETS`).
+    list_kind: str = ""
     #: The items on one line, comma-separated (tags), rather than one per line.
     inline: bool = False
+    #: Set apart from what comes before it (the lists about people, after the figures).
+    divider: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,7 +264,7 @@ def _clean(text: str) -> str:
 
 def _mrkdwn(piece: _Piece) -> str:
     if isinstance(piece, str):
-        return piece
+        return mrkdwn_words(piece)
     text = _clean(piece.text)
     if piece.url:
         return link(piece.url, text, label_limit=piece.limit)
@@ -296,30 +301,22 @@ def _linked(t: Translator, item: Linked, links: Mapping[int, str], source_name: 
     return tuple(line)
 
 
-def _waiting(t: Translator, item: Linked, now: datetime) -> str:
+def _open_for(t: Translator, item: Linked, now: datetime) -> str:
+    """How long a conversation has been open, as of the digest."""
     return t("digest.age", age=duration(t, max((now - item.created_at).total_seconds(), 0)))
 
 
-def _backlog_group(
+def _backlog_facts(
     t: Translator, report: DigestReport, links: Mapping[int, str], source_name: Callable[[str], str]
-) -> _Group:
-    """Open now and the oldest open: the part of the resolution group that is about now, not the window."""
+) -> tuple[_Fact, ...]:
+    """Open now and the oldest open one: about now, not the window (no comparison)."""
     backlog = report.backlog
     facts = [_Fact(t("digest.label.open"), (number(t, backlog.open),))]
     if backlog.oldest is not None:
         oldest = backlog.oldest
-        value = (*_linked(t, oldest, links, source_name), " · ", _waiting(t, oldest, report.generated_at))
+        value = (*_linked(t, oldest, links, source_name), " · ", _open_for(t, oldest, report.generated_at))
         facts.append(_Fact(t("digest.label.oldest"), value))
-    return _Group(t("digest.group.backlog"), tuple(facts))
-
-
-def _worst_items(
-    t: Translator, report: DigestReport, links: Mapping[int, str], source_name: Callable[[str], str]
-) -> tuple[_Line, ...]:
-    return tuple(
-        (*_linked(t, item, links, source_name), " · ", _waiting(t, item, report.generated_at))
-        for item in report.backlog.worst_negative
-    )
+    return tuple(facts)
 
 
 def _source_items(
@@ -342,9 +339,8 @@ def _describe(
     names: Mapping[str, str],
 ) -> _Digest:
     """The whole digest, in words, before it is written out."""
-    this, before = report.current, report.previous
-    window, previous_window = this.window, before.window
-    when = days_label(t, window.first_day, window.last_day)
+    this, previous_window = report.current, report.previous.window
+    when = days_label(t, this.window.first_day, this.window.last_day)
     header = t(f"digest.header.{report.period}", when=when)
     previous = days_label(t, previous_window.first_day, previous_window.last_day)
     if report.period == "today":
@@ -353,78 +349,115 @@ def _describe(
     as_of = t("digest.as_of", day=date_label(t, local.date()), time=f"{local:%H:%M}")
     context = t("digest.context", previous=previous, as_of=as_of)
 
-    backlog = _backlog_group(t, report, links, source_name)
-    worst = _worst_items(t, report, links, source_name)
+    backlog = _backlog_facts(t, report, links, source_name)
+    worst = tuple(
+        (*_linked(t, item, links, source_name), " · ", _open_for(t, item, report.generated_at))
+        for item in report.backlog.worst_negative
+    )
     if this.empty:
+        # Nothing happened: say so, and what is still open now.
         groups: list[_Group] = []
         if report.backlog.open or report.backlog.oldest:
-            groups.append(backlog)
+            groups.append(_Group(t("digest.group.backlog"), backlog))
         if worst:
-            groups.append(
-                _Group(t("digest.group.negative"), list_title=t("digest.label.worst"), items=worst, budget="worst")
-            )
+            groups.append(_Group(t("digest.group.negative"), (), t("digest.label.worst"), worst, "worst"))
         return _Digest(header, context, t(f"digest.empty.{report.period}", when=when), tuple(groups), "")
 
-    def fact(label_key: str, value: str, **label_values: Any) -> _Fact:
-        return _Fact(t(label_key, **label_values), (value,))
+    groups = [
+        _volume(t, report, source_name),
+        _first_response(t, report),
+        _resolution(t, report, backlog),
+        _negative(t, report, worst),
+        *_who(t, report.current, source_name, names),
+    ]
+    return _Digest(header, context, "", tuple(groups), t("digest.footnote"))
 
-    volume = _Group(
+
+def _figure(t: Translator, label_key: str, value: str, **label_values: Any) -> _Fact:
+    return _Fact(t(label_key, **label_values), (value,))
+
+
+def _volume(t: Translator, report: DigestReport, source_name: Callable[[str], str]) -> _Group:
+    """Conversations and messages in, the response rate, what is unanswered; conversations per source."""
+    this, before = report.current, report.previous
+    return _Group(
         t("digest.group.volume"),
         (
-            fact("digest.label.conversations", compare_count(t, this.conversations, before.conversations)),
-            fact("digest.label.messages", compare_count(t, this.messages, before.messages)),
-            fact("digest.label.response_rate", compare_percent(t, this.response_rate, before.response_rate)),
-            fact("digest.label.unanswered", compare_count(t, this.unanswered, before.unanswered)),
+            _figure(t, "digest.label.conversations", compare_count(t, this.conversations, before.conversations)),
+            _figure(t, "digest.label.messages", compare_count(t, this.messages, before.messages)),
+            _figure(t, "digest.label.response_rate", compare_percent(t, this.response_rate, before.response_rate)),
+            _figure(t, "digest.label.unanswered", compare_count(t, this.unanswered, before.unanswered)),
         ),
         t("digest.label.sources"),
         _source_items(t, this, before, source_name),
         "sources",
     )
 
-    target = duration(t, report.options.target_seconds)
+
+def _first_response(t: Translator, report: DigestReport) -> _Group:
+    """Median and 90th percentile (in service hours too when configured), the share within target, breaches."""
+    this, before = report.current, report.previous
     service = this.first_response_service
-    within = "digest.label.within_target_service" if service is not None else "digest.label.within_target"
-    response_facts = [
-        fact("digest.label.median", compare_duration(t, this.first_response.median, before.first_response.median)),
-        fact("digest.label.p90", compare_duration(t, this.first_response.p90, before.first_response.p90)),
+    facts = [
+        _figure(
+            t, "digest.label.median", compare_duration(t, this.first_response.median, before.first_response.median)
+        ),
+        _figure(t, "digest.label.p90", compare_duration(t, this.first_response.p90, before.first_response.p90)),
     ]
     if service is not None:
         earlier = before.first_response_service or Durations()
-        response_facts += [
-            fact("digest.label.median_service", compare_duration(t, service.median, earlier.median)),
-            fact("digest.label.p90_service", compare_duration(t, service.p90, earlier.p90)),
+        facts += [
+            _figure(t, "digest.label.median_service", compare_duration(t, service.median, earlier.median)),
+            _figure(t, "digest.label.p90_service", compare_duration(t, service.p90, earlier.p90)),
         ]
-    response_facts += [
-        fact(within, compare_percent(t, this.within_target_share, before.within_target_share), target=target),
-        fact("digest.label.breaches", compare_count(t, this.breaches, before.breaches)),
+    # The target is counted in service hours when they are configured (figures.Figures.within_target).
+    within = "digest.label.within_target_service" if service is not None else "digest.label.within_target"
+    target = duration(t, report.options.target_seconds)
+    share = compare_percent(t, this.within_target_share, before.within_target_share)
+    facts += [
+        _figure(t, within, share, target=target),
+        _figure(t, "digest.label.breaches", compare_count(t, this.breaches, before.breaches)),
     ]
-    first_response = _Group(t("digest.group.first_response"), tuple(response_facts))
+    return _Group(t("digest.group.first_response"), tuple(facts))
 
-    resolution = _Group(
+
+def _resolution(t: Translator, report: DigestReport, backlog: tuple[_Fact, ...]) -> _Group:
+    """Resolution time, resolved, escalations; and the backlog as it is now."""
+    this, before = report.current, report.previous
+    return _Group(
         t("digest.group.resolution"),
         (
-            fact("digest.label.resolution", compare_duration(t, this.resolution.median, before.resolution.median)),
-            fact("digest.label.resolved", compare_count(t, this.resolution.count, before.resolution.count)),
-            fact("digest.label.escalations", compare_count(t, this.escalations, before.escalations)),
-            *backlog.facts,
+            _figure(
+                t, "digest.label.resolution", compare_duration(t, this.resolution.median, before.resolution.median)
+            ),
+            _figure(t, "digest.label.resolved", compare_count(t, this.resolution.count, before.resolution.count)),
+            _figure(t, "digest.label.escalations", compare_count(t, this.escalations, before.escalations)),
+            *backlog,
         ),
     )
 
-    negative = _Group(
+
+def _negative(t: Translator, report: DigestReport, worst: tuple[_Line, ...]) -> _Group:
+    """Negative conversations, their share, and the worst ones still open."""
+    this, before = report.current, report.previous
+    return _Group(
         t("digest.group.negative"),
         (
-            fact("digest.label.negative", compare_count(t, this.negative, before.negative)),
-            fact("digest.label.negative_share", compare_percent(t, this.negative_share, before.negative_share)),
+            _figure(t, "digest.label.negative", compare_count(t, this.negative, before.negative)),
+            _figure(t, "digest.label.negative_share", compare_percent(t, this.negative_share, before.negative_share)),
         ),
         t("digest.label.worst") if worst else "",
         worst,
         "worst",
     )
 
-    groups = [volume, first_response, resolution, negative]
+
+def _who(t: Translator, this: Figures, source_name: Callable[[str], str], names: Mapping[str, str]) -> list[_Group]:
+    """The lists about people: most active fans, the team person by person, top tags (each when there are any)."""
+    groups: list[_Group] = []
     if this.fans:
         fans = tuple(_fan(t, fan, source_name) for fan in this.fans)
-        groups.append(_Group(t("digest.group.fans"), items=fans, budget="fans"))
+        groups.append(_Group(t("digest.group.fans"), items=fans, list_kind="fans"))
     if this.people:
         people = tuple(
             (
@@ -433,18 +466,22 @@ def _describe(
                 t(
                     "digest.person",
                     handled=number(t, person.handled),
-                    median=duration(t, person.first_response.median)
-                    if person.first_response.median is not None and math.isfinite(person.first_response.median)
-                    else t("digest.none"),
+                    median=_maybe_duration(t, person.first_response.median),
                 ),
             )
             for person in this.people
         )
-        groups.append(_Group(t("digest.group.people"), items=people, budget="people"))
+        groups.append(_Group(t("digest.group.people"), items=people, list_kind="people"))
     if this.tags:
         tags = tuple((_User(tag, TAG_LIMIT), f" ({number(t, count)})") for tag, count in this.tags)
-        groups.append(_Group(t("digest.group.tags"), items=tags, budget="tags", inline=True))
-    return _Digest(header, context, "", tuple(groups), t("digest.footnote"))
+        groups.append(_Group(t("digest.group.tags"), items=tags, list_kind="tags", inline=True))
+    if groups:
+        groups[0] = replace(groups[0], divider=True)
+    return groups
+
+
+def _maybe_duration(t: Translator, seconds: float | None) -> str:
+    return duration(t, seconds) if seconds is not None and math.isfinite(seconds) else t("digest.none")
 
 
 def _fan(t: Translator, fan: Fan, source_name: Callable[[str], str]) -> _Line:
@@ -474,31 +511,36 @@ def _list_text(t: Translator, group: _Group, budget: int) -> str:
 
     Under figures the list has its own small title; alone, the group's title heads it.
     """
-    title = (f"*{group.title}*\n" if not group.facts else "") + (f"_{group.list_title}_\n" if group.list_title else "")
+    title = (f"*{mrkdwn_words(group.title)}*\n" if not group.facts else "") + (
+        f"_{mrkdwn_words(group.list_title)}_\n" if group.list_title else ""
+    )
     joiner = ", " if group.inline else "\n"
     rendered = [("" if group.inline else "• ") + _line_mrkdwn(item) for item in group.items]
     budget = min(budget, SECTION_LIMIT)
     for shown in range(len(rendered), 0, -1):
         more = len(rendered) - shown
-        tail = [t("digest.more", count=number(t, more))] if more else []
+        tail = [mrkdwn_words(t("digest.more", count=number(t, more)))] if more else []
         text = title + joiner.join(rendered[:shown] + tail)
         if len(text) <= budget:
             return text
     # Not even one item fits: say how many there are (clipped only if a translation is absurdly long).
-    return clip_mrkdwn(title + t("digest.more", count=number(t, len(rendered))), SECTION_LIMIT)
+    return clip_mrkdwn(title + mrkdwn_words(t("digest.more", count=number(t, len(rendered)))), SECTION_LIMIT)
 
 
 def _fact_blocks(group: _Group) -> list[dict[str, Any]]:
     """A group's title and figures: sections of at most ten two-column fields."""
     fields = [
-        {"type": "mrkdwn", "text": clip_mrkdwn(f"*{fact.label}*\n{_line_mrkdwn(fact.value)}", FIELD_LIMIT)}
+        {
+            "type": "mrkdwn",
+            "text": clip_mrkdwn(f"*{mrkdwn_words(fact.label)}*\n{_line_mrkdwn(fact.value)}", FIELD_LIMIT),
+        }
         for fact in group.facts
     ]
     blocks: list[dict[str, Any]] = []
     for start in range(0, len(fields), 10):
         block: dict[str, Any] = {"type": "section", "fields": fields[start : start + 10]}
         if start == 0:
-            block["text"] = {"type": "mrkdwn", "text": clip_mrkdwn(f"*{group.title}*", SECTION_LIMIT)}
+            block["text"] = {"type": "mrkdwn", "text": clip_mrkdwn(f"*{mrkdwn_words(group.title)}*", SECTION_LIMIT)}
         blocks.append(block)
     return blocks
 
@@ -530,9 +572,8 @@ def digest_blocks(
     ]
     if digest.empty:
         parts.append({"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn_words(digest.empty)}})
-    for i, group in enumerate(digest.groups):
-        # One divider between the figures and the people (fans, teammates, tags); none in a short digest.
-        if i == 4:
+    for group in digest.groups:
+        if group.divider:
             parts.append({"type": "divider"})
         parts += _fact_blocks(group)
         if group.items:
@@ -541,14 +582,14 @@ def digest_blocks(
         parts.append(_context(mrkdwn_words(digest.footnote)))
 
     fixed = text_length([part for part in parts if isinstance(part, dict)])
-    wanted = sum(LIST_BUDGETS[part.budget] for part in parts if isinstance(part, _Group))
+    wanted = sum(LIST_BUDGETS[part.list_kind] for part in parts if isinstance(part, _Group))
     scale = min(1.0, max(TOTAL_TEXT_BUDGET - fixed, 0) / wanted) if wanted else 1.0
     blocks = [
         part
         if isinstance(part, dict)
         else {
             "type": "section",
-            "text": {"type": "mrkdwn", "text": _list_text(t, part, int(LIST_BUDGETS[part.budget] * scale))},
+            "text": {"type": "mrkdwn", "text": _list_text(t, part, int(LIST_BUDGETS[part.list_kind] * scale))},
         }
         for part in parts
     ]
@@ -624,14 +665,14 @@ def digest_text(
 async def card_links(report: DigestReport, permalink: Permalink) -> dict[int, str]:
     """Permalinks of the cards the digest links to (oldest open, worst negative), by conversation id.
 
-    One lookup per card posted to Slack (at most the oldest and ``list_limit`` worst negative
-    ones, each conversation once), all at once. A card without a Slack message, a lookup that
-    answers None and one that fails are left unlinked: a digest without a link is better
-    than no digest.
+    One lookup per card posted to Slack (the oldest and at most :data:`MAX_LINKED` worst
+    negative ones, each conversation once), all at once. A card without a Slack message, a
+    lookup that answers None and one that fails are left unlinked: a digest without a link is
+    better than no digest.
     """
     wanted: dict[int, tuple[str, str]] = {}
     candidates: list[Linked] = [report.backlog.oldest] if report.backlog.oldest else []
-    candidates += report.backlog.worst_negative[: max(report.options.list_limit, 0)]
+    candidates += report.backlog.worst_negative[:MAX_LINKED]
     for item in candidates:
         if item.slack_channel and item.slack_ts and item.conversation_id not in wanted:
             wanted[item.conversation_id] = (item.slack_channel, item.slack_ts)

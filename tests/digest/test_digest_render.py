@@ -22,6 +22,7 @@ from report_kit import (
 from chatops.testing.card_checks import assert_postable, slack_tokens
 from chatops_plugins.digest.figures import Backlog, Durations, PersonFigures
 from chatops_plugins.digest.render import (
+    MAX_LINKED,
     card_links,
     compare_count,
     compare_duration,
@@ -104,7 +105,7 @@ def test_a_busy_day_reads_figure_by_figure_with_arrows_against_the_day_before() 
         "Escalations": "2 → no change",
         "Open now": "17",
         "Oldest open": "<https://team.slack.com/archives/CCARDS/p1700000000000007|Winter sale post>"
-        " — Maija Meikäläinen · Facebook · waiting 2 d 3 h",
+        " — Maija Meikäläinen · Facebook · open for 2 d 3 h",
         "Negative conversations": "4 ▲ +1 (was 3)",
         "Share of conversations": "10 % ▲ +2 pp (was 8 %)",
     }
@@ -114,7 +115,7 @@ def test_a_busy_day_reads_figure_by_figure_with_arrows_against_the_day_before() 
 def test_lists_name_sources_fans_people_and_tags() -> None:
     texts = block_texts(blocks_of())
     assert "_By source_\n• Facebook: 30 ▲ +2 (was 28)\n• Instagram: 12 ▲ +12 (was 0)\n• X: 0 ▼ −9 (was 9)" in texts
-    assert "_Worst open ones_\n• Where is my parcel? — Angry Andy · Facebook · waiting 2 d 3 h" in texts
+    assert "_Worst open ones_\n• Where is my parcel? — Angry Andy · Facebook · open for 2 d 3 h" in texts
     assert (
         "*🙌 Most active fans*\n"
         "• Maija Meikäläinen (@maija) · Facebook, Instagram · 3 conversations, 7 messages\n"
@@ -160,7 +161,7 @@ def test_the_terminal_text_says_the_same_in_aligned_lines_without_markup() -> No
     assert "  Within the 1 h target:   79 % ▲ +3 pp (was 76 %)" in lines
     assert (
         "  Oldest open:             Winter sale post <https://team.slack.com/archives/CCARDS/p1700000000000007>"
-        " — Maija Meikäläinen · Facebook · waiting 2 d 3 h"
+        " — Maija Meikäläinen · Facebook · open for 2 d 3 h"
     ) in lines
     assert "  • Anna Virtanen: handled 20 · median first response 12 min" in lines
     assert "  complaint (4), shipping (3)" in lines
@@ -263,7 +264,7 @@ def test_an_empty_day_says_so_plainly_with_the_backlog() -> None:
     assert texts[2] == "No customer messages on Mon 30 Nov."
     assert field(blocks, "Open now") == "17"
     assert (
-        "*👎 Negative feedback*\n_Worst open ones_\n• Where is my parcel? — Angry Andy · Facebook · waiting 2 d 3 h"
+        "*👎 Negative feedback*\n_Worst open ones_\n• Where is my parcel? — Angry Andy · Facebook · open for 2 d 3 h"
         in texts
     )
     assert not [text for text in texts if "Conversations in" in text or "Median" in text]
@@ -293,10 +294,8 @@ async def test_card_links_look_up_each_posted_card_once_and_skip_the_rest() -> N
         linked(9),
         linked(10, slack_ts=None),  # never posted to Slack
         linked(11),  # the lookup answers None
-        linked(12),
     )
-    report = digest_report(open_now=backlog(worst_negative=worst), list_limit=4)
-    links = await card_links(report, permalink)
+    links = await card_links(digest_report(open_now=backlog(worst_negative=worst)), permalink)
 
     assert links == {
         7: "https://team.slack.com/archives/CCARDS/p1700000000000007",
@@ -307,6 +306,19 @@ async def test_card_links_look_up_each_posted_card_once_and_skip_the_rest() -> N
         ("CCARDS", "1700000000.000009"),
         ("CCARDS", "1700000000.000011"),
     ]
+
+
+async def test_card_links_ask_at_most_a_handful_of_times() -> None:
+    asked: list[str] = []
+
+    async def permalink(channel: str, ts: str) -> str | None:
+        asked.append(ts)
+        return "https://team.slack.com/archives/CCARDS/p1"
+
+    worst = tuple(linked(100 + i) for i in range(30))
+    links = await card_links(digest_report(open_now=backlog(worst_negative=worst)), permalink)
+    assert len(asked) == 1 + MAX_LINKED == 11
+    assert set(links) == {7} | {100 + i for i in range(MAX_LINKED)}
 
 
 async def test_a_failing_lookup_costs_its_link_not_the_digest() -> None:
@@ -336,11 +348,11 @@ def test_an_unnamed_post_is_named_by_its_author_or_its_number() -> None:
     )
     blocks = blocks_of(digest_report(open_now=nameless))
     assert field(blocks, "Oldest open") == (
-        "<https://team.slack.com/archives/CCARDS/p1700000000000007|Maija> · Facebook · waiting 2 d 3 h"
+        "<https://team.slack.com/archives/CCARDS/p1700000000000007|Maija> · Facebook · open for 2 d 3 h"
     )
-    assert "• conversation 9 · Facebook · waiting 2 d 3 h" in "\n".join(block_texts(blocks))
+    assert "• conversation 9 · Facebook · open for 2 d 3 h" in "\n".join(block_texts(blocks))
 
 
 def test_waiting_time_counts_from_the_conversation_to_when_the_digest_was_read() -> None:
     fresh = backlog(oldest=linked(7, created_at=READ_AT - timedelta(minutes=4)), worst_negative=())
-    assert field(blocks_of(digest_report(open_now=fresh)), "Oldest open").endswith("waiting 4 min")
+    assert field(blocks_of(digest_report(open_now=fresh)), "Oldest open").endswith("open for 4 min")

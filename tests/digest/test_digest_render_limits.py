@@ -227,3 +227,12 @@ def test_an_empty_report_of_any_language_is_postable() -> None:
         t = translator(language)
         report = digest_report(current=figures(), previous=figures(), open_now=Backlog())
         assert_postable({"text": digest_summary(report, t), "blocks": digest_blocks(report, t, {})})
+
+
+def test_our_own_words_cannot_ping_either() -> None:
+    t = translator()
+    t._words["digest.label.open"] = "Open <!here> & now"  # a careless translation
+    t._words["digest.group.fans"] = "Fans <!channel>"
+    blocks = digest_blocks(digest_report(), t, {})
+    assert slack_tokens({"blocks": blocks}) == []
+    assert field(blocks, "Open &lt;!here&gt; &amp; now") == "17"

@@ -107,7 +107,7 @@ def test_a_digest_in_finnish() -> None:
     assert field(blocks, "Vastausprosentti") == "88 % ▲ +4 %-yks. (aiemmin 84 %)"
     assert field(blocks, "90. persentiili") == "1 t 20 min → ei muutosta"
     assert field(blocks, "Tavoiteajassa (1 t)") == "79 % ▲ +3 %-yks. (aiemmin 76 %)"
-    assert field(blocks, "Vanhin avoin") == "Winter sale post — Maija Meikäläinen · facebook · odottanut 2 pv 3 t"
+    assert field(blocks, "Vanhin avoin") == "Winter sale post — Maija Meikäläinen · facebook · auki 2 pv 3 t"
     assert digest_summary(report, fi) == (
         "Päivän kooste · ma 30. marraskuuta: 42 keskustelua, 88 % vastattu, ensivastauksen mediaani 14 min"
     )
