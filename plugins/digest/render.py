@@ -48,7 +48,7 @@ NO_LINKS: Mapping[int, str] = MappingProxyType({})
 
 #: Most worst-negative cards :func:`card_links` looks up (``list_limit``'s largest allowed value).
 MAX_LINKED = 10
-#: Characters of someone else's text shown in one place (raw, before escaping): a phone's line.
+#: Characters of someone else's text shown in one place (counted escaped for Slack, raw in a terminal): a phone's line.
 NAME_LIMIT = 60
 LABEL_LIMIT = 80
 TAG_LIMIT = 40

@@ -81,6 +81,31 @@ def test_the_comparison_says_what_it_is_compared_with_and_when_it_was_read() -> 
     )
 
 
+@pytest.mark.parametrize(
+    ("now", "context"),
+    [
+        # Helsinki moves its clocks forward on Sunday 28 March 2027: Monday 10:15 is 07:15 UTC, Sunday 10:15 was 08:15 UTC.
+        (
+            datetime(2027, 3, 29, 7, 15, tzinfo=UTC),
+            "Compared with Sun 28 Mar until 10:15 · figures as of Mon 29 Mar 10:15",
+        ),
+        # ...and back on Sunday 31 October 2027.
+        (
+            datetime(2027, 11, 1, 8, 15, tzinfo=UTC),
+            "Compared with Sun 31 Oct until 10:15 · figures as of Mon 1 Nov 10:15",
+        ),
+        # On the DST day itself, "today" is compared with the same wall-clock time the day before.
+        (
+            datetime(2027, 3, 28, 7, 15, tzinfo=UTC),
+            "Compared with Sat 27 Mar until 10:15 · figures as of Sun 28 Mar 10:15",
+        ),
+    ],
+)
+def test_today_across_a_dst_change_is_compared_at_the_same_local_time(now: datetime, context: str) -> None:
+    report = period_report("today", now, by_source=(("x", 1),))
+    assert block_texts(digest_blocks(report, EN, {}))[1] == context
+
+
 def test_a_range_across_a_year_names_both_months() -> None:
     assert days_label(EN, date(2026, 12, 28), date(2027, 1, 3)) == "28 Dec – 3 Jan"
     assert days_label(EN, date(2026, 12, 28), date(2026, 12, 28)) == "Mon 28 Dec"
