@@ -686,3 +686,22 @@ async def card_links(report: DigestReport, permalink: Permalink) -> dict[int, st
 
     found = await asyncio.gather(*(one(channel, ts) for channel, ts in wanted.values()))
     return {conversation: url for conversation, url in zip(wanted, found, strict=True) if url}
+
+
+async def people_names(report: DigestReport, user_name: Callable[[str], Awaitable[str | None]]) -> dict[str, str]:
+    """Display names of the teammates the digest lists (``names`` for :func:`digest_blocks`), by Slack user id.
+
+    ``user_name`` is ``ctx.user_name`` (cached by the core). One the lookup does not know, or
+    that fails, is left out, and the digest shows its id.
+    """
+    users = list(dict.fromkeys(person.user for person in report.current.people))
+
+    async def one(user: str) -> str | None:
+        try:
+            return await user_name(user)
+        except Exception:  # a failed lookup costs one name, not the digest
+            log.warning("no display name for %s in the digest", user, exc_info=True)
+            return None
+
+    found = await asyncio.gather(*(one(user) for user in users))
+    return {user: name for user, name in zip(users, found, strict=True) if name}

@@ -32,6 +32,7 @@ from chatops_plugins.digest.render import (
     digest_summary,
     digest_text,
     duration,
+    people_names,
 )
 
 EN = translator("en")
@@ -381,3 +382,24 @@ def test_an_unnamed_post_is_named_by_its_author_or_its_number() -> None:
 def test_waiting_time_counts_from_the_conversation_to_when_the_digest_was_read() -> None:
     fresh = backlog(oldest=linked(7, created_at=READ_AT - timedelta(minutes=4)), worst_negative=())
     assert field(blocks_of(digest_report(open_now=fresh)), "Oldest open").endswith("open for 4 min")
+
+
+async def test_people_are_named_by_their_display_names_and_an_unknown_one_by_id() -> None:
+    async def user_name(user: str) -> str | None:
+        if user == "UBROKEN":
+            raise RuntimeError("users.info failed")
+        return {"UANNA": "Anna Virtanen"}.get(user)
+
+    people = (
+        PersonFigures("UANNA", 2, 1, Durations()),
+        PersonFigures("UJARI", 1, 1, Durations()),
+        PersonFigures("UBROKEN", 1, 0, Durations()),
+    )
+    report = digest_report(current=busy_day(people=people))
+    names = await people_names(report, user_name)
+    assert names == {"UANNA": "Anna Virtanen"}
+    listed = [text for text in block_texts(digest_blocks(report, EN, {}, names=names)) if "Per person" in text]
+    assert listed == [
+        "*🧑‍💼 Per person*\n• Anna Virtanen: handled 2 · median first response —\n"
+        "• UJARI: handled 1 · median first response —\n• UBROKEN: handled 1 · median first response —"
+    ]
