@@ -47,7 +47,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from chatops.cli import EXIT_CONFIG, with_database
-from chatops.db import Database
+from chatops.db import Database, DatabaseUnavailable
 from chatops.i18n import Translator
 from chatops.models import utcnow
 
@@ -86,6 +86,18 @@ _WIDTHS = {
 
 class UsageError(Exception):
     """A mistake on the command line, told in one line (exit 2)."""
+
+
+class OutputFailed(Exception):
+    """Writing the report failed (a full disk, a closed pipe): the output's fault, not the database's.
+
+    Raised in place of the ``OSError`` so that the database session it happens in does not
+    take it for a lost connection.
+    """
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,19 +178,31 @@ def cmd_report(args: argparse.Namespace) -> int:
     except UsageError as exc:
         print(exc, file=sys.stderr)
         return EXIT_CONFIG
+    target = str(request.output) if request.output is not None else t("digest.report.stdout")
     try:
         rows, conversations = with_database(loaded.settings, lambda db: write_log(db, sink, window, loaded))
-        sink.finish()
-    except BrokenPipeError:
-        # `chatops report … | head`: the reader has what it wanted.
+        try:
+            sink.finish()
+        except OSError as exc:
+            raise OutputFailed(exc) from exc
+    except OutputFailed as exc:
+        if isinstance(exc.error, BrokenPipeError):
+            # `chatops report … | head`: the reader has what it wanted. Whatever is still
+            # buffered goes nowhere instead of failing again at exit.
+            with contextlib.suppress(OSError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sink.abandon()
+            return 1
         sink.abandon()
-        with contextlib.suppress(OSError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(t("digest.report.output_failed", target=target, reason=exc.error.strerror or exc.error), file=sys.stderr)
+        return 1
+    except DatabaseUnavailable as exc:
+        sink.abandon()
+        print(f"database: {exc.reason}", file=sys.stderr)
         return 1
     except BaseException:
         sink.abandon()
         raise
-    target = str(request.output) if request.output is not None else t("digest.report.stdout")
     if len(sink.sheets) > 1:
         print(t("digest.report.sheets", limit=SHEET_ROWS + 1, sheets=", ".join(sink.sheets[1:])), file=sys.stderr)
     if sink.clipped:
@@ -199,14 +223,21 @@ async def write_log(db: Database, sink: Sink, window: Window, loaded: cli_suppor
         total, conversations = await log_rows.count(session, window)
         written = 0
         with _progress(total) as bar:
-            async for batch in log_rows.stream(session, window, loaded.hours):
-                sink.write(batch)
-                written += len(batch)
-                bar.update(len(batch))
+            async with contextlib.aclosing(log_rows.stream(session, window, loaded.hours)) as batches:
+                async for batch in batches:
+                    try:
+                        sink.write(batch)
+                    except OSError as exc:
+                        raise OutputFailed(exc) from exc
+                    written += len(batch)
+                    bar.update(len(batch))
         if sink.wants_summary:
             current = await figures.window_figures(session, window, loaded.options)
             open_now = await figures.backlog(session, window.as_of, loaded.options)
-            sink.summary(Summary(window, current, open_now, written, conversations, loaded.options.target_seconds))
+            try:
+                sink.summary(Summary(window, current, open_now, written, conversations, loaded.options.target_seconds))
+            except OSError as exc:
+                raise OutputFailed(exc) from exc
     return written, conversations
 
 

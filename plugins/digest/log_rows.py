@@ -51,7 +51,7 @@ from __future__ import annotations
 import json
 import re
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -263,7 +263,7 @@ class _ServiceSeconds:
 
 async def stream(
     session: AsyncSession, window: Window, hours: Hours | None, *, batch: int = BATCH
-) -> AsyncIterator[list[LogRow]]:
+) -> AsyncGenerator[list[LogRow], None]:
     """The period's rows, ``batch`` at a time, in order, from a server-side cursor.
 
     Read through the session's connection (Core), not the ORM: the rows are plain tuples,

@@ -11,6 +11,8 @@ import asyncio
 import csv
 import io
 import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -346,3 +348,40 @@ async def test_a_three_year_period_is_allowed(
 
     assert code == 0, err
     assert err.strip() == "wrote 0 rows (0 conversations) to standard output"
+
+
+async def test_a_reader_that_stops_early_ends_the_export_quietly(
+    db: Database, digest_database: str, tmp_path: Path
+) -> None:
+    """``chatops report … | head -1``: no traceback, no "database unreachable", just an early end."""
+    data = Data(db)
+    long_text = "A question that takes some room. " * 20
+    for n in range(150):  # well over a pipe's 64 KiB
+        await data.conversation(utc(2026, 12, 1, 8, 0, n % 60) + timedelta(minutes=n // 60), text=long_text)
+    config = write_config(tmp_path, digest_database)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATOPS_")}
+    command = [
+        sys.executable,
+        "-m",
+        "chatops.cli",
+        "-c",
+        str(config),
+        "report",
+        "--from",
+        "2026-12-01",
+        "--to",
+        "2026-12-01",
+    ]
+
+    def first_line_then_close() -> tuple[str, int, str]:
+        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert process.stdout is not None and process.stderr is not None
+        line = process.stdout.readline().decode()
+        process.stdout.close()
+        err = process.stderr.read().decode()
+        return line, process.wait(timeout=60), err
+
+    line, code, err = await asyncio.to_thread(first_line_then_close)
+
+    assert line.startswith("time_utc,time_local,record,")
+    assert (code, err) == (1, "")

@@ -20,6 +20,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "digest.report.no_directory": "--output {path}: there is no directory {directory}",
         "digest.report.is_directory": "--output {path}: that is a directory; name a file",
         "digest.report.cannot_write": "--output {path}: cannot write there ({reason})",
+        "digest.report.output_failed": "writing to {target} failed: {reason}",
         "digest.report.wrote": "wrote {rows} rows ({conversations} conversations) to {file}",
         "digest.report.stdout": "standard output",
         "digest.report.sheets": "the log is longer than one Excel sheet ({limit} rows): it continues on {sheets}",
@@ -76,6 +77,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "digest.report.no_directory": "--output {path}: hakemistoa {directory} ei ole",
         "digest.report.is_directory": "--output {path}: se on hakemisto; anna tiedoston nimi",
         "digest.report.cannot_write": "--output {path}: sinne ei voi kirjoittaa ({reason})",
+        "digest.report.output_failed": "kirjoittaminen kohteeseen {target} epäonnistui: {reason}",
         "digest.report.wrote": "kirjoitettu rivejä: {rows} (keskusteluja: {conversations}) kohteeseen {file}",
         "digest.report.stdout": "vakiotuloste",
         "digest.report.sheets": (
@@ -133,6 +135,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "digest.report.no_directory": "--output {path}: nie ma katalogu {directory}",
         "digest.report.is_directory": "--output {path}: to jest katalog; podaj nazwę pliku",
         "digest.report.cannot_write": "--output {path}: nie można tam zapisać ({reason})",
+        "digest.report.output_failed": "zapis do {target} nie powiódł się: {reason}",
         "digest.report.wrote": "zapisano wierszy: {rows} (rozmów: {conversations}) do {file}",
         "digest.report.stdout": "standardowe wyjście",
         "digest.report.sheets": (
