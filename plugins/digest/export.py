@@ -126,7 +126,9 @@ def add_command(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
     parser.add_argument(
         "--format", dest="format", default=None, metavar="csv|xlsx", help="csv (default) or xlsx (needs --output)"
     )
-    parser.add_argument("--output", "-o", default=None, metavar="FILE", help="write here (CSV default: stdout)")
+    parser.add_argument(
+        "--output", "-o", default=None, metavar="FILE", help="write here (CSV: default or '-' is stdout)"
+    )
     parser.set_defaults(func=cmd_report)
 
 
@@ -139,7 +141,8 @@ def parse_request(args: argparse.Namespace, t: Translator) -> Request:
     days = (last - first).days + 1
     if days > MAX_DAYS:
         raise UsageError(t("digest.report.too_long", days=days, limit=MAX_DAYS))
-    output = Path(args.output) if args.output else None
+    # ``-o -`` is standard output, as for most tools.
+    output = Path(args.output) if args.output and args.output != "-" else None
     wanted = args.format
     if wanted is None:
         wanted = "xlsx" if output is not None and output.suffix.lower() == ".xlsx" else "csv"

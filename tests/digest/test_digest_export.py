@@ -339,14 +339,15 @@ async def test_an_output_in_a_missing_directory_is_refused_in_the_teams_language
     assert err == f"--output {target}: hakemistoa {target.parent} ei ole\n"
 
 
-async def test_a_three_year_period_is_allowed(
+async def test_a_three_year_period_is_allowed_and_dash_is_standard_output(
     digest_database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _out, err = await report(
-        write_config(tmp_path, digest_database), capsys, "--from", "2024-01-01", "--to", "2026-12-31"
+    code, out, err = await report(
+        write_config(tmp_path, digest_database), capsys, "--from", "2024-01-01", "--to", "2026-12-31", "-o", "-"
     )
 
     assert code == 0, err
+    assert out.startswith("time_utc,")
     assert err.strip() == "wrote 0 rows (0 conversations) to standard output"
 
 
