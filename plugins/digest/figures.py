@@ -41,6 +41,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     true,
     union,
     union_all,
@@ -251,36 +252,39 @@ def _answer(as_of: datetime) -> ColumnElement[bool]:
 
 
 def _window_conversations(window: Window, options: Options) -> _Query:
-    """The window's conversations: id, source and start (ms)."""
-    return select(
-        Conversation.id.label("id"),
-        Conversation.source.label("source"),
-        epoch_ms(Conversation.created_at).label("created_ms"),
-    ).where(
+    """The ids of the window's conversations."""
+    return select(Conversation.id.label("id")).where(
         Conversation.created_at >= window.start,
         Conversation.created_at < window.end,
         _in_sources(Conversation.source, options),
     )
 
 
-def _first_answers(conversation_ids: _Query, as_of: datetime) -> Subquery:
-    """Per conversation among ``conversation_ids``, its first answer by ``as_of``: when (ms) and by whom.
+def _answered_rows(window: Window, options: Options, *, with_by: bool) -> CTE:
+    """One row per conversation of the window: its start and first answer by ``as_of`` (ms), and whose it was.
 
-    ``by`` is the person for a reply from Slack, NULL for an answer on the platform (nobody's).
-    Simultaneous answers are told apart by message id, the order they were stored in.
+    The first answer is looked up per conversation through ``ix_messages_conversation`` (a few
+    messages each), never by ranking every message. ``by`` is the person for a reply from Slack,
+    NULL for an answer on the platform (nobody's); simultaneous answers are told apart by message
+    id, the order they were stored in. MATERIALIZED: the lookups run once per conversation
+    however often the statement reads a row (both databases would otherwise inline them).
     """
     at = case((Message.direction == _OUTBOUND, Message.sent_at), else_=Message.received_at)
-    ranked = (
-        select(
-            Message.conversation_id.label("conversation_id"),
-            epoch_ms(at).label("at_ms"),
-            case((Message.direction == _OUTBOUND, Message.sent_by)).label("by"),
-            func.row_number().over(partition_by=Message.conversation_id, order_by=(at, Message.id)).label("rn"),
-        )
-        .where(Message.conversation_id.in_(conversation_ids), _answer(as_of))
-        .subquery("answers")
+    mine = and_(Message.conversation_id == Conversation.id, _answer(window.as_of))
+    columns: list[ColumnElement[Any]] = [
+        Conversation.id.label("id"),
+        epoch_ms(Conversation.created_at).label("created_ms"),
+        epoch_ms(select(func.min(at)).where(mine).scalar_subquery()).label("answered_ms"),
+    ]
+    if with_by:
+        by = case((Message.direction == _OUTBOUND, Message.sent_by))
+        columns.append(select(by).where(mine).order_by(at, Message.id).limit(1).scalar_subquery().label("by"))
+    query = select(*columns).where(
+        Conversation.created_at >= window.start,
+        Conversation.created_at < window.end,
+        _in_sources(Conversation.source, options),
     )
-    return select(ranked.c.conversation_id, ranked.c.at_ms, ranked.c.by).where(ranked.c.rn == 1).subquery("first")
+    return query.cte("window_rows").prefix_with("MATERIALIZED")
 
 
 class _ServiceClock:
@@ -293,8 +297,6 @@ class _ServiceClock:
     def __init__(self, hours: Hours, start: datetime, end: datetime) -> None:
         pairs = [(ms_of(begin), ms_of(finish)) for begin, finish in hours.periods(start, end)]
         self.pairs = [(b, e) for b, e in pairs if e > b]
-        #: S at the end of the stretch: every period whole.
-        self.total = sum(e - b for b, e in self.pairs)
         self.table: CTE | None = None
         if self.pairs:
             rows = [select(literal(b, BigInteger).label("b"), literal(e, BigInteger).label("e")) for b, e in self.pairs]
@@ -309,95 +311,142 @@ class _ServiceClock:
         return select(func.coalesce(func.sum(clamped), 0)).select_from(self.table).scalar_subquery()
 
 
+def _ranked(values: ColumnElement[Any], group: ColumnElement[Any] | None = None) -> list[ColumnElement[Any]]:
+    """``values``' rank among the non-NULL ones (1 = smallest) and how many there are, per ``group``.
+
+    NULLs are ranked apart (databases order them differently), so a rank only means something
+    where the value is not NULL.
+    """
+    partition: list[ColumnElement[Any]] = [] if group is None else [group]
+    is_null = case((values.is_(None), 1), else_=0)
+    return [
+        func.row_number().over(partition_by=[*partition, is_null], order_by=values),
+        func.count(values).over(partition_by=partition or None),
+    ]
+
+
+def _percentiles(
+    value: ColumnElement[Any], rank: ColumnElement[Any], n: ColumnElement[Any]
+) -> list[ColumnElement[Any]]:
+    """Aggregates picking the nearest-rank median and p90 of ranked ``value`` rows (see :func:`_ranked`)."""
+    known = value.is_not(None)
+    return [
+        func.max(case((and_(known, rank == nearest_rank(n, 50)), value))),
+        func.max(case((and_(known, rank == nearest_rank(n, 90)), value))),
+    ]
+
+
 def _durations(values: ColumnElement[Any], source: FromClause, where: ColumnElement[bool]) -> _Query:
     """count, median and p90 (nearest rank) of ``values`` (ms) over ``source`` rows matching ``where``."""
+    rank, n = _ranked(values)
     ranked = (
-        select(
-            values.label("d"),
-            func.row_number().over(order_by=values).label("rn"),
-            func.count().over().label("n"),
-        )
+        select(values.label("d"), rank.label("rn"), n.label("n"))
         .select_from(source)
         .where(where, values.is_not(None))
         .subquery("ranked")
     )
-    return select(
-        func.count(),
-        func.max(case((ranked.c.rn == nearest_rank(ranked.c.n, 50), ranked.c.d))),
-        func.max(case((ranked.c.rn == nearest_rank(ranked.c.n, 90), ranked.c.d))),
-    )
+    return select(func.count(), *_percentiles(ranked.c.d, ranked.c.rn, ranked.c.n))
 
 
-def _as_durations(row: Row[*tuple[Any, ...]] | None) -> Durations:
-    if row is None or not row[0]:
+def _as_durations(count: Any, median: Any, p90: Any) -> Durations:
+    """Durations from a count and two millisecond values."""
+    if not count or median is None or p90 is None:
         return Durations()
-    count, median, p90 = row
     return Durations(int(count), median / 1000, p90 / 1000)
+
+
+async def _tune(session: AsyncSession) -> None:
+    """Settings for this read's transaction: on PostgreSQL, no JIT compilation.
+
+    The per-conversation lookups make the planner's cost estimates large (it cannot know each
+    conversation has a handful of messages), which crosses ``jit_above_cost``: compiling then
+    took 1–1.7 s per statement for queries that run in 0.1–0.3 s. ``SET LOCAL`` ends with the
+    transaction.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SET LOCAL jit = off"))
 
 
 async def window_figures(session: AsyncSession, window: Window, options: Options) -> Figures:
     """The figures of ``window`` (see the module docstring for every definition)."""
-    conversations = _window_conversations(window, options).cte("window_conversations")
-    first = _first_answers(select(conversations.c.id), window.as_of)
+    await _tune(session)
+    rows = _answered_rows(window, options, with_by=False)
     as_of_ms = ms_of(window.as_of)
     target_ms = options.target_seconds * 1000
-    waited_until = func.coalesce(first.c.at_ms, as_of_ms)
-    columns: list[ColumnElement[Any]] = [
-        conversations.c.id.label("id"),
-        conversations.c.source.label("source"),
-        conversations.c.created_ms.label("created_ms"),
-        first.c.at_ms.label("answered_ms"),
-        first.c.by.label("by"),
-        (first.c.at_ms - conversations.c.created_ms).label("frt"),
-        # How long it waited for its answer, or has waited by as_of without one.
-        (waited_until - conversations.c.created_ms).label("waited"),
-    ]
+    answered = rows.c.answered_ms.is_not(None)
+    frt = rows.c.answered_ms - rows.c.created_ms
+    # How long it waited for its answer, or has waited by as_of without one.
+    waited_until = func.coalesce(rows.c.answered_ms, as_of_ms)
+    waited = waited_until - rows.c.created_ms
+    service: ColumnElement[Any]
     if options.hours is not None:
         # Periods from the window's start to whichever is later of its end and as_of: every
         # created_at and answer time counted lies in between.
         clock = _ServiceClock(options.hours, window.start, max(window.end, window.as_of))
-        columns += [
-            (clock.at(first.c.at_ms) - clock.at(conversations.c.created_ms)).label("frt_service"),
-            (clock.at(waited_until) - clock.at(conversations.c.created_ms)).label("waited_service"),
-        ]
-    rows = (
-        select(*columns)
-        .select_from(conversations.outerjoin(first, first.c.conversation_id == conversations.c.id))
-        .cte("conversation_rows")
+        waited = clock.at(waited_until) - clock.at(rows.c.created_ms)
+        service = case((answered, waited))
+    else:
+        # Unused without service hours; a typed NULL keeps one statement shape.
+        service = case((answered, literal(None, BigInteger)))
+    # Materialized: the service time is summed over the periods once per conversation.
+    timed = (
+        select(frt.label("frt"), waited.label("waited"), service.label("service"))
+        .cte("timed")
+        .prefix_with("MATERIALIZED")
     )
-    answered = rows.c.answered_ms.is_not(None)
-    waited = rows.c.waited_service if options.hours is not None else rows.c.waited
-
-    by_source = (await session.execute(select(rows.c.source, func.count()).group_by(rows.c.source))).all()
-    counts = (
+    frt_rank, frt_n = _ranked(timed.c.frt)
+    service_rank, service_n = _ranked(timed.c.service)
+    per_row = select(
+        timed.c.frt,
+        timed.c.waited,
+        timed.c.service,
+        frt_rank.label("frt_rank"),
+        frt_n.label("frt_n"),
+        service_rank.label("service_rank"),
+        service_n.label("service_n"),
+    ).subquery("per_row")
+    r = per_row.c
+    summary = (
         await session.execute(
             select(
-                func.count(rows.c.answered_ms),
-                func.coalesce(func.sum(case((and_(answered, waited <= target_ms), 1), else_=0)), 0),
-                func.coalesce(func.sum(case((waited > target_ms, 1), else_=0)), 0),
+                func.count(r.frt),
+                func.coalesce(func.sum(case((and_(r.frt.is_not(None), r.waited <= target_ms), 1), else_=0)), 0),
+                func.coalesce(func.sum(case((r.waited > target_ms, 1), else_=0)), 0),
+                *_percentiles(r.frt, r.frt_rank, r.frt_n),
+                func.count(r.service),
+                *_percentiles(r.service, r.service_rank, r.service_n),
             )
         )
     ).one()
-    first_response = _as_durations((await session.execute(_durations(rows.c.frt, rows, answered))).one())
-    first_response_service = None
-    if options.hours is not None:
-        service = _durations(rows.c.frt_service, rows, answered)
-        first_response_service = _as_durations((await session.execute(service)).one())
-
+    answered_count, within, breaches, median, p90, service_count, service_median, service_p90 = summary
+    by_source = (
+        await session.execute(
+            select(Conversation.source, func.count())
+            .where(
+                Conversation.created_at >= window.start,
+                Conversation.created_at < window.end,
+                _in_sources(Conversation.source, options),
+            )
+            .group_by(Conversation.source)
+        )
+    ).all()
+    conversations = _window_conversations(window, options)
     return Figures(
         window=window,
         by_source=tuple(sorted(((str(s), int(n)) for s, n in by_source), key=lambda item: (-item[1], item[0]))),
         messages=await _messages(session, window, options),
-        answered=int(counts[0]),
-        first_response=first_response,
-        first_response_service=first_response_service,
-        within_target=int(counts[1]),
-        breaches=int(counts[2]),
+        answered=int(answered_count),
+        first_response=_as_durations(answered_count, median, p90),
+        first_response_service=(
+            _as_durations(service_count, service_median, service_p90) if options.hours is not None else None
+        ),
+        within_target=int(within),
+        breaches=int(breaches),
         resolution=await _resolution(session, window, options),
         escalations=await _escalations(session, window, options),
         negative=await _negative_count(session, conversations, window.as_of, options),
         fans=await _fans(session, window, options),
-        people=await _people(session, window, rows, options),
+        people=await _people(session, window, options),
         tags=await _tags(session, conversations, window.as_of, options),
     )
 
@@ -431,9 +480,8 @@ async def _resolution(session: AsyncSession, window: Window, options: Options) -
     )
     joined = last.join(Conversation, Conversation.id == last.c.conversation_id)
     took = epoch_ms(last.c.at) - epoch_ms(Conversation.created_at)
-    return _as_durations(
-        (await session.execute(_durations(took, joined, _in_sources(Conversation.source, options)))).one()
-    )
+    found = (await session.execute(_durations(took, joined, _in_sources(Conversation.source, options)))).one()
+    return _as_durations(*found)
 
 
 async def _escalations(session: AsyncSession, window: Window, options: Options) -> int:
@@ -450,9 +498,9 @@ async def _escalations(session: AsyncSession, window: Window, options: Options) 
     return int(await session.scalar(query) or 0)
 
 
-async def _negative_count(session: AsyncSession, conversations: CTE, as_of: datetime, options: Options) -> int:
-    """The window's conversations that are negative by ``as_of``."""
-    negative = _negative_ids_for(select(conversations.c.id), options, as_of)
+async def _negative_count(session: AsyncSession, conversations: _Query, as_of: datetime, options: Options) -> int:
+    """The window's conversations (``conversations``: a select of their ids) that are negative by ``as_of``."""
+    negative = _negative_ids_for(conversations, options, as_of)
     return int(await session.scalar(select(func.count()).select_from(negative)) or 0)
 
 
@@ -546,7 +594,7 @@ async def _fans(session: AsyncSession, window: Window, options: Options) -> tupl
     )
 
 
-async def _people(session: AsyncSession, window: Window, rows: CTE, options: Options) -> tuple[PersonFigures, ...]:
+async def _people(session: AsyncSession, window: Window, options: Options) -> tuple[PersonFigures, ...]:
     """Each teammate's conversations handled in the window and the window's first answers that were theirs."""
     if options.top <= 0:
         return ()
@@ -561,22 +609,21 @@ async def _people(session: AsyncSession, window: Window, rows: CTE, options: Opt
         .group_by(Message.sent_by)
         .subquery("handled")
     )
+    rows = _answered_rows(window, options, with_by=True)
+    frt = rows.c.answered_ms - rows.c.created_ms
+    rank, n = _ranked(frt, rows.c.by)
     ranked = (
-        select(
-            rows.c.by.label("user"),
-            rows.c.frt.label("d"),
-            func.row_number().over(partition_by=rows.c.by, order_by=rows.c.frt).label("rn"),
-            func.count().over(partition_by=rows.c.by).label("n"),
-        )
+        select(rows.c.by.label("user"), frt.label("d"), rank.label("rn"), n.label("n"))
         .where(rows.c.by.is_not(None))
         .subquery("ranked")
     )
+    first_median, first_p90 = _percentiles(ranked.c.d, ranked.c.rn, ranked.c.n)
     firsts = (
         select(
             ranked.c.user.label("user"),
             func.count().label("answers"),
-            func.max(case((ranked.c.rn == nearest_rank(ranked.c.n, 50), ranked.c.d))).label("median"),
-            func.max(case((ranked.c.rn == nearest_rank(ranked.c.n, 90), ranked.c.d))).label("p90"),
+            first_median.label("median"),
+            first_p90.label("p90"),
         )
         .group_by(ranked.c.user)
         .subquery("firsts")
@@ -597,14 +644,14 @@ async def _people(session: AsyncSession, window: Window, rows: CTE, options: Opt
             user=str(user),
             handled=int(count),
             first_answers=int(n),
-            first_response=Durations(int(n), median / 1000, p90 / 1000) if n else Durations(),
+            first_response=_as_durations(n, median, p90),
         )
         for user, count, n, median, p90 in found
     )
 
 
 async def _tags(
-    session: AsyncSession, conversations: CTE, as_of: datetime, options: Options
+    session: AsyncSession, conversations: _Query, as_of: datetime, options: Options
 ) -> tuple[tuple[str, int], ...]:
     """Tags on the window's conversations (put on by ``as_of``), most used first."""
     if options.top <= 0:
@@ -613,7 +660,7 @@ async def _tags(
     found = await session.execute(
         select(Tag.name, count)
         .join(ConversationTag, ConversationTag.tag_id == Tag.id)
-        .where(ConversationTag.conversation_id.in_(select(conversations.c.id)), ConversationTag.added_at <= as_of)
+        .where(ConversationTag.conversation_id.in_(conversations), ConversationTag.added_at <= as_of)
         .group_by(Tag.name)
         .order_by(count.desc(), binary_text(Tag.name))
         .limit(options.top)
@@ -667,6 +714,7 @@ async def backlog(session: AsyncSession, now: datetime, options: Options) -> Bac
 
     Open is the status now (``status IN OPEN_STATUSES``), created by ``now``.
     """
+    await _tune(session)
     is_open = and_(
         Conversation.status.in_(OPEN_STATUSES),
         Conversation.created_at <= now,
@@ -702,26 +750,15 @@ async def backlog(session: AsyncSession, now: datetime, options: Options) -> Bac
 
 async def daily_points(session: AsyncSession, windows: list[Window], options: Options) -> list[DayPoint]:
     """Conversations in and median first response (wall clock, as of each window's ``as_of``) per day."""
+    await _tune(session)
     points = []
     for window in windows:
-        conversations = _window_conversations(window, options).cte("window_conversations")
-        first = _first_answers(select(conversations.c.id), window.as_of)
-        frt = first.c.at_ms - conversations.c.created_ms
-        joined = conversations.outerjoin(first, first.c.conversation_id == conversations.c.id)
-        ranked = (
-            select(
-                frt.label("d"),
-                # Answered ones first, fastest first; the unanswered (NULL) are ranked after them.
-                func.row_number().over(order_by=(case((frt.is_(None), 1), else_=0), frt)).label("rn"),
-                func.count(frt).over().label("n"),
-            )
-            .select_from(joined)
-            .subquery("ranked")
-        )
-        total, median = (
-            await session.execute(
-                select(func.count(), func.max(case((ranked.c.rn == nearest_rank(ranked.c.n, 50), ranked.c.d))))
-            )
+        rows = _answered_rows(window, options, with_by=False)
+        frt = rows.c.answered_ms - rows.c.created_ms
+        rank, n = _ranked(frt)
+        ranked = select(frt.label("d"), rank.label("rn"), n.label("n")).subquery("ranked")
+        total, median, _p90 = (
+            await session.execute(select(func.count(), *_percentiles(ranked.c.d, ranked.c.rn, ranked.c.n)))
         ).one()
         points.append(DayPoint(window.first_day, int(total), None if median is None else median / 1000))
     return points
