@@ -728,21 +728,55 @@ async def backlog(session: AsyncSession, now: datetime, options: Options) -> Bac
     ).one()
     worst: tuple[Linked, ...] = ()
     if options.list_limit > 0:
-        negative = _negative_ids_for(select(Conversation.id).where(is_open), options, None)
-        query = _linked_query(Conversation.id.in_(select(negative.c.id))).subquery("candidates")
-        found = await session.execute(
-            select(query)
-            .order_by(
-                case((query.c.score.is_(None), 1), else_=0),
-                query.c.score,
-                query.c.messages.desc(),
-                query.c.created_at,
-                query.c.id,
-            )
-            .limit(options.list_limit)
-        )
-        worst = tuple(_as_linked(row) for row in found)
+        worst = await _worst_negative(session, is_open, options)
     return Backlog(open=count, oldest=_as_linked(oldest_row), worst_negative=worst)
+
+
+async def _worst_negative(session: AsyncSession, is_open: ColumnElement[bool], options: Options) -> tuple[Linked, ...]:
+    """The open negative conversations, worst first (lowest score, unscored last; most messages; oldest).
+
+    One pass over the open conversations' customer messages gives each its lowest score, its
+    message count and whether the classifier marked any negative; the few listed are then
+    looked up for their links.
+    """
+    negative_message = case((Message.extra[_SENTIMENT].as_string() == _SENTIMENT_NEGATIVE, 1), else_=0)
+    per_conversation = (
+        select(
+            Conversation.id.label("id"),
+            Conversation.created_at.label("created_at"),
+            func.min(json_number(Message.extra, _SENTIMENT_SCORE)).label("score"),
+            func.count().label("messages"),
+            func.max(negative_message).label("classified"),
+        )
+        .join(Message, and_(Message.conversation_id == Conversation.id, Message.direction == _INBOUND))
+        .where(is_open)
+        .group_by(Conversation.id, Conversation.created_at)
+        .subquery("open_inbound")
+    )
+    c = per_conversation.c
+    negative: ColumnElement[bool] = c.classified == 1
+    if options.negative_tags:
+        tagged = (
+            select(ConversationTag.conversation_id)
+            .join(Tag, Tag.id == ConversationTag.tag_id)
+            .where(Tag.name.in_(options.negative_tags))
+        )
+        negative = or_(negative, c.id.in_(tagged))
+    order = (case((c.score.is_(None), 1), else_=0), c.score, c.messages.desc(), c.created_at, c.id)
+    worst = select(c.id, c.score, c.messages, c.created_at).where(negative).order_by(*order).limit(options.list_limit)
+    listed = worst.subquery("worst")
+    found = await session.execute(
+        _linked_query(true())
+        .order_by(
+            case((listed.c.score.is_(None), 1), else_=0),
+            listed.c.score,
+            listed.c.messages.desc(),
+            listed.c.created_at,
+            listed.c.id,
+        )
+        .join(listed, listed.c.id == Conversation.id)
+    )
+    return tuple(_as_linked(row) for row in found)
 
 
 # --- The chart ------------------------------------------------------------------------------------
