@@ -16,6 +16,24 @@ PostgreSQL; nothing loads every message into Python. The definitions, in short:
 - *negative*: a conversation carrying one of ``negative_tags``, or with a customer message a
   classifier marked ``messages.extra["sentiment"] = "negative"`` (its
   ``extra["sentiment_score"]``, -1 to 1, orders the worst first).
+
+How they are counted, precisely:
+
+- the first answer is the earliest of the answers above (``sent_at`` for a reply,
+  ``received_at`` for one on the platform) at or before ``as_of``; ``conversations.first_response_at``
+  is not used (it includes automatic replies); simultaneous answers go by message id;
+- durations are whole milliseconds (each stored time rounded half up, then subtracted), so both
+  databases give the same numbers; median and p90 are nearest-rank (the k-th smallest,
+  k = ceil(q·n));
+- service time between a and b is S(b) − S(a), S(t) summing each open period's part before t;
+  with service hours configured, the target and breaches are counted in it;
+- ``as_of`` cuts answers, resolutions, people's replies, and the tags and classifier marks that
+  make a conversation negative; messages in and escalations count by their time in the window;
+- resolution: per conversation with a ``resolved`` audit line in the window (by ``as_of``), its
+  last one there, minus the conversation's start: resolved, reopened and resolved again counts once;
+- people: *handled* counts conversations a person's delivered reply went to during the window;
+  an answer on the platform belongs to nobody; automatic replies (``sent_by`` ``bot:…``) to nobody;
+- the backlog is the status now (``status IN OPEN_STATUSES``).
 """
 
 from __future__ import annotations
