@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 from zoneinfo import ZoneInfo
 
-from tqdm import tqdm  # type: ignore[import-untyped]  # no stubs; pyproject's overrides could list it
+from tqdm import tqdm
 from xlsxwriter import Workbook
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
