@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import socket
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from apscheduler.triggers.cron import CronTrigger
@@ -139,7 +139,7 @@ async def post_digest(digests: Digests, job: PluginJob) -> None:
 
 async def names_of(ctx: PluginContext, report: DigestReport) -> dict[str, str]:
     """Display names of the people the digest lists (an unknown one is left out: the id is shown)."""
-    names: dict[str, Any] = {}
+    names: dict[str, str] = {}
     for user in publish.people_of(report):
         name = await ctx.user_name(user)
         if name:
