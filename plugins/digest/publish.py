@@ -106,15 +106,6 @@ class ClientSlack:
         return link if isinstance(link, str) else None
 
 
-def people_of(report: DigestReport) -> list[str]:
-    """The Slack user ids the digest names (its people, now and before), each once, in order."""
-    seen: dict[str, None] = {}
-    for figures in (report.current, report.previous):
-        for person in figures.people:
-            seen.setdefault(person.user, None)
-    return list(seen)
-
-
 def late_block(t: Translator, due_at: datetime, report: DigestReport) -> dict[str, Any]:
     """The context line of a digest posted late: when it should have been."""
     when = due_at.astimezone(report.tz).strftime("%H:%M")

@@ -23,14 +23,13 @@ from apscheduler.triggers.cron import CronTrigger
 
 from chatops.jobs import Job
 
-from . import periods, publish, tables
+from . import periods, publish, render, tables
 from .compose import compose
 
 if TYPE_CHECKING:
     from chatops.context import PluginContext
     from chatops.outbox.plugin import PluginJob
 
-    from .compose import DigestReport
     from .service import Digests
 
 #: The outbox kind a scheduled digest is posted with (stored as ``digest:post``).
@@ -130,18 +129,8 @@ async def post_digest(digests: Digests, job: PluginJob) -> None:
         ctx.t,
         publish.JobSlack(job),
         job.channel or config.channel,
-        names=await names_of(ctx, report),
+        names=await render.people_names(report, ctx.user_name),
         source_name=ctx.source_name,
         late=due_at if data.get("late") else None,
     )
     ctx.log.info("%s digest due at %s posted", data.get("kind"), due_at.isoformat())
-
-
-async def names_of(ctx: PluginContext, report: DigestReport) -> dict[str, str]:
-    """Display names of the people the digest lists (an unknown one is left out: the id is shown)."""
-    names: dict[str, str] = {}
-    for user in publish.people_of(report):
-        name = await ctx.user_name(user)
-        if name:
-            names[user] = name
-    return names

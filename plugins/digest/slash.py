@@ -22,7 +22,6 @@ from chatops.slack.escape import escape_fit
 from . import render
 from .periods import PERIODS, Period
 from .publish import ClientSlack
-from .schedule import names_of
 
 if TYPE_CHECKING:
     from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -55,7 +54,7 @@ def register(digests: Digests, bolt: AsyncApp) -> None:
         try:
             report = await digests.report(period, chart=False)
             links = await render.card_links(report, ClientSlack(client).permalink)
-            names = await names_of(digests.ctx, report)
+            names = await render.people_names(report, digests.ctx.user_name)
             blocks = render.digest_blocks(report, t, links, names=names, source_name=digests.ctx.source_name)
             summary = render.digest_summary(report, t)
         except Exception:

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -29,8 +28,6 @@ if TYPE_CHECKING:
     from slack_sdk.web.async_client import AsyncWebClient
 
     from chatops.db import Database
-
-log = logging.getLogger(__name__)
 
 
 def add_command(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -71,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     source_name = source_names(loaded.settings)
     if not args.post:
         # Offline: people are shown by their Slack ids (names need users.info, and so the network).
-        print(render.digest_text(report, loaded.t, source_name=source_name))
+        print(render.digest_text(report, loaded.t, source_name=source_name), end="")
         return 0
     try:
         channel, link = asyncio.run(_post(loaded, report))
@@ -103,28 +100,24 @@ async def _post(loaded: cli_support.Loaded, report: DigestReport) -> tuple[str, 
     settings = loaded.settings
     client = AsyncWebClient(token=secret_value(settings.slack.bot_token), base_url=settings.slack.api_url)
     slack = publish.ClientSlack(client)
-    names = await client_names(client, publish.people_of(report))
+    names = await render.people_names(report, user_name_by(client))
     source_name = source_names(settings)
     # Printed first: when Slack refuses the post, the digest has still been read.
-    print(render.digest_text(report, loaded.t, source_name=source_name, names=names), flush=True)
+    print(render.digest_text(report, loaded.t, source_name=source_name, names=names), end="", flush=True)
     posted = await publish.publish(report, loaded.t, slack, loaded.config.channel, names=names, source_name=source_name)
     return posted["channel"], await slack.permalink(posted["channel"], posted["ts"])
 
 
-async def client_names(client: AsyncWebClient, users: Iterable[str]) -> dict[str, str]:
-    """Display names by ``users.info``; one Slack will not name is left out (its id is shown)."""
-    names: dict[str, str] = {}
-    for user in users:
-        try:
-            found: Any = (await client.users_info(user=user))["user"]
-        except Exception as exc:  # names are a courtesy: the digest is posted with ids instead
-            log.info("users.info for %s failed: %s", user, type(exc).__name__)
-            continue
+def user_name_by(client: AsyncWebClient) -> Callable[[str], Awaitable[str | None]]:
+    """A teammate's display name by ``users.info`` (as the bot's ``ctx.user_name`` finds it); None when unknown."""
+
+    async def user_name(user: str) -> str | None:
+        found: Any = (await client.users_info(user=user))["user"]
         profile = found.get("profile") or {}
         name = profile.get("display_name") or profile.get("real_name") or found.get("name")
-        if isinstance(name, str) and name:
-            names[user] = name
-    return names
+        return name if isinstance(name, str) and name else None
+
+    return user_name
 
 
 def source_names(settings: Settings) -> Callable[[str], str]:

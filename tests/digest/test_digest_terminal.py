@@ -85,7 +85,7 @@ async def test_chatops_digest_prints_the_digest_as_text(
     await monday(digest_database)
     code, out, err = await chatops(capsys, config, "digest", "--period", "yesterday", "--as-of", AS_OF)
     assert (code, err) == (0, "")
-    assert out == await expected_text(config, digest_database) + "\n"
+    assert out == await expected_text(config, digest_database)
     # Hand-computed: Maija's answered in 30 min, Piotr's not; nothing on Sunday.
     assert out.startswith("Daily digest · Mon 30 Nov\nCompared with Sun 29 Nov · figures as of Tue 1 Dec 08:00\n")
     assert re.search(r"\n  Conversations in: +2 ▲ \+2 \(was 0\)\n", out)
