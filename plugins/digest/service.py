@@ -48,14 +48,19 @@ def options_of(config: DigestConfig, hours: Hours | None) -> Options:
     )
 
 
+#: The clock a new :class:`Digests` starts with. Tests replace it before the bot starts, so that
+#: not even the minute job's first run reads the real time.
+default_clock: Callable[[], datetime] = _utcnow
+
+
 class Digests:
     """The digest plugin of one bot."""
 
-    def __init__(self, ctx: PluginContext, clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(self, ctx: PluginContext, clock: Callable[[], datetime] | None = None) -> None:
         self.ctx = ctx
         self.config: DigestConfig = ctx.config
         #: Tests replace it to move time (scheduled digests, "today").
-        self.clock = clock
+        self.clock = clock or default_clock
 
     def now(self) -> datetime:
         """The current time (UTC) by this plugin's clock."""

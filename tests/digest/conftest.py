@@ -21,7 +21,7 @@ from chatops.db import Database
 from chatops.migrate import upgrade_plugin
 from chatops.testing.bot import TestBot
 from chatops.testing.fake_slack import FakeSlack
-from chatops_plugins.digest import tables
+from chatops_plugins.digest import service, tables
 from chatops_plugins.rota import tables as rota_tables
 from chatops_plugins.webhook.testing import WebhookCustomer
 
@@ -50,7 +50,7 @@ async def digest_database(database_url: str) -> str:
 
 
 @pytest.fixture
-def digest_bot(fake_slack: FakeSlack, digest_database: str) -> DigestBot:
+def digest_bot(fake_slack: FakeSlack, digest_database: str, monkeypatch: pytest.MonkeyPatch) -> DigestBot:
     """``async with digest_bot(language="en", timezone="Europe/Helsinki", now=..., rota=None, **digest) as bot``."""
 
     @asynccontextmanager
@@ -78,8 +78,12 @@ def digest_bot(fake_slack: FakeSlack, digest_database: str) -> DigestBot:
             plugins=enabled,
             instance_id=instance_id,
         )
+        clock = Clock(now or datetime(2026, 12, 1, 6, 0, tzinfo=UTC))
+        # Set before the bot starts: the real minute job may run during start-up, and must not
+        # see the real date (it would post a digest for it).
+        monkeypatch.setattr(service, "default_clock", clock)
         async with bot:
-            digests_of_bot(bot).clock = Clock(now or datetime(2026, 12, 1, 6, 0, tzinfo=UTC))
+            assert digests_of_bot(bot).clock is clock
             yield bot
 
     return build
