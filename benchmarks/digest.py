@@ -26,8 +26,9 @@ prints each digest's N slowest SQL statements with the database's plan for them.
 
 ``--index-cost``: what the digest's indexes cost at ingest. Two scratch copies of the seeded
 database, one with the indexes and one without, take ``--ingest`` customer messages each
-through the core's store (one transaction per message, as webhooks arrive; 70% start a
-conversation, the rest follow up), alternating which goes first; medians and their ratio.
+through the core's store (70% start a conversation, the rest follow up), one transaction per
+message as webhooks arrive, then in Meta's batches of 400 (``ingest_many``); the copies
+alternate which goes first; medians and their ratio.
 """
 
 from __future__ import annotations
@@ -303,14 +304,22 @@ def messages_to_ingest(variant: str, rep: int, count: int) -> list[InboundMessag
     return found
 
 
-async def ingest(url: str, msgs: list[InboundMessage]) -> float:
-    """Seconds to store ``msgs`` one transaction each through the core's store."""
+#: How ``--index-cost`` stores the messages: one transaction each (webhooks), and Meta's batches (``ingest_many``).
+INGEST_MODES = (("one at a time", 1), ("in batches of 400", 400))
+
+
+async def ingest(url: str, msgs: list[InboundMessage], batch: int) -> float:
+    """Seconds to store ``msgs`` through the core's store, ``batch`` to a transaction."""
     db = Database(url)
     try:
         store = Store(db)
         start = time.perf_counter()
-        for msg in msgs:
-            await store.ingest(msg)
+        if batch == 1:
+            for msg in msgs:
+                await store.ingest(msg)
+        else:
+            for first in range(0, len(msgs), batch):
+                await store.ingest_many(msgs[first : first + batch])
         return time.perf_counter() - start
     finally:
         await db.dispose()
@@ -362,17 +371,19 @@ async def bench_index_cost(kind: str, url: str, postgres: str | None, repeat: in
             done = await set_indexes(copies[variant], variant == "with")
             print(f"{kind:<10} copy {variant} the indexes: {', '.join(done) or 'nothing to do'}")
         try:
-            times: dict[str, list[float]] = {"with": [], "without": []}
-            for rep in range(repeat):
-                for variant in ("without", "with") if rep % 2 == 0 else ("with", "without"):
-                    times[variant].append(await ingest(copies[variant], messages_to_ingest(variant, rep, count)))
-            base, cost = statistics.median(times["without"]), statistics.median(times["with"])
-            print(
-                f"{kind:<10} {count} messages ingested one at a time: without the indexes {base:6.2f} s "
-                f"({base / count * 1000:.2f} ms each), with them {cost:6.2f} s ({cost / count * 1000:.2f} ms each) "
-                f"= {cost / base:4.2f}x the time  (runs {[round(t, 2) for t in times['without']]} / "
-                f"{[round(t, 2) for t in times['with']]})"
-            )
+            for label, batch in INGEST_MODES:
+                times: dict[str, list[float]] = {"with": [], "without": []}
+                for rep in range(repeat):
+                    for variant in ("without", "with") if rep % 2 == 0 else ("with", "without"):
+                        msgs = messages_to_ingest(f"{variant}{batch}", rep, count)
+                        times[variant].append(await ingest(copies[variant], msgs, batch))
+                base, cost = statistics.median(times["without"]), statistics.median(times["with"])
+                print(
+                    f"{kind:<10} {count} messages ingested {label}: without the indexes {base:6.2f} s "
+                    f"({base / count * 1000:.2f} ms each), with them {cost:6.2f} s "
+                    f"({cost / count * 1000:.2f} ms each) = {cost / base:4.2f}x the time  "
+                    f"(runs {[round(t, 2) for t in times['without']]} / {[round(t, 2) for t in times['with']]})"
+                )
         finally:
             if kind != "sqlite":
                 assert postgres is not None
