@@ -1,7 +1,8 @@
 """What a digest costs on a year of data: the scheduled digest read from 1,000,000 messages.
 
     .venv/bin/python benchmarks/digest.py [--postgres URL] [--messages 1000000] [--repeat 5]
-        [--skip-seed-check] [--breakdown] [--explain N] [--index-cost [--ingest 2000]]
+        [--skip-seed-check] [--breakdown] [--explain N]
+        [--index-cost [--ingest 2000] [--also-index TABLE:COLUMNS ...]]
 
 The database is a year of a busy team's work seeded by ``benchmarks/digest_seed.py`` (about
 310,000 conversations, 52,000 customers, 8 teammates; see there), made once and reused: an
@@ -325,17 +326,29 @@ async def ingest(url: str, msgs: list[InboundMessage], batch: int) -> float:
         await db.dispose()
 
 
-async def set_indexes(url: str, wanted: bool) -> list[str]:
-    """Make (``wanted``) or drop the :data:`INDEXES` in a scratch copy; returns what was done."""
+Index = tuple[str, str, tuple[str, ...]]
+
+
+def index_of(spec: str) -> Index:
+    """``--also-index messages:received_at`` (or ``table:col1,col2``) as (name, table, columns)."""
+    table, _, columns = spec.partition(":")
+    names = tuple(c.strip() for c in columns.split(",") if c.strip())
+    if not table.isidentifier() or not names or not all(c.isidentifier() for c in names):
+        raise argparse.ArgumentTypeError(f"{spec!r} is not TABLE:COLUMN[,COLUMN]")
+    return (f"ix_{table}_{'_'.join(names)}", table, names)
+
+
+async def set_indexes(url: str, wanted: bool, indexes: tuple[Index, ...]) -> list[str]:
+    """Make (``wanted``) or drop ``indexes`` in a scratch copy; returns what was done."""
     engine = create_async_engine(url)
     done = []
     try:
         async with engine.begin() as conn:
-            tables = {table for _name, table, _columns in INDEXES}
+            tables = {table for _name, table, _columns in indexes}
             present = await conn.run_sync(
                 lambda sync: {ix["name"] for table in tables for ix in sa.inspect(sync).get_indexes(table)}
             )
-            for name, table, columns in INDEXES:
+            for name, table, columns in indexes:
                 if wanted and name not in present:
                     await conn.exec_driver_sql(f"CREATE INDEX {name} ON {table} ({', '.join(columns)})")
                     done.append(f"made {name}")
@@ -349,7 +362,9 @@ async def set_indexes(url: str, wanted: bool) -> list[str]:
     return done
 
 
-async def bench_index_cost(kind: str, url: str, postgres: str | None, repeat: int, count: int) -> None:
+async def bench_index_cost(
+    kind: str, url: str, postgres: str | None, repeat: int, count: int, indexes: tuple[Index, ...]
+) -> None:
     """Ingest into a copy with the indexes and one without, interleaved; print medians and their ratio."""
     with tempfile.TemporaryDirectory(dir=seed.CACHE) as tmpdir:
         copies: dict[str, str] = {}
@@ -368,7 +383,7 @@ async def bench_index_cost(kind: str, url: str, postgres: str | None, repeat: in
                 name = f"{seed.PG_DATABASE}_{variant}"
                 await seed.recreate_postgres_database(postgres, name, template=seed.PG_DATABASE)
                 copies[variant] = seed.postgres_bench_url(postgres, name)
-            done = await set_indexes(copies[variant], variant == "with")
+            done = await set_indexes(copies[variant], variant == "with", indexes)
             print(f"{kind:<10} copy {variant} the indexes: {', '.join(done) or 'nothing to do'}")
         try:
             for label, batch in INGEST_MODES:
@@ -408,7 +423,8 @@ async def main(args: argparse.Namespace) -> int:
             print(f"{kind:<10} seeded {params.key()}: generated in {made.generate_seconds:.1f} s, "
                   f"written in {made.write_seconds:.1f} s")  # fmt: skip
         if args.index_cost:
-            await bench_index_cost(kind, made.url, args.postgres, args.repeat, args.ingest)
+            indexes = INDEXES + tuple(args.also_index)
+            await bench_index_cost(kind, made.url, args.postgres, args.repeat, args.ingest, indexes)
         else:
             missed += await bench_digest(kind, made.url, args.repeat, args.breakdown)
             if args.explain:
@@ -435,6 +451,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--index-cost", action="store_true", help="measure the indexes' cost at ingest instead")
     parser.add_argument("--ingest", type=int, default=2000, help="messages per ingest run (--index-cost)")
+    parser.add_argument(
+        "--also-index",
+        type=index_of,
+        action="append",
+        default=[],
+        metavar="TABLE:COLUMNS",
+        help="another index whose ingest cost --index-cost counts (e.g. messages:received_at); repeatable",
+    )
     return parser.parse_args(argv)
 
 
