@@ -117,6 +117,8 @@ class Conversation(Base):
         UniqueConstraint("source", "thread_id", name="uq_conversations_source_thread"),
         # Open cards (status IN OPEN_STATUSES), and who owns them, without reading resolved ones.
         Index("ix_conversations_status_assignee", "status", "assignee"),
+        # The digest: conversations that started in a day or week (migration 0005).
+        Index("ix_conversations_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -148,6 +150,9 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("source", "external_id", name="uq_messages_source_external_id"),
         Index("ix_messages_conversation", "conversation_id", "id"),
+        # The digest: customer messages received, and replies sent, in a day or week (migration 0005).
+        Index("ix_messages_received_at", "received_at"),
+        Index("ix_messages_sent_at", "sent_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -265,3 +265,41 @@ async def test_a_job_links_to_a_posted_message_and_gets_none_for_an_unknown_one(
     await wait_until_done(bot, await outbox.enqueue("link", {}))
     assert links[0] is not None and links[0].endswith(f"/archives/{card.channel}/p{card.ts.replace('.', '')}")
     assert links[1] is None
+
+
+async def test_a_job_uploads_files_after_its_message_and_a_retry_posts_the_message_once(bot: TestBot) -> None:
+    outbox = outbox_of(bot, "digest")
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
+    runs: list[int] = []
+
+    async def post_with_chart(job: PluginJob) -> None:
+        runs.append(job.attempts)
+        posted = await job.post(channel=LEADS, text="Daily digest")
+        if len(runs) == 1:
+            raise RuntimeError("the chart failed the first time")
+        await job.upload(channel=posted["channel"], files=[Upload("chart.png", png, "Last 14 days")])
+
+    outbox.register("post", post_with_chart)
+    row = await wait_until_done(bot, await outbox.enqueue("post", {}, channel=LEADS), timeout=30)
+    assert row.status == "done" and runs == [0, 1]
+    messages = bot.slack.top_level_messages(LEADS)
+    assert [m["text"] for m in messages] == ["Daily digest", ""], "the message once, then the file"
+    [shared] = messages[1]["files"]
+    assert bot.slack.file(shared["id"])["content"] == png
+
+
+async def test_a_job_uploading_too_much_is_refused_before_slack_is_called(bot: TestBot) -> None:
+    outbox = outbox_of(bot, "digest")
+    errors: list[str] = []
+
+    async def too_big(job: PluginJob) -> None:
+        try:
+            await job.upload(channel=LEADS, files=[Upload("huge.png", b"\0" * (MAX_UPLOAD_BYTES + 1))])
+        except ValueError as exc:
+            errors.append(str(exc))
+        await job.upload(channel=LEADS, files=[])  # nothing to upload: no call
+
+    outbox.register("big", too_big)
+    await wait_until_done(bot, await outbox.enqueue("big", {}))
+    assert errors and "more than one job uploads" in errors[0]
+    assert bot.slack.calls_to("files.getUploadURLExternal") == []

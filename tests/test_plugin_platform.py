@@ -427,3 +427,27 @@ async def test_a_plugin_writes_its_own_audit_lines_which_others_hear_only_once_c
                 break
             await asyncio.sleep(0.01)
         assert [(e.action, e.actor, e.detail) for e in heard] == [("rota.shift_added", "ULENA", {"days": "mon-fri"})]
+
+
+async def test_a_plugin_reads_another_enabled_plugins_validated_config_and_none_for_one_not_enabled(
+    fake_slack: FakeSlack, database_url: str
+) -> None:
+    from pydantic import BaseModel
+
+    class HoursConfig(BaseModel):
+        opens: str = "08:00"
+
+    class Hours:
+        @hookimpl
+        def chatops_config_model(self, name: str) -> type[BaseModel] | None:
+            return HoursConfig if name == "hours" else None
+
+    config = {"plugins": {"enabled": ["webhook", "hours", "watcher"], "hours": {"opens": "09:00"}}}
+    bot = TestBot(fake_slack, database_url, config=config, extra_plugins={"hours": Hours(), "watcher": object()})
+    async with bot:
+        assert bot.app is not None
+        ctx = bot.app.context("watcher")
+        # The other plugin's own model, validated: how the digest reads the rota's service hours.
+        assert ctx.plugin_config("hours") == HoursConfig(opens="09:00")
+        assert ctx.plugin_config("rota") is None, "installed but not enabled"
+        assert ctx.plugin_config("no-such-plugin") is None

@@ -16,6 +16,24 @@ PostgreSQL; nothing loads every message into Python. The definitions, in short:
 - *negative*: a conversation carrying one of ``negative_tags``, or with a customer message a
   classifier marked ``messages.extra["sentiment"] = "negative"`` (its
   ``extra["sentiment_score"]``, -1 to 1, orders the worst first).
+
+How they are counted, precisely:
+
+- the first answer is the earliest of the answers above (``sent_at`` for a reply,
+  ``received_at`` for one on the platform) at or before ``as_of``; ``conversations.first_response_at``
+  is not used (it includes automatic replies); simultaneous answers go by message id;
+- durations are whole milliseconds (each stored time rounded half up, then subtracted), so both
+  databases give the same numbers; median and p90 are nearest-rank (the k-th smallest,
+  k = ceil(q·n));
+- service time between a and b is S(b) − S(a), S(t) summing each open period's part before t;
+  with service hours configured, the target and breaches are counted in it;
+- ``as_of`` cuts answers, resolutions, people's replies, and the tags and classifier marks that
+  make a conversation negative; messages in and escalations count by their time in the window;
+- resolution: per conversation with a ``resolved`` audit line in the window (by ``as_of``), its
+  last one there, minus the conversation's start: resolved, reopened and resolved again counts once;
+- people: *handled* counts conversations a person's delivered reply went to during the window;
+  an answer on the platform belongs to nobody; automatic replies (``sent_by`` ``bot:…``) to nobody;
+- the backlog is the status now (``status IN OPEN_STATUSES``).
 """
 
 from __future__ import annotations
@@ -23,11 +41,45 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
+from sqlalchemy import (
+    CTE,
+    BigInteger,
+    ColumnElement,
+    FromClause,
+    Row,
+    Select,
+    SQLColumnExpression,
+    Subquery,
+    and_,
+    case,
+    distinct,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    true,
+    union,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chatops.models import (
+    OPEN_STATUSES,
+    AuditEntry,
+    Conversation,
+    ConversationTag,
+    Delivery,
+    Direction,
+    Escalation,
+    Message,
+    Tag,
+)
+
 from .periods import Window
+from .sqltime import binary_text, epoch_ms, json_number, ms_of, nearest_rank
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,16 +233,584 @@ class Options:
     sources: tuple[str, ...] | None = None
 
 
+# --- The queries -------------------------------------------------------------------------------
+#
+# Every time is compared as stored (indexes apply) and every duration is a difference of
+# integer milliseconds (sqltime.epoch_ms), so SQLite and PostgreSQL give the same numbers.
+
+#: A select of any columns.
+_Query = Select[*tuple[Any, ...]]
+
+_OUTBOUND = Direction.OUTBOUND.value
+_INBOUND = Direction.INBOUND.value
+_EXTERNAL = Direction.EXTERNAL.value
+#: ``sent_by`` of a plugin's automatic reply (the rota's out-of-hours one is ``bot:rota``).
+_BOT_SENDER = "bot:%"
+_SENTIMENT, _SENTIMENT_NEGATIVE, _SENTIMENT_SCORE = "sentiment", "negative", "sentiment_score"
+
+
+def _in_sources(column: SQLColumnExpression[str], options: Options) -> ColumnElement[bool]:
+    """``column`` is one of the wanted sources (always true when all are wanted)."""
+    return true() if options.sources is None else column.in_(options.sources)
+
+
+def _person_reply(as_of: datetime) -> ColumnElement[bool]:
+    """A message that is a person's reply the platform accepted by ``as_of``."""
+    return and_(
+        Message.direction == _OUTBOUND,
+        Message.delivery == Delivery.SENT.value,
+        Message.sent_by.not_like(_BOT_SENDER),
+        Message.sent_at <= as_of,
+    )
+
+
+def _answer(as_of: datetime) -> ColumnElement[bool]:
+    """A message that answers its conversation by ``as_of``: a person's reply, or an answer on the platform."""
+    return or_(_person_reply(as_of), and_(Message.direction == _EXTERNAL, Message.received_at <= as_of))
+
+
+def _window_conversations(window: Window, options: Options) -> _Query:
+    """The ids of the window's conversations."""
+    return select(Conversation.id.label("id")).where(
+        Conversation.created_at >= window.start,
+        Conversation.created_at < window.end,
+        _in_sources(Conversation.source, options),
+    )
+
+
+def _answered_rows(window: Window, options: Options, *, with_by: bool) -> CTE:
+    """One row per conversation of the window: its start and first answer by ``as_of`` (ms), and whose it was.
+
+    The first answer is looked up per conversation through ``ix_messages_conversation`` (a few
+    messages each), never by ranking every message. ``by`` is the person for a reply from Slack,
+    NULL for an answer on the platform (nobody's); simultaneous answers are told apart by message
+    id, the order they were stored in. MATERIALIZED: the lookups run once per conversation
+    however often the statement reads a row (both databases would otherwise inline them).
+    """
+    at = case((Message.direction == _OUTBOUND, Message.sent_at), else_=Message.received_at)
+    mine = and_(Message.conversation_id == Conversation.id, _answer(window.as_of))
+    columns: list[ColumnElement[Any]] = [
+        Conversation.id.label("id"),
+        epoch_ms(Conversation.created_at).label("created_ms"),
+        epoch_ms(select(func.min(at)).where(mine).scalar_subquery()).label("answered_ms"),
+    ]
+    if with_by:
+        by = case((Message.direction == _OUTBOUND, Message.sent_by))
+        columns.append(select(by).where(mine).order_by(at, Message.id).limit(1).scalar_subquery().label("by"))
+    query = select(*columns).where(
+        Conversation.created_at >= window.start,
+        Conversation.created_at < window.end,
+        _in_sources(Conversation.source, options),
+    )
+    return query.cte("window_rows").prefix_with("MATERIALIZED")
+
+
+class _ServiceClock:
+    """Service time in SQL: S(t), the service milliseconds between the first period's start and ``t``.
+
+    The service seconds between a and b are S(b) − S(a). The periods are the rota's, computed in
+    Python for the stretch that matters and handed to SQL as a small table of millisecond pairs.
+    """
+
+    def __init__(self, hours: Hours, start: datetime, end: datetime) -> None:
+        pairs = [(ms_of(begin), ms_of(finish)) for begin, finish in hours.periods(start, end)]
+        self.pairs = [(b, e) for b, e in pairs if e > b]
+        self.table: CTE | None = None
+        if self.pairs:
+            rows = [select(literal(b, BigInteger).label("b"), literal(e, BigInteger).label("e")) for b, e in self.pairs]
+            self.table = (rows[0] if len(rows) == 1 else union_all(*rows)).cte("service_periods")
+
+    def at(self, t_ms: ColumnElement[int]) -> ColumnElement[int]:
+        """S(``t_ms``): Σ over periods of clamp(t − begin, 0, length)."""
+        if self.table is None:
+            return literal(0, BigInteger)
+        b, e = self.table.c.b, self.table.c.e
+        clamped = case((t_ms <= b, 0), (t_ms >= e, e - b), else_=t_ms - b)
+        return select(func.coalesce(func.sum(clamped), 0)).select_from(self.table).scalar_subquery()
+
+
+def _ranked(values: ColumnElement[Any], group: ColumnElement[Any] | None = None) -> list[ColumnElement[Any]]:
+    """``values``' rank among the non-NULL ones (1 = smallest) and how many there are, per ``group``.
+
+    NULLs are ranked apart (databases order them differently), so a rank only means something
+    where the value is not NULL.
+    """
+    partition: list[ColumnElement[Any]] = [] if group is None else [group]
+    is_null = case((values.is_(None), 1), else_=0)
+    return [
+        func.row_number().over(partition_by=[*partition, is_null], order_by=values),
+        func.count(values).over(partition_by=partition or None),
+    ]
+
+
+def _percentiles(
+    value: ColumnElement[Any], rank: ColumnElement[Any], n: ColumnElement[Any]
+) -> list[ColumnElement[Any]]:
+    """Aggregates picking the nearest-rank median and p90 of ranked ``value`` rows (see :func:`_ranked`)."""
+    known = value.is_not(None)
+    return [
+        func.max(case((and_(known, rank == nearest_rank(n, 50)), value))),
+        func.max(case((and_(known, rank == nearest_rank(n, 90)), value))),
+    ]
+
+
+def _durations(values: ColumnElement[Any], source: FromClause, where: ColumnElement[bool]) -> _Query:
+    """count, median and p90 (nearest rank) of ``values`` (ms) over ``source`` rows matching ``where``."""
+    rank, n = _ranked(values)
+    ranked = (
+        select(values.label("d"), rank.label("rn"), n.label("n"))
+        .select_from(source)
+        .where(where, values.is_not(None))
+        .subquery("ranked")
+    )
+    return select(func.count(), *_percentiles(ranked.c.d, ranked.c.rn, ranked.c.n))
+
+
+def _as_durations(count: Any, median: Any, p90: Any) -> Durations:
+    """Durations from a count and two millisecond values."""
+    if not count or median is None or p90 is None:
+        return Durations()
+    return Durations(int(count), median / 1000, p90 / 1000)
+
+
+async def _tune(session: AsyncSession) -> None:
+    """Settings for this read's transaction: on PostgreSQL, no JIT compilation.
+
+    The per-conversation lookups make the planner's cost estimates large (it cannot know each
+    conversation has a handful of messages), which crosses ``jit_above_cost``: compiling then
+    took 1–1.7 s per statement for queries that run in 0.1–0.3 s. ``SET LOCAL`` ends with the
+    transaction.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SET LOCAL jit = off"))
+
+
 async def window_figures(session: AsyncSession, window: Window, options: Options) -> Figures:
-    """The figures of ``window``."""
-    raise NotImplementedError("figures: being written")
+    """The figures of ``window`` (see the module docstring for every definition)."""
+    await _tune(session)
+    rows = _answered_rows(window, options, with_by=False)
+    as_of_ms = ms_of(window.as_of)
+    target_ms = options.target_seconds * 1000
+    answered = rows.c.answered_ms.is_not(None)
+    frt = rows.c.answered_ms - rows.c.created_ms
+    # How long it waited for its answer, or has waited by as_of without one.
+    waited_until = func.coalesce(rows.c.answered_ms, as_of_ms)
+    waited = waited_until - rows.c.created_ms
+    service: ColumnElement[Any]
+    if options.hours is not None:
+        # Periods from the window's start to whichever is later of its end and as_of: every
+        # created_at and answer time counted lies in between.
+        clock = _ServiceClock(options.hours, window.start, max(window.end, window.as_of))
+        waited = clock.at(waited_until) - clock.at(rows.c.created_ms)
+        service = case((answered, waited))
+    else:
+        # Unused without service hours; a typed NULL keeps one statement shape.
+        service = case((answered, literal(None, BigInteger)))
+    # Materialized: the service time is summed over the periods once per conversation.
+    timed = (
+        select(frt.label("frt"), waited.label("waited"), service.label("service"))
+        .cte("timed")
+        .prefix_with("MATERIALIZED")
+    )
+    frt_rank, frt_n = _ranked(timed.c.frt)
+    service_rank, service_n = _ranked(timed.c.service)
+    per_row = select(
+        timed.c.frt,
+        timed.c.waited,
+        timed.c.service,
+        frt_rank.label("frt_rank"),
+        frt_n.label("frt_n"),
+        service_rank.label("service_rank"),
+        service_n.label("service_n"),
+    ).subquery("per_row")
+    r = per_row.c
+    summary = (
+        await session.execute(
+            select(
+                func.count(r.frt),
+                func.coalesce(func.sum(case((and_(r.frt.is_not(None), r.waited <= target_ms), 1), else_=0)), 0),
+                func.coalesce(func.sum(case((r.waited > target_ms, 1), else_=0)), 0),
+                *_percentiles(r.frt, r.frt_rank, r.frt_n),
+                func.count(r.service),
+                *_percentiles(r.service, r.service_rank, r.service_n),
+            )
+        )
+    ).one()
+    answered_count, within, breaches, median, p90, service_count, service_median, service_p90 = summary
+    by_source = (
+        await session.execute(
+            select(Conversation.source, func.count())
+            .where(
+                Conversation.created_at >= window.start,
+                Conversation.created_at < window.end,
+                _in_sources(Conversation.source, options),
+            )
+            .group_by(Conversation.source)
+        )
+    ).all()
+    conversations = _window_conversations(window, options)
+    return Figures(
+        window=window,
+        by_source=tuple(sorted(((str(s), int(n)) for s, n in by_source), key=lambda item: (-item[1], item[0]))),
+        messages=await _messages(session, window, options),
+        answered=int(answered_count),
+        first_response=_as_durations(answered_count, median, p90),
+        first_response_service=(
+            _as_durations(service_count, service_median, service_p90) if options.hours is not None else None
+        ),
+        within_target=int(within),
+        breaches=int(breaches),
+        resolution=await _resolution(session, window, options),
+        escalations=await _escalations(session, window, options),
+        negative=await _negative_count(session, conversations, window.as_of, options),
+        fans=await _fans(session, window, options),
+        people=await _people(session, window, options),
+        tags=await _tags(session, conversations, window.as_of, options),
+    )
+
+
+async def _messages(session: AsyncSession, window: Window, options: Options) -> int:
+    """Customer messages received in the window (first ones and follow-ups)."""
+    found = await session.scalar(
+        select(func.count()).where(
+            Message.direction == _INBOUND,
+            Message.received_at >= window.start,
+            Message.received_at < window.end,
+            _in_sources(Message.source, options),
+        )
+    )
+    return int(found or 0)
+
+
+async def _resolution(session: AsyncSession, window: Window, options: Options) -> Durations:
+    """From start to the last resolution in the window (by ``as_of``), over conversations resolved in it."""
+    last = (
+        select(AuditEntry.conversation_id.label("conversation_id"), func.max(AuditEntry.at).label("at"))
+        .where(
+            AuditEntry.action == "resolved",
+            AuditEntry.at >= window.start,
+            AuditEntry.at < window.end,
+            AuditEntry.at <= window.as_of,
+            AuditEntry.conversation_id.is_not(None),
+        )
+        .group_by(AuditEntry.conversation_id)
+        .subquery("resolved")
+    )
+    joined = last.join(Conversation, Conversation.id == last.c.conversation_id)
+    took = epoch_ms(last.c.at) - epoch_ms(Conversation.created_at)
+    found = (await session.execute(_durations(took, joined, _in_sources(Conversation.source, options)))).one()
+    return _as_durations(*found)
+
+
+async def _escalations(session: AsyncSession, window: Window, options: Options) -> int:
+    """Escalations raised in the window."""
+    query = (
+        select(func.count())
+        .select_from(Escalation)
+        .where(Escalation.escalated_at >= window.start, Escalation.escalated_at < window.end)
+    )
+    if options.sources is not None:
+        query = query.join(Conversation, Conversation.id == Escalation.conversation_id).where(
+            _in_sources(Conversation.source, options)
+        )
+    return int(await session.scalar(query) or 0)
+
+
+async def _negative_count(session: AsyncSession, conversations: _Query, as_of: datetime, options: Options) -> int:
+    """The window's conversations (``conversations``: a select of their ids) that are negative by ``as_of``."""
+    negative = _negative_ids_for(conversations, options, as_of)
+    return int(await session.scalar(select(func.count()).select_from(negative)) or 0)
+
+
+def _negative_ids_for(ids: _Query, options: Options, as_of: datetime | None) -> Subquery:
+    """The negative ones among ``ids`` (a select of conversation ids), one row each."""
+    sentiment = Message.extra[_SENTIMENT].as_string() == _SENTIMENT_NEGATIVE
+    by_message = select(Message.conversation_id.label("id")).where(
+        Message.conversation_id.in_(ids), Message.direction == _INBOUND, sentiment
+    )
+    if as_of is not None:
+        by_message = by_message.where(Message.received_at <= as_of)
+    if not options.negative_tags:
+        return by_message.distinct().subquery("negative")
+    by_tag = (
+        select(ConversationTag.conversation_id.label("id"))
+        .join(Tag, Tag.id == ConversationTag.tag_id)
+        .where(ConversationTag.conversation_id.in_(ids), Tag.name.in_(options.negative_tags))
+    )
+    if as_of is not None:
+        by_tag = by_tag.where(ConversationTag.added_at <= as_of)
+    # UNION (not ALL) keeps one row per conversation.
+    return union(by_tag, by_message).subquery("negative")
+
+
+async def _fans(session: AsyncSession, window: Window, options: Options) -> tuple[Fan, ...]:
+    """The most active customers of the window: by conversations they wrote in, then messages."""
+    if options.top <= 0:
+        return ()
+    written = and_(
+        Message.direction == _INBOUND,
+        Message.received_at >= window.start,
+        Message.received_at < window.end,
+        Message.author_id.is_not(None),
+        _in_sources(Message.source, options),
+    )
+    # The name and handle an author had on their latest message of the window.
+    latest = (
+        select(
+            Message.author_id.label("author_id"),
+            Message.author_name.label("name"),
+            Message.author_handle.label("handle"),
+            func.row_number()
+            .over(partition_by=Message.author_id, order_by=(Message.received_at.desc(), Message.id.desc()))
+            .label("rn"),
+        )
+        .where(written)
+        .subquery("latest")
+    )
+    totals = (
+        select(
+            Message.author_id.label("author_id"),
+            func.count(distinct(Message.conversation_id)).label("conversations"),
+            func.count().label("messages"),
+        )
+        .where(written)
+        .group_by(Message.author_id)
+        .subquery("totals")
+    )
+    name = func.coalesce(latest.c.name, latest.c.handle, totals.c.author_id)
+    top = (
+        await session.execute(
+            select(totals.c.author_id, name, latest.c.handle, totals.c.conversations, totals.c.messages)
+            .join(latest, and_(latest.c.author_id == totals.c.author_id, latest.c.rn == 1))
+            .order_by(
+                totals.c.conversations.desc(),
+                totals.c.messages.desc(),
+                binary_text(name),
+                binary_text(totals.c.author_id),
+            )
+            .limit(options.top)
+        )
+    ).all()
+    if not top:
+        return ()
+    sources: dict[str, list[str]] = {}
+    for author_id, source in await session.execute(
+        select(Message.author_id, Message.source)
+        .where(written, Message.author_id.in_([row[0] for row in top]))
+        .distinct()
+    ):
+        sources.setdefault(str(author_id), []).append(source)
+    return tuple(
+        Fan(
+            name=str(row[1]),
+            handle=row[2],
+            sources=tuple(sorted(sources.get(row[0], []))),
+            conversations=int(row[3]),
+            messages=int(row[4]),
+        )
+        for row in top
+    )
+
+
+async def _people(session: AsyncSession, window: Window, options: Options) -> tuple[PersonFigures, ...]:
+    """Each teammate's conversations handled in the window and the window's first answers that were theirs."""
+    if options.top <= 0:
+        return ()
+    handled = (
+        select(Message.sent_by.label("user"), func.count(distinct(Message.conversation_id)).label("handled"))
+        .where(
+            _person_reply(window.as_of),
+            Message.sent_at >= window.start,
+            Message.sent_at < window.end,
+            _in_sources(Message.source, options),
+        )
+        .group_by(Message.sent_by)
+        .subquery("handled")
+    )
+    rows = _answered_rows(window, options, with_by=True)
+    frt = rows.c.answered_ms - rows.c.created_ms
+    rank, n = _ranked(frt, rows.c.by)
+    ranked = (
+        select(rows.c.by.label("user"), frt.label("d"), rank.label("rn"), n.label("n"))
+        .where(rows.c.by.is_not(None))
+        .subquery("ranked")
+    )
+    first_median, first_p90 = _percentiles(ranked.c.d, ranked.c.rn, ranked.c.n)
+    firsts = (
+        select(
+            ranked.c.user.label("user"),
+            func.count().label("answers"),
+            first_median.label("median"),
+            first_p90.label("p90"),
+        )
+        .group_by(ranked.c.user)
+        .subquery("firsts")
+    )
+    users = union(select(handled.c.user), select(firsts.c.user)).subquery("users")
+    handled_count = func.coalesce(handled.c.handled, 0)
+    answers = func.coalesce(firsts.c.answers, 0)
+    found = await session.execute(
+        select(users.c.user, handled_count, answers, firsts.c.median, firsts.c.p90)
+        .select_from(users)
+        .outerjoin(handled, handled.c.user == users.c.user)
+        .outerjoin(firsts, firsts.c.user == users.c.user)
+        .order_by(handled_count.desc(), answers.desc(), binary_text(users.c.user))
+        .limit(options.top)
+    )
+    return tuple(
+        PersonFigures(
+            user=str(user),
+            handled=int(count),
+            first_answers=int(n),
+            first_response=_as_durations(n, median, p90),
+        )
+        for user, count, n, median, p90 in found
+    )
+
+
+async def _tags(
+    session: AsyncSession, conversations: _Query, as_of: datetime, options: Options
+) -> tuple[tuple[str, int], ...]:
+    """Tags on the window's conversations (put on by ``as_of``), most used first."""
+    if options.top <= 0:
+        return ()
+    count = func.count()
+    found = await session.execute(
+        select(Tag.name, count)
+        .join(ConversationTag, ConversationTag.tag_id == Tag.id)
+        .where(ConversationTag.conversation_id.in_(conversations), ConversationTag.added_at <= as_of)
+        .group_by(Tag.name)
+        .order_by(count.desc(), binary_text(Tag.name))
+        .limit(options.top)
+    )
+    return tuple((str(name), int(n)) for name, n in found)
+
+
+# --- The backlog ---------------------------------------------------------------------------------
+
+
+def _linked_query(where: ColumnElement[bool]) -> _Query:
+    """Conversations matching ``where`` with what a link to them shows, their lowest score and customer messages."""
+    inbound = and_(Message.conversation_id == Conversation.id, Message.direction == _INBOUND)
+    first_author = (
+        select(func.coalesce(Message.author_name, Message.author_handle, ""))
+        .where(inbound)
+        .order_by(Message.received_at, Message.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    score = select(func.min(json_number(Message.extra, _SENTIMENT_SCORE))).where(inbound).scalar_subquery()
+    messages = select(func.count()).where(inbound).scalar_subquery()
+    return select(
+        Conversation.id,
+        Conversation.source,
+        func.coalesce(func.nullif(Conversation.context_text, ""), Conversation.channel_name, "").label("label"),
+        first_author.label("author"),
+        Conversation.created_at,
+        Conversation.slack_channel,
+        Conversation.slack_ts,
+        score.label("score"),
+        messages.label("messages"),
+    ).where(where)
+
+
+def _as_linked(row: Row[*tuple[Any, ...]]) -> Linked:
+    return Linked(
+        conversation_id=int(row.id),
+        source=str(row.source),
+        label=str(row.label or ""),
+        author=str(row.author or ""),
+        created_at=row.created_at,
+        slack_channel=row.slack_channel,
+        slack_ts=row.slack_ts,
+        score=None if row.score is None else float(row.score),
+    )
 
 
 async def backlog(session: AsyncSession, now: datetime, options: Options) -> Backlog:
-    """The open backlog at ``now``."""
-    raise NotImplementedError("figures: being written")
+    """The open backlog at ``now``: how many are open, the oldest, the worst negative ones.
+
+    Open is the status now (``status IN OPEN_STATUSES``), created by ``now``.
+    """
+    await _tune(session)
+    is_open = and_(
+        Conversation.status.in_(OPEN_STATUSES),
+        Conversation.created_at <= now,
+        _in_sources(Conversation.source, options),
+    )
+    count = int(await session.scalar(select(func.count()).select_from(Conversation).where(is_open)) or 0)
+    if not count:
+        return Backlog()
+    oldest_row = (
+        await session.execute(_linked_query(is_open).order_by(Conversation.created_at, Conversation.id).limit(1))
+    ).one()
+    worst: tuple[Linked, ...] = ()
+    if options.list_limit > 0:
+        worst = await _worst_negative(session, is_open, options)
+    return Backlog(open=count, oldest=_as_linked(oldest_row), worst_negative=worst)
+
+
+async def _worst_negative(session: AsyncSession, is_open: ColumnElement[bool], options: Options) -> tuple[Linked, ...]:
+    """The open negative conversations, worst first (lowest score, unscored last; most messages; oldest).
+
+    One pass over the open conversations' customer messages gives each its lowest score, its
+    message count and whether the classifier marked any negative; the few listed are then
+    looked up for their links.
+    """
+    negative_message = case((Message.extra[_SENTIMENT].as_string() == _SENTIMENT_NEGATIVE, 1), else_=0)
+    per_conversation = (
+        select(
+            Conversation.id.label("id"),
+            Conversation.created_at.label("created_at"),
+            func.min(json_number(Message.extra, _SENTIMENT_SCORE)).label("score"),
+            func.count().label("messages"),
+            func.max(negative_message).label("classified"),
+        )
+        .join(Message, and_(Message.conversation_id == Conversation.id, Message.direction == _INBOUND))
+        .where(is_open)
+        .group_by(Conversation.id, Conversation.created_at)
+        .subquery("open_inbound")
+    )
+    c = per_conversation.c
+    negative: ColumnElement[bool] = c.classified == 1
+    if options.negative_tags:
+        tagged = (
+            select(ConversationTag.conversation_id)
+            .join(Tag, Tag.id == ConversationTag.tag_id)
+            .where(Tag.name.in_(options.negative_tags))
+        )
+        negative = or_(negative, c.id.in_(tagged))
+    order = (case((c.score.is_(None), 1), else_=0), c.score, c.messages.desc(), c.created_at, c.id)
+    worst = select(c.id, c.score, c.messages, c.created_at).where(negative).order_by(*order).limit(options.list_limit)
+    listed = worst.subquery("worst")
+    found = await session.execute(
+        _linked_query(true())
+        .order_by(
+            case((listed.c.score.is_(None), 1), else_=0),
+            listed.c.score,
+            listed.c.messages.desc(),
+            listed.c.created_at,
+            listed.c.id,
+        )
+        .join(listed, listed.c.id == Conversation.id)
+    )
+    return tuple(_as_linked(row) for row in found)
+
+
+# --- The chart ------------------------------------------------------------------------------------
 
 
 async def daily_points(session: AsyncSession, windows: list[Window], options: Options) -> list[DayPoint]:
-    """Conversations in and median first response (wall clock) per day, for the chart."""
-    raise NotImplementedError("figures: being written")
+    """Conversations in and median first response (wall clock, as of each window's ``as_of``) per day."""
+    await _tune(session)
+    points = []
+    for window in windows:
+        rows = _answered_rows(window, options, with_by=False)
+        frt = rows.c.answered_ms - rows.c.created_ms
+        rank, n = _ranked(frt)
+        ranked = select(frt.label("d"), rank.label("rn"), n.label("n")).subquery("ranked")
+        total, median, _p90 = (
+            await session.execute(select(func.count(), *_percentiles(ranked.c.d, ranked.c.rn, ranked.c.n)))
+        ).one()
+        points.append(DayPoint(window.first_day, int(total), None if median is None else median / 1000))
+    return points

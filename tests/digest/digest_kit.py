@@ -81,7 +81,7 @@ class Data:
         at: datetime,
         *,
         source: str = "webhook",
-        author: str = "cust-1",
+        author: str | None = "cust-1",
         name: str | None = "Customer One",
         handle: str | None = None,
         text: str = "Hello?",
@@ -89,7 +89,10 @@ class Data:
         extra: dict[str, Any] | None = None,
         slack_ts: str | None = None,
     ) -> int:
-        """A new conversation whose first customer message arrived at ``at``; returns its id."""
+        """A new conversation whose first customer message arrived at ``at``; returns its id.
+
+        ``author=None``: an anonymous customer (no author id), as some sources deliver.
+        """
         n = next(self._ids)
         async with self.db.write() as session:
             conv = Conversation(
@@ -115,7 +118,7 @@ class Data:
         conversation_id: int,
         at: datetime,
         *,
-        author: str = "cust-1",
+        author: str | None = "cust-1",
         name: str | None = "Customer One",
         handle: str | None = None,
         text: str = "Any news?",
@@ -150,7 +153,7 @@ class Data:
         conversation_id: int,
         source: str,
         at: datetime,
-        author: str,
+        author: str | None,
         name: str | None,
         handle: str | None,
         text: str,
