@@ -5,10 +5,10 @@
         [--index-cost [--ingest 2000] [--also-index TABLE:COLUMNS ...]]
 
 The database is a year of a busy team's work seeded by ``benchmarks/digest_seed.py`` (about
-310,000 conversations, 52,000 customers, 8 teammates; see there), made once and reused: an
+300,000 conversations, 52,000 customers, 8 teammates; see there), made once and reused: an
 SQLite file under ``.bench-cache/`` and a PostgreSQL database ``chatops_bench`` beside the
-server URL's. The time is the data's end, Monday 08:00 in Helsinki, when the scheduled
-digests are posted. Each measurement is what the scheduled digest reads (without Slack):
+server URL's. The time is 08:00 in Helsinki, when the scheduled digests are posted, on the
+Thursday before the data's end (see :data:`NOW`). Each measurement is what the scheduled digest reads (without Slack):
 ``compose.compose(db, period, now, tz, options, chart=True)``, i.e. the window's figures, the
 one before's, the open backlog and the chart's 14 days:
 
