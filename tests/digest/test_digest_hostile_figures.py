@@ -70,3 +70,24 @@ async def test_the_exports_first_response_is_the_digests_to_the_millisecond(db: 
     exported = {row.first_response for row in rows if row.conversation_id == one}
     assert found.first_response.median == 10.001  # 10.000600 → 10 001 ms, 0.000400 → 0 ms
     assert exported == {found.first_response.median}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="figures._fans groups by author_id alone: two people with the same id on two platforms become one fan",
+)
+async def test_the_same_author_id_on_two_platforms_is_two_fans(db: Database) -> None:
+    """An author id is the platform's (a page-scoped id, a webhook's customer number): ``1001`` on Facebook and
+    ``1001`` on the webhook are two customers, each with their own name and source."""
+    data = Data(db)
+    start = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    for i in range(3):
+        await data.conversation(start + timedelta(minutes=i), source="facebook", author="1001", name="Anna Facebook")
+    await data.conversation(start + timedelta(hours=1), source="webhook", author="1001", name="Bob Webhook")
+    window = days_window(start.date(), start.date(), HELSINKI, start + timedelta(hours=2))
+    async with db.read() as session:
+        found = await figures.window_figures(session, window, OPTIONS)
+    assert [(fan.name, fan.sources, fan.conversations) for fan in found.fans] == [
+        ("Anna Facebook", ("facebook",), 3),
+        ("Bob Webhook", ("webhook",), 1),
+    ]
