@@ -23,6 +23,7 @@ from slack_sdk.errors import SlackApiError
 
 from chatops.i18n import Translator
 from chatops.outbox.plugin import Upload
+from chatops.slack.blockkit import MAX_BLOCKS
 
 from . import chart, render
 from .compose import DigestReport
@@ -31,9 +32,6 @@ if TYPE_CHECKING:
     from slack_sdk.web.async_client import AsyncWebClient
 
     from chatops.outbox.plugin import PluginJob
-
-#: Slack's most blocks in one message.
-MAX_BLOCKS = 50
 
 
 class DigestSlack(Protocol):
