@@ -304,3 +304,22 @@ async def test_the_digest_is_written_in_the_teams_language(digest_bot: DigestBot
         await tick(bot)
         [digest] = digests(bot)
     assert "Julkaistu myöhässä: botti ei ollut käynnissä klo 08:00." in readable(digest)
+
+
+async def test_a_changed_daily_time_does_not_post_the_same_days_digest_again(digest_bot: DigestBot) -> None:
+    """Posted at 08:00; the bot restarts with ``daily_at`` 07:00, then 09:00: today's digest is not posted again."""
+    async with digest_bot(now=TUESDAY_0700, weekly_on="", chart=False) as bot:
+        await monday(bot)
+        clock_of(bot).set(TUESDAY_0800)
+        await tick(bot)
+        assert len(digests(bot)) == 1
+    for daily_at, at in (("07:00", TUESDAY_0800 + timedelta(minutes=30)), ("09:00", TUESDAY_0800 + timedelta(hours=1))):
+        async with digest_bot(now=at, daily_at=daily_at, weekly_on="", chart=False) as bot:
+            await tick(bot)
+            assert len(digests(bot)) == 1, f"posted again after daily_at became {daily_at}"
+    # Tomorrow it is posted at the new time, once.
+    async with digest_bot(now=TUESDAY_0800 + timedelta(days=1, hours=1), daily_at="09:00", weekly_on="") as bot:
+        await tick(bot)
+        await tick(bot)
+        _mondays, tuesdays = digests(bot)
+        assert readable(tuesdays).startswith("Daily digest · Tue 1 Dec\n") and "Posted late" not in readable(tuesdays)
