@@ -186,10 +186,12 @@ class _SummarySheet:
             self.log._text(sheet, r, col, str(value))
 
     def durations(self, median_key: str, p90_key: str, found: Durations) -> None:
+        """A median and a 90th percentile, each on its line, as Excel durations."""
         self.line(median_key, found.median, fmt=self.log.duration)
         self.line(p90_key, found.p90, fmt=self.log.duration)
 
     def write(self) -> None:
+        """The whole sheet: the window and the log's size, then the digest's figures and its lists."""
         s, t, log, sheet = self.s, self.t, self.log, self.sheet
         f, w = s.figures, s.window
         sheet.set_column(0, 0, 48)
