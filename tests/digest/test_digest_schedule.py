@@ -184,7 +184,7 @@ async def test_a_digest_missed_while_the_bot_was_down_is_posted_once_late_with_t
         await tick(bot)
         [digest] = digests(bot)
         text = readable(digest)
-        assert "Posted late: the bot was down at 08:00." in text
+        assert "Posted late: the bot was down when it was due (Tue 1 Dec 08:00)." in text
         assert_mondays_figures(text)
 
         # The next morning's is posted on time, and only it.
@@ -203,7 +203,7 @@ async def test_a_missed_digest_is_posted_within_the_grace_and_never_after_it(dig
     async with digest_bot(now=TUESDAY_0800 + timedelta(hours=11, minutes=59)) as bot:
         await tick(bot)
         [digest] = digests(bot)
-        assert "Posted late: the bot was down at 08:00." in readable(digest)
+        assert "Posted late: the bot was down when it was due (Tue 1 Dec 08:00)." in readable(digest)
 
 
 async def test_a_short_grace_skips_the_missed_digest_and_not_the_next_one(digest_bot: DigestBot) -> None:
@@ -303,7 +303,9 @@ async def test_the_digest_is_written_in_the_teams_language(digest_bot: DigestBot
     async with digest_bot(now=TUESDAY_0800 + timedelta(hours=3), language="fi", chart=False) as bot:
         await tick(bot)
         [digest] = digests(bot)
-    assert "Julkaistu myöhässä: botti ei ollut käynnissä klo 08:00." in readable(digest)
+    assert "Julkaistu myöhässä: botti ei ollut käynnissä ajastettuna aikana (ti 1. joulukuuta klo 08:00)." in readable(
+        digest
+    )
 
 
 async def test_a_changed_daily_time_does_not_post_the_same_days_digest_again(digest_bot: DigestBot) -> None:
