@@ -17,6 +17,9 @@ from .service import options_of, rota_hours
 from .words import all_texts
 
 NAME = "digest"
+#: The years a date on the command line may name: anything else is a typo (``20226-12-01``,
+#: ``0202-12-01``), and near datetime's own limits the local days around it do not exist.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 @dataclass(frozen=True, slots=True)

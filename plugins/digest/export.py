@@ -44,8 +44,6 @@ from .log_xlsx import CELL_CHARS, SHEET_ROWS, XlsxLog
 from .periods import Window, days_window
 
 FORMATS = ("csv", "xlsx")
-#: The years a date may name: anything else is a typo (``20226-12-01``, ``0202-12-01``).
-FIRST_YEAR, LAST_YEAR = 2000, 2100
 #: The longest period one report covers (three years, a leap day included).
 MAX_DAYS = 3 * 365 + 1
 #: "Now" for the export: answers count up to it (tests set it, as they set the digest's clock).
@@ -133,7 +131,7 @@ def _day(option: str, value: str, t: Translator) -> date:
         day = date.fromisoformat(value.strip())
     except ValueError:
         raise UsageError(t("digest.report.bad_date", option=option, value=value)) from None
-    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+    if not cli_support.FIRST_YEAR <= day.year <= cli_support.LAST_YEAR:
         raise UsageError(t("digest.report.date_range", option=option, value=value))
     return day
 

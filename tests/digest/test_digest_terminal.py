@@ -147,6 +147,10 @@ async def test_chatops_digest_with_a_mistake_in_its_config_or_arguments_says_so_
     code, out, err = await chatops(capsys, config, "digest", "--as-of", "yesterday morning")
     assert (code, out) == (2, "")
     assert err == "config error: --as-of: 'yesterday morning' is not a time like 2026-12-01T08:00\n"
+    for absurd in ("9999-12-31T23:59:59-01:00", "0001-01-01T00:00", "20226-12-01"):
+        code, out, err = await chatops(capsys, config, "digest", "--as-of", absurd)
+        assert (code, out) == (2, ""), absurd
+        assert err.startswith("config error: --as-of: ") and err.count("\n") == 1, err
     with pytest.raises(SystemExit) as exited:
         await chatops(capsys, config, "digest", "--period", "month")
     assert exited.value.code == 2
