@@ -59,6 +59,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from chatops.events import BOT_ACTOR_PREFIX
 from chatops.models import AuditEntry, Conversation, ConversationTag, Direction, Message, Tag, UTCDateTime
 from chatops.models import Delivery as DeliveryState
 
@@ -95,7 +96,6 @@ _SERVICE_CACHE = 4096
 _TAG_SEPARATOR = "\x1f"
 #: A Slack user id (U…, W…): an action by a person, not by a customer or the system.
 _SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")
-_BOT_PREFIX = "bot:"
 _OUTBOUND = Direction.OUTBOUND.value
 
 
@@ -139,7 +139,7 @@ def answer_time(message: Any) -> sa.ColumnElement[datetime]:
                 message.direction == Direction.OUTBOUND.value,
                 message.delivery == DeliveryState.SENT.value,
                 message.sent_by.is_not(None),
-                message.sent_by.not_like(f"{_BOT_PREFIX}%"),
+                message.sent_by.not_like(f"{BOT_ACTOR_PREFIX}%"),
             ),
             message.sent_at,
         ),
@@ -330,7 +330,7 @@ def _row(found: Any, service: _ServiceSeconds) -> LogRow:
     else:
         # An action: ``author_name`` holds the actor, ``text`` the detail.
         author = author_id = author_name
-        agent = author_name if author_name.startswith(_BOT_PREFIX) or _SLACK_USER.fullmatch(author_name) else None
+        agent = author_name if author_name.startswith(BOT_ACTOR_PREFIX) or _SLACK_USER.fullmatch(author_name) else None
         text = _compact_json(text)
         source = conversation_source
     return LogRow(

@@ -16,6 +16,9 @@ Period = Literal["today", "yesterday", "week"]
 PERIODS: tuple[Period, ...] = ("today", "yesterday", "week")
 #: Days the chart shows.
 HISTORY_DAYS = 14
+#: The minute a digest falls due in, which no grace cuts short: the minute job's run for 08:00
+#: reads the clock a moment after 08:00:00, and ``grace_hours = 0`` must still post on time.
+DUE_MINUTE = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,22 +114,23 @@ class Due:
 def due(now: datetime, tz: ZoneInfo, *, minute: int, daily: bool, weekday: int | None, grace: timedelta) -> list[Due]:
     """The scheduled digests due at ``now`` and not older than ``grace``: the latest of each kind at most.
 
-    A digest missed while the bot was down is still due when it comes back within the grace;
-    one older than that is skipped (yesterday's figures at 15:00 are no morning digest).
+    A digest missed while the bot was down is still due when it comes back within the grace
+    (counted from the end of the minute it fell due in); one older than that is skipped
+    (yesterday's figures at 15:00 are no morning digest).
     An earlier occurrence superseded by a later one is never due.
     """
     local_today = now.astimezone(tz).date()
     found: list[Due] = []
     if daily:
         latest = next(at for at in (local_at(local_today - timedelta(days=n), minute, tz) for n in (0, 1)) if at <= now)
-        if now - latest <= grace:
+        if now - latest < grace + DUE_MINUTE:
             found.append(Due("daily", "yesterday", latest))
     if weekday is not None:
         for offset in range(8):
             day = local_today - timedelta(days=offset)
             at = local_at(day, minute, tz)
             if day.weekday() == weekday and at <= now:
-                if now - at <= grace:
+                if now - at < grace + DUE_MINUTE:
                     found.append(Due("weekly", "week", at))
                 break
     return found

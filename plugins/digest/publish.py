@@ -23,6 +23,7 @@ from slack_sdk.errors import SlackApiError
 
 from chatops.i18n import Translator
 from chatops.outbox.plugin import Upload
+from chatops.slack.blockkit import MAX_BLOCKS
 
 from . import chart, render
 from .compose import DigestReport
@@ -31,9 +32,6 @@ if TYPE_CHECKING:
     from slack_sdk.web.async_client import AsyncWebClient
 
     from chatops.outbox.plugin import PluginJob
-
-#: Slack's most blocks in one message.
-MAX_BLOCKS = 50
 
 
 class DigestSlack(Protocol):
@@ -107,9 +105,14 @@ class ClientSlack:
 
 
 def late_block(t: Translator, due_at: datetime, report: DigestReport) -> dict[str, Any]:
-    """The context line of a digest posted late: when it should have been."""
-    when = due_at.astimezone(report.tz).strftime("%H:%M")
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": t("digest.post.late", time=when)}]}
+    """The context line of a digest posted late: when it should have been.
+
+    With the day, not the time alone: a weekly digest, or one under a long grace, may be
+    posted on a later day than it fell due.
+    """
+    local = due_at.astimezone(report.tz)
+    when = t("digest.as_of", day=render.date_label(t, local.date()), time=local.strftime("%H:%M"))
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": t("digest.post.late", when=when)}]}
 
 
 def with_note(blocks: list[dict[str, Any]], note: dict[str, Any]) -> list[dict[str, Any]]:

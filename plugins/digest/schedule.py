@@ -5,7 +5,9 @@ which digests should have been posted by now (the latest daily and weekly one, w
 ``grace_hours``). For each one not posted yet, the replica whose insert into
 ``digest_runs`` succeeds queues the outbox job that posts it, in the same transaction: it is
 posted exactly once however many replicas tick, and a digest missed while the bot was down
-is posted once when it is back (marked late), unless it is older than the grace.
+is posted once when it is back (marked late), unless it is older than the grace. A local day
+has one daily and one weekly digest at most: a ``daily_at`` changed after the day's digest
+was posted (a restart at 08:30 with 07:00, or with 09:00) does not post it again.
 
 Nothing is counted at claim time: the outbox job composes the digest as it stood when it
 fell due (``as_of``), so a job retried after Slack failed posts the same figures.
@@ -17,6 +19,7 @@ import os
 import socket
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from apscheduler.triggers.cron import CronTrigger
@@ -72,7 +75,7 @@ async def tick(digests: Digests) -> list[periods.Due]:
         weekday=config.weekly_weekday,
         grace=timedelta(hours=config.grace_hours),
     )
-    claimed = []
+    claimed: list[periods.Due] = []
     for due in found:
         if await _posted(ctx, due):
             continue
@@ -86,7 +89,8 @@ async def tick(digests: Digests) -> list[periods.Due]:
             "late": late,
         }
         async with ctx.db.write() as session:
-            if not await tables.claim(
+            # Again in the claim's transaction: the read above may predate another replica's claim.
+            if await session.scalar(_same_day(due, ctx.tz)) is not None or not await tables.claim(
                 session, tables.runs, kind=due.kind, due_at=due.due_at, claimed_by=INSTANCE, claimed_at=now
             ):
                 continue
@@ -102,16 +106,33 @@ async def tick(digests: Digests) -> list[periods.Due]:
 
 
 async def _posted(ctx: PluginContext, due: periods.Due) -> bool:
-    """Whether the digest is claimed already.
+    """Whether a digest of this kind is claimed already on the local day ``due`` falls on.
 
-    It is, every minute after the first: checking first means the claim's insert (and the
-    database's log line about a duplicate key) is tried only when it may succeed.
+    It is, every minute after the first: checking first means the claim's write transaction
+    (and the database's log line about a duplicate key) is tried only when it may succeed.
     """
     async with ctx.db.read() as session:
-        found = await session.scalar(
-            sa.select(tables.runs.c.kind).where(tables.runs.c.kind == due.kind, tables.runs.c.due_at == due.due_at)
-        )
+        found = await session.scalar(_same_day(due, ctx.tz))
     return found is not None
+
+
+def _same_day(due: periods.Due, tz: ZoneInfo) -> sa.Select[tuple[str]]:
+    """A run of ``due``'s kind on the same local day, whatever time it fell due at.
+
+    By day, not by the exact time: the time comes from ``daily_at``, which may have changed
+    since that day's digest was claimed.
+    """
+    day = due.due_at.astimezone(tz).date()
+    runs = tables.runs
+    return (
+        sa.select(runs.c.kind)
+        .where(
+            runs.c.kind == due.kind,
+            runs.c.due_at >= periods.local_midnight(day, tz),
+            runs.c.due_at < periods.local_midnight(day + timedelta(days=1), tz),
+        )
+        .limit(1)
+    )
 
 
 async def post_digest(digests: Digests, job: PluginJob) -> None:

@@ -88,6 +88,8 @@ def as_of(text: str | None, tz: ZoneInfo) -> datetime:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         raise ConfigError("--as-of", f"{text!r} is not a time like 2026-12-01T08:00") from None
+    if not cli_support.FIRST_YEAR <= parsed.year <= cli_support.LAST_YEAR:
+        raise ConfigError("--as-of", f"{text!r} is not between {cli_support.FIRST_YEAR} and {cli_support.LAST_YEAR}")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     return parsed.astimezone(UTC)

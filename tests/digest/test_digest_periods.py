@@ -91,6 +91,20 @@ def test_the_daily_digest_is_due_from_its_time_until_the_grace_runs_out() -> Non
     assert long == [Due("daily", "yesterday", utc(2026, 11, 30, 6))]
 
 
+def test_no_grace_still_means_the_minute_it_falls_due_in() -> None:
+    """``grace_hours = 0``: no missed digest is posted, but the minute job's run a moment after 08:00 posts it."""
+
+    def at(when: datetime) -> list[Due]:
+        return due(when, HELSINKI, minute=8 * 60, daily=True, weekday=1, grace=timedelta(0))
+
+    eight = utc(2026, 12, 1, 6)
+    both = [Due("daily", "yesterday", eight), Due("weekly", "week", eight)]
+    assert at(eight) == both
+    assert at(eight + timedelta(milliseconds=250)) == both
+    assert at(eight + timedelta(seconds=59, microseconds=999_999)) == both
+    assert at(eight + timedelta(minutes=1)) == []
+
+
 def test_the_weekly_digest_is_due_on_its_weekday_and_within_the_grace_after() -> None:
     monday_8 = utc(2026, 11, 30, 6)
     assert due(monday_8, HELSINKI, minute=480, daily=False, weekday=0, grace=GRACE) == [Due("weekly", "week", monday_8)]

@@ -184,7 +184,7 @@ async def test_a_digest_missed_while_the_bot_was_down_is_posted_once_late_with_t
         await tick(bot)
         [digest] = digests(bot)
         text = readable(digest)
-        assert "Posted late: the bot was down at 08:00." in text
+        assert "Posted late: the bot was down when it was due (Tue 1 Dec 08:00)." in text
         assert_mondays_figures(text)
 
         # The next morning's is posted on time, and only it.
@@ -203,7 +203,7 @@ async def test_a_missed_digest_is_posted_within_the_grace_and_never_after_it(dig
     async with digest_bot(now=TUESDAY_0800 + timedelta(hours=11, minutes=59)) as bot:
         await tick(bot)
         [digest] = digests(bot)
-        assert "Posted late: the bot was down at 08:00." in readable(digest)
+        assert "Posted late: the bot was down when it was due (Tue 1 Dec 08:00)." in readable(digest)
 
 
 async def test_a_short_grace_skips_the_missed_digest_and_not_the_next_one(digest_bot: DigestBot) -> None:
@@ -303,4 +303,25 @@ async def test_the_digest_is_written_in_the_teams_language(digest_bot: DigestBot
     async with digest_bot(now=TUESDAY_0800 + timedelta(hours=3), language="fi", chart=False) as bot:
         await tick(bot)
         [digest] = digests(bot)
-    assert "Julkaistu myöhässä: botti ei ollut käynnissä klo 08:00." in readable(digest)
+    assert "Julkaistu myöhässä: botti ei ollut käynnissä ajastettuna aikana (ti 1. joulukuuta klo 08:00)." in readable(
+        digest
+    )
+
+
+async def test_a_changed_daily_time_does_not_post_the_same_days_digest_again(digest_bot: DigestBot) -> None:
+    """Posted at 08:00; the bot restarts with ``daily_at`` 07:00, then 09:00: today's digest is not posted again."""
+    async with digest_bot(now=TUESDAY_0700, weekly_on="", chart=False) as bot:
+        await monday(bot)
+        clock_of(bot).set(TUESDAY_0800)
+        await tick(bot)
+        assert len(digests(bot)) == 1
+    for daily_at, at in (("07:00", TUESDAY_0800 + timedelta(minutes=30)), ("09:00", TUESDAY_0800 + timedelta(hours=1))):
+        async with digest_bot(now=at, daily_at=daily_at, weekly_on="", chart=False) as bot:
+            await tick(bot)
+            assert len(digests(bot)) == 1, f"posted again after daily_at became {daily_at}"
+    # Tomorrow it is posted at the new time, once.
+    async with digest_bot(now=TUESDAY_0800 + timedelta(days=1, hours=1), daily_at="09:00", weekly_on="") as bot:
+        await tick(bot)
+        await tick(bot)
+        _mondays, tuesdays = digests(bot)
+        assert readable(tuesdays).startswith("Daily digest · Tue 1 Dec\n") and "Posted late" not in readable(tuesdays)

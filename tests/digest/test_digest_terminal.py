@@ -147,6 +147,10 @@ async def test_chatops_digest_with_a_mistake_in_its_config_or_arguments_says_so_
     code, out, err = await chatops(capsys, config, "digest", "--as-of", "yesterday morning")
     assert (code, out) == (2, "")
     assert err == "config error: --as-of: 'yesterday morning' is not a time like 2026-12-01T08:00\n"
+    for absurd in ("9999-12-31T23:59:59-01:00", "0001-01-01T00:00", "20226-12-01"):
+        code, out, err = await chatops(capsys, config, "digest", "--as-of", absurd)
+        assert (code, out) == (2, ""), absurd
+        assert err.startswith("config error: --as-of: ") and err.count("\n") == 1, err
     with pytest.raises(SystemExit) as exited:
         await chatops(capsys, config, "digest", "--period", "month")
     assert exited.value.code == 2
@@ -155,3 +159,14 @@ async def test_chatops_digest_with_a_mistake_in_its_config_or_arguments_says_so_
     code, out, err = await chatops(capsys, bad, "digest")
     assert (code, out) == (2, "")
     assert err.startswith("config error: plugins.digest.daily_at: ") and err.count("\n") == 1
+
+
+async def test_a_mistake_in_the_rotas_section_is_one_line_as_when_the_bot_starts(
+    digest_database: str, fake_slack: FakeSlack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The digest counts in the rota's service hours, so it reads the rota's section checked as the bot checks it."""
+    rota = '[plugins.rota]\nleads = ["ULENA"]\n[plugins.rota.service_hours]\ntue = "nine to five"\n'
+    config = write_config(tmp_path, digest_database, fake_slack, enabled='["digest", "rota"]', digest=rota)
+    code, out, err = await chatops(capsys, config, "digest", "--as-of", AS_OF)
+    assert (code, out) == (2, "")
+    assert err.startswith("config error: plugins.rota.service_hours") and err.count("\n") == 1

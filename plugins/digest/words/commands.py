@@ -20,7 +20,7 @@ TEXTS: dict[str, dict[str, str]] = {
             "Sorry, the digest could not be put together just now. "
             "The error is in the bot's log; please try again in a moment."
         ),
-        "digest.post.late": "Posted late: the bot was down at {time}.",
+        "digest.post.late": "Posted late: the bot was down when it was due ({when}).",
         "digest.post.chart_title": "Conversations and first response, {first} – {last}",
         "digest.cli.posted": "Posted to {channel}: {link}",
         "digest.cli.posted_no_link": "Posted to {channel}.",
@@ -43,7 +43,7 @@ TEXTS: dict[str, dict[str, str]] = {
             "Valitettavasti koostetta ei juuri nyt saatu koottua. "
             "Virhe on botin lokissa; yritä hetken päästä uudelleen."
         ),
-        "digest.post.late": "Julkaistu myöhässä: botti ei ollut käynnissä klo {time}.",
+        "digest.post.late": "Julkaistu myöhässä: botti ei ollut käynnissä ajastettuna aikana ({when}).",
         "digest.post.chart_title": "Keskustelut ja ensivastaus, {first} – {last}",
         "digest.cli.posted": "Julkaistu kanavalle {channel}: {link}",
         "digest.cli.posted_no_link": "Julkaistu kanavalle {channel}.",
@@ -65,7 +65,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "digest.cmd.failed": (
             "Niestety, nie udało się teraz przygotować podsumowania. Błąd jest w logu bota; spróbuj ponownie za chwilę."
         ),
-        "digest.post.late": "Opublikowane z opóźnieniem: o {time} bot nie działał.",
+        "digest.post.late": "Opublikowane z opóźnieniem: o planowanej porze ({when}) bot nie działał.",
         "digest.post.chart_title": "Rozmowy i czas pierwszej odpowiedzi, {first} – {last}",
         "digest.cli.posted": "Opublikowano na {channel}: {link}",
         "digest.cli.posted_no_link": "Opublikowano na {channel}.",
