@@ -24,6 +24,7 @@ import argparse
 import contextlib
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -225,12 +226,17 @@ def _open(request: Request, loaded: cli_support.Loaded, window: Window) -> Sink:
     t = loaded.t
     partial = None
     if request.output is not None:
-        # Beside the target, so the final rename stays on one file system.
-        partial = request.output.with_name(f".{request.output.name}.{os.getpid()}.partial")
+        # Beside the target, so the final rename stays on one file system; a short name of its
+        # own, so a target name at the file system's limit still has room for it.
         try:
-            partial.open("wb").close()
+            handle, name = tempfile.mkstemp(dir=request.output.parent, prefix=".chatops-report-", suffix=".partial")
         except OSError as exc:
             raise UsageError(t("digest.report.cannot_write", path=request.output, reason=exc.strerror)) from None
+        os.close(handle)
+        partial = Path(name)
+    elif sys.stdout is None:
+        # Started with standard output closed (`>&-`): nowhere to write the CSV.
+        raise UsageError(t("digest.report.no_stdout"))
     if request.format == "xlsx":
         assert request.output is not None and partial is not None
         return XlsxLog(request.output, partial, loaded.tz, t, window, SHEET_ROWS)

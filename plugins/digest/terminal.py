@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -68,8 +70,7 @@ def run(args: argparse.Namespace) -> int:
     source_name = source_names(loaded.settings)
     if not args.post:
         # Offline: people are shown by their Slack ids (names need users.info, and so the network).
-        print(render.digest_text(report, loaded.t, source_name=source_name), end="")
-        return 0
+        return _print(render.digest_text(report, loaded.t, source_name=source_name))
     try:
         channel, link = asyncio.run(_post(loaded, report))
     except Exception as exc:  # Slack refused or is unreachable: one line, not a traceback
@@ -77,6 +78,18 @@ def run(args: argparse.Namespace) -> int:
         return 1
     key = "digest.cli.posted" if link else "digest.cli.posted_no_link"
     print(loaded.t(key, channel=channel, link=link))
+    return 0
+
+
+def _print(text: str) -> int:
+    """Print the digest; a reader that went away (`| head`) ends it quietly with 1, not as a connection error."""
+    try:
+        print(text, end="", flush=True)
+    except BrokenPipeError:
+        # Whatever is still buffered goes nowhere instead of failing again at exit.
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return 0
 
 

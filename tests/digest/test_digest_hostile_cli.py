@@ -114,10 +114,6 @@ async def test_an_output_that_cannot_be_created_is_one_line_exit_2(
     assert "/proc/r.csv" in one_line(err)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="export._open names the partial file '.{name}.{pid}.partial': a name near NAME_MAX (255) cannot be written",
-)
 async def test_a_file_name_at_the_file_systems_limit_is_written(
     some_rows: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -174,10 +170,6 @@ async def test_an_existing_report_survives_a_failed_export(
     assert leftovers(tmp_path) == ["r.csv"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="export.CsvLog: sys.stdout is None when fd 1 is closed; csv.writer(None) raises TypeError (a traceback)",
-)
 def test_a_closed_standard_output_is_one_line_not_a_traceback(some_rows: str, tmp_path: Path) -> None:
     """``chatops report … >&-`` (cron with stdout closed): Python's sys.stdout is None then."""
     config = write_config(tmp_path, some_rows)
@@ -201,10 +193,6 @@ def test_a_closed_standard_output_is_one_line_not_a_traceback(some_rows: str, tm
     assert len(err.strip().splitlines()) == 1, err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="terminal.as_of does not range-check: an --as-of near datetime's limits raises OverflowError (a traceback)",
-)
 @pytest.mark.parametrize("as_of", ["9999-12-31T23:59:59-01:00", "0001-01-01T00:00", "0001-01-02"])
 async def test_an_absurd_as_of_is_one_line_exit_2(
     some_rows: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], as_of: str
@@ -237,10 +225,6 @@ async def test_an_impossible_leap_day_is_one_line(
     assert "2027-02-29" in one_line(err)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="terminal.run: BrokenPipeError on print reaches chatops.cli.main as a ConnectionError: 'connection: …'",
-)
 def test_chatops_digest_into_a_reader_that_left_says_nothing_misleading(some_rows: str, tmp_path: Path) -> None:
     """``chatops digest | head -0``: the reader is gone before the digest is printed. ``chatops report`` ends
     quietly then (tested in test_digest_export); the digest says "connection: [Errno 32] Broken pipe",

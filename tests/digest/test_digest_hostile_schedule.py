@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from digest_kit import MANAGERS, Data, DigestBot, clock_of, digests_of_bot
 
@@ -47,9 +46,6 @@ async def a_conversation_on_monday(bot: TestBot) -> None:
     await Data(bot.app.db).conversation(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
 
 
-@pytest.mark.xfail(
-    strict=True, reason="grace_hours=0 never posts: periods.due needs now - due_at <= 0, a tick runs after its minute"
-)
 async def test_grace_zero_still_posts_the_digest_a_scheduler_runs_a_moment_after_its_minute(
     digest_bot: DigestBot,
 ) -> None:

@@ -23,6 +23,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "digest.report.output_failed": "writing to {target} failed: {reason}",
         "digest.report.wrote": "wrote {rows} rows ({conversations} conversations) to {file}",
         "digest.report.stdout": "standard output",
+        "digest.report.no_stdout": "standard output is closed: give --output FILE",
         "digest.report.sheets": "the log is longer than one Excel sheet ({limit} rows): it continues on {sheets}",
         "digest.report.clipped": (
             "{cells} texts were longer than an Excel cell holds ({limit} characters) and were cut; "
@@ -80,6 +81,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "digest.report.output_failed": "kirjoittaminen kohteeseen {target} epäonnistui: {reason}",
         "digest.report.wrote": "kirjoitettu rivejä: {rows} (keskusteluja: {conversations}) kohteeseen {file}",
         "digest.report.stdout": "vakiotuloste",
+        "digest.report.no_stdout": "vakiotuloste on suljettu: anna --output TIEDOSTO",
         "digest.report.sheets": (
             "loki on pidempi kuin yksi Excel-taulukko ({limit} riviä): se jatkuu taulukoilla {sheets}"
         ),
@@ -138,6 +140,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "digest.report.output_failed": "zapis do {target} nie powiódł się: {reason}",
         "digest.report.wrote": "zapisano wierszy: {rows} (rozmów: {conversations}) do {file}",
         "digest.report.stdout": "standardowe wyjście",
+        "digest.report.no_stdout": "standardowe wyjście jest zamknięte: podaj --output PLIK",
         "digest.report.sheets": (
             "dziennik nie mieści się w jednym arkuszu Excela ({limit} wierszy): ciąg dalszy w arkuszach {sheets}"
         ),
