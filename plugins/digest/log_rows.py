@@ -52,7 +52,7 @@ import json
 import re
 from collections import OrderedDict
 from collections.abc import AsyncGenerator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -65,6 +65,7 @@ from chatops.models import Delivery as DeliveryState
 
 from .figures import Hours
 from .periods import Window
+from .sqltime import ms_of
 
 #: The export's columns, in order (documented in the module docstring; the README copies them).
 COLUMNS: tuple[str, ...] = (
@@ -288,6 +289,14 @@ async def stream(
         await result.close()
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _from_ms(ms: int) -> datetime:
+    """An instant from :func:`~.sqltime.ms_of`'s whole milliseconds."""
+    return _EPOCH + timedelta(milliseconds=ms)
+
+
 def _row(found: Any, service: _ServiceSeconds) -> LogRow:
     """One database row (in :func:`rows_query`'s column order) as a :class:`LogRow`."""
     (
@@ -314,8 +323,11 @@ def _row(found: Any, service: _ServiceSeconds) -> LogRow:
     ) = found
     wall = service_seconds = None
     if created is not None and first_answer is not None:
-        wall = (first_answer - created).total_seconds()
-        service_seconds = service(conversation_id, created, first_answer)
+        # As the digest counts: each time in whole milliseconds first, and never below zero (a
+        # reply stamped before its conversation by a replica whose clock is behind took no time).
+        start, answered = ms_of(created), ms_of(first_answer)
+        wall = max(0, answered - start) / 1000
+        service_seconds = service(conversation_id, _from_ms(start), _from_ms(max(start, answered)))
     if record == "message":
         if kind == _OUTBOUND:
             # The core leaves a reply's author_name empty: the Slack user who sent it wrote it.

@@ -52,10 +52,6 @@ async def test_today_and_yesterday_split_midnight_to_the_microsecond(db: Databas
     assert last.first_response.median == 1.5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="log_rows._row takes first_response from microsecond datetimes; figures from ms-rounded times: 1 ms apart",
-)
 async def test_the_exports_first_response_is_the_digests_to_the_millisecond(db: Database) -> None:
     """Times with microseconds, as the core stores them: the CSV's first_response_seconds per conversation is the
     figure the digest's median is taken from, so a manager recomputing the median from the CSV gets the digest's."""
