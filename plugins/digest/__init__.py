@@ -9,7 +9,8 @@ Built on the plugin platform's public API only (``ctx``, the hooks in
 - :mod:`.render` and :mod:`.chart`: Block Kit, terminal text and the 14-day chart;
 - :mod:`.schedule` and :mod:`.publish`: the daily and weekly posts, once across replicas;
 - :mod:`.slash`: ``/chatops digest``; :mod:`.terminal`: ``chatops digest``;
-- :mod:`.export`: ``chatops report`` (CSV or Excel);
+- :mod:`.export`: ``chatops report``, reading :mod:`.log_rows` and writing :mod:`.log_csv` or
+  :mod:`.log_xlsx` (both :mod:`.log_sink`\ s);
 - :mod:`.tables` (and ``migrations/``): which scheduled digests were posted;
 - :mod:`.words`: everything it writes, in en, fi and pl.
 

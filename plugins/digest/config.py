@@ -19,7 +19,7 @@ class DigestConfig(BaseModel):
 
     ``channel``: the managers' channel (an id). ``daily_at``: the local time the day's digest
     is posted (the team's timezone); ``weekly_on``: the weekday the week's digest is posted
-    at the same time, covering Monday to Sunday before it (``""`` for none). ``daily``:
+    at the same time, covering the seven days before that day (``""`` for none). ``daily``:
     false posts only the weekly one. ``grace_hours``: how late a digest missed while the
     bot was down is still posted (once). ``response_target_minutes``: the first-response
     target (in service hours when the rota's are configured). ``negative_tags``: tags that
