@@ -10,7 +10,7 @@ Built on the plugin platform's public API only (``ctx``, the hooks in
 - :mod:`.schedule` and :mod:`.publish`: the daily and weekly posts, once across replicas;
 - :mod:`.slash`: ``/chatops digest``; :mod:`.terminal`: ``chatops digest``;
 - :mod:`.export`: ``chatops report``, reading :mod:`.log_rows` and writing :mod:`.log_csv` or
-  :mod:`.log_xlsx` (both :mod:`.log_sink`\ s);
+  :mod:`.log_xlsx` (each a :class:`~.log_sink.Sink`);
 - :mod:`.tables` (and ``migrations/``): which scheduled digests were posted;
 - :mod:`.words`: everything it writes, in en, fi and pl.
 
