@@ -616,11 +616,20 @@ async def _resolution(session: AsyncSession, window: Window, options: Options) -
             AuditEntry.conversation_id.is_not(None),
         )
         .group_by(AuditEntry.conversation_id)
-        .subquery("resolved")
+        .cte("resolved")
+        .prefix_with("MATERIALIZED")
     )
-    joined = last.join(Conversation, Conversation.id == last.c.conversation_id)
-    took = epoch_ms(last.c.at) - epoch_ms(Conversation.created_at)
-    found = (await session.execute(_durations(took, joined, _in_sources(Conversation.source, options)))).one()
+    # The conversation's start by primary key, one lookup per resolved one (NULL when it is not
+    # one of the wanted sources: such rows are left out, as a join would). As a join,
+    # PostgreSQL hashed every conversation ever to find a week's.
+    started = (
+        select(epoch_ms(Conversation.created_at))
+        .where(Conversation.id == last.c.conversation_id, _in_sources(Conversation.source, options))
+        .scalar_subquery()
+    )
+    took = epoch_ms(last.c.at) - started
+    measured = select(took.label("took")).cte("measured").prefix_with("MATERIALIZED")
+    found = (await session.execute(_durations(measured.c.took, measured, true()))).one()
     return _as_durations(*found)
 
 
