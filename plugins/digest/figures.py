@@ -38,7 +38,8 @@ How they are counted, precisely:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -51,6 +52,7 @@ from sqlalchemy import (
     Row,
     Select,
     SQLColumnExpression,
+    String,
     Subquery,
     and_,
     case,
@@ -65,6 +67,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from chatops.models import (
     OPEN_STATUSES,
@@ -278,31 +281,81 @@ def _window_conversations(window: Window, options: Options) -> _Query:
     )
 
 
-def _answered_rows(window: Window, options: Options, *, with_by: bool) -> CTE:
-    """One row per conversation of the window: its start and first answer by ``as_of`` (ms), and whose it was.
+def _first_answer_at(as_of: datetime, conversation_id: SQLColumnExpression[int]) -> ColumnElement[Any]:
+    """When conversation ``conversation_id`` was first answered by ``as_of`` (NULL when it was not).
 
-    The first answer is looked up per conversation through ``ix_messages_conversation`` (a few
-    messages each), never by ranking every message. ``by`` is the person for a reply from Slack,
-    NULL for an answer on the platform (nobody's); simultaneous answers are told apart by message
-    id, the order they were stored in. MATERIALIZED: the lookups run once per conversation
-    however often the statement reads a row (both databases would otherwise inline them).
+    The minimum over its few messages, found through ``ix_messages_conversation``: cheaper
+    than :func:`_first_answer_id` (no ordering), for when who answered does not matter.
     """
     at = case((Message.direction == _OUTBOUND, Message.sent_at), else_=Message.received_at)
-    mine = and_(Message.conversation_id == Conversation.id, _answer(window.as_of))
-    columns: list[ColumnElement[Any]] = [
-        Conversation.id.label("id"),
-        epoch_ms(Conversation.created_at).label("created_ms"),
-        epoch_ms(select(func.min(at)).where(mine).scalar_subquery()).label("answered_ms"),
-    ]
-    if with_by:
-        by = case((Message.direction == _OUTBOUND, Message.sent_by))
-        columns.append(select(by).where(mine).order_by(at, Message.id).limit(1).scalar_subquery().label("by"))
-    query = select(*columns).where(
-        Conversation.created_at >= window.start,
-        Conversation.created_at < window.end,
-        _in_sources(Conversation.source, options),
+    return select(func.min(at)).where(Message.conversation_id == conversation_id, _answer(as_of)).scalar_subquery()
+
+
+def _first_answer_id(as_of: datetime, conversation_id: SQLColumnExpression[int]) -> ColumnElement[int]:
+    """The id of conversation ``conversation_id``'s first answer by ``as_of`` (NULL when none).
+
+    Looked up through ``ix_messages_conversation`` (a few messages per conversation), never by
+    ranking every message; the earliest answer time first, simultaneous ones by message id
+    (the order they were stored in), so its time is the minimum of the answer times.
+    """
+    at = case((Message.direction == _OUTBOUND, Message.sent_at), else_=Message.received_at)
+    return (
+        select(Message.id)
+        .where(Message.conversation_id == conversation_id, _answer(as_of))
+        .order_by(at, Message.id)
+        .limit(1)
+        .scalar_subquery()
     )
-    return query.cte("window_rows").prefix_with("MATERIALIZED")
+
+
+def _answered_rows(window: Window, options: Options) -> CTE:
+    """One row per conversation of the window: its source, start and first answer by ``as_of`` (ms), and whose it was.
+
+    ``by`` is the person for a reply from Slack, NULL for an answer on the platform (nobody's).
+    One lookup per conversation finds the first answer's id (:func:`_first_answer_id`); its
+    time and sender are then read by primary key. Both steps are MATERIALIZED: the lookups run
+    once per conversation however often the statement reads a row (both databases would
+    otherwise inline them, PostgreSQL once per use of a value).
+    """
+    starts = (
+        select(
+            Conversation.id.label("id"),
+            Conversation.source.label("source"),
+            Conversation.created_at.label("created_at"),
+            _first_answer_id(window.as_of, Conversation.id).label("answer_id"),
+        )
+        .where(
+            Conversation.created_at >= window.start,
+            Conversation.created_at < window.end,
+            _in_sources(Conversation.source, options),
+        )
+        .cte("starts")
+        .prefix_with("MATERIALIZED")
+    )
+    # Materialized too: each value is read more than once below, and would look its answer up each time.
+    return _with_first_answer(starts, starts.c.source.label("source")).cte("window_rows").prefix_with("MATERIALIZED")
+
+
+def _with_first_answer(starts: CTE, *keep: ColumnElement[Any]) -> _Query:
+    """``starts`` (conversations' ``id``, ``created_at``, ``answer_id``) with start and answer in ms, and who answered.
+
+    The answer's time and sender are read by primary key, one scalar lookup each: as a join,
+    PostgreSQL's planner (which cannot tell how many conversations a window holds) may hash
+    the whole messages table instead. ``starts`` is a MATERIALIZED CTE, so ``answer_id`` is
+    looked up once per conversation; ``keep`` are more of its columns to carry along.
+    """
+    answer = aliased(Message, name="answer")
+    outbound = answer.direction == _OUTBOUND
+    mine = answer.id == starts.c.answer_id
+    at = select(case((outbound, answer.sent_at), else_=answer.received_at)).where(mine).scalar_subquery()
+    by = select(case((outbound, answer.sent_by))).where(mine).scalar_subquery()
+    return select(
+        starts.c.id.label("id"),
+        *keep,
+        epoch_ms(starts.c.created_at).label("created_ms"),
+        epoch_ms(at).label("answered_ms"),
+        by.label("by"),
+    )
 
 
 class _ServiceClock:
@@ -373,22 +426,83 @@ def _as_durations(count: Any, median: Any, p90: Any) -> Durations:
     return Durations(int(count), median / 1000, p90 / 1000)
 
 
-async def _tune(session: AsyncSession) -> None:
-    """Settings for this read's transaction: on PostgreSQL, no JIT compilation.
+#: How much of an SQLite database file the digest's reads map into memory (the most SQLite
+#: allows on 64-bit builds is just under 2 GiB; beyond this the rest is read as usual).
+_SQLITE_MMAP_BYTES = 1 << 30
 
-    The per-conversation lookups make the planner's cost estimates large (it cannot know each
-    conversation has a handful of messages), which crosses ``jit_above_cost``: compiling then
-    took 1–1.7 s per statement for queries that run in 0.1–0.3 s. ``SET LOCAL`` ends with the
-    transaction.
+
+@asynccontextmanager
+async def _tuned(session: AsyncSession) -> AsyncIterator[None]:
+    """Settings for the digest's reads, undone afterwards.
+
+    PostgreSQL: no JIT compilation. The per-conversation lookups make the planner's cost
+    estimates large (it cannot know each conversation has a handful of messages), which
+    crosses ``jit_above_cost``: compiling then took 1–1.7 s per statement for queries that run
+    in 0.1–0.3 s. ``SET LOCAL`` ends with the transaction.
+
+    SQLite: the file is read through a memory map (``PRAGMA mmap_size``) rather than one
+    ``pread`` per page. The digest reads tens of thousands of scattered pages (each open
+    conversation's messages, each first answer); on a 1M-message database the map halved
+    the backlog's time (the system time of the copies). The setting belongs to the
+    connection, which goes back to the pool, so the previous value is put back.
     """
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(text("SET LOCAL jit = off"))
+        yield
+        return
+    before = int(await session.scalar(text("PRAGMA mmap_size")) or 0)
+    await session.execute(text(f"PRAGMA mmap_size = {_SQLITE_MMAP_BYTES}"))
+    try:
+        yield
+    finally:
+        await session.execute(text(f"PRAGMA mmap_size = {before}"))
 
 
 async def window_figures(session: AsyncSession, window: Window, options: Options) -> Figures:
     """The figures of ``window`` (see the module docstring for every definition)."""
-    await _tune(session)
-    rows = _answered_rows(window, options, with_by=False)
+    async with _tuned(session):
+        return await _window_figures(session, window, options)
+
+
+async def _window_figures(session: AsyncSession, window: Window, options: Options) -> Figures:
+    summary, firsts, by_source = await _conversation_figures(session, window, options)
+    answered_count, within, breaches, median, p90, service_count, service_median, service_p90 = summary
+    conversations = _window_conversations(window, options)
+    return Figures(
+        window=window,
+        by_source=tuple(sorted(by_source, key=lambda item: (-item[1], item[0]))),
+        messages=await _messages(session, window, options),
+        answered=int(answered_count),
+        first_response=_as_durations(answered_count, median, p90),
+        first_response_service=(
+            _as_durations(service_count, service_median, service_p90) if options.hours is not None else None
+        ),
+        within_target=int(within),
+        breaches=int(breaches),
+        resolution=await _resolution(session, window, options),
+        escalations=await _escalations(session, window, options),
+        negative=await _negative_count(session, conversations, window.as_of, options),
+        fans=await _fans(session, window, options),
+        people=await _people(session, window, options, firsts),
+        tags=await _tags(session, conversations, window.as_of, options),
+    )
+
+
+#: A row of :func:`_conversation_figures`' statement: which part it belongs to.
+_SUMMARY, _FIRSTS, _SOURCES = 0, 1, 2
+
+
+async def _conversation_figures(
+    session: AsyncSession, window: Window, options: Options
+) -> tuple[tuple[Any, ...], dict[str, tuple[int, Any, Any]], list[tuple[str, int]]]:
+    """What the window's conversations say, in one statement over one lookup of each one's first answer.
+
+    Returns the summary (answered, within target, breaches, median, p90, and the same three in
+    service time), each person's first answers (user -> count, median, p90 in ms) and the
+    conversations per source. The rows of :func:`_answered_rows` are made once and read by
+    three arms of a UNION ALL, told apart by their first column.
+    """
+    rows = _answered_rows(window, options)
     as_of_ms = ms_of(window.as_of)
     target_ms = options.target_seconds * 1000
     answered = rows.c.answered_ms.is_not(None)
@@ -408,13 +522,24 @@ async def window_figures(session: AsyncSession, window: Window, options: Options
         service = case((answered, literal(None, BigInteger)))
     # Materialized: the service time is summed over the periods once per conversation.
     timed = (
-        select(frt.label("frt"), waited.label("waited"), service.label("service"))
+        select(
+            rows.c.source.label("source"),
+            rows.c.by.label("by"),
+            frt.label("frt"),
+            waited.label("waited"),
+            service.label("service"),
+        )
         .cte("timed")
         .prefix_with("MATERIALIZED")
     )
     frt_rank, frt_n = _ranked(timed.c.frt)
     service_rank, service_n = _ranked(timed.c.service)
-    per_row = select(
+    # Each person's first answers ranked among theirs (by is NULL for unanswered ones and
+    # answers on the platform: that group is not read).
+    by_rank, by_n = _ranked(timed.c.frt, timed.c.by)
+    ranks = select(
+        timed.c.source,
+        timed.c.by,
         timed.c.frt,
         timed.c.waited,
         timed.c.service,
@@ -422,51 +547,48 @@ async def window_figures(session: AsyncSession, window: Window, options: Options
         frt_n.label("frt_n"),
         service_rank.label("service_rank"),
         service_n.label("service_n"),
-    ).subquery("per_row")
-    r = per_row.c
-    summary = (
-        await session.execute(
-            select(
-                func.count(r.frt),
-                func.coalesce(func.sum(case((and_(r.frt.is_not(None), r.waited <= target_ms), 1), else_=0)), 0),
-                func.coalesce(func.sum(case((r.waited > target_ms, 1), else_=0)), 0),
-                *_percentiles(r.frt, r.frt_rank, r.frt_n),
-                func.count(r.service),
-                *_percentiles(r.service, r.service_rank, r.service_n),
-            )
-        )
-    ).one()
-    answered_count, within, breaches, median, p90, service_count, service_median, service_p90 = summary
-    by_source = (
-        await session.execute(
-            select(Conversation.source, func.count())
-            .where(
-                Conversation.created_at >= window.start,
-                Conversation.created_at < window.end,
-                _in_sources(Conversation.source, options),
-            )
-            .group_by(Conversation.source)
-        )
-    ).all()
-    conversations = _window_conversations(window, options)
-    return Figures(
-        window=window,
-        by_source=tuple(sorted(((str(s), int(n)) for s, n in by_source), key=lambda item: (-item[1], item[0]))),
-        messages=await _messages(session, window, options),
-        answered=int(answered_count),
-        first_response=_as_durations(answered_count, median, p90),
-        first_response_service=(
-            _as_durations(service_count, service_median, service_p90) if options.hours is not None else None
-        ),
-        within_target=int(within),
-        breaches=int(breaches),
-        resolution=await _resolution(session, window, options),
-        escalations=await _escalations(session, window, options),
-        negative=await _negative_count(session, conversations, window.as_of, options),
-        fans=await _fans(session, window, options),
-        people=await _people(session, window, options),
-        tags=await _tags(session, conversations, window.as_of, options),
+        by_rank.label("by_rank"),
+        by_n.label("by_n"),
     )
+    # Materialized: the three arms below read it, the ranks are computed once.
+    per_row = ranks.cte("per_row").prefix_with("MATERIALIZED")
+    r = per_row.c
+    no_text = literal(None, String)
+    no_number = literal(None, BigInteger)
+    summary = select(
+        literal(_SUMMARY).label("part"),
+        no_text.label("name"),
+        func.count(r.frt).label("n"),
+        func.coalesce(func.sum(case((and_(r.frt.is_not(None), r.waited <= target_ms), 1), else_=0)), 0).label("within"),
+        func.coalesce(func.sum(case((r.waited > target_ms, 1), else_=0)), 0).label("breaches"),
+        *_percentiles(r.frt, r.frt_rank, r.frt_n),
+        func.count(r.service).label("service_n"),
+        *_percentiles(r.service, r.service_rank, r.service_n),
+    )
+    by_person = (
+        select(
+            literal(_FIRSTS),
+            r.by,
+            func.count(),
+            literal(0),
+            literal(0),
+            *_percentiles(r.frt, r.by_rank, r.by_n),
+            literal(0),
+            no_number,
+            no_number,
+        )
+        .where(r.by.is_not(None))
+        .group_by(r.by)
+    )
+    by_source = select(
+        literal(_SOURCES), r.source, func.count(), literal(0), literal(0), no_number, no_number, literal(0), no_number,
+        no_number,
+    ).group_by(r.source)  # fmt: skip
+    found = (await session.execute(union_all(summary, by_person, by_source))).all()
+    head = next(tuple(row[2:]) for row in found if row[0] == _SUMMARY)
+    firsts = {str(row[1]): (int(row[2]), row[5], row[6]) for row in found if row[0] == _FIRSTS}
+    sources = [(str(row[1]), int(row[2])) for row in found if row[0] == _SOURCES]
+    return head, firsts, sources
 
 
 async def _messages(session: AsyncSession, window: Window, options: Options) -> int:
@@ -494,11 +616,20 @@ async def _resolution(session: AsyncSession, window: Window, options: Options) -
             AuditEntry.conversation_id.is_not(None),
         )
         .group_by(AuditEntry.conversation_id)
-        .subquery("resolved")
+        .cte("resolved")
+        .prefix_with("MATERIALIZED")
     )
-    joined = last.join(Conversation, Conversation.id == last.c.conversation_id)
-    took = epoch_ms(last.c.at) - epoch_ms(Conversation.created_at)
-    found = (await session.execute(_durations(took, joined, _in_sources(Conversation.source, options)))).one()
+    # The conversation's start by primary key, one lookup per resolved one (NULL when it is not
+    # one of the wanted sources: such rows are left out, as a join would). As a join,
+    # PostgreSQL hashed every conversation ever to find a week's.
+    started = (
+        select(epoch_ms(Conversation.created_at))
+        .where(Conversation.id == last.c.conversation_id, _in_sources(Conversation.source, options))
+        .scalar_subquery()
+    )
+    took = epoch_ms(last.c.at) - started
+    measured = select(took.label("took")).cte("measured").prefix_with("MATERIALIZED")
+    found = (await session.execute(_durations(measured.c.took, measured, true()))).one()
     return _as_durations(*found)
 
 
@@ -612,59 +743,43 @@ async def _fans(session: AsyncSession, window: Window, options: Options) -> tupl
     )
 
 
-async def _people(session: AsyncSession, window: Window, options: Options) -> tuple[PersonFigures, ...]:
-    """Each teammate's conversations handled in the window and the window's first answers that were theirs."""
+async def _people(
+    session: AsyncSession, window: Window, options: Options, firsts: dict[str, tuple[int, Any, Any]]
+) -> tuple[PersonFigures, ...]:
+    """Each teammate's conversations handled in the window and the window's first answers that were theirs.
+
+    ``firsts``: user -> (first answers, median, p90 in ms), from :func:`_conversation_figures`.
+    The most active first: most handled, then most first answers, then by name in byte order
+    (as ``COLLATE "C"`` / ``BINARY`` would: Python's code point order is UTF-8's byte order).
+    """
     if options.top <= 0:
         return ()
-    handled = (
-        select(Message.sent_by.label("user"), func.count(distinct(Message.conversation_id)).label("handled"))
-        .where(
-            _person_reply(window.as_of),
-            Message.sent_at >= window.start,
-            Message.sent_at < window.end,
-            _in_sources(Message.source, options),
+    handled = {
+        str(user): int(count)
+        for user, count in await session.execute(
+            select(Message.sent_by, func.count(distinct(Message.conversation_id)))
+            .where(
+                _person_reply(window.as_of),
+                Message.sent_at >= window.start,
+                Message.sent_at < window.end,
+                _in_sources(Message.source, options),
+            )
+            .group_by(Message.sent_by)
         )
-        .group_by(Message.sent_by)
-        .subquery("handled")
-    )
-    rows = _answered_rows(window, options, with_by=True)
-    frt = rows.c.answered_ms - rows.c.created_ms
-    rank, n = _ranked(frt, rows.c.by)
-    ranked = (
-        select(rows.c.by.label("user"), frt.label("d"), rank.label("rn"), n.label("n"))
-        .where(rows.c.by.is_not(None))
-        .subquery("ranked")
-    )
-    first_median, first_p90 = _percentiles(ranked.c.d, ranked.c.rn, ranked.c.n)
-    firsts = (
-        select(
-            ranked.c.user.label("user"),
-            func.count().label("answers"),
-            first_median.label("median"),
-            first_p90.label("p90"),
-        )
-        .group_by(ranked.c.user)
-        .subquery("firsts")
-    )
-    users = union(select(handled.c.user), select(firsts.c.user)).subquery("users")
-    handled_count = func.coalesce(handled.c.handled, 0)
-    answers = func.coalesce(firsts.c.answers, 0)
-    found = await session.execute(
-        select(users.c.user, handled_count, answers, firsts.c.median, firsts.c.p90)
-        .select_from(users)
-        .outerjoin(handled, handled.c.user == users.c.user)
-        .outerjoin(firsts, firsts.c.user == users.c.user)
-        .order_by(handled_count.desc(), answers.desc(), binary_text(users.c.user))
-        .limit(options.top)
+    }
+    none = (0, None, None)
+    users = sorted(
+        set(handled) | set(firsts),
+        key=lambda user: (-handled.get(user, 0), -firsts.get(user, none)[0], user),
     )
     return tuple(
         PersonFigures(
             user=str(user),
-            handled=int(count),
-            first_answers=int(n),
-            first_response=_as_durations(n, median, p90),
+            handled=handled.get(user, 0),
+            first_answers=firsts.get(user, none)[0],
+            first_response=_as_durations(*firsts.get(user, none)),
         )
-        for user, count, n, median, p90 in found
+        for user in users[: options.top]
     )
 
 
@@ -732,22 +847,36 @@ async def backlog(session: AsyncSession, now: datetime, options: Options) -> Bac
 
     Open is the status now (``status IN OPEN_STATUSES``), created by ``now``.
     """
-    await _tune(session)
+    async with _tuned(session):
+        return await _backlog(session, now, options)
+
+
+async def _backlog(session: AsyncSession, now: datetime, options: Options) -> Backlog:
     is_open = and_(
         Conversation.status.in_(OPEN_STATUSES),
         Conversation.created_at <= now,
         _in_sources(Conversation.source, options),
     )
-    count = int(await session.scalar(select(func.count()).select_from(Conversation).where(is_open)) or 0)
+    # How many, and when the oldest started, in one pass over the open ones; the oldest is then
+    # found by that time through the index on created_at (not by sorting them all).
+    count, oldest_at = (
+        await session.execute(
+            select(func.count(), func.min(Conversation.created_at)).select_from(Conversation).where(is_open)
+        )
+    ).one()
     if not count:
         return Backlog()
     oldest_row = (
-        await session.execute(_linked_query(is_open).order_by(Conversation.created_at, Conversation.id).limit(1))
+        await session.execute(
+            _linked_query(and_(is_open, Conversation.created_at == oldest_at))
+            .order_by(Conversation.created_at, Conversation.id)
+            .limit(1)
+        )
     ).one()
     worst: tuple[Linked, ...] = ()
     if options.list_limit > 0:
         worst = await _worst_negative(session, is_open, options)
-    return Backlog(open=count, oldest=_as_linked(oldest_row), worst_negative=worst)
+    return Backlog(open=int(count), oldest=_as_linked(oldest_row), worst_negative=worst)
 
 
 async def _worst_negative(session: AsyncSession, is_open: ColumnElement[bool], options: Options) -> tuple[Linked, ...]:
@@ -801,16 +930,70 @@ async def _worst_negative(session: AsyncSession, is_open: ColumnElement[bool], o
 
 
 async def daily_points(session: AsyncSession, windows: list[Window], options: Options) -> list[DayPoint]:
-    """Conversations in and median first response (wall clock, as of each window's ``as_of``) per day."""
-    await _tune(session)
+    """Conversations in and median first response (wall clock, as of each window's ``as_of``) per day.
+
+    Each day is counted exactly as :func:`window_figures` counts a window (the chart's tests
+    compare them), but all the days that share an ``as_of`` (the chart's do: it is now) in one
+    statement: the conversations from the first day's start to the last day's end, each given
+    its day by a range join against a small table of the days' ``[start, end)``, first answers
+    looked up once, ranked per day.
+    """
+    async with _tuned(session):
+        return await _daily_points(session, windows, options)
+
+
+async def _daily_points(session: AsyncSession, windows: list[Window], options: Options) -> list[DayPoint]:
+    found: dict[int, tuple[int, Any]] = {}
+    by_as_of: dict[datetime, list[int]] = {}
+    for i, window in enumerate(windows):
+        by_as_of.setdefault(window.as_of, []).append(i)
+    for as_of, indexes in by_as_of.items():
+        found.update(await _days_counted(session, [(i, windows[i]) for i in indexes], as_of, options))
     points = []
-    for window in windows:
-        rows = _answered_rows(window, options, with_by=False)
-        frt = rows.c.answered_ms - rows.c.created_ms
-        rank, n = _ranked(frt)
-        ranked = select(frt.label("d"), rank.label("rn"), n.label("n")).subquery("ranked")
-        total, median, _p90 = (
-            await session.execute(select(func.count(), *_percentiles(ranked.c.d, ranked.c.rn, ranked.c.n)))
-        ).one()
-        points.append(DayPoint(window.first_day, int(total), None if median is None else median / 1000))
+    for i, window in enumerate(windows):
+        total, median = found.get(i, (0, None))
+        points.append(DayPoint(window.first_day, total, None if median is None else median / 1000))
     return points
+
+
+async def _days_counted(
+    session: AsyncSession, days: list[tuple[int, Window]], as_of: datetime, options: Options
+) -> dict[int, tuple[int, Any]]:
+    """Per day (its index in ``days``): conversations started and their median first response by ``as_of`` (ms).
+
+    Days without a conversation are left out.
+    """
+    stored = Conversation.created_at.type
+    table = union_all(
+        *(
+            select(
+                literal(i).label("day"),
+                literal(window.start, stored).label("day_start"),
+                literal(window.end, stored).label("day_end"),
+            )
+            for i, window in days
+        )
+    ).cte("days")
+    rows = (
+        select(
+            table.c.day.label("day"),
+            epoch_ms(Conversation.created_at).label("created_ms"),
+            epoch_ms(_first_answer_at(as_of, Conversation.id)).label("answered_ms"),
+        )
+        .join(table, and_(Conversation.created_at >= table.c.day_start, Conversation.created_at < table.c.day_end))
+        .where(
+            # The whole stretch, so the index on created_at bounds the scan whatever the join order.
+            Conversation.created_at >= min(window.start for _i, window in days),
+            Conversation.created_at < max(window.end for _i, window in days),
+            _in_sources(Conversation.source, options),
+        )
+        # Materialized: the first answers are looked up once per conversation.
+        .cte("day_rows")
+        .prefix_with("MATERIALIZED")
+    )
+    frt = rows.c.answered_ms - rows.c.created_ms
+    rank, n = _ranked(frt, rows.c.day)
+    ranked = select(rows.c.day.label("day"), frt.label("d"), rank.label("rn"), n.label("n")).subquery("ranked")
+    median, _p90 = _percentiles(ranked.c.d, ranked.c.rn, ranked.c.n)
+    result = await session.execute(select(ranked.c.day, func.count(), median).group_by(ranked.c.day))
+    return {int(day): (int(total), middle) for day, total, middle in result}
