@@ -426,11 +426,6 @@ def _as_durations(count: Any, median: Any, p90: Any) -> Durations:
     return Durations(int(count), median / 1000, p90 / 1000)
 
 
-#: How much of an SQLite database file the digest's reads map into memory (the most SQLite
-#: allows on 64-bit builds is just under 2 GiB; beyond this the rest is read as usual).
-_SQLITE_MMAP_BYTES = 1 << 30
-
-
 @asynccontextmanager
 async def _tuned(session: AsyncSession) -> AsyncIterator[None]:
     """Settings for the digest's reads, undone afterwards.
@@ -440,22 +435,13 @@ async def _tuned(session: AsyncSession) -> AsyncIterator[None]:
     crosses ``jit_above_cost``: compiling then took 1–1.7 s per statement for queries that run
     in 0.1–0.3 s. ``SET LOCAL`` ends with the transaction.
 
-    SQLite: the file is read through a memory map (``PRAGMA mmap_size``) rather than one
-    ``pread`` per page. The digest reads tens of thousands of scattered pages (each open
-    conversation's messages, each first answer); on a 1M-message database the map halved
-    the backlog's time (the system time of the copies). The setting belongs to the
-    connection, which goes back to the pool, so the previous value is put back.
+    SQLite is left as the bot configures it. A memory map (``PRAGMA mmap_size``) halved the
+    backlog's time on a 1M-message file, but turns a disk read error into a crash of the
+    whole bot, and the setting would outlive the digest on the pooled connection.
     """
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(text("SET LOCAL jit = off"))
-        yield
-        return
-    before = int(await session.scalar(text("PRAGMA mmap_size")) or 0)
-    await session.execute(text(f"PRAGMA mmap_size = {_SQLITE_MMAP_BYTES}"))
-    try:
-        yield
-    finally:
-        await session.execute(text(f"PRAGMA mmap_size = {before}"))
+    yield
 
 
 async def window_figures(session: AsyncSession, window: Window, options: Options) -> Figures:
