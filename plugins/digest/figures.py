@@ -426,6 +426,13 @@ def _as_durations(count: Any, median: Any, p90: Any) -> Durations:
     return Durations(int(count), median / 1000, p90 / 1000)
 
 
+def _elapsed(later: ColumnElement[Any], earlier: ColumnElement[Any]) -> ColumnElement[Any]:
+    """``later - earlier`` in ms, never below zero: a reply stamped before its conversation (a
+    replica whose clock is behind) took no time, rather than a negative time that would pass
+    as within any target."""
+    return case((later < earlier, 0), else_=later - earlier)
+
+
 @asynccontextmanager
 async def _tuned(session: AsyncSession) -> AsyncIterator[None]:
     """Settings for the digest's reads, undone afterwards.
@@ -492,16 +499,16 @@ async def _conversation_figures(
     as_of_ms = ms_of(window.as_of)
     target_ms = options.target_seconds * 1000
     answered = rows.c.answered_ms.is_not(None)
-    frt = rows.c.answered_ms - rows.c.created_ms
+    frt = _elapsed(rows.c.answered_ms, rows.c.created_ms)
     # How long it waited for its answer, or has waited by as_of without one.
     waited_until = func.coalesce(rows.c.answered_ms, as_of_ms)
-    waited = waited_until - rows.c.created_ms
+    waited = _elapsed(waited_until, rows.c.created_ms)
     service: ColumnElement[Any]
     if options.hours is not None:
         # Periods from the window's start to whichever is later of its end and as_of: every
         # created_at and answer time counted lies in between.
         clock = _ServiceClock(options.hours, window.start, max(window.end, window.as_of))
-        waited = clock.at(waited_until) - clock.at(rows.c.created_ms)
+        waited = _elapsed(clock.at(waited_until), clock.at(rows.c.created_ms))
         service = case((answered, waited))
     else:
         # Unused without service hours; a typed NULL keeps one statement shape.
@@ -613,7 +620,7 @@ async def _resolution(session: AsyncSession, window: Window, options: Options) -
         .where(Conversation.id == last.c.conversation_id, _in_sources(Conversation.source, options))
         .scalar_subquery()
     )
-    took = epoch_ms(last.c.at) - started
+    took = _elapsed(epoch_ms(last.c.at), started)
     measured = select(took.label("took")).cte("measured").prefix_with("MATERIALIZED")
     found = (await session.execute(_durations(measured.c.took, measured, true()))).one()
     return _as_durations(*found)
@@ -671,14 +678,19 @@ async def _fans(session: AsyncSession, window: Window, options: Options) -> tupl
         Message.author_id.is_not(None),
         _in_sources(Message.source, options),
     )
+    # An author is an account on one platform: the same id on two sources is two people.
     # The name and handle an author had on their latest message of the window.
     latest = (
         select(
+            Message.source.label("source"),
             Message.author_id.label("author_id"),
             Message.author_name.label("name"),
             Message.author_handle.label("handle"),
             func.row_number()
-            .over(partition_by=Message.author_id, order_by=(Message.received_at.desc(), Message.id.desc()))
+            .over(
+                partition_by=(Message.source, Message.author_id),
+                order_by=(Message.received_at.desc(), Message.id.desc()),
+            )
             .label("rn"),
         )
         .where(written)
@@ -686,42 +698,42 @@ async def _fans(session: AsyncSession, window: Window, options: Options) -> tupl
     )
     totals = (
         select(
+            Message.source.label("source"),
             Message.author_id.label("author_id"),
             func.count(distinct(Message.conversation_id)).label("conversations"),
             func.count().label("messages"),
         )
         .where(written)
-        .group_by(Message.author_id)
+        .group_by(Message.source, Message.author_id)
         .subquery("totals")
     )
     name = func.coalesce(latest.c.name, latest.c.handle, totals.c.author_id)
     top = (
         await session.execute(
-            select(totals.c.author_id, name, latest.c.handle, totals.c.conversations, totals.c.messages)
-            .join(latest, and_(latest.c.author_id == totals.c.author_id, latest.c.rn == 1))
+            select(totals.c.source, name, latest.c.handle, totals.c.conversations, totals.c.messages)
+            .join(
+                latest,
+                and_(
+                    latest.c.source == totals.c.source,
+                    latest.c.author_id == totals.c.author_id,
+                    latest.c.rn == 1,
+                ),
+            )
             .order_by(
                 totals.c.conversations.desc(),
                 totals.c.messages.desc(),
                 binary_text(name),
+                binary_text(totals.c.source),
                 binary_text(totals.c.author_id),
             )
             .limit(options.top)
         )
     ).all()
-    if not top:
-        return ()
-    sources: dict[str, list[str]] = {}
-    for author_id, source in await session.execute(
-        select(Message.author_id, Message.source)
-        .where(written, Message.author_id.in_([row[0] for row in top]))
-        .distinct()
-    ):
-        sources.setdefault(str(author_id), []).append(source)
     return tuple(
         Fan(
             name=str(row[1]),
             handle=row[2],
-            sources=tuple(sorted(sources.get(row[0], []))),
+            sources=(str(row[0]),),
             conversations=int(row[3]),
             messages=int(row[4]),
         )
@@ -977,7 +989,7 @@ async def _days_counted(
         .cte("day_rows")
         .prefix_with("MATERIALIZED")
     )
-    frt = rows.c.answered_ms - rows.c.created_ms
+    frt = _elapsed(rows.c.answered_ms, rows.c.created_ms)
     rank, n = _ranked(frt, rows.c.day)
     ranked = select(rows.c.day.label("day"), frt.label("d"), rank.label("rn"), n.label("n")).subquery("ranked")
     median, _p90 = _percentiles(ranked.c.d, ranked.c.rn, ranked.c.n)

@@ -77,6 +77,8 @@ class json_number(FunctionElement[float]):
         super().__init__(column)
 
 
+#: The largest magnitude json_number reads (about a double's): anything larger is not a score.
+_DOUBLE_MAX = "1e308"
 #: The JSON keys json_number reads: plain names only, so they can be SQL literals.
 _JSON_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -85,8 +87,10 @@ _JSON_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 def _json_number_sqlite(element: json_number, compiler: SQLCompiler, **kw: Any) -> str:
     column = compiler.process(element.clauses, **kw)
     path = f"'$.{element.key}'"
+    # A number beyond a double (1e400) reads as infinity here: NULL, as on PostgreSQL.
     return (
         f"(CASE WHEN json_type({column}, {path}) IN ('integer', 'real') "
+        f"AND abs(json_extract({column}, {path})) <= {_DOUBLE_MAX} "
         f"THEN CAST(json_extract({column}, {path}) AS REAL) END)"
     )
 
@@ -96,8 +100,12 @@ def _json_number_postgresql(element: json_number, compiler: SQLCompiler, **kw: A
     column = compiler.process(element.clauses, **kw)
     key = f"'{element.key}'"
     # json (not jsonb): json_typeof of a missing key is NULL, and -> of a non-object is NULL.
+    # Nested CASEs: PostgreSQL evaluates them in order, so only a JSON number is cast, and only one
+    # a double holds (casting 1e400 would fail the whole digest).
+    text = f"{column} ->> {key}"
     return (
-        f"(CASE WHEN json_typeof({column} -> {key}) = 'number' THEN CAST({column} ->> {key} AS DOUBLE PRECISION) END)"
+        f"(CASE WHEN json_typeof({column} -> {key}) = 'number' THEN "
+        f"CASE WHEN abs(CAST({text} AS NUMERIC)) <= {_DOUBLE_MAX} THEN CAST({text} AS DOUBLE PRECISION) END END)"
     )
 
 

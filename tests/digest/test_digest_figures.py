@@ -61,14 +61,15 @@ async def test_the_day_as_read_the_next_morning(db: Database, ids: Ids) -> None:
     assert got.escalations == 1
     # c2 by its complaint tag, c5 by the classifier.
     assert got.negative == 2
-    # cust-1 wrote in c1 (twice) and c3 (on Facebook); cust-3 twice in c5; then one each,
-    # by name byte order: "@five" < "Customer Four" < "Customer Two".
+    # A fan is an account on one platform: cust-1 on the webhook wrote twice in c1, cust-1 on
+    # Facebook once in c3 (another account); cust-3 twice in c5; then one each, by name byte
+    # order: "@five" < "Customer Four" < "Customer One" (Facebook) < "Customer Two" (the sixth, cut).
     assert got.fans == (
-        Fan("Customer One", None, ("facebook", "webhook"), 2, 3),
+        Fan("Customer One", None, ("webhook",), 1, 2),
         Fan("Customer Three", None, ("webhook",), 1, 2),
         Fan("@five", "@five", ("webhook",), 1, 1),
         Fan("Customer Four", None, ("webhook",), 1, 1),
-        Fan("Customer Two", None, ("webhook",), 1, 1),
+        Fan("Customer One", None, ("facebook",), 1, 1),
     )
     # UANNA: replies on c1 and c5 on Tuesday, both first answers (600, 7200). UCAR: c0's answer on
     # Tuesday (a Monday conversation). UBEN: his Tuesday reply failed; c4's answer came on Wednesday,

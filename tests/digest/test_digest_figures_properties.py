@@ -176,12 +176,14 @@ def reference(convs: list[Conv], window: Window, options: Options) -> Figures:
         set(handled) | set(per_person),
         key=lambda u: (-len(handled.get(u, ())), -len(per_person.get(u, ())), u),
     )[: options.top]
-    fans: dict[str, dict[str, Any]] = {}
+    # A fan is an account on one platform: (source, author id).
+    fans: dict[tuple[str, str], dict[str, Any]] = {}
     for conv in convs:
         for m in conv.inbound:
             if m.author is None or not (start <= m.at < end) or not wanted(conv.source, options):
                 continue
-            fan = fans.setdefault(m.author, {"convs": set(), "messages": 0, "sources": set(), "latest": None})
+            key = (conv.source, m.author)
+            fan = fans.setdefault(key, {"convs": set(), "messages": 0, "sources": set(), "latest": None})
             fan["convs"].add(conv.id)
             fan["messages"] += 1
             fan["sources"].add(conv.source)
@@ -193,6 +195,7 @@ def reference(convs: list[Conv], window: Window, options: Options) -> Figures:
                 -len(f["convs"]),
                 -f["messages"],
                 f["latest"].name or f["latest"].handle or author,
+                source,
                 author,
                 Fan(
                     name=f["latest"].name or f["latest"].handle or author,
@@ -202,11 +205,11 @@ def reference(convs: list[Conv], window: Window, options: Options) -> Figures:
                     messages=f["messages"],
                 ),
             )
-            for author, f in fans.items()
+            for (source, author), f in fans.items()
         ),
-        key=lambda item: item[:4],
+        key=lambda item: item[:5],
     )
-    fan_rows = [item[4] for item in ranked_fans]
+    fan_rows = [item[5] for item in ranked_fans]
     tags: dict[str, int] = {}
     for conv in mine:
         for name, at in conv.tags:

@@ -68,10 +68,6 @@ async def test_the_exports_first_response_is_the_digests_to_the_millisecond(db: 
     assert exported == {found.first_response.median}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="figures._fans groups by author_id alone: two people with the same id on two platforms become one fan",
-)
 async def test_the_same_author_id_on_two_platforms_is_two_fans(db: Database) -> None:
     """An author id is the platform's (a page-scoped id, a webhook's customer number): ``1001`` on Facebook and
     ``1001`` on the webhook are two customers, each with their own name and source."""
