@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,32 +28,13 @@ from chatops.models import (
     Tag,
 )
 from chatops.testing.bot import TestBot
+from chatops.testing.clock import Clock
 from chatops_plugins.digest.service import Digests, digests_of
 
 #: The managers' channel every test configures.
 MANAGERS = "CMANAGERS"
 #: ``digest_bot(...)``: an async context manager giving a started TestBot (see conftest.py).
 DigestBot = Callable[..., Any]
-
-
-class Clock:
-    """A clock the test moves by hand: ``clock.set(...)``, ``clock.advance(minutes=5)``."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def set(self, at: datetime) -> None:
-        """Jump to ``at`` (timezone-aware)."""
-        assert at.tzinfo is not None, "use aware datetimes"
-        self.now = at
-
-    def advance(self, **delta: float) -> datetime:
-        """Move forward by ``timedelta(**delta)``; returns the new time."""
-        self.now += timedelta(**delta)
-        return self.now
 
 
 def digests_of_bot(bot: TestBot) -> Digests:

@@ -6,10 +6,10 @@ The fixtures themselves are in ``conftest.py`` (``rota_bot``, ``rota_database``)
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
 from typing import Any
 
 from chatops.testing.bot import TestBot
+from chatops.testing.clock import Clock
 from chatops_plugins.rota import records
 from chatops_plugins.rota.service import Rota, rota_of
 from chatops_plugins.rota.timespec import parse_days, parse_time_range
@@ -20,26 +20,6 @@ PLUGINS = ["webhook", "rota"]
 LEAD = "ULENA"
 #: ``rota_bot(...)``: an async context manager giving a started TestBot (see conftest.py).
 RotaBot = Callable[..., Any]
-
-
-class Clock:
-    """A clock the test moves by hand: ``clock.set(...)``, ``clock.advance(minutes=5)``."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def set(self, at: datetime) -> None:
-        """Jump to ``at`` (timezone-aware)."""
-        assert at.tzinfo is not None, "use aware datetimes"
-        self.now = at
-
-    def advance(self, **delta: float) -> datetime:
-        """Move forward by ``timedelta(**delta)``; returns the new time."""
-        self.now += timedelta(**delta)
-        return self.now
 
 
 def rota_of_bot(bot: TestBot) -> Rota:
