@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event, make_url, text
+from sqlalchemy import event, insert, make_url, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -326,3 +326,16 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+
+
+async def insert_once(session: AsyncSession, table: Any, **key: Any) -> bool:
+    """Insert the row ``key`` names in a savepoint; False when it is there already (another replica won).
+
+    For "do this once" rows keyed by a unique constraint: the loser's transaction goes on.
+    """
+    try:
+        async with session.begin_nested():
+            await session.execute(insert(table).values(**key))
+    except sa_exc.IntegrityError:
+        return False
+    return True

@@ -31,6 +31,7 @@ from datetime import datetime
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -92,19 +93,7 @@ class PluginJob:
         Not reconciled like :meth:`post`: an upload whose answer was lost is repeated when the job runs
         again, so upload last, once the message is posted.
         """
-        if not files:
-            return
-        size = sum(len(f.content) for f in files)
-        if size > MAX_UPLOAD_BYTES:
-            raise ValueError(f"upload: files of {size} bytes are more than one job uploads ({MAX_UPLOAD_BYTES})")
-        await self._slack.client.files_upload_v2(
-            channel=channel,
-            thread_ts=thread_ts or None,
-            file_uploads=[
-                {"content": f.content, "filename": f.filename, "title": f.title or f.filename} for f in files
-            ],
-            request_file_info=False,
-        )
+        await upload_files(self._slack.client, channel, files, thread_ts)
 
     async def permalink(self, channel: str, ts: str) -> str | None:
         """A link to the Slack message ``ts`` in ``channel`` (a card, to list it in a message), or None.
@@ -118,6 +107,26 @@ class PluginJob:
             return None
         link = found.get("permalink")
         return link if isinstance(link, str) else None
+
+
+async def upload_files(
+    client: AsyncWebClient, channel: str, files: Sequence[Upload], thread_ts: str | None = None
+) -> None:
+    """Upload ``files`` to ``channel`` with ``files_upload_v2`` (nothing when there are none).
+
+    At most :data:`MAX_UPLOAD_BYTES` together; more is refused before Slack is called.
+    """
+    if not files:
+        return
+    size = sum(len(f.content) for f in files)
+    if size > MAX_UPLOAD_BYTES:
+        raise ValueError(f"upload: files of {size} bytes are more than one job uploads ({MAX_UPLOAD_BYTES})")
+    await client.files_upload_v2(
+        channel=channel,
+        thread_ts=thread_ts or None,
+        file_uploads=[{"content": f.content, "filename": f.filename, "title": f.title or f.filename} for f in files],
+        request_file_info=False,
+    )
 
 
 #: A plugin's job handler: return when done, raise to be retried.

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from slack_sdk.errors import SlackApiError
 
 from chatops.i18n import Translator
-from chatops.outbox.plugin import Upload
+from chatops.outbox.plugin import Upload, upload_files
 from chatops.slack.blockkit import MAX_BLOCKS
 
 from . import chart, render
@@ -82,17 +82,8 @@ class ClientSlack:
         return {"channel": str(answer["channel"]), "ts": str(answer["ts"])}
 
     async def upload(self, channel: str, files: Sequence[Upload], thread_ts: str | None = None) -> None:
-        """``files_upload_v2``."""
-        if not files:
-            return
-        await self.client.files_upload_v2(
-            channel=channel,
-            thread_ts=thread_ts or None,
-            file_uploads=[
-                {"content": f.content, "filename": f.filename, "title": f.title or f.filename} for f in files
-            ],
-            request_file_info=False,
-        )
+        """``files_upload_v2``, as a plugin's outbox job uploads."""
+        await upload_files(self.client, channel, files, thread_ts)
 
     async def permalink(self, channel: str, ts: str) -> str | None:
         """``chat.getPermalink``; None when Slack does not know the message or refuses."""

@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chatops.db import insert_once
 from chatops.models import UTCDateTime
 from chatops.plugin_migrations import PluginMigrations, plugin_metadata
 
@@ -34,10 +34,5 @@ MIGRATIONS = PluginMigrations(script_location="chatops_plugins.digest:migrations
 
 
 async def claim(session: AsyncSession, table: sa.Table, **key: Any) -> bool:
-    """Insert the row ``key`` names in a savepoint; False when it is there already (another replica won)."""
-    try:
-        async with session.begin_nested():
-            await session.execute(sa.insert(table).values(**key))
-    except IntegrityError:
-        return False
-    return True
+    """Insert the row ``key`` names once; False when it is there already (another replica won)."""
+    return await insert_once(session, table, **key)

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chatops.db import insert_once
 from chatops.models import UTCDateTime
 from chatops.plugin_migrations import PluginMigrations, plugin_metadata
 
@@ -145,10 +145,5 @@ async def active_changes(session: AsyncSession, since: datetime | None = None) -
 
 
 async def claim(session: AsyncSession, table: sa.Table, **key: Any) -> bool:
-    """Insert the row ``key`` names in a savepoint; False when it is there already (another replica won)."""
-    try:
-        async with session.begin_nested():
-            await session.execute(sa.insert(table).values(**key))
-    except IntegrityError:
-        return False
-    return True
+    """Insert the row ``key`` names once; False when it is there already (another replica won)."""
+    return await insert_once(session, table, **key)
