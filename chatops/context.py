@@ -180,6 +180,10 @@ class PluginContext:
         """Store a batch of inbound events in one transaction, all or none."""
         return await self._ingest_many(events)
 
+    async def thread_of(self, source: str, external_id: str) -> str | None:
+        """The thread (card) of ``source``'s stored message ``external_id``, customer's or answer; None if unknown."""
+        return await self._store.thread_of(source, external_id)
+
     async def user_name(self, user_id: str | None) -> str | None:
         """A Slack user's display name (cached), or None when unknown."""
         return await self._user_name(user_id)

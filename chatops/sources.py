@@ -205,6 +205,13 @@ class SourceContext(Protocol):
     async def ingest_many(self, events: Sequence[InboundEvent]) -> list[IngestResult]:
         """Store a batch of inbound events in one transaction."""
 
+    async def thread_of(self, source: str, external_id: str) -> str | None:
+        """The thread (card) of a message already stored for ``source``: a customer's or a sent answer.
+
+        How a platform whose replies name only their parent message (X's ``in_reply_to``,
+        Discord's message reference) finds the conversation a reply belongs to.
+        """
+
 
 class Source:
     """Base class of a source: its name, what it can do, and how it answers.
@@ -245,6 +252,24 @@ class Source:
 
     async def stop(self) -> None:
         """Called at shutdown (close clients)."""
+
+    def reply_length(self, text: str) -> int:
+        """How long the platform counts ``text``, compared with ``max_reply_length`` before sending.
+
+        Plain characters by default; a platform that weighs characters (X counts a URL as 23 and
+        most emoji and CJK characters as 2) says so here, so a reply it would refuse is refused
+        in the dialog, with a clear message, before it is queued.
+        """
+        return len(text)
+
+    def reply_length_note(self) -> str | None:
+        """A sentence shown under the reply box on how this platform counts length, or None."""
+        return None
+
+    @property
+    def reply_input_max(self) -> int:
+        """The most characters the reply box accepts; more than the limit when the platform weighs them."""
+        return self.max_reply_length
 
     def unavailable_reason(self, capability: Capability, target: Target) -> str | None:
         """Why ``capability`` cannot be used on ``target`` right now, or None when it can.

@@ -846,6 +846,16 @@ class Store:
                 raise LookupError(f"answer {answer_id} has no message to answer")
             return answer, _target(conv, original, await answered_kinds(session, original.id))
 
+    async def thread_of(self, source: str, external_id: str) -> str | None:
+        """The thread id of the conversation holding ``source``'s message ``external_id``, or None."""
+        async with self.db.read() as session:
+            return await session.scalar(
+                select(Conversation.thread_id)
+                .join(Message, Message.conversation_id == Conversation.id)
+                .where(Message.source == source, Message.external_id == external_id)
+                .limit(1)
+            )
+
     async def get_state(self, plugin: str, key: str) -> str | None:
         """A plugin's durable value (cursor), or None."""
         async with self.db.read() as session:

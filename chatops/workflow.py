@@ -95,9 +95,10 @@ class Workflow:
             return Outcome.refused("ephemeral.unavailable", action=label, reason=reason)
         if not text.strip():
             return Outcome.refused("error.empty")
-        if len(text) > source.max_reply_length:
+        length = source.reply_length(text)
+        if length > source.max_reply_length:
             return Outcome.refused(
-                "error.too_long", length=len(text), source=source.display_name, limit=source.max_reply_length
+                "error.too_long", length=length, source=source.display_name, limit=source.max_reply_length
             )
         return DONE
 

@@ -137,6 +137,8 @@ def register_card_handlers(
             kind=kind,
             source_name=source.display_name,
             limit=source.max_reply_length,
+            input_max=source.reply_input_max,
+            length_note=source.reply_length_note(),
             claimed_by_other=card.assignee if card.assignee and card.assignee != user else None,
             with_notice=kind == "private_reply" and getattr(source, "private_reply_notice", False),
             extra_blocks=interceptors.inputs(card, kind),

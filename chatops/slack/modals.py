@@ -51,11 +51,15 @@ def answer_modal(
     claimed_by_other: str | None,
     with_notice: bool = False,
     extra_blocks: Sequence[dict[str, Any]] = (),
+    input_max: int | None = None,
+    length_note: str | None = None,
 ) -> dict[str, Any]:
     """The dialog for a public reply or a private reply ("Move to DM").
 
     ``extra_blocks`` are plugins' inputs (saved replies, …), shown under the text; with
     one of them, the text may be left empty in the dialog (a plugin may fill it in).
+    ``input_max`` lets the box take more characters than ``limit`` when the platform weighs
+    them (``length_note`` says how); the weighted length is checked when the dialog is sent.
     """
     plugin_inputs = any(block.get("type") == "input" for block in extra_blocks)
     hint_key = "modal.private_reply.hint" if kind == "private_reply" else "modal.reply.hint"
@@ -70,9 +74,13 @@ def answer_modal(
         InputBlock(
             block_id=TEXT_BLOCK,
             label=t("modal.reply.label"),
-            hint=plain_truncated(t(hint_key, source=source_name, limit=limit), 2000),
+            hint=plain_truncated(
+                " ".join(filter(None, (t(hint_key, source=source_name, limit=limit), length_note))), 2000
+            ),
             optional=plugin_inputs,
-            element=PlainTextInputElement(action_id=TEXT_ACTION, multiline=True, max_length=min(limit, 3000)),
+            element=PlainTextInputElement(
+                action_id=TEXT_ACTION, multiline=True, max_length=min(input_max or limit, 3000)
+            ),
         )
     )
     if with_notice:
