@@ -9,7 +9,8 @@ inbound messages and finds the card a reply belongs to; :mod:`.replies` posts an
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import ClassVar
 
@@ -42,6 +43,8 @@ class XSource(Source):
         self.max_reply_length = config.max_reply_length
         self._ctx: SourceContext | None = None
         self._client: tweepy.Client | None = None
+        #: Epoch seconds, compared with X's ``x-rate-limit-reset``; tests share a hand-moved clock with the fake.
+        self.clock: Callable[[], float] = time.time
 
     # -- wiring ------------------------------------------------------------------------------
 
