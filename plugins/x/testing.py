@@ -952,7 +952,9 @@ class FakeX:
 
     def _render(self, tweet: _Tweet, fields: set[str]) -> dict[str, Any]:
         """A post as X v2 shows it: ``id``, ``text``, ``edit_history_tweet_ids`` and the fields asked for."""
-        out: dict[str, Any] = {"edit_history_tweet_ids": [tweet.id], "id": tweet.id, "text": tweet.text}
+        # X escapes &, < and > in post text.
+        text = tweet.text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        out: dict[str, Any] = {"edit_history_tweet_ids": [tweet.id], "id": tweet.id, "text": text}
         if "author_id" in fields:
             out["author_id"] = tweet.author_id
         if "created_at" in fields:
@@ -995,8 +997,11 @@ class FakeX:
                 user_ids.append(tweet.in_reply_to_user_id)
             if "entities.mentions.username" in expansions:
                 user_ids.extend(m["id"] for m in tweet.mentions if "id" in m)
-            if "referenced_tweets.id" in expansions and tweet.in_reply_to and tweet.in_reply_to in self._tweets:
-                tweet_ids.append(tweet.in_reply_to)
+            parent = self._tweets.get(tweet.in_reply_to) if tweet.in_reply_to else None
+            if parent is not None and "referenced_tweets.id" in expansions:
+                tweet_ids.append(parent.id)
+            if parent is not None and "referenced_tweets.id.author_id" in expansions:
+                user_ids.append(parent.author_id)
         includes: dict[str, Any] = {}
         users = [self._user(u, user_fields) for u in dict.fromkeys(user_ids) if u in self._users]
         if users:
