@@ -18,11 +18,11 @@ from typing import Any
 
 import httpx
 import pytest
+from any_input import PROPERTY, rows
 from hypothesis import given
 from hypothesis import strategies as st
 from x_world import ACCOUNT, AINO, CONSUMER_SECRET, EERO, NAME, USERNAME, XWorld, sqlite_only, x_config
 
-from any_input import PROPERTY, rows
 from chatops.testing.bot import TestBot
 from chatops.testing.customers import NoCustomer
 from chatops.testing.fake_slack import FakeSlack
@@ -328,3 +328,131 @@ async def test_own_posts_outside_any_conversation_store_nothing(hook_bot: TestBo
     await hook_bot.idle()
     assert hook_bot.cards() == []
     assert await hook.stored() == 0
+
+
+async def test_a_mention_and_the_companys_reply_in_one_delivery_share_the_card(hook_bot: TestBot, hook: Hook) -> None:
+    mention = hook.mention("@kahvila_aurinko Onko kahvi reilua kauppaa?")
+    reply = hook.own_post("@aino_asiakas On, kaikki kahvimme!", in_reply_to=mention)
+    # X may put both in one delivery, and not oldest first.
+    answer = await hook.deliver(reply, mention)
+    assert answer == {"received": 2, "stored": 2, "duplicates": 0, "ignored": 0}
+    card = await hook_bot.next_card()
+    assert "Onko kahvi reilua kauppaa?" in card.text
+    await card.wait_for(lambda c: "On, kaikki kahvimme!" in c.thread_text())
+    await hook_bot.idle()
+    assert len(hook_bot.cards()) == 1
+
+
+@sqlite_only
+async def test_retweets_quotes_without_a_mention_and_other_events_store_nothing(hook_bot: TestBot, hook: Hook) -> None:
+    mention = hook.mention("@kahvila_aurinko Paras pulla ikinä!")
+    await hook.deliver(mention)
+    card = await hook_bot.next_card()
+    announcement = hook.own_post("Uusi kanelipulla on täällä! 🥐")
+    # A retweet of the mention (by someone else, or by the company) repeats it: no new words, no card.
+    retweets = [
+        retweet_object(tweet_id=hook.new_id(), user=EERO_X, retweeted=mention),
+        retweet_object(tweet_id=hook.new_id(), user=COMPANY, retweeted=mention),
+        retweet_object(tweet_id=hook.new_id(), user=AINO_X, retweeted=announcement),
+    ]
+    # A quote of the company's post that does not mention it is not in the mentions timeline either.
+    quote = quote_object(tweet_id=hook.new_id(), text="Pakko kokeilla", user=EERO_X, quoted=announcement)
+    answer = await hook.deliver(*retweets, quote)
+    assert answer == {"received": 4, "stored": 0, "duplicates": 0, "ignored": 4}
+    for other in (
+        favorite_payload(ACCOUNT, user=EERO_X, tweet=announcement),
+        follow_payload(ACCOUNT, source=EERO_X, target=COMPANY),
+        revoke_payload(ACCOUNT),
+        {"for_user_id": ACCOUNT, "direct_message_indicate_typing_events": [{"sender_id": EERO[0]}]},
+    ):
+        response = await hook.post(encode(other))
+        assert response.status_code == 200, other
+        assert response.json()["stored"] == 0
+    # A quote that mentions the company is a mention like any other.
+    mentioning = quote_object(
+        tweet_id=hook.new_id(),
+        text="@kahvila_aurinko miksi tämä?",
+        user=EERO_X,
+        quoted=announcement,
+        mentions=[COMPANY],
+    )
+    assert (await hook.deliver(mentioning))["stored"] == 1
+    await hook_bot.idle()
+    assert len(hook_bot.cards()) == 2
+    assert "Paras pulla ikinä!" in card.text
+    assert await hook.stored() == 2
+
+
+@sqlite_only
+async def test_a_delivery_for_another_account_is_answered_and_not_stored(
+    hook_bot: TestBot, hook: Hook, caplog: pytest.LogCaptureFixture
+) -> None:
+    other_account = "783214"
+    mention = tweet_object(
+        tweet_id=hook.new_id(),
+        text="@someone_else hei",
+        user=AINO_X,
+        mentions=[XUser(other_account, "someone_else", "S")],
+    )
+    with caplog.at_level(logging.WARNING, logger="chatops_plugins.x.webhook"):
+        answer = await hook.deliver(mention, for_user_id=other_account)
+    assert answer == {"received": 1, "stored": 0, "duplicates": 0, "ignored": 1}
+    assert any(
+        other_account in r.getMessage() and "not the configured user_id" in r.getMessage() for r in caplog.records
+    )
+    await hook_bot.idle()
+    assert await rows(hook_bot) == (0, 0, 0, 0)
+
+
+@sqlite_only
+async def test_webhook_and_polling_make_the_same_card_and_never_two(
+    hook_bot: TestBot, hook: Hook, x_fake: FakeX
+) -> None:
+    world = XWorld(hook_bot, x_fake)
+    text = "@kahvila_aurinko Hinta & saatavuus? Katso https://example.com/a?b=1&c=2"
+    polled_id = world.mention(text)
+    hooked_id = world.mention(text)
+    created = datetime.fromisoformat(x_fake.tweet(hooked_id)["created_at"].replace("Z", "+00:00"))
+    delivered = tweet_object(tweet_id=hooked_id, text=text, user=AINO_X, created_at=created, mentions=[COMPANY])
+    assert (await hook.deliver(delivered))["stored"] == 1
+    hooked = await hook_bot.next_card()
+    # Polling then reads both: the one the webhook brought is a duplicate, not a second card.
+    assert await world.poll()
+    polled = await hook_bot.next_card()
+    await hook_bot.idle()
+    assert len(hook_bot.cards()) == 2
+    assert await hook.stored() == 2
+
+    def shown(card_text: str, post_id: str) -> list[str]:
+        return [line.replace(post_id, "<id>") for line in card_text.splitlines() if not line.startswith("Received")]
+
+    assert shown(hooked.text, hooked_id) == shown(polled.text, polled_id)
+    assert hooked.buttons["open"]["url"] == f"https://x.com/{AINO[1]}/status/{hooked_id}"
+    assert polled.buttons["open"]["url"] == f"https://x.com/{AINO[1]}/status/{polled_id}"
+
+
+# ------------------------------------------------------------------------------------ properties
+
+
+@sqlite_only
+@PROPERTY
+@given(data=st.data())
+async def test_any_change_to_a_signed_delivery_is_refused_and_stores_nothing(
+    hook_bot: TestBot, hook: Hook, data: st.DataObject
+) -> None:
+    body = encode(tweet_create_payload(ACCOUNT, hook.mention("@kahvila_aurinko muuttamaton")))
+    header = signed_activity(CONSUMER_SECRET, body)[1][SIGNATURE_HEADER]
+    before = await rows(hook_bot)
+    if data.draw(st.booleans(), label="change the body"):
+        i = data.draw(st.integers(0, len(body) - 1), label="at")
+        flip = data.draw(st.integers(1, 255), label="xor")
+        body = body[:i] + bytes([body[i] ^ flip]) + body[i + 1 :]
+    else:
+        i = data.draw(st.integers(len("sha256="), len(header) - 1), label="at")
+        # Any character a header value can carry (HTTP refuses control characters before sending).
+        printable = st.characters(min_codepoint=0x20, max_codepoint=0x7E)
+        char = data.draw(printable.filter(lambda c: c != header[i]), label="to")
+        header = header[:i] + char + header[i + 1 :]
+    answer = await hook.post(body, signature=header)
+    assert answer.status_code == 401, answer.text
+    assert await rows(hook_bot) == before
