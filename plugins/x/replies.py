@@ -1,15 +1,361 @@
-"""Replies posted on X (foundation placeholder: written next)."""
+"""Replies posted on X: ``create_tweet(in_reply_to_tweet_id=…)``, and what each failure means.
+
+Every failure becomes a :class:`~chatops.sources.SendError` the card shows (with Retry once it is
+final), worded for the team:
+
+* 401: the account's access token was revoked or expired. ``alert="token"``: the core raises one
+  ops alert naming the config keys and keeps the answer queued until the token works again.
+* 403: duplicate content (reword it: Retry would send the same text), no permission to write
+  (``alert="permission:reply"``), the account suspended (final, plus one ``suspended`` ops alert),
+  or the reply not allowed (the post deleted, or replies limited by its author): final.
+* 429: retried when X's window resets (``x-rate-limit-reset``, or the 24-hour post limit's reset).
+* 5xx, and a connection that failed before the request went out: retried.
+* A lost answer (a timeout or a dropped connection after the request went out): X may have posted
+  it, and posting again could post it twice. The account's recent posts are searched for a reply
+  to the same post with the same text; found, it is the answer; not found, the failure is final
+  and says to check X before Retry. A duplicate-content refusal is looked up the same way, so a
+  Retry after a lost answer that X did post finds that post instead of failing.
+
+tweepy is synchronous: its calls run in a worker thread so the event loop never waits on X.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import asyncio
+import html
+import logging
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
-from chatops.sources import Answer, SendResult, Target
+import requests
+import tweepy
+from twitter_text.extract_urls import extract_urls_with_indices
+from urllib3.exceptions import MaxRetryError
+
+from chatops.sources import Answer, SendError, SendResult, Target
 
 if TYPE_CHECKING:
     from .source import XSource
 
+log = logging.getLogger(__name__)
+
+#: Pages of the account's recent posts searched for a reply whose answer was lost (100 each).
+LOOKUP_PAGES = 3
+#: The alert raised when X says the account is suspended (cleared by the next successful post).
+SUSPENDED_ALERT = "suspended"
+#: Longest piece of X's own words quoted on a card.
+MAX_DETAIL = 300
+#: X's numeric post ids; anything else in an answer is not an id to build a link from.
+_ID_RE = re.compile(r"[0-9]{1,20}")
+#: Mentions X may put in front of a reply's text (the people replied to).
+_LEADING_MENTIONS = re.compile(r"^(?:\s*@[A-Za-z0-9_]{1,15})+\s*")
+
 
 async def send_reply(source: XSource, target: Target, answer: Answer) -> SendResult:
-    """Post ``answer`` under the customer's post."""
-    raise NotImplementedError("x replies are not written yet")
+    """Post ``answer`` under the customer's post (``target.external_id``); raise SendError on failure."""
+    client = source.client
+    try:
+        response = await asyncio.to_thread(
+            client.create_tweet, text=answer.text, in_reply_to_tweet_id=target.external_id
+        )
+    except tweepy.errors.HTTPException as exc:
+        refusal = _Refusal.of(exc)
+        if refusal.duplicate:
+            # A lost answer that X did post comes back as a duplicate when Retry sends it again.
+            found = await _find_posted(source, target, answer.text)
+            if found is not None:
+                return await _sent(source, found)
+        raise await _send_error(source, answer, refusal) from None
+    except AttributeError as exc:
+        # tweepy reads an error answer's JSON with ``.get``: a JSON array or string as the body of a
+        # refusal (a proxy, a broken X edge) raises here. The status was not 2xx: nothing was posted.
+        log.warning("%s: X answered an error tweepy could not read", source.name, exc_info=True)
+        raise SendError(source.t("x.reply.server", detail=_describe(exc)), retryable=True) from None
+    except requests.RequestException as exc:
+        if _never_sent(exc):
+            raise SendError(source.t("x.reply.unreachable", detail=_describe(exc)), retryable=True) from None
+        return await _lost(source, target, answer, _describe(exc))
+    posted = _posted_id(response)
+    if posted is None:
+        # X took it (2xx) but the answer does not say which post it made.
+        return await _lost(source, target, answer, f"HTTP {response.status_code} without the post's id")
+    return await _sent(source, posted)
+
+
+async def _sent(source: XSource, post_id: str) -> SendResult:
+    """The result for a post X made; a post going through proves the account is not suspended."""
+    await source.ctx.alerts.clear(SUSPENDED_ALERT)
+    return SendResult(external_id=post_id, url=post_url(source, post_id))
+
+
+def post_url(source: XSource, post_id: str) -> str:
+    """The public link of one of the account's posts (``i/web`` when the handle is not configured)."""
+    handle = source.config.username or "i/web"
+    return f"https://x.com/{handle}/status/{post_id}"
+
+
+# -- refusals ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Refusal:
+    """What X said when it refused a request: status, problem ``type``, words, headers."""
+
+    status: int
+    type: str
+    detail: str
+    headers: Mapping[str, str]
+
+    @classmethod
+    def of(cls, exc: tweepy.errors.HTTPException) -> _Refusal:
+        """Read X's answer: a v2 problem (``title``, ``detail``, ``type``, ``errors``), or anything else."""
+        response = exc.response
+        status = int(getattr(response, "status_code", 0) or getattr(response, "status", 0))
+        reason = str(getattr(response, "reason", "") or "")
+        try:
+            body: Any = response.json()
+        except ValueError:  # an HTML page from a proxy, or nothing
+            body = None
+        problem_type = ""
+        words: list[str] = []
+        if isinstance(body, dict):
+            problem_type = str(body.get("type") or "")
+            errors = body.get("errors")
+            for error in errors if isinstance(errors, list) else ():
+                if isinstance(error, dict):
+                    said = error.get("message") or error.get("detail")
+                    if said:
+                        words.append(str(said))
+                elif isinstance(error, str):
+                    words.append(error)
+            if not words:
+                said = body.get("detail") or body.get("title") or body.get("error")
+                if said:
+                    words.append(str(said))
+        detail = "; ".join(dict.fromkeys(words)) or f"HTTP {status} {reason}".strip()
+        return cls(status, problem_type, _clip(detail), dict(getattr(response, "headers", {}) or {}))
+
+    @property
+    def duplicate(self) -> bool:
+        """X refuses a post whose text the account already posted (403, "duplicate content")."""
+        return self.status == 403 and "duplicate" in self.detail.lower()
+
+    @property
+    def suspended(self) -> bool:
+        """The account is suspended (``.../problems/user-suspended``)."""
+        return self.status == 403 and (self.type.endswith("/user-suspended") or "suspended" in self.detail.lower())
+
+    @property
+    def no_permission(self) -> bool:
+        """The app may not write (read-only app, or not enrolled in a project with that access)."""
+        lowered = self.detail.lower()
+        return self.status == 403 and (
+            self.type.endswith(("/oauth1-permissions", "/client-forbidden"))
+            or "oauth1 app permissions" in lowered
+            or "client-not-enrolled" in lowered
+        )
+
+
+async def _send_error(source: XSource, answer: Answer, refusal: _Refusal) -> SendError:
+    """The SendError for a refusal: what the card says, whether to retry, what an admin must do."""
+    t = source.t
+    detail = refusal.detail
+    if refusal.status == 401:
+        keys, env = _token_keys(source)
+        return SendError(t("x.reply.token", detail=detail, keys=keys, env=env), retryable=True, alert="token")
+    if refusal.status == 429:
+        retry_at = _retry_at(source, refusal.headers)
+        retry_after = None if retry_at is None else max(1.0, retry_at - _now(source))
+        when = datetime.fromtimestamp(retry_at if retry_at is not None else _now(source) + 900, UTC)
+        return SendError(
+            t("x.reply.rate_limited", detail=detail, time=when.strftime("%H:%M")),
+            retryable=True,
+            retry_after=retry_after,
+        )
+    if refusal.status >= 500:
+        return SendError(t("x.reply.server", detail=detail), retryable=True)
+    if refusal.duplicate:
+        return SendError(t("x.reply.duplicate", detail=detail), retryable=False)
+    if refusal.suspended:
+        await source.ctx.alerts.raise_once(
+            SUSPENDED_ALERT, t("x.alert.suspended", account=_account(source), detail=detail)
+        )
+        return SendError(t("x.reply.suspended", detail=detail), retryable=False)
+    if refusal.no_permission:
+        keys, env = _token_keys(source)
+        return SendError(
+            t("x.reply.permission", detail=detail, keys=keys, env=env),
+            retryable=True,
+            alert=f"permission:{answer.kind}",
+        )
+    if refusal.status == 403:
+        return SendError(t("x.reply.not_allowed", detail=detail), retryable=False)
+    return SendError(t("x.reply.refused", detail=detail), retryable=False)
+
+
+def _token_keys(source: XSource) -> tuple[str, str]:
+    """The config keys of the user token and their environment names, for the admin's instructions."""
+    keys = ("access_token", "access_token_secret")
+    name = source.name
+    return (
+        ", ".join(f"plugins.{name}.{key}" for key in keys),
+        ", ".join(f"CHATOPS_PLUGINS__{name.upper()}__{key.upper()}" for key in keys),
+    )
+
+
+def _account(source: XSource) -> str:
+    username = source.config.username
+    return f"@{username}" if username else source.config.user_id
+
+
+def _retry_at(source: XSource, headers: Mapping[str, str]) -> float | None:
+    """When X allows posting again: the 24-hour post limit's reset when that is what ran out, else the window's."""
+    lowered = {key.lower(): value for key, value in headers.items()}
+    resets = []
+    for scope in ("x-user-limit-24hour", "x-app-limit-24hour"):
+        if _number(lowered.get(f"{scope}-remaining")) == 0:
+            resets.append(_number(lowered.get(f"{scope}-reset")))
+    if not any(r is not None for r in resets):
+        resets = [_number(lowered.get("x-rate-limit-reset"))]
+    known = [r for r in resets if r is not None and r > 0]
+    return max(known) if known else None
+
+
+def _number(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value.strip())
+    except ValueError:
+        return None
+
+
+def _now(source: XSource) -> float:
+    """Epoch seconds on the source's clock (tests move it by hand)."""
+    return float(source.clock())
+
+
+# -- connections ------------------------------------------------------------------------------
+
+
+def _never_sent(exc: requests.RequestException) -> bool:
+    """Whether the request certainly never reached X (no connection was made), so sending again is safe.
+
+    The client's adapter retries nothing (``max_retries=0``, reads never retried), so urllib3
+    wraps only a failure to connect in ``MaxRetryError``; a connection that broke after the
+    request went out surfaces as the bare error (``Connection aborted``, a read timeout).
+    """
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return bool(exc.args) and isinstance(exc.args[0], MaxRetryError)
+    return isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema)
+
+
+def _describe(exc: BaseException) -> str:
+    """A short, secret-free description of a connection failure (type and first line)."""
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    return _clip(f"{type(exc).__name__}: {first}" if first else type(exc).__name__)
+
+
+def _clip(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 1] + "…"
+
+
+def _posted_id(response: Any) -> str | None:
+    """The id of the post X made, from ``create_tweet``'s answer (``{"data": {"id": …}}``)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    data = body.get("data") if isinstance(body, dict) else None
+    post_id = data.get("id") if isinstance(data, dict) else None
+    return post_id if isinstance(post_id, str) and _ID_RE.fullmatch(post_id) else None
+
+
+# -- lost answers -----------------------------------------------------------------------------
+
+
+async def _lost(source: XSource, target: Target, answer: Answer, why: str) -> SendResult:
+    """X may have posted it: use the post if the account's timeline shows it, else fail for a person to check."""
+    found = await _find_posted(source, target, answer.text)
+    if found is not None:
+        log.info("%s: answer %s was posted as %s although X's answer was lost", source.name, answer.id, found)
+        return await _sent(source, found)
+    raise SendError(source.t("x.reply.lost", detail=why), retryable=False)
+
+
+async def _find_posted(source: XSource, target: Target, text: str) -> str | None:
+    """The id of the account's reply to ``target`` saying ``text``, among its recent posts; None if not seen."""
+    try:
+        return await asyncio.to_thread(_search_own_replies, source, target.external_id, text)
+    except (tweepy.errors.TweepyException, requests.RequestException, ValueError) as exc:
+        log.warning("%s: could not look for a reply whose answer was lost: %s", source.name, _describe(exc))
+        return None
+
+
+def _search_own_replies(source: XSource, target_id: str, text: str) -> str | None:
+    """Page through the account's posts newer than the target, looking for our reply (worker thread)."""
+    client = source.client
+    token: str | None = None
+    for _ in range(LOOKUP_PAGES):
+        response = client.get_users_tweets(
+            source.config.user_id,
+            since_id=target_id,
+            max_results=100,
+            tweet_fields=["referenced_tweets", "created_at"],
+            exclude=["retweets"],
+            pagination_token=token,
+        )
+        body = response.json()
+        if not isinstance(body, dict):
+            return None
+        for post in _posts(body):
+            if _replies_to(post, target_id) and same_text(str(post.get("text", "")), text):
+                post_id = post.get("id")
+                if isinstance(post_id, str) and _ID_RE.fullmatch(post_id):
+                    return post_id
+        meta = body.get("meta")
+        token = meta.get("next_token") if isinstance(meta, dict) else None
+        if not isinstance(token, str) or not token:
+            return None
+    return None
+
+
+def _posts(body: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    data = body.get("data")
+    if isinstance(data, list):
+        yield from (post for post in data if isinstance(post, dict))
+
+
+def _replies_to(post: Mapping[str, Any], target_id: str) -> bool:
+    references = post.get("referenced_tweets")
+    return isinstance(references, list) and any(
+        isinstance(ref, dict) and ref.get("type") == "replied_to" and ref.get("id") == target_id for ref in references
+    )
+
+
+def same_text(posted: str, sent: str) -> bool:
+    """Whether a post's text, as X shows it, is the text that was sent.
+
+    X shows text NFC-normalised, with ``&``, ``<`` and ``>`` escaped, every link replaced by its
+    t.co link, and possibly the people replied to in front as @mentions; none of that makes it a
+    different reply.
+    """
+    ours = _comparable(sent)
+    return _comparable(html.unescape(posted)) == ours or _comparable(posted) == ours
+
+
+def _comparable(text: str) -> str:
+    text = unicodedata.normalize("NFC", text)
+    # Every link counts as the same token: X rewrites them to t.co links of its choosing.
+    for found in sorted(extract_urls_with_indices(text), key=lambda u: u["indices"][0], reverse=True):
+        start, end = found["indices"]
+        text = text[:start] + "\x00" + text[end:]
+    text = _LEADING_MENTIONS.sub("", text)
+    return " ".join(text.split())
