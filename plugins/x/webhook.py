@@ -13,6 +13,8 @@ For accounts whose access level has Account Activity (``[plugins.x] webhook = tr
   they reply within one, nothing otherwise). They go through the same conversion as polling
   (:mod:`.tweets`), so a post read both ways is one message; the core stores each id once, so
   X's redeliveries and a webhook running beside polling store nothing twice.
+* A ``user_event`` revoke of the account (it removed the app's access; X deletes the subscription)
+  raises one ops alert, cleared by the next delivery of the account's posts.
 * Everything else (likes, follows, direct messages, deletes, …) is answered 200 and left alone.
 
 Deliveries for another account (``for_user_id`` not ours) are answered 200 and stored nowhere.
@@ -56,6 +58,8 @@ _CREATED_AT = re.compile(
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 #: Names and handles are stored in 255-character columns.
 _NAME_LIMIT = 255
+#: The ops alert raised when the account revokes the app (cleared by its next delivered post).
+REVOKED_ALERT = "webhook_revoked"
 #: Event kinds a delivery may carry besides ``tweet_create_events``; answered 200 and not stored.
 IGNORED_KINDS = (
     "favorite_events",
@@ -108,6 +112,9 @@ class Activity:
     tweets: list[ActivityTweet]
     #: Event kinds present that the bot does not act on (for the log).
     other_kinds: list[str]
+    #: A ``user_event`` revoke for this account: it removed the app's access (X then deletes the
+    #: subscription, so nothing more arrives here).
+    revoked: bool = False
 
 
 # ------------------------------------------------------------------------------------ reading
@@ -281,15 +288,28 @@ def parse_activity(data: Any, account_id: str) -> Activity:
     body = _obj(data, "body")
     for_user_id = _id(body, "for_user_id", "body", required="tweet_create_events" in body)
     other = [kind for kind in body if kind in IGNORED_KINDS]
+    revoked = _revoked_user(body) == account_id
     raw_tweets = body.get("tweet_create_events")
     if raw_tweets is None:
-        return Activity(for_user_id, [], other)
+        return Activity(for_user_id, [], other, revoked)
     if not isinstance(raw_tweets, list):
         raise PayloadError("body.tweet_create_events: must be a list")
     if for_user_id != account_id:
-        return Activity(for_user_id, [], other)
+        return Activity(for_user_id, [], other, revoked)
     tweets = [parse_tweet(raw, f"tweet_create_events[{i}]", account_id) for i, raw in enumerate(raw_tweets)]
-    return Activity(for_user_id, tweets, other)
+    return Activity(for_user_id, tweets, other, revoked)
+
+
+def _revoked_user(body: dict[str, Any]) -> str | None:
+    """The account of a ``user_event`` revoke (``user_event.revoke.source.user_id``), or None.
+
+    Read leniently: the event is only a reason to alert, so a shape other than X's documented one
+    is left alone rather than refused.
+    """
+    node: Any = body.get("user_event")
+    for key in ("revoke", "source", "user_id"):
+        node = node.get(key) if isinstance(node, dict) else None
+    return node if isinstance(node, str) and _ID.fullmatch(node) else None
 
 
 # ----------------------------------------------------------------------------------- handling
@@ -350,6 +370,11 @@ async def receive(source: XSource, request: Request) -> Response:
             account_id,
         )
         return JSONResponse(counts)
+    if activity.revoked:
+        await _revoked(source)
+    elif activity.tweets:
+        # A delivery of the account's posts proves the subscription is back.
+        await ctx.alerts.clear(REVOKED_ALERT)
     counts["received"] = len(activity.tweets)
     wanted = [tweet for tweet in activity.tweets if _wanted(tweet, account_id)]
     counts["ignored"] = len(activity.tweets) - len(wanted)
@@ -376,6 +401,20 @@ async def receive(source: XSource, request: Request) -> Response:
         log.debug("x webhook: left alone: %s", ", ".join(activity.other_kinds))
     log.info("x webhook: %s", counts)
     return JSONResponse(counts)
+
+
+async def _revoked(source: XSource) -> None:
+    """The account removed the app's access: one ops alert saying what an admin must do."""
+    config = source.config
+    who = f"@{config.username} ({config.user_id})" if config.username else config.user_id
+    log.warning("x webhook: X says account %s revoked the app's access", config.user_id)
+    await source.ctx.alerts.raise_once(
+        REVOKED_ALERT,
+        f"X says the account {who} removed this app's access, and X deleted its Account Activity "
+        "subscription: mentions no longer arrive by webhook and replies will fail. An admin must "
+        "authorize the app again on the account, set the new plugins.x.access_token and "
+        "plugins.x.access_token_secret, restart chatops, and subscribe the account to the webhook again.",
+    )
 
 
 def _post(tweet: ActivityTweet) -> Post:

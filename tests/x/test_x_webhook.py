@@ -18,11 +18,14 @@ from typing import Any
 
 import httpx
 import pytest
-from any_input import PROPERTY, rows
+from any_input import PROPERTY, any_json, any_text, check_answer, maybe, rows
+from any_input import encode as any_encode
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import select
 from x_world import ACCOUNT, AINO, CONSUMER_SECRET, EERO, NAME, USERNAME, XWorld, sqlite_only, x_config
 
+from chatops.models import Alert
 from chatops.testing.bot import TestBot
 from chatops.testing.customers import NoCustomer
 from chatops.testing.fake_slack import FakeSlack
@@ -311,6 +314,7 @@ async def test_own_post_in_a_known_thread_shows_in_the_thread(hook_bot: TestBot,
     answer = await hook.deliver(reply)
     assert answer["stored"] == 1
     await card.wait_for(lambda c: "Sunnuntaisin klo 10–16!" in c.thread_text())
+    assert f"Answered on X by {NAME}" in card.thread_text()
     await card.wait_for(lambda c: "💬 Replied" in c.text)
     # The customer answers the company's reply: it joins the same card.
     thanks = hook.mention("@kahvila_aurinko Kiitos, nähdään!", in_reply_to=(reply["id_str"], COMPANY))
@@ -362,7 +366,7 @@ async def test_retweets_quotes_without_a_mention_and_other_events_store_nothing(
     for other in (
         favorite_payload(ACCOUNT, user=EERO_X, tweet=announcement),
         follow_payload(ACCOUNT, source=EERO_X, target=COMPANY),
-        revoke_payload(ACCOUNT),
+        revoke_payload("783214"),  # another account of the same app
         {"for_user_id": ACCOUNT, "direct_message_indicate_typing_events": [{"sender_id": EERO[0]}]},
     ):
         response = await hook.post(encode(other))
@@ -456,3 +460,102 @@ async def test_any_change_to_a_signed_delivery_is_refused_and_stores_nothing(
     answer = await hook.post(body, signature=header)
     assert answer.status_code == 401, answer.text
     assert await rows(hook_bot) == before
+
+
+@sqlite_only
+async def test_the_echo_of_the_teams_reply_is_not_a_second_answer(hook_bot: TestBot, hook: Hook, x_fake: FakeX) -> None:
+    world = XWorld(hook_bot, x_fake)
+    text = "@kahvila_aurinko Onko lounas tänään vegaaninen?"
+    mention_id = world.mention(text)
+    await hook.deliver(tweet_object(tweet_id=mention_id, text=text, user=AINO_X, mentions=[COMPANY]))
+    card = await hook_bot.next_card()
+    await hook_bot.reply(hook_bot.person("Anna"), card, "On, tänään kikhernecurry!")
+    await card.wait_for(lambda c: "💬 Replied" in c.text and len(x_fake.posts) == 1)
+    (posted,) = x_fake.posts
+    # X delivers the account's new post to the webhook too: it is the answer the team sent.
+    echo = tweet_object(tweet_id=posted["id"], text=posted["text"], user=COMPANY, in_reply_to=(mention_id, AINO_X))
+    assert (await hook.deliver(echo))["duplicates"] == 1
+    await hook_bot.idle()
+    assert "Answered on X" not in card.thread_text()
+    assert await hook.stored() == 2
+
+
+ids = st.from_regex(r"[0-9]{1,19}", fullmatch=True)
+times = st.one_of(
+    st.datetimes(timezones=st.timezones()).map(lambda d: d.strftime("%a %b %d %H:%M:%S %z %Y")),
+    st.sampled_from(
+        ["Wed Oct 10 20:19:24 +0000 2018", "Mon Feb 31 10:00:00 +0000 2020", "Sun Jan 01 00:00:00 +2400 9999"]
+    ),
+)
+users = st.fixed_dictionaries(
+    {"id_str": maybe(st.sampled_from([ACCOUNT, AINO[0]]) | ids), "screen_name": maybe(any_text)},
+    optional={"name": maybe(any_text)},
+)
+entity_lists = st.fixed_dictionaries(
+    {},
+    optional={
+        "urls": maybe(st.lists(st.fixed_dictionaries({"url": maybe(any_text), "expanded_url": maybe(any_text)}))),
+        "user_mentions": maybe(st.lists(st.fixed_dictionaries({"id_str": maybe(st.just(ACCOUNT) | ids)}))),
+    },
+)
+tweets = st.fixed_dictionaries(
+    {"id_str": maybe(ids), "text": maybe(any_text), "user": maybe(users), "created_at": maybe(times)},
+    optional={
+        "truncated": maybe(st.booleans()),
+        "extended_tweet": maybe(
+            st.fixed_dictionaries({"full_text": maybe(any_text)}, optional={"entities": entity_lists})
+        ),
+        "entities": maybe(entity_lists),
+        "in_reply_to_status_id_str": maybe(ids),
+        "in_reply_to_user_id_str": maybe(st.just(ACCOUNT) | ids),
+        "retweeted_status": maybe(st.just({"id_str": "1"})),
+    },
+)
+deliveries = st.fixed_dictionaries(
+    {"for_user_id": maybe(st.just(ACCOUNT) | ids)},
+    optional={
+        "tweet_create_events": maybe(st.lists(tweets, max_size=3)),
+        "favorite_events": any_json,
+        "user_has_blocked": maybe(st.sampled_from(["true", "false"])),
+    },
+)
+
+
+@sqlite_only
+@PROPERTY
+@given(payload=deliveries, ascii_only=st.booleans())
+async def test_any_signed_delivery_is_answered_2xx_or_4xx_and_a_4xx_stores_nothing(
+    hook_bot: TestBot, hook: Hook, payload: Any, ascii_only: bool
+) -> None:
+    before = await rows(hook_bot)
+    answer = await hook.post(any_encode(payload, ascii_only))
+    await check_answer(hook_bot, answer, before)
+    if answer.status_code >= 400:
+        assert answer.status_code == 400 and answer.json()["error"]
+
+
+@sqlite_only
+async def test_the_account_revoking_the_app_is_one_ops_alert_cleared_by_its_next_post(
+    hook_bot: TestBot, hook: Hook, x_fake: FakeX
+) -> None:
+    world = XWorld(hook_bot, x_fake)
+    for _ in range(2):  # X may deliver it again: still one alert
+        answer = await hook.post(encode(revoke_payload(ACCOUNT)))
+        assert answer.status_code == 200
+    await hook_bot.idle()
+    (alert,) = world.ops_alerts()
+    assert f"@{USERNAME}" in alert and "removed this app's access" in alert
+    assert "plugins.x.access_token" in alert
+    assert CONSUMER_SECRET not in alert
+    assert await open_alerts(hook_bot) == ["webhook_revoked"]
+    # Access is back and the subscription renewed: the next delivered post clears the alert.
+    await hook.deliver(hook.mention("@kahvila_aurinko taas täällä"))
+    assert await open_alerts(hook_bot) == []
+
+
+async def open_alerts(bot: TestBot) -> list[str]:
+    """Keys of the X plugin's alerts not cleared."""
+    assert bot.app is not None
+    async with bot.app.db.read() as session:
+        found = await session.scalars(select(Alert.key).where(Alert.plugin == "x", Alert.cleared_at.is_(None)))
+        return list(found.all())
