@@ -633,6 +633,11 @@ class FakeX:
         with self._lock:
             self._user_token_valid = False
 
+    def restore_tokens(self) -> None:
+        """Both tokens work again (an admin fixed them)."""
+        with self._lock:
+            self._bearer_valid = self._user_token_valid = True
+
     def suspend(self) -> None:
         """The account is suspended: every request answers 403 (``.../problems/user-suspended``)."""
         with self._lock:

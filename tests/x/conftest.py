@@ -26,10 +26,22 @@ def x_fake(_x_server: FakeX) -> FakeX:
     return _x_server
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "x_config(**keys): [plugins.x] keys for the x_bot fixture's bot")
+
+
 @pytest.fixture
-async def x_bot(fake_slack: FakeSlack, database_url: str, x_fake: FakeX) -> AsyncIterator[TestBot]:
-    """The real bot with the X plugin, against the fakes and a fresh database (passes run by the test)."""
-    async with TestBot(fake_slack, database_url, config=x_config(x_fake.base_url), customer=NoCustomer) as running:
+async def x_bot(
+    request: pytest.FixtureRequest, fake_slack: FakeSlack, database_url: str, x_fake: FakeX
+) -> AsyncIterator[TestBot]:
+    """The real bot with the X plugin, against the fakes and a fresh database (passes run by the test).
+
+    ``@pytest.mark.x_config(page_size=5)`` sets ``[plugins.x]`` keys for a test.
+    """
+    marker = request.node.get_closest_marker("x_config")
+    keys = marker.kwargs if marker else {}
+    config = x_config(x_fake.base_url, **keys)
+    async with TestBot(fake_slack, database_url, config=config, customer=NoCustomer) as running:
         yield running
 
 

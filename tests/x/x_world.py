@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from chatops.models import JobRun, Message, utcnow
+from chatops.models import Alert, JobRun, Message, utcnow
 from chatops.testing.bot import OPS, TestBot
 from chatops_plugins.x.source import XSource
 from chatops_plugins.x.testing import FakeX
@@ -162,6 +162,20 @@ class XWorld:
     def ops_alerts(self) -> list[str]:
         """Texts posted to the ops channel."""
         return [m.get("text", "") for m in self.bot.slack.top_level_messages(OPS)]
+
+    async def open_alerts(self) -> set[str]:
+        """Keys of the X plugin's alerts that are raised and not cleared."""
+        assert self.bot.app is not None
+        async with self.bot.app.db.read() as session:
+            rows = await session.scalars(select(Alert.key).where(Alert.plugin == "x", Alert.cleared_at.is_(None)))
+            return set(rows.all())
+
+    async def stored_ids(self) -> list[str]:
+        """External ids of every stored X message, in storage order."""
+        assert self.bot.app is not None
+        async with self.bot.app.db.read() as session:
+            rows = await session.scalars(select(Message.external_id).where(Message.source == "x").order_by(Message.id))
+            return [r for r in rows.all() if r is not None]
 
     async def stored_messages(self) -> int:
         """How many messages the database holds."""
