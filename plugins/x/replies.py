@@ -22,12 +22,10 @@ tweepy is synchronous: its calls run in a worker thread so the event loop never 
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +36,9 @@ from urllib3.exceptions import MaxRetryError
 
 from chatops.sources import Answer, SendError, SendResult, Target
 
+from .errors import Refusal, clip
+from .tweets import is_id, readable_text, status_url
+
 if TYPE_CHECKING:
     from .source import XSource
 
@@ -47,10 +48,6 @@ log = logging.getLogger(__name__)
 LOOKUP_PAGES = 3
 #: The alert raised when X says the account is suspended (cleared by the next successful post).
 SUSPENDED_ALERT = "suspended"
-#: Longest piece of X's own words quoted on a card.
-MAX_DETAIL = 300
-#: X's numeric post ids; anything else in an answer is not an id to build a link from.
-_ID_RE = re.compile(r"[0-9]{1,20}")
 #: Mentions X may put in front of a reply's text (the people replied to).
 _LEADING_MENTIONS = re.compile(r"^(?:\s*@[A-Za-z0-9_]{1,15})+\s*")
 
@@ -63,7 +60,7 @@ async def send_reply(source: XSource, target: Target, answer: Answer) -> SendRes
             client.create_tweet, text=answer.text, in_reply_to_tweet_id=target.external_id
         )
     except tweepy.errors.HTTPException as exc:
-        refusal = _Refusal.of(exc)
+        refusal = Refusal.of(exc)
         if refusal.duplicate:
             # A lost answer that X did post comes back as a duplicate when Retry sends it again.
             found = await _find_posted(source, target, answer.text)
@@ -89,78 +86,13 @@ async def send_reply(source: XSource, target: Target, answer: Answer) -> SendRes
 async def _sent(source: XSource, post_id: str) -> SendResult:
     """The result for a post X made; a post going through proves the account is not suspended."""
     await source.ctx.alerts.clear(SUSPENDED_ALERT)
-    return SendResult(external_id=post_id, url=post_url(source, post_id))
-
-
-def post_url(source: XSource, post_id: str) -> str:
-    """The public link of one of the account's posts (``i/web`` when the handle is not configured)."""
-    handle = source.config.username or "i/web"
-    return f"https://x.com/{handle}/status/{post_id}"
+    return SendResult(external_id=post_id, url=status_url(post_id, source.config.username))
 
 
 # -- refusals ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Refusal:
-    """What X said when it refused a request: status, problem ``type``, words, headers."""
-
-    status: int
-    type: str
-    detail: str
-    headers: Mapping[str, str]
-
-    @classmethod
-    def of(cls, exc: tweepy.errors.HTTPException) -> _Refusal:
-        """Read X's answer: a v2 problem (``title``, ``detail``, ``type``, ``errors``), or anything else."""
-        response = exc.response
-        status = int(getattr(response, "status_code", 0) or getattr(response, "status", 0))
-        reason = str(getattr(response, "reason", "") or "")
-        try:
-            body: Any = response.json()
-        except ValueError:  # an HTML page from a proxy, or nothing
-            body = None
-        problem_type = ""
-        words: list[str] = []
-        if isinstance(body, dict):
-            problem_type = str(body.get("type") or "")
-            errors = body.get("errors")
-            for error in errors if isinstance(errors, list) else ():
-                if isinstance(error, dict):
-                    said = error.get("message") or error.get("detail")
-                    if said:
-                        words.append(str(said))
-                elif isinstance(error, str):
-                    words.append(error)
-            if not words:
-                said = body.get("detail") or body.get("title") or body.get("error")
-                if said:
-                    words.append(str(said))
-        detail = "; ".join(dict.fromkeys(words)) or f"HTTP {status} {reason}".strip()
-        return cls(status, problem_type, _clip(detail), dict(getattr(response, "headers", {}) or {}))
-
-    @property
-    def duplicate(self) -> bool:
-        """X refuses a post whose text the account already posted (403, "duplicate content")."""
-        return self.status == 403 and "duplicate" in self.detail.lower()
-
-    @property
-    def suspended(self) -> bool:
-        """The account is suspended (``.../problems/user-suspended``)."""
-        return self.status == 403 and (self.type.endswith("/user-suspended") or "suspended" in self.detail.lower())
-
-    @property
-    def no_permission(self) -> bool:
-        """The app may not write (read-only app, or not enrolled in a project with that access)."""
-        lowered = self.detail.lower()
-        return self.status == 403 and (
-            self.type.endswith(("/oauth1-permissions", "/client-forbidden"))
-            or "oauth1 app permissions" in lowered
-            or "client-not-enrolled" in lowered
-        )
-
-
-async def _send_error(source: XSource, answer: Answer, refusal: _Refusal) -> SendError:
+async def _send_error(source: XSource, answer: Answer, refusal: Refusal) -> SendError:
     """The SendError for a refusal: what the card says, whether to retry, what an admin must do."""
     t = source.t
     detail = refusal.detail
@@ -259,12 +191,7 @@ def _never_sent(exc: requests.RequestException) -> bool:
 def _describe(exc: BaseException) -> str:
     """A short, secret-free description of a connection failure (type and first line)."""
     first = str(exc).splitlines()[0] if str(exc) else ""
-    return _clip(f"{type(exc).__name__}: {first}" if first else type(exc).__name__)
-
-
-def _clip(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 1] + "…"
+    return clip(f"{type(exc).__name__}: {first}" if first else type(exc).__name__)
 
 
 def _posted_id(response: Any) -> str | None:
@@ -275,7 +202,7 @@ def _posted_id(response: Any) -> str | None:
         return None
     data = body.get("data") if isinstance(body, dict) else None
     post_id = data.get("id") if isinstance(data, dict) else None
-    return post_id if isinstance(post_id, str) and _ID_RE.fullmatch(post_id) else None
+    return post_id if is_id(post_id) else None
 
 
 # -- lost answers -----------------------------------------------------------------------------
@@ -318,8 +245,8 @@ def _search_own_replies(source: XSource, target_id: str, text: str) -> str | Non
         for post in _posts(body):
             if _replies_to(post, target_id) and same_text(str(post.get("text", "")), text):
                 post_id = post.get("id")
-                if isinstance(post_id, str) and _ID_RE.fullmatch(post_id):
-                    return post_id
+                if is_id(post_id):
+                    return str(post_id)
         meta = body.get("meta")
         token = meta.get("next_token") if isinstance(meta, dict) else None
         if not isinstance(token, str) or not token:
@@ -348,7 +275,7 @@ def same_text(posted: str, sent: str) -> bool:
     different reply.
     """
     ours = _comparable(sent)
-    return _comparable(html.unescape(posted)) == ours or _comparable(posted) == ours
+    return _comparable(readable_text(posted)) == ours or _comparable(posted) == ours
 
 
 def _comparable(text: str) -> str:

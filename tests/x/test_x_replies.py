@@ -25,14 +25,15 @@ from sqlalchemy import select
 from x_world import ACCESS_TOKEN, AINO, EERO, USERNAME, XWorld, sqlite_only, x_config
 
 from chatops.models import AuditEntry, Message, OutboxJob, OutboxStatus
-from chatops.sources import Author, InboundMessage
+from chatops.sources import InboundMessage
 from chatops.store import SEND_ANSWER
 from chatops.testing.bot import Card, TestBot
 from chatops.testing.customers import NoCustomer
 from chatops.testing.fake_slack import FakeSlack
 from chatops_plugins.x.client import tweepy_client
 from chatops_plugins.x.config import XConfig
-from chatops_plugins.x.replies import _never_sent, _Refusal, same_text
+from chatops_plugins.x.errors import Refusal
+from chatops_plugins.x.replies import _never_sent, same_text
 from chatops_plugins.x.source import XSource
 from chatops_plugins.x.testing import FakeX, problem
 
@@ -51,22 +52,9 @@ UNAVAILABLE = problem(503, "Service Unavailable", "Service Unavailable")
 
 
 async def _card(x: XWorld, text: str, who: tuple[str, str, str] = AINO) -> tuple[Card, str]:
-    """A customer's mention on X and its card in Slack; returns the card and the mention's id."""
+    """A customer's mention on X, read by a polling pass, and its card in Slack; the card and the mention's id."""
     mention = x.mention(text, who=who)
-    post = x.fake.tweet(mention)
-    author_id, username, name = who
-    # Stand-in for the polling pass (written alongside, by another helper): the mention as polling stores it.
-    await x.source.ctx.ingest(
-        InboundMessage(
-            source="x",
-            external_id=mention,
-            thread_id=post["conversation_id"],
-            text=post["text"],
-            author=Author(id=author_id, name=name, handle=username),
-            url=f"https://x.com/{username}/status/{mention}",
-            created_at=datetime.now(UTC),
-        )
-    )
+    assert await x.poll()
     return await x.bot.next_card(), mention
 
 
@@ -105,6 +93,11 @@ async def test_a_reply_from_the_card_is_posted_under_the_customers_post(
     (answer,) = await _answers(x_bot)
     assert answer.external_id == reply["id"]
     assert answer.permalink == f"https://x.com/{USERNAME}/status/{reply['id']}"
+    # The next pass reads the reply among the account's own posts: it is the answer already stored.
+    stored = await x.stored_messages()
+    assert await x.poll()
+    await x_bot.idle()
+    assert await x.stored_messages() == stored
     assert x.ops_alerts() == []
 
 
@@ -341,9 +334,11 @@ async def test_a_lost_answer_is_found_on_x_and_not_posted_again(x_bot: TestBot, 
     (reply,) = x_fake.replies_to(mention)  # once, though X's answer never arrived
     (answer,) = await _answers(x_bot)
     assert answer.external_id == reply["id"]
+    assert answer.permalink == f"https://x.com/{USERNAME}/status/{reply['id']}"
     assert len(x_fake.calls_to("post")) == 1
-    (lookup,) = x_fake.calls_to("user_tweets")
-    assert lookup.params["since_id"] == mention
+    # One look at the account's posts since the customer's, beside the polling pass's own reads.
+    (lookup,) = [c for c in x_fake.calls_to("user_tweets") if c.params.get("since_id") == mention]
+    assert lookup.auth == "bearer"
 
 
 @sqlite_only
@@ -488,7 +483,7 @@ def test_xs_error_answers_are_read_whatever_their_shape(status: int, body: Any, 
     response._content = body if isinstance(body, bytes) else json.dumps(body).encode()
     # tweepy itself cannot read a JSON error body that is not an object; it is handed none then.
     exc = tweepy.errors.HTTPException(response, response_json=None if isinstance(body, dict) else {})
-    refusal = _Refusal.of(exc)
+    refusal = Refusal.of(exc)
     assert refusal.status == status
     assert refusal.detail == detail
 
