@@ -559,3 +559,15 @@ async def open_alerts(bot: TestBot) -> list[str]:
     async with bot.app.db.read() as session:
         found = await session.scalars(select(Alert.key).where(Alert.plugin == "x", Alert.cleared_at.is_(None)))
         return list(found.all())
+
+
+@sqlite_only
+async def test_a_post_with_an_impossible_time_is_stored_with_its_arrival_time(hook_bot: TestBot, hook: Hook) -> None:
+    # Refusing the delivery over X's clock would lose the mention after X's retries; the card
+    # shows when it arrived instead.
+    mention = hook.mention("@kahvila_aurinko kello on väärässä", created_at=datetime(2099, 1, 1, tzinfo=UTC))
+    assert mention["created_at"] == "Thu Jan 01 00:00:00 +0000 2099"
+    assert (await hook.deliver(mention))["stored"] == 1
+    card = await hook_bot.next_card()
+    assert "2099" not in card.text
+    assert "Received " in card.text
