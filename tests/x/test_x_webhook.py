@@ -70,6 +70,7 @@ class Hook:
 
     @property
     def http(self) -> httpx.AsyncClient:
+        """The bot's HTTP client (requests to /webhooks/x)."""
         assert self.bot.http is not None
         return self.bot.http
 
@@ -119,6 +120,7 @@ class Hook:
 
 @pytest.fixture
 def hook(hook_bot: TestBot) -> Hook:
+    """X's side of the webhook for ``hook_bot``."""
     return Hook(hook_bot)
 
 
