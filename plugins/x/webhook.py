@@ -249,9 +249,11 @@ def parse_tweet(raw: Any, where: str, account_id: str) -> ActivityTweet:
         extended = _obj(extended_raw, f"{where}.extended_tweet")
         full_text = _string(extended, "full_text", f"{where}.extended_tweet", required=True)
         assert full_text is not None
-        # The cut text's entities are a subset: the whole text's are the ones that apply.
-        links, more = _entities(extended, f"{where}.extended_tweet")
-        mentioned |= more
+        # The cut text's entities are a subset of the whole text's; both are kept in case X left
+        # the whole text's out.
+        more_links, more_mentioned = _entities(extended, f"{where}.extended_tweet")
+        links |= more_links
+        mentioned |= more_mentioned
         text = full_text
     elif truncated:
         # X sends extended_tweet with every cut post; without it the cut text is all there is.
