@@ -179,6 +179,10 @@ async def _walk(source: XSource, timeline: Timeline, now: float) -> Walk:
         walk.limited = True
         return walk
     since = await ctx.state.get(_key("since_id", timeline, source)) or None
+    if since is not None and not is_id(since):
+        # Never written by us; reading from the start time again only costs duplicates, which the store drops.
+        log.warning("x: ignoring a stored %s since_id that is not an X id: %r", timeline.label, since[:40])
+        since = None
     resume = _resume(await ctx.state.get(_key("resume", timeline, source)))
     params: dict[str, Any] = {
         "max_results": config.page_size,

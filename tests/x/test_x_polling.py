@@ -73,6 +73,21 @@ async def test_only_new_mentions_are_read_and_nothing_twice(x_bot: TestBot, x: X
 
 
 @sqlite_only
+async def test_a_garbled_stored_since_id_reads_from_the_start_time_without_duplicates(
+    x_bot: TestBot, x: XWorld
+) -> None:
+    first = x.mention("eka")
+    assert await x.poll()
+    await x.source.ctx.state.set(mentions_key("since_id"), "garbage'; --")
+    second = x.mention("toka")
+
+    assert await x.poll()
+
+    assert await x.stored_ids() == [first, second]
+    assert await x.state(mentions_key("since_id")) == second
+
+
+@sqlite_only
 async def test_the_first_pass_looks_back_only_as_far_as_configured(x_bot: TestBot, x: XWorld) -> None:
     from datetime import UTC, datetime, timedelta
 
