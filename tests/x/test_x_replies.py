@@ -12,8 +12,10 @@ import asyncio
 import contextlib
 import json
 import socket
+import string
 import threading
 import time
+import unicodedata
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,9 +23,13 @@ from typing import Any
 import pytest
 import requests
 import tweepy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
+from twitter_text.extract_urls import extract_urls_with_indices
 from x_world import ACCESS_TOKEN, AINO, EERO, USERNAME, XWorld, sqlite_only, x_config
 
+from chatops.i18n import Translator, catalog_problems
 from chatops.models import AuditEntry, Message, OutboxJob, OutboxStatus
 from chatops.sources import InboundMessage
 from chatops.store import SEND_ANSWER
@@ -36,6 +42,7 @@ from chatops_plugins.x.errors import Refusal
 from chatops_plugins.x.replies import _never_sent, same_text
 from chatops_plugins.x.source import XSource
 from chatops_plugins.x.testing import FakeX, problem
+from chatops_plugins.x.words import TEXTS
 
 DUPLICATE = problem(403, "Forbidden", "You are not allowed to create a Tweet with duplicate content.")
 RESTRICTED = problem(
@@ -201,6 +208,30 @@ async def test_a_suspended_account_fails_the_reply_and_raises_one_alert(
     (alert,) = x.ops_alerts()
     assert f"The X account @{USERNAME} is suspended" in alert
     assert len(x_fake.calls_to("post")) == 2
+
+
+@sqlite_only
+async def test_a_post_going_through_clears_the_suspension_alert_so_a_new_suspension_alerts_again(
+    x_bot: TestBot, x: XWorld, x_fake: FakeX
+) -> None:
+    anna = x_bot.person("Anna")
+    suspended = x_fake.suspended_error[1]
+    first, _ = await _card(x, "Eka")
+    x_fake.fail_next_post(403, suspended)
+    await x_bot.reply(anna, first, "Vastaus yksi")
+    await first.wait_for(lambda c: "retry" in c.buttons)
+    await x_bot.idle()
+    assert len(x.ops_alerts()) == 1
+    # X lifted the suspension: the next reply goes through, and that settles the alert.
+    second, _ = await _card(x, "Toka", who=EERO)
+    await x_bot.reply(anna, second, "Vastaus kaksi")
+    await second.wait_for(lambda c: "✅ Reply by <@UANNA>" in c.text)
+    third, _ = await _card(x, "Kolmas")
+    x_fake.fail_next_post(403, suspended)
+    await x_bot.reply(anna, third, "Vastaus kolme")
+    await third.wait_for(lambda c: "retry" in c.buttons)
+    await x_bot.idle()
+    assert len(x.ops_alerts()) == 2
 
 
 @sqlite_only
@@ -441,6 +472,54 @@ def test_a_post_as_x_shows_it_matches_the_text_that_was_sent(posted: str, sent: 
 )
 def test_a_different_post_does_not_match(posted: str, sent: str) -> None:
     assert not same_text(posted, sent)
+
+
+def _as_x_shows_it(text: str, mentions: str) -> str:
+    """``text`` as X's API shows the post: NFC, t.co links, ``&<>`` escaped, people replied to in front."""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n"))
+    for found in sorted(extract_urls_with_indices(text), key=lambda u: u["indices"][0], reverse=True):
+        start, end = found["indices"]
+        text = text[:start] + "https://t.co/AbCdEf1234" + text[end:]
+    return mentions + text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_REPLY_TEXT = st.lists(
+    st.sampled_from(
+        [
+            *"abcäöåłś &<>!?.,\n",
+            "e\u0301",
+            "😀",
+            "漢",
+            " https://kahvila.example.fi/menu",
+            " example.com",
+            " @aino_asiakas",
+        ]
+    ),
+    min_size=1,
+    max_size=40,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_REPLY_TEXT, mentions=st.sampled_from(["", "@aino_asiakas ", "@aino_asiakas @eero_e "]))
+def test_the_lookup_recognises_any_sent_text_as_x_shows_it(text: str, mentions: str) -> None:
+    assert same_text(_as_x_shows_it(text, mentions), text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_REPLY_TEXT, extra=st.sampled_from(["!", "x", "ä", "😀", "漢"]))
+def test_the_lookup_does_not_take_a_post_with_other_words_for_ours(text: str, extra: str) -> None:
+    assert not same_text(_as_x_shows_it(text + " " + extra, ""), text)
+
+
+def test_every_x_text_is_there_in_english_finnish_and_polish_with_the_same_placeholders() -> None:
+    assert catalog_problems(TEXTS) == []
+    for language in ("en", "fi", "pl"):
+        translator = Translator(language)
+        translator.add(TEXTS)
+        for key in TEXTS["en"]:
+            fields = {f for _, f, _, _ in string.Formatter().parse(TEXTS["en"][key]) if f}
+            assert translator(key, **dict.fromkeys(fields, "<v>"))
 
 
 @pytest.mark.parametrize(
