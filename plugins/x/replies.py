@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 LOOKUP_PAGES = 3
 #: The alert raised when X says the account is suspended (cleared by the next successful post).
 SUSPENDED_ALERT = "suspended"
+#: A t.co link as X shows it in a post's text, in place of the link that was written.
+_TCO = re.compile(r"https?://t\.co/[A-Za-z0-9]+")
 #: Mentions X may put in front of a reply's text (the people replied to).
 _LEADING_MENTIONS = re.compile(r"^(?:\s*@[A-Za-z0-9_]{1,15})+\s*")
 
@@ -270,19 +272,23 @@ def _replies_to(post: Mapping[str, Any], target_id: str) -> bool:
 def same_text(posted: str, sent: str) -> bool:
     """Whether a post's text, as X shows it, is the text that was sent.
 
-    X shows text NFC-normalised, with ``&``, ``<`` and ``>`` escaped, every link replaced by its
-    t.co link, and possibly the people replied to in front as @mentions; none of that makes it a
-    different reply.
+    X shows text NFC-normalised, with ``&``, ``<`` and ``>`` escaped, every link it detected
+    replaced by a t.co link, and possibly the people replied to in front as @mentions; none of
+    that makes it a different reply.
     """
-    ours = _comparable(sent)
-    return _comparable(readable_text(posted)) == ours or _comparable(posted) == ours
+    ours = _comparable(_links_marked(sent))
+    return any(_comparable(_TCO.sub("\x00", shown)) == ours for shown in (readable_text(posted), posted))
 
 
-def _comparable(text: str) -> str:
+def _links_marked(text: str) -> str:
+    """``text`` (NFC) with every link X would detect replaced by one mark: X swaps each for a t.co link."""
     text = unicodedata.normalize("NFC", text)
-    # Every link counts as the same token: X rewrites them to t.co links of its choosing.
     for found in sorted(extract_urls_with_indices(text), key=lambda u: u["indices"][0], reverse=True):
         start, end = found["indices"]
         text = text[:start] + "\x00" + text[end:]
-    text = _LEADING_MENTIONS.sub("", text)
+    return text
+
+
+def _comparable(text: str) -> str:
+    text = _LEADING_MENTIONS.sub("", unicodedata.normalize("NFC", text))
     return " ".join(text.split())
