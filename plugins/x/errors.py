@@ -74,6 +74,11 @@ class Refusal:
         return self.status == 403 and (self.type.endswith("/user-suspended") or "suspended" in self.detail.lower())
 
     @property
+    def usage_capped(self) -> bool:
+        """The app's monthly usage cap is spent (429, ``.../problems/usage-capped``): no window reset helps."""
+        return self.status == 429 and (self.type.endswith("/usage-capped") or "usage cap" in self.detail.lower())
+
+    @property
     def no_permission(self) -> bool:
         """The app may not do this: a read-only app, or one not enrolled in a project with the access."""
         lowered = self.detail.lower()

@@ -48,6 +48,10 @@ log = logging.getLogger(__name__)
 LOOKUP_PAGES = 3
 #: The alert raised when X says the account is suspended (cleared by the next successful post).
 SUSPENDED_ALERT = "suspended"
+#: The alert raised when the app's monthly usage cap is spent (cleared by the next successful post).
+USAGE_CAP_ALERT = "usage-capped"
+#: X's rate-limit window, assumed when a 429 does not say when it resets.
+WINDOW_SECONDS = 900.0
 #: A t.co link as X shows it in a post's text, in place of the link that was written.
 _TCO = re.compile(r"https?://t\.co/[A-Za-z0-9]+")
 #: Mentions X may put in front of a reply's text (the people replied to).
@@ -69,15 +73,16 @@ async def send_reply(source: XSource, target: Target, answer: Answer) -> SendRes
             if found is not None:
                 return await _sent(source, found)
         raise await _send_error(source, answer, refusal) from None
-    except AttributeError as exc:
-        # tweepy reads an error answer's JSON with ``.get``: a JSON array or string as the body of a
-        # refusal (a proxy, a broken X edge) raises here. The status was not 2xx: nothing was posted.
-        log.warning("%s: X answered an error tweepy could not read", source.name, exc_info=True)
-        raise SendError(source.t("x.reply.server", detail=_describe(exc)), retryable=True) from None
     except requests.RequestException as exc:
         if _never_sent(exc):
             raise SendError(source.t("x.reply.unreachable", detail=_describe(exc)), retryable=True) from None
         return await _lost(source, target, answer, _describe(exc))
+    except (AttributeError, ValueError) as exc:
+        # tweepy reads a refusal itself: ``response_json.get`` on a JSON array or string body, or
+        # ``int()`` of a garbled ``x-rate-limit-reset``, raises instead of its HTTPException. It only
+        # reads answers that are not 2xx, so nothing was posted.
+        log.warning("%s: X answered an error tweepy could not read", source.name, exc_info=True)
+        raise SendError(source.t("x.reply.server", detail=_describe(exc)), retryable=True) from None
     posted = _posted_id(response)
     if posted is None:
         # X took it (2xx) but the answer does not say which post it made.
@@ -86,8 +91,8 @@ async def send_reply(source: XSource, target: Target, answer: Answer) -> SendRes
 
 
 async def _sent(source: XSource, post_id: str) -> SendResult:
-    """The result for a post X made; a post going through proves the account is not suspended."""
-    await source.ctx.alerts.clear(SUSPENDED_ALERT)
+    """The result for a post X made; a post going through proves the account is neither suspended nor capped."""
+    await source.ctx.alerts.clear(SUSPENDED_ALERT, USAGE_CAP_ALERT)
     return SendResult(external_id=post_id, url=status_url(post_id, source.config.username))
 
 
@@ -101,14 +106,15 @@ async def _send_error(source: XSource, answer: Answer, refusal: Refusal) -> Send
     if refusal.status == 401:
         keys, env = _token_keys(source)
         return SendError(t("x.reply.token", detail=detail, keys=keys, env=env), retryable=True, alert="token")
+    if refusal.usage_capped:
+        await source.ctx.alerts.raise_once(USAGE_CAP_ALERT, t("x.alert.usage_capped", detail=detail))
+        return SendError(t("x.reply.usage_capped", detail=detail), retryable=False)
     if refusal.status == 429:
-        retry_at = _retry_at(source, refusal.headers)
-        retry_after = None if retry_at is None else max(1.0, retry_at - _now(source))
-        when = datetime.fromtimestamp(retry_at if retry_at is not None else _now(source) + 900, UTC)
+        now = _now(source)
+        retry_at = _retry_at(refusal.headers) or now + WINDOW_SECONDS
+        when = datetime.fromtimestamp(retry_at, UTC).strftime("%H:%M")
         return SendError(
-            t("x.reply.rate_limited", detail=detail, time=when.strftime("%H:%M")),
-            retryable=True,
-            retry_after=retry_after,
+            t("x.reply.rate_limited", detail=detail, time=when), retryable=True, retry_after=max(1.0, retry_at - now)
         )
     if refusal.status >= 500:
         return SendError(t("x.reply.server", detail=detail), retryable=True)
@@ -146,7 +152,7 @@ def _account(source: XSource) -> str:
     return f"@{username}" if username else source.config.user_id
 
 
-def _retry_at(source: XSource, headers: Mapping[str, str]) -> float | None:
+def _retry_at(headers: Mapping[str, str]) -> float | None:
     """When X allows posting again: the 24-hour post limit's reset when that is what ran out, else the window's."""
     lowered = {key.lower(): value for key, value in headers.items()}
     resets = []

@@ -20,6 +20,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "x.reply.unreachable": "X could not be reached ({detail}); nothing was sent",
         "x.reply.refused": "X refused the reply: {detail}",
         "x.reply.lost": "X's answer was lost ({detail}) and the reply is not among the account's replies to this post: it may have been posted anyway. Check X before pressing Retry.",
+        "x.reply.usage_capped": "X says the app's usage cap is spent ({detail}): nothing can be posted until the cap resets or an admin raises the app's plan in the X developer portal.",
+        "x.alert.usage_capped": "X refuses posts because the X app's usage cap is spent ({detail}): replies fail until the cap resets or an admin raises the plan in the X developer portal.",
         "x.alert.suspended": "The X account {account} is suspended ({detail}): replies fail until X lifts the suspension. Contact X; chatops cannot fix this.",
     },
     "fi": {
@@ -34,6 +36,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "x.reply.unreachable": "X:ään ei saatu yhteyttä ({detail}); mitään ei lähetetty",
         "x.reply.refused": "X hylkäsi vastauksen: {detail}",
         "x.reply.lost": "X:n vastaus katosi ({detail}), eikä vastausta löydy tilin vastauksista tähän viestiin: se on ehkä silti julkaistu. Tarkista X ennen kuin painat Yritä uudelleen.",
+        "x.reply.usage_capped": "X:n mukaan sovelluksen käyttökiintiö on käytetty ({detail}): mitään ei voi julkaista ennen kuin kiintiö nollautuu tai ylläpitäjä nostaa sovelluksen tasoa X:n kehittäjäportaalissa.",
+        "x.alert.usage_capped": "X hylkää julkaisut, koska X-sovelluksen käyttökiintiö on käytetty ({detail}): vastaukset epäonnistuvat, kunnes kiintiö nollautuu tai ylläpitäjä nostaa tasoa X:n kehittäjäportaalissa.",
         "x.alert.suspended": "X-tili {account} on jäädytetty ({detail}): vastaukset epäonnistuvat, kunnes X poistaa jäädytyksen. Ota yhteyttä X:ään; chatops ei voi korjata tätä.",
     },
     "pl": {
@@ -48,6 +52,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "x.reply.unreachable": "Nie udało się połączyć z X ({detail}); nic nie zostało wysłane",
         "x.reply.refused": "X odrzucił odpowiedź: {detail}",
         "x.reply.lost": "Odpowiedź X zaginęła ({detail}), a tej odpowiedzi nie ma wśród odpowiedzi konta pod tym wpisem: mogła jednak zostać opublikowana. Sprawdź X, zanim naciśniesz Ponów.",
+        "x.reply.usage_capped": "Według X limit użycia aplikacji się wyczerpał ({detail}): nic nie zostanie opublikowane, dopóki limit się nie odnowi albo administrator nie podniesie planu aplikacji w portalu deweloperskim X.",
+        "x.alert.usage_capped": "X odrzuca wpisy, bo limit użycia aplikacji X się wyczerpał ({detail}): odpowiedzi nie przechodzą, dopóki limit się nie odnowi albo administrator nie podniesie planu w portalu deweloperskim X.",
         "x.alert.suspended": "Konto X {account} jest zawieszone ({detail}): odpowiedzi nie przechodzą, dopóki X nie zdejmie zawieszenia. Skontaktuj się z X; chatops tego nie naprawi.",
     },
 }

@@ -39,7 +39,7 @@ from chatops.testing.fake_slack import FakeSlack
 from chatops_plugins.x.client import tweepy_client
 from chatops_plugins.x.config import XConfig
 from chatops_plugins.x.errors import Refusal
-from chatops_plugins.x.replies import _never_sent, same_text
+from chatops_plugins.x.replies import _never_sent, _retry_at, same_text
 from chatops_plugins.x.source import XSource
 from chatops_plugins.x.testing import FakeX, problem
 from chatops_plugins.x.words import TEXTS
@@ -352,6 +352,52 @@ async def test_the_24_hour_post_limit_decides_the_wait_when_it_is_what_ran_out(
     job = await _reply_job(x_bot)
     assert job.due_at is not None
     assert _aware(job.due_at) > datetime.now(UTC) + timedelta(hours=5)
+
+
+@sqlite_only
+async def test_a_refusal_tweepy_cannot_read_is_retried_not_a_crash(x_bot: TestBot, x: XWorld, x_fake: FakeX) -> None:
+    card, mention = await _card(x, "Hei")
+    # tweepy turns x-rate-limit-reset into int() itself; a garbled one raises ValueError inside tweepy.
+    x_fake.fail_next_post(429, problem(429, "Too Many Requests", "Too Many Requests"), {"x-rate-limit-reset": "soon"})
+    x_fake.fail_next_post(403, b'["not", "an", "object"]')  # and .get() on a JSON array: AttributeError
+    await x_bot.reply(x_bot.person("Anna"), card, "Hei!")
+    await card.wait_for(lambda c: "✅ Reply by <@UANNA>" in c.text)
+    assert _texts(x_fake.replies_to(mention)) == ["Hei!"]
+    errors = await _audit_errors(x_bot)
+    assert [e.split(":")[0] for e in errors] == ["X had a problem (ValueError", "X had a problem (AttributeError"]
+
+
+def test_reset_headers_are_read_whatever_their_case_and_garbled_ones_are_ignored() -> None:
+    assert _retry_at({}) is None
+    assert _retry_at({"x-rate-limit-reset": "soon"}) is None
+    assert _retry_at({"X-Rate-Limit-Reset": "1800000000"}) == 1800000000
+
+
+@sqlite_only
+async def test_a_spent_monthly_usage_cap_fails_the_reply_and_alerts_once_instead_of_retrying(
+    x_bot: TestBot, x: XWorld, x_fake: FakeX
+) -> None:
+    # X's answer when the plan's monthly cap is spent; the 15-minute window still has room.
+    capped = {
+        "title": "UsageCapExceeded",
+        "period": "Monthly",
+        "scope": "Product",
+        "detail": "Usage cap exceeded: Monthly product cap",
+        "type": "https://api.twitter.com/2/problems/usage-capped",
+    }
+    anna = x_bot.person("Anna")
+    first, _ = await _card(x, "Eka")
+    second, _ = await _card(x, "Toka", who=EERO)
+    x_fake.fail_next("post", 429, capped, {"x-rate-limit-remaining": "99"}, times=2)
+    await x_bot.reply(anna, first, "Vastaus yksi")
+    await x_bot.reply(anna, second, "Vastaus kaksi")
+    for card in (first, second):
+        await card.wait_for(lambda c: "retry" in c.buttons)
+        assert "failed: X says the app's usage cap is spent (Usage cap exceeded: Monthly product cap)" in card.text
+    await x_bot.idle()
+    assert len(x_fake.calls_to("post")) == 2
+    (alert,) = x.ops_alerts()
+    assert "usage cap is spent" in alert
 
 
 # -- lost answers ------------------------------------------------------------------------------
