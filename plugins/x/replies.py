@@ -8,13 +8,18 @@ final), worded for the team:
 * 403: duplicate content (reword it: Retry would send the same text), no permission to write
   (``alert="permission:reply"``), the account suspended (final, plus one ``suspended`` ops alert),
   or the reply not allowed (the post deleted, or replies limited by its author): final.
-* 429: retried when X's window resets (``x-rate-limit-reset``, or the 24-hour post limit's reset).
-* 5xx, and a connection that failed before the request went out: retried.
+* 429: retried when X's window resets (``x-rate-limit-reset``, or the 24-hour post limit's reset
+  when that is what ran out; one 15-minute window when X does not say). A spent monthly usage
+  cap (``.../problems/usage-capped``) is final, plus one ``usage-capped`` ops alert: no window helps.
+* 5xx, a refusal tweepy itself could not read, and a connection that failed before the request
+  went out: retried.
 * A lost answer (a timeout or a dropped connection after the request went out): X may have posted
   it, and posting again could post it twice. The account's recent posts are searched for a reply
   to the same post with the same text; found, it is the answer; not found, the failure is final
   and says to check X before Retry. A duplicate-content refusal is looked up the same way, so a
-  Retry after a lost answer that X did post finds that post instead of failing.
+  Retry after a lost answer that X did post finds that post instead of failing. (Should the team
+  send the very text the account already replied under that post, that earlier reply is taken as
+  the answer: it is what the customer sees.)
 
 tweepy is synchronous: its calls run in a worker thread so the event loop never waits on X.
 """
