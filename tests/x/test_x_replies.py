@@ -145,6 +145,18 @@ async def test_a_duplicate_is_refused_on_the_card_with_advice_to_reword_and_noth
 
 
 @sqlite_only
+async def test_the_card_says_why_in_the_teams_language(fake_slack: FakeSlack, database_url: str, x_fake: FakeX) -> None:
+    config = {**x_config(x_fake.base_url), "team": {"language": "pl"}}
+    async with TestBot(fake_slack, database_url, config=config, customer=NoCustomer) as bot:
+        x = XWorld(bot, x_fake)
+        x.own_post("Dziękujemy za wiadomość!")
+        card, _ = await _card(x, "Czy macie opcje bezglutenowe?")
+        await bot.reply(bot.person("Anna"), card, "Dziękujemy za wiadomość!")
+        await card.wait_for(lambda c: "retry" in c.buttons)
+        assert "X odrzucił wpis jako duplikat wpisu, który konto już opublikowało" in card.text
+
+
+@sqlite_only
 @pytest.mark.parametrize(
     ("body", "shown"),
     [
