@@ -227,6 +227,10 @@ class Gateway:
                 if info.closed_by is None:
                     info.close_code, info.closed_by, info.close_reason = code, "server", reason
 
+        # A held gateway accepts connections but says HELLO only once released, so a test can act
+        # while the client is certainly between connections.
+        while self.owner.hold_gateway:  # noqa: ASYNC110 - set from the test's thread, not this loop
+            await asyncio.sleep(0.01)
         writer = asyncio.create_task(conn.write_loop(server_closed))
         conn.send({"op": HELLO, "d": {"heartbeat_interval": self.owner.heartbeat_interval_ms}, "s": None, "t": None})
         client_code: int | None = None

@@ -230,6 +230,8 @@ class FakeDiscord:
         self.allow_presences_intent = False
         #: HELLO's heartbeat interval; discord.py heartbeats on its own thread at this pace.
         self.heartbeat_interval_ms = 41_250
+        #: While True, new gateway connections wait before HELLO (see :meth:`held_gateway`).
+        self.hold_gateway = False
         self.world = World(bot_user_id=bot_user_id, bot_name=bot_name, application_id=application_id)
         self.identify_count = 0
         self.resume_count = 0
@@ -467,6 +469,19 @@ class FakeDiscord:
         """The connections open now."""
         with self.lock:
             return [c for c in self.gateway.connections if c.open]
+
+    @contextlib.contextmanager
+    def held_gateway(self) -> Iterator[None]:
+        """Within the block, connections are accepted but get no HELLO: the client is certainly away.
+
+        For "while the bot was disconnected" tests: ``disconnect()``, wait until no connection is open,
+        post, then leave the block and the client resumes (or identifies) and sees what it missed.
+        """
+        self.hold_gateway = True
+        try:
+            yield
+        finally:
+            self.hold_gateway = False
 
     async def wait_for(
         self,
