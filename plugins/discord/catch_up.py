@@ -14,6 +14,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Collection, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import discord
@@ -26,6 +27,10 @@ log = logging.getLogger(__name__)
 
 #: Takes one message from Discord: ingests it when it is a watched customer's, then moves the position.
 Take = Callable[[discord.Message], Awaitable[None]]
+
+
+#: ``ctx.state`` key of the moment the bot first watched (a Discord id made from the time).
+SINCE_KEY = "watching_since"
 
 
 def position_key(channel_id: int) -> str:
@@ -76,6 +81,15 @@ class Positions:
         """The catch-up has read the channel: live messages move its position again."""
         self._held.discard(channel_id)
 
+    async def watching_since(self) -> int:
+        """The moment (as a Discord id) the bot first watched; stored the first time it is asked."""
+        raw = await self._state.get(SINCE_KEY)
+        if raw is not None and raw.isdigit():
+            return int(raw)
+        since = discord.utils.time_snowflake(datetime.now(UTC))
+        await self._state.set(SINCE_KEY, str(since))
+        return since
+
     def forget_cache(self) -> None:
         """Read positions from the database again (after a failed write left memory unsure)."""
         self._known.clear()
@@ -95,21 +109,21 @@ def watched_places(
                 yield thread
 
 
-async def catch_up_place(place: Any, positions: Positions, take: Take, limit: int) -> int:
+async def catch_up_place(place: Any, positions: Positions, take: Take, limit: int, since: int) -> int:
     """Read and take what was written in one channel or thread after its position; how many were read.
 
-    A channel seen for the first time starts at its newest message (the bot watches from now on,
-    it does not import the channel's history). A thread without a position of its own is read from
-    its parent's position: Discord ids grow with time, so that covers a thread started while the
-    bot was away.
+    A place without a position of its own is read from its parent's (a thread), else from ``since``,
+    the moment the bot first watched: Discord ids grow with time, so that covers a channel or
+    thread created while the bot was away without importing older history. A place whose newest
+    message (known from the gateway) is not after the position is not asked at all.
     """
     after = await positions.get(place.id)
     if after is None and isinstance(place, discord.Thread):
         after = await positions.get(place.parent_id)
     if after is None:
-        last = getattr(place, "last_message_id", None)
-        if last is not None and not isinstance(place, discord.Thread):
-            await positions.advance(place.id, last, catching_up=True)
+        after = since
+    last = getattr(place, "last_message_id", None)
+    if last is None or last <= after:
         positions.release(place.id)
         return 0
     read = 0
@@ -145,6 +159,7 @@ async def catch_up(
     positions: Positions,
     take: Take,
     limit: int,
+    since: int,
 ) -> CatchUpResult:
     """Catch up on every watched channel and active thread.
 
@@ -156,7 +171,7 @@ async def catch_up(
         return CatchUpResult()  # catch_up_limit = 0 turns catching up off
     for place in list(watched_places(guilds, guild_ids, channel_ids)):
         try:
-            read += await catch_up_place(place, positions, take, limit)
+            read += await catch_up_place(place, positions, take, limit, since)
         except discord.Forbidden:
             # Not retried: only an admin granting the permission changes this.
             log.warning("discord catch-up: the bot may not read the history of %s (Read Message History)", place)

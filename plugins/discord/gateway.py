@@ -64,8 +64,9 @@ def point_at(api_url: str, gateway_url: str | None) -> None:
 class Gateway(discord.Client):
     """A discord.py client that hands every event the plugin cares about to its listener."""
 
-    def __init__(self, listener: Listener) -> None:
+    def __init__(self, listener: Listener, *, guild_ready_timeout: float = 2.0) -> None:
         super().__init__(
+            guild_ready_timeout=guild_ready_timeout,
             intents=intents(),
             # A second guard behind each call's own AllowedMentions.none(): nothing the bot posts pings.
             allowed_mentions=discord.AllowedMentions.none(),

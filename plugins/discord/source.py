@@ -166,6 +166,19 @@ class DiscordSource(Source):
         """The running discord.py client, if any (tests and the answers use it)."""
         return self._client
 
+    @property
+    def connected(self) -> bool:
+        """Whether the gateway is connected and its servers are known (ready)."""
+        return self._client is not None and self._client.is_ready()
+
+    async def wait_connected(self, timeout: float) -> bool:  # noqa: ASYNC109
+        """Wait until the gateway has been ready once since start; False after ``timeout`` seconds."""
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
     def _spawn(self, coro: object, name: str) -> None:
         task = asyncio.ensure_future(coro)  # type: ignore[call-overload]
         task.set_name(name)
@@ -177,7 +190,7 @@ class DiscordSource(Source):
         token = self.config.token.get_secret_value()
         attempt = 0
         while True:
-            client = Gateway(self)
+            client = Gateway(self, guild_ready_timeout=self.config.guild_ready_timeout_seconds)
             self._client = client
             try:
                 await client.start(token)
@@ -305,6 +318,7 @@ class DiscordSource(Source):
                     self.positions,
                     self.take,
                     self.config.catch_up_limit,
+                    await self.positions.watching_since(),
                 )
                 if result.read:
                     log.info("discord catch-up: read %d missed messages", result.read)

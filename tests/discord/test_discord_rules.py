@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from types import SimpleNamespace
-from typing import Any
 
 import aiohttp
 import discord
@@ -12,10 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from chatops.sources import Answer
 from chatops_plugins.discord.answers import reply_nonce, send_error
 from chatops_plugins.discord.catch_up import Positions, position_key
 from chatops_plugins.discord.source import problem_of
-from chatops.sources import Answer
 
 
 def http_error(cls: type[discord.HTTPException], status: int, code: int, text: str = "nope") -> discord.HTTPException:
