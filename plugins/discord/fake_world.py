@@ -35,6 +35,9 @@ MENTION_EVERYONE = 1 << 17
 CREATE_PUBLIC_THREADS = 1 << 35
 SEND_MESSAGES_IN_THREADS = 1 << 38
 ALL_PERMISSIONS = (1 << 53) - 1
+#: Every permission that applies in a channel: without View Channel, Discord denies all of these.
+#: (The same set as discord.py's ``Permissions.all_channel()``.)
+ALL_CHANNEL = 8555290110197585
 
 #: What ``@everyone`` may do in a new server (a subset of Discord's defaults that matters here).
 EVERYONE_DEFAULT = (
@@ -306,7 +309,7 @@ class World:
         if member:
             base = (base & ~member.deny) | member.allow
         if not base & VIEW_CHANNEL:
-            return 0
+            return base & ~ALL_CHANNEL
         return base
 
     # -- payloads ----------------------------------------------------------------------------------

@@ -78,6 +78,8 @@ T = TypeVar("T")
 
 #: Discord messages are at most this long (for bots; Nitro's 4000 is for people).
 MAX_CONTENT = 2000
+#: A message nonce is at most 25 characters.
+MAX_NONCE = 25
 #: Application flag: the message-content intent is switched on in the Developer Portal (unverified app).
 GATEWAY_MESSAGE_CONTENT_LIMITED = 1 << 19
 
@@ -137,6 +139,8 @@ class _Scripted:
     body: dict[str, Any]
     headers: dict[str, str]
     remaining: int
+    #: Do the request's work, then answer the failure anyway (a response lost on the way back).
+    after_processing: bool = False
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method == method) and (self.path is None or bool(self.path.search(path)))
@@ -239,6 +243,12 @@ class FakeDiscord:
         self.deleted: list[DeletedMessage] = []
         self.requests: list[HttpCall] = []
         self._scripted: list[_Scripted] = []
+        #: Bot messages by nonce, with when they were made (``enforce_nonce``).
+        self._nonces: dict[str, tuple[str, float]] = {}
+        #: How long Discord remembers a nonce ("the past few minutes": the exact window is unverified).
+        self.nonce_window_seconds = 300.0
+        #: POSTs answered with an earlier message because their nonce was seen (nothing new was sent).
+        self.deduplicated: list[SentMessage] = []
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -298,6 +308,15 @@ class FakeDiscord:
         """Put the bot in a server (``@everyone``, the bot's role, an owner who is not the bot)."""
         with self.lock:
             guild = self.world.add_guild(guild_id, name)
+
+            # The bot joining a server while connected: GUILD_CREATE, shaped per session's intents, without
+            # "unavailable" (which marks a server of READY becoming available, not a new one).
+            def joined(session: Session, _: Any) -> dict[str, Any]:
+                data = self.world.guild_payload(guild, all_members=bool(session.intents & GUILD_MEMBERS))
+                del data["unavailable"]
+                return data
+
+            self.gateway.dispatch("GUILD_CREATE", {}, shape=joined)
             return {"id": guild.id, "name": guild.name, "owner_id": guild.owner_id, "bot_role_id": guild.bot_role_id}
 
     def add_channel(self, guild_id: str, channel_id: str, name: str) -> dict[str, Any]:
@@ -411,6 +430,20 @@ class FakeDiscord:
                     "MESSAGE_DELETE", {"id": str(message_id), "channel_id": channel.id, "guild_id": channel.guild_id}
                 )
 
+    def delete_bulk(self, channel_id: str, message_ids: list[str], *, dispatch: bool = True) -> None:
+        """A moderator purges messages at once; connected clients get one MESSAGE_DELETE_BULK."""
+        with self.lock:
+            channel = self.world.channel(channel_id)
+            for message_id in message_ids:
+                self._stored(channel_id, message_id)
+            for message_id in message_ids:
+                del channel.messages[int(message_id)]
+            if dispatch:
+                self.gateway.dispatch(
+                    "MESSAGE_DELETE_BULK",
+                    {"ids": [str(i) for i in message_ids], "channel_id": channel.id, "guild_id": channel.guild_id},
+                )
+
     def _stored(self, channel_id: str, message_id: str) -> dict[str, Any]:
         channel = self.world.channel(channel_id)
         try:
@@ -418,8 +451,10 @@ class FakeDiscord:
         except (KeyError, ValueError):
             raise KeyError(f"no message {message_id} in channel {channel_id}") from None
 
-    def _dispatch_message(self, event: str, message: dict[str, Any]) -> None:
+    def _dispatch_message(self, event: str, message: dict[str, Any], *, nonce: str | int | None = None) -> None:
         data = self.world.gateway_message(message)
+        if nonce is not None:
+            data["nonce"] = nonce
         bot_id = self.bot_user_id
 
         def shape(session: Session, payload: dict[str, Any]) -> dict[str, Any]:
@@ -559,12 +594,19 @@ class FakeDiscord:
         path: str | None = None,
         errors: dict[str, Any] | None = None,
         times: int = 1,
+        after_processing: bool = False,
     ) -> None:
-        """Answer the next matching request(s) with ``status`` and Discord's error JSON."""
+        """Answer the next matching request(s) with ``status`` and Discord's error JSON.
+
+        ``after_processing=True`` first does what the request asks (the message is posted, stored and
+        dispatched) and only then answers the failure: the client never learns it worked, as when
+        Discord's response is lost. Use 503 for a failure discord.py raises at once (it retries 500,
+        502, 504 and 524 itself after sleeping).
+        """
         body: dict[str, Any] = {"message": message, "code": code}
         if errors is not None:
             body["errors"] = errors
-        self._script(method, path, status, body, {}, times)
+        self._script(method, path, status, body, {}, times, after_processing=after_processing)
 
     def _script(
         self,
@@ -574,6 +616,8 @@ class FakeDiscord:
         body: dict[str, Any],
         headers: dict[str, str],
         times: int,
+        *,
+        after_processing: bool = False,
     ) -> None:
         with self.lock:
             self._scripted.append(
@@ -584,6 +628,7 @@ class FakeDiscord:
                     body=body,
                     headers=headers,
                     remaining=times,
+                    after_processing=after_processing,
                 )
             )
 
@@ -656,10 +701,12 @@ class FakeDiscord:
                 response = _error(401, 0, "401: Unauthorized")
             else:
                 scripted = self._take_scripted(request.method, path)
-                if scripted is not None:
-                    response = JSONResponse(scripted.body, status_code=scripted.status, headers=scripted.headers)
-                else:
+                if scripted is None:
                     response = await handler(request, body)
+                else:
+                    if scripted.after_processing:
+                        await handler(request, body)
+                    response = JSONResponse(scripted.body, status_code=scripted.status, headers=scripted.headers)
             with self.lock:
                 self.requests.append(
                     HttpCall(
@@ -833,6 +880,11 @@ class FakeDiscord:
         content = content or ""
         if len(content) > MAX_CONTENT:
             return _form_error("content", "BASE_TYPE_MAX_LENGTH", f"Must be {MAX_CONTENT} or fewer in length.")
+        nonce = body.get("nonce")
+        if nonce is not None and (
+            isinstance(nonce, bool) or not isinstance(nonce, str | int) or len(str(nonce)) > MAX_NONCE
+        ):
+            return _form_error("nonce", "BASE_TYPE_MAX_LENGTH", f"Must be {MAX_NONCE} or fewer in length.")
         allowed = body.get("allowed_mentions")
         if allowed is not None:
             problem = _check_allowed_mentions(allowed)
@@ -847,6 +899,11 @@ class FakeDiscord:
                 return _missing_permissions()
             if not content and not body.get("embeds") and not body.get("sticker_ids") and not body.get("attachments"):
                 return _error(400, 50006, "Cannot send an empty message")
+            if nonce is not None and body.get("enforce_nonce"):
+                earlier = self._earlier_with_nonce(str(nonce))
+                if earlier is not None:
+                    self.deduplicated.append(self._sent_record(channel, earlier, body))
+                    return JSONResponse({**self.world.rest_message(earlier), "nonce": nonce})
             reference = body.get("message_reference")
             reply_to: str | None = None
             replied_author: str | None = None
@@ -868,22 +925,36 @@ class FakeDiscord:
                 self.bot_user_id,
                 content,
                 reply_to=reply_to,
-                extra={"embeds": list(body.get("embeds") or []), "nonce": body.get("nonce")},
+                extra={"embeds": list(body.get("embeds") or [])},
             )
-            self.sent.append(
-                SentMessage(
-                    channel_id=channel.id,
-                    message_id=message["id"],
-                    content=content,
-                    message_reference=reference,
-                    allowed_mentions=allowed,
-                    pings=pings(self.world, content, allowed, replied_author),
-                    payload=body,
-                )
-            )
-            # Discord sends the bot its own message on the gateway too.
-            self._dispatch_message("MESSAGE_CREATE", message)
-            return JSONResponse(self.world.rest_message(message))
+            if nonce is not None:
+                self._nonces[str(nonce)] = (message["id"], time.monotonic())
+            self.sent.append(self._sent_record(channel, message, body, replied_author))
+            # Discord sends the bot its own message on the gateway too (with the nonce, as in the answer).
+            self._dispatch_message("MESSAGE_CREATE", message, nonce=nonce)
+            return JSONResponse({**self.world.rest_message(message), "nonce": nonce})
+
+    def _earlier_with_nonce(self, nonce: str) -> dict[str, Any] | None:
+        """The bot's message made with ``nonce`` within the window, if it still exists."""
+        seen = self._nonces.get(nonce)
+        if seen is None or time.monotonic() - seen[1] > self.nonce_window_seconds:
+            return None
+        return self.world.find_message(seen[0])
+
+    def _sent_record(
+        self, channel: Channel, message: dict[str, Any], body: dict[str, Any], replied_author: str | None = None
+    ) -> SentMessage:
+        content = str(body.get("content") or "")
+        allowed = body.get("allowed_mentions")
+        return SentMessage(
+            channel_id=channel.id,
+            message_id=message["id"],
+            content=content,
+            message_reference=body.get("message_reference"),
+            allowed_mentions=allowed,
+            pings=pings(self.world, content, allowed, replied_author),
+            payload=body,
+        )
 
     async def _message(self, request: Request, body: Any) -> Response:
         channel_id = request.path_params["channel_id"]

@@ -54,6 +54,8 @@ class Recorder(discord.Client):
         self.messages: list[discord.Message] = []
         self.deleted: list[discord.RawMessageDeleteEvent] = []
         self.edited: list[discord.RawMessageUpdateEvent] = []
+        self.purged: list[discord.RawBulkMessageDeleteEvent] = []
+        self.joined: list[discord.Guild] = []
         self.readies = 0
         self.resumes = 0
 
@@ -74,6 +76,12 @@ class Recorder(discord.Client):
 
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         self.edited.append(payload)
+
+    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+        self.purged.append(payload)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        self.joined.append(guild)
 
     def said(self, text: str) -> discord.Message | None:
         """The message received with exactly ``text``, if any."""
@@ -171,6 +179,7 @@ async def test_permissions_follow_the_channel_overwrite(discord_fake: FakeDiscor
     assert guild is not None
 
     discord_fake.set_bot_permissions(SUPPORT, manage_messages=True)
+    discord_fake.set_bot_permissions(OFFTOPIC, view_channel=False)
 
     def can_manage(channel_id: str) -> bool:
         channel = guild.get_channel_or_thread(int(channel_id))
@@ -181,7 +190,10 @@ async def test_permissions_follow_the_channel_overwrite(discord_fake: FakeDiscor
     assert can_manage(THREAD), "a thread takes its parent's permissions"
     assert not can_manage(FEEDBACK)
     # The HTTP side resolves the same bits as discord.py.
-    for channel_id in (SUPPORT, FEEDBACK, THREAD):
+    offtopic = guild.get_channel(int(OFFTOPIC))
+    assert offtopic is not None
+    await discord_fake.wait_for(lambda: not offtopic.permissions_for(guild.me).view_channel, what="the view overwrite")
+    for channel_id in (SUPPORT, FEEDBACK, THREAD, OFFTOPIC):
         channel = guild.get_channel_or_thread(int(channel_id))
         assert channel is not None
         assert channel.permissions_for(guild.me).value == discord_fake.bot_permissions(channel_id)
@@ -237,6 +249,27 @@ async def test_a_thread_started_from_a_message_shares_its_id(discord_fake: FakeD
     assert message.channel.id == int(starter["id"]) and message.channel.parent_id == int(SUPPORT)
     assert str(message.id) == in_thread["id"]
     assert discord_fake.message(starter["id"])["thread"]["id"] == starter["id"]  # type: ignore[index]
+
+
+async def test_a_purge_arrives_as_one_bulk_delete(discord_fake: FakeDiscord, start: Start) -> None:
+    client = await start()
+    ids = [discord_fake.post(SUPPORT, AINO[0], f"spam {i}", dispatch=False)["id"] for i in range(3)]
+
+    discord_fake.delete_bulk(SUPPORT, ids[:2])
+    await discord_fake.wait_for(lambda: client.purged, what="MESSAGE_DELETE_BULK")
+
+    assert client.purged[0].message_ids == {int(i) for i in ids[:2]}
+    assert [m["id"] for m in discord_fake.messages(SUPPORT)] == [ids[2]]
+
+
+async def test_joining_a_server_while_connected(discord_fake: FakeDiscord, start: Start) -> None:
+    client = await start()
+
+    discord_fake.add_guild("100000000000000999", "Second Shop")
+    discord_fake.add_channel("100000000000000999", "200000000000000999", "help")
+    await discord_fake.wait_for(lambda: client.get_channel(200000000000000999), what="GUILD_CREATE and CHANNEL_CREATE")
+
+    assert [g.name for g in client.joined] == ["Second Shop"]
 
 
 async def test_edits_and_deletes_arrive(discord_fake: FakeDiscord, start: Start) -> None:
@@ -358,6 +391,45 @@ async def test_send_needs_send_messages(discord_fake: FakeDiscord, start: Start)
     with pytest.raises(discord.Forbidden) as refused:
         await channel.send("Hello")
     assert refused.value.code == 50013
+
+
+async def test_an_enforced_nonce_returns_the_earlier_message(discord_fake: FakeDiscord, start: Start) -> None:
+    client = await start()
+    channel = client.get_channel(int(SUPPORT))
+    assert isinstance(channel, discord.TextChannel)
+
+    first = await channel.send("Your refund is on its way", nonce="answer-17")
+    again = await channel.send("Your refund is on its way", nonce="answer-17")
+    other = await channel.send("Another answer", nonce="answer-18")
+
+    assert again.id == first.id != other.id
+    assert [s.message_id for s in discord_fake.sent] == [str(first.id), str(other.id)]
+    assert [d.message_id for d in discord_fake.deduplicated] == [str(first.id)]
+    assert [m["content"] for m in discord_fake.messages(SUPPORT)] == ["Your refund is on its way", "Another answer"]
+
+
+def test_a_nonce_is_enforced_only_when_asked_and_at_most_25_characters(discord_fake: FakeDiscord) -> None:
+    url = f"{discord_fake.api_url}/channels/{SUPPORT}/messages"
+    headers = {"Authorization": f"Bot {TOKEN}"}
+    ids = {httpx.post(url, json={"content": "hi", "nonce": "n1"}, headers=headers).json()["id"] for _ in range(2)}
+    assert len(ids) == 2, "without enforce_nonce Discord only echoes the nonce"
+    too_long = httpx.post(url, json={"content": "hi", "nonce": "n" * 26, "enforce_nonce": True}, headers=headers)
+    assert too_long.status_code == 400 and too_long.json()["code"] == 50035
+
+
+async def test_a_lost_response_then_a_retry_with_the_nonce_sends_once(discord_fake: FakeDiscord, start: Start) -> None:
+    client = await start()
+    channel = client.get_channel(int(SUPPORT))
+    assert isinstance(channel, discord.TextChannel)
+    discord_fake.fail_next(503, message="upstream connect error", method="POST", after_processing=True)
+
+    with pytest.raises(discord.DiscordServerError):
+        await channel.send("Sorry for the wait", nonce="answer-5")
+    assert len(discord_fake.sent) == 1, "the message went out although the client saw an error"
+    retried = await channel.send("Sorry for the wait", nonce="answer-5")
+
+    assert str(retried.id) == discord_fake.sent[0].message_id and len(discord_fake.sent) == 1
+    assert len(discord_fake.messages(SUPPORT)) == 1
 
 
 # -- history ----------------------------------------------------------------------------------------------
