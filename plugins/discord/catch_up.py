@@ -109,13 +109,16 @@ def watched_places(
                 yield thread
 
 
-async def catch_up_place(place: Any, positions: Positions, take: Take, limit: int, since: int) -> int:
+async def catch_up_place(
+    place: Any, positions: Positions, take: Take, limit: int, since: int, *, fresh_cache: bool = False
+) -> int:
     """Read and take what was written in one channel or thread after its position; how many were read.
 
     A place without a position of its own is read from its parent's (a thread), else from ``since``,
     the moment the bot first watched: Discord ids grow with time, so that covers a channel or
-    thread created while the bot was away without importing older history. A place whose newest
-    message (known from the gateway) is not after the position is not asked at all.
+    thread created while the bot was away without importing older history. With ``fresh_cache``
+    (just after READY, whose server data names each channel's newest message), a place whose newest
+    message is not after the position is not asked at all; after a resume that data may be stale.
     """
     after = await positions.get(place.id)
     if after is None and isinstance(place, discord.Thread):
@@ -123,7 +126,7 @@ async def catch_up_place(place: Any, positions: Positions, take: Take, limit: in
     if after is None:
         after = since
     last = getattr(place, "last_message_id", None)
-    if last is None or last <= after:
+    if fresh_cache and (last is None or last <= after):
         positions.release(place.id)
         return 0
     read = 0
@@ -160,6 +163,8 @@ async def catch_up(
     take: Take,
     limit: int,
     since: int,
+    *,
+    fresh_cache: bool = False,
 ) -> CatchUpResult:
     """Catch up on every watched channel and active thread.
 
@@ -171,7 +176,7 @@ async def catch_up(
         return CatchUpResult()  # catch_up_limit = 0 turns catching up off
     for place in list(watched_places(guilds, guild_ids, channel_ids)):
         try:
-            read += await catch_up_place(place, positions, take, limit, since)
+            read += await catch_up_place(place, positions, take, limit, since, fresh_cache=fresh_cache)
         except discord.Forbidden:
             # Not retried: only an admin granting the permission changes this.
             log.warning("discord catch-up: the bot may not read the history of %s (Read Message History)", place)

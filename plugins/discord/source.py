@@ -112,6 +112,7 @@ class DiscordSource(Source):
         self._logged: set[str] = set()
         self._catch_up_lock = asyncio.Lock()
         self._catch_up_wanted = False
+        self._catch_up_fresh = False
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -244,7 +245,7 @@ class DiscordSource(Source):
         self._ready.set()
         self._logged.clear()
         await self.ctx.alerts.clear(*ALERT_KEYS)
-        await self.catch_up()
+        await self.catch_up(fresh_cache=True)
 
     async def gateway_resumed(self) -> None:
         """A resumed session: Discord replays missed events, but catching up costs little and is sure."""
@@ -300,9 +301,14 @@ class DiscordSource(Source):
         await ctx.ingest(to_inbound(NAME, message, thread_id))
         await self.positions.advance(message.channel.id, message.id)
 
-    async def catch_up(self) -> None:
-        """Read what was missed in every watched channel; one pass at a time, again if asked meanwhile."""
+    async def catch_up(self, *, fresh_cache: bool = False) -> None:
+        """Read what was missed in every watched channel; one pass at a time, again if asked meanwhile.
+
+        ``fresh_cache``: the client has just received every server's data (READY), so a channel whose
+        newest message is not after its position need not be asked; after a resume it may be stale.
+        """
         self._catch_up_wanted = True
+        self._catch_up_fresh = fresh_cache
         if self._catch_up_lock.locked():
             return  # the running pass goes round once more
         async with self._catch_up_lock:
@@ -319,6 +325,7 @@ class DiscordSource(Source):
                     self.take,
                     self.config.catch_up_limit,
                     await self.positions.watching_since(),
+                    fresh_cache=self._catch_up_fresh,
                 )
                 if result.read:
                     log.info("discord catch-up: read %d missed messages", result.read)

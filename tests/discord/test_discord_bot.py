@@ -19,8 +19,8 @@ from chatops.testing.fake_slack import FakeSlack
 from chatops_plugins.discord.source import DiscordSource
 from chatops_plugins.discord.testing import FakeDiscord
 
-# The database does not change what the plugin does (positions are ctx.state; the restart test runs
-# on both engines); one engine keeps these fast.
+# The database does not change what the plugin does (positions are ctx.state; the restart test in
+# test_discord_connection.py runs on both engines); one engine keeps these fast.
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 #: Quick connects in tests: discord.py waits this long for more servers after READY (default 2 s).
@@ -253,23 +253,6 @@ async def test_messages_written_while_disconnected_are_caught_up_once(bot: TestB
     await bot.idle()
     assert await stored_count(bot) == 4
     assert len(bot.cards()) == 4
-
-
-async def test_a_restarted_bot_catches_up_from_its_stored_position(
-    fake_slack: FakeSlack, database_url: str, discord_fake: FakeDiscord
-) -> None:
-    config = bot_config(discord_fake)
-    async with TestBot(fake_slack, database_url, config=config) as first:
-        await connected(first)
-        discord_fake.post(SUPPORT, AINO[0], "first life")
-        await first.next_card()
-        await first.idle()
-    discord_fake.post(SUPPORT, EERO[0], "while the bot was down", dispatch=False)
-    async with TestBot(fake_slack, database_url, config=config) as second:
-        await connected(second)
-        await _card_with(second, "while the bot was down")
-        await second.idle()
-        assert await stored_count(second) == 2
 
 
 async def _card_with(bot: TestBot, words: str) -> Any:

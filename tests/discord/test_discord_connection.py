@@ -1,0 +1,113 @@
+"""The Discord gateway coming and going: catch-up after a resume and a restart, and a gateway that does not answer."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import pytest
+from discord_world import AINO, EERO, SUPPORT, THREAD, discord_config
+from sqlalchemy import func, select
+
+from chatops.models import Alert, Message
+from chatops.testing.bot import OPS, Card, TestBot
+from chatops.testing.fake_slack import FakeSlack
+from chatops_plugins.discord.source import DiscordSource
+from chatops_plugins.discord.testing import FakeDiscord
+
+FAST = {"guild_ready_timeout_seconds": 0.05}
+
+
+def source(bot: TestBot) -> DiscordSource:
+    assert bot.app is not None
+    found = bot.app.sources["discord"]
+    assert isinstance(found, DiscordSource)
+    return found
+
+
+async def card_with(bot: TestBot, words: str) -> Card:
+    for _ in range(500):
+        found = [card for card in bot.cards() if words in card.text]
+        if found:
+            return found[0]
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"no card with {words!r}: {[c.text[:80] for c in bot.cards()]}")
+
+
+async def inbound_count(bot: TestBot) -> int:
+    assert bot.app is not None
+    async with bot.app.db.read() as session:
+        return int(await session.scalar(select(func.count(Message.id)).where(Message.direction == "inbound")) or 0)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_after_a_resume_the_missed_messages_are_caught_up_once(
+    fake_slack: FakeSlack, database_url: str, discord_fake: FakeDiscord
+) -> None:
+    async with TestBot(fake_slack, database_url, config=discord_config(discord_fake, **FAST)) as bot:
+        assert await source(bot).wait_connected(10)
+        discord_fake.post(SUPPORT, AINO[0], "before the drop")
+        await card_with(bot, "before the drop")
+        (live,) = discord_fake.open_connections()
+        with discord_fake.held_gateway():
+            discord_fake.disconnect(4000, resumable=True)
+            await discord_fake.wait_for(lambda: not live.open, what="the drop")
+            # One the resumed session replays *and* the history holds (read twice, stored once), one
+            # only the history holds, and one in a thread the bot had no position for.
+            discord_fake.post(SUPPORT, EERO[0], "replayed and in history")
+            discord_fake.post(SUPPORT, AINO[0], "only in history", dispatch=False)
+            discord_fake.post(THREAD, EERO[0], "in the thread while away", dispatch=False)
+        for words in ("replayed and in history", "only in history", "in the thread while away"):
+            await card_with(bot, words)
+        await bot.idle()
+        assert discord_fake.resume_count >= 1
+        assert await inbound_count(bot) == 4
+        assert len(bot.cards()) == 4
+
+
+async def test_a_restarted_bot_catches_up_from_its_stored_position(
+    fake_slack: FakeSlack, database_url: str, discord_fake: FakeDiscord
+) -> None:
+    config = discord_config(discord_fake, **FAST)
+    async with TestBot(fake_slack, database_url, config=config) as first:
+        assert await source(first).wait_connected(10)
+        discord_fake.post(SUPPORT, AINO[0], "first life")
+        await card_with(first, "first life")
+        await first.idle()
+    discord_fake.post(SUPPORT, EERO[0], "while the bot was down", dispatch=False)
+    async with TestBot(fake_slack, database_url, config=config) as second:
+        assert await source(second).wait_connected(10)
+        await card_with(second, "while the bot was down")
+        await second.idle()
+        assert await inbound_count(second) == 2
+        assert len(second.cards()) == 2
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_gateway_that_does_not_answer_is_one_alert_cleared_once_connected(
+    fake_slack: FakeSlack, database_url: str, discord_fake: FakeDiscord, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.ERROR, logger="chatops_plugins.discord")
+    config: dict[str, Any] = discord_config(discord_fake, **FAST, connect_timeout_seconds=0.3)
+    with discord_fake.held_gateway():
+        async with TestBot(fake_slack, database_url, config=config) as bot:
+            for _ in range(250):
+                alerts = [m.get("text", "") for m in bot.slack.top_level_messages(OPS)]
+                if any("did not connect within 0.3 s" in a for a in alerts):
+                    break
+                await asyncio.sleep(0.02)
+            else:
+                raise AssertionError(f"no alert: {[m.get('text') for m in bot.slack.top_level_messages(OPS)]}")
+            lines = [r.getMessage() for r in caplog.records if r.name.startswith("chatops_plugins.discord")]
+            assert len(lines) == 1 and "did not connect" in lines[0]
+            discord_fake.hold_gateway = False  # Discord answers after all
+            assert await source(bot).wait_connected(10)
+            discord_fake.post(SUPPORT, AINO[0], "hello after all")
+            await card_with(bot, "hello after all")
+            assert bot.app is not None
+            async with bot.app.db.read() as session:
+                open_alerts = await session.scalar(
+                    select(func.count(Alert.key)).where(Alert.plugin == "discord", Alert.cleared_at.is_(None))
+                )
+            assert open_alerts == 0
