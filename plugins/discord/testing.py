@@ -452,6 +452,8 @@ class FakeDiscord:
             raise KeyError(f"no message {message_id} in channel {channel_id}") from None
 
     def _dispatch_message(self, event: str, message: dict[str, Any], *, nonce: str | int | None = None) -> None:
+        if not self.world.permissions(message["channel_id"]) & VIEW_CHANNEL:
+            return  # Discord sends no message events from channels the bot cannot see
         data = self.world.gateway_message(message)
         if nonce is not None:
             data["nonce"] = nonce

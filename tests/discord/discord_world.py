@@ -62,6 +62,9 @@ def discord_config(fake: FakeDiscord, **discord: Any) -> dict[str, Any]:
                 "api_url": fake.api_url,
                 "gateway_url": fake.gateway_url,
                 "connect_timeout_seconds": 5,
+                # discord.py waits this long after the last GUILD_CREATE before on_ready (2 s by default);
+                # the fake sends them all at once.
+                "guild_ready_timeout_seconds": 0.1,
                 **discord,
             },
         },

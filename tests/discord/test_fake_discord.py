@@ -298,6 +298,22 @@ async def test_without_the_message_content_intent_content_is_blank(discord_fake:
     assert [m.content for m in client.messages] == ["", f"<@{BOT_ID}> but you can read me"]
 
 
+async def test_no_messages_from_a_channel_the_bot_cannot_see(discord_fake: FakeDiscord, start: Start) -> None:
+    client = await start()
+    discord_fake.set_bot_permissions(OFFTOPIC, view_channel=False)
+
+    discord_fake.post(OFFTOPIC, AINO[0], "private chatter")
+    discord_fake.post(SUPPORT, AINO[0], "visible")
+    await discord_fake.wait_for(lambda: client.said("visible"), what="the visible message")
+
+    assert [m.content for m in client.messages] == ["visible"]
+    channel = client.get_channel(int(OFFTOPIC))
+    assert isinstance(channel, discord.TextChannel)
+    with pytest.raises(discord.Forbidden) as refused:
+        [m async for m in channel.history(limit=5)]
+    assert refused.value.code == 50001
+
+
 async def test_without_guild_messages_no_message_arrives(discord_fake: FakeDiscord, start: Start) -> None:
     intents = discord.Intents.none()
     intents.guilds = True
