@@ -273,7 +273,9 @@ class Gateway:
         if op == HEARTBEAT:
             with self.lock:
                 conn.info.heartbeats += 1
-            conn.send({"op": HEARTBEAT_ACK, "d": None, "s": None, "t": None})
+                ack = self.owner.ack_heartbeats
+            if ack:
+                conn.send({"op": HEARTBEAT_ACK, "d": None, "s": None, "t": None})
         elif op == IDENTIFY:
             self._identify(conn, data)
         elif op == RESUME:

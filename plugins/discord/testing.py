@@ -234,6 +234,9 @@ class FakeDiscord:
         self.allow_presences_intent = False
         #: HELLO's heartbeat interval; discord.py heartbeats on its own thread at this pace.
         self.heartbeat_interval_ms = 41_250
+        #: False: heartbeats go unanswered (a "zombie" connection), and discord.py, once its
+        #: ``heartbeat_timeout`` passes without an ACK, drops the connection and resumes.
+        self.ack_heartbeats = True
         #: While True, new gateway connections wait before HELLO (see :meth:`held_gateway`).
         self.hold_gateway = False
         self.world = World(bot_user_id=bot_user_id, bot_name=bot_name, application_id=application_id)

@@ -594,6 +594,22 @@ async def test_reconnect_codes_resume(discord_fake: FakeDiscord, start: Start, c
     assert discord_fake.resume_count == 1 and discord_fake.identify_count == 1
 
 
+async def test_a_zombie_connection_is_dropped_by_discord_py_and_resumed(
+    discord_fake: FakeDiscord, start: Start
+) -> None:
+    discord_fake.heartbeat_interval_ms = 50
+    await start(heartbeat_timeout=0.3)
+
+    discord_fake.ack_heartbeats = False
+    await discord_fake.wait_for(lambda: not discord_fake.connections[0].open, what="discord.py to give up on it")
+    discord_fake.ack_heartbeats = True
+    resumed = await discord_fake.wait_ready(2)
+
+    first = discord_fake.connections[0]
+    assert first.closed_by == "client" and first.heartbeats >= 2
+    assert resumed.kind == "resume" and discord_fake.resume_count == 1
+
+
 async def test_op_reconnect_resumes(discord_fake: FakeDiscord, start: Start) -> None:
     await start()
 
