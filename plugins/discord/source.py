@@ -113,6 +113,7 @@ class DiscordSource(Source):
         self._catch_up_lock = asyncio.Lock()
         self._catch_up_wanted = False
         self._catch_up_fresh = False
+        self._retry_pending = False
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -261,7 +262,7 @@ class DiscordSource(Source):
             )
             # Until the catch-up has read it, later messages must not move the position past it.
             self.positions.hold(message.channel.id)
-            self._spawn(self._catch_up_later(), "discord-catch-up-retry")
+            self._retry_catch_up()
 
     async def message_edited(self, payload: discord.RawMessageUpdateEvent) -> None:
         """A watched customer's message edited: the card shows the new text."""
@@ -330,10 +331,18 @@ class DiscordSource(Source):
                 if result.read:
                     log.info("discord catch-up: read %d missed messages", result.read)
                 if result.failed:
-                    self._spawn(self._catch_up_later(), "discord-catch-up-retry")
+                    self._retry_catch_up()
+
+    def _retry_catch_up(self) -> None:
+        """Catch up again in :data:`RETRY_CATCH_UP_SECONDS`, once however many failures asked for it."""
+        if self._retry_pending:
+            return
+        self._retry_pending = True
+        self._spawn(self._catch_up_later(), "discord-catch-up-retry")
 
     async def _catch_up_later(self) -> None:
         await asyncio.sleep(RETRY_CATCH_UP_SECONDS)
+        self._retry_pending = False
         await self.catch_up()
 
     # -- answers -----------------------------------------------------------------------------

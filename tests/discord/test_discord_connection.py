@@ -13,6 +13,8 @@ from sqlalchemy import func, select
 from chatops.models import Alert, Message
 from chatops.testing.bot import OPS, Card, TestBot
 from chatops.testing.fake_slack import FakeSlack
+from chatops.testing.outages import database_read_only
+from chatops_plugins.discord import source as discord_source
 from chatops_plugins.discord.source import DiscordSource
 from chatops_plugins.discord.testing import FakeDiscord
 
@@ -111,3 +113,58 @@ async def test_a_gateway_that_does_not_answer_is_one_alert_cleared_once_connecte
                     select(func.count(Alert.key)).where(Alert.plugin == "discord", Alert.cleared_at.is_(None))
                 )
             assert open_alerts == 0
+
+
+async def test_live_messages_the_database_refused_are_caught_up_once_it_is_back(
+    fake_slack: FakeSlack,
+    database_url: str,
+    discord_fake: FakeDiscord,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.ERROR, logger="chatops_plugins.discord")
+
+    def refused() -> int:
+        return len([r for r in caplog.records if "storing message" in r.getMessage()])
+
+    async with TestBot(fake_slack, database_url, config=discord_config(discord_fake, **FAST)) as bot:
+        assert await source(bot).wait_connected(10)
+        discord_fake.post(SUPPORT, AINO[0], "before the outage")
+        await card_with(bot, "before the outage")
+        await bot.idle()
+        async with database_read_only(database_url):
+            discord_fake.post(SUPPORT, EERO[0], "during the outage")
+            await discord_fake.wait_for(lambda: refused() >= 1, what="the refused message")
+        # The database is back and a newer message is stored live; it must not move the channel's
+        # position past the refused one, which the next catch-up (here: after a resume) still reads.
+        discord_fake.post(SUPPORT, AINO[0], "after the outage")
+        await card_with(bot, "after the outage")
+        discord_fake.request_reconnect()
+        await card_with(bot, "during the outage")
+        await bot.idle()
+        assert await inbound_count(bot) == 3
+        assert len(bot.cards()) == 3
+
+
+async def test_a_refused_message_is_caught_up_by_the_retry_without_a_reconnect(
+    fake_slack: FakeSlack,
+    database_url: str,
+    discord_fake: FakeDiscord,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(discord_source, "RETRY_CATCH_UP_SECONDS", 0.1)
+    caplog.set_level(logging.ERROR, logger="chatops_plugins.discord")
+    async with TestBot(fake_slack, database_url, config=discord_config(discord_fake, **FAST)) as bot:
+        assert await source(bot).wait_connected(10)
+        discord_fake.post(SUPPORT, AINO[0], "before the outage")
+        await card_with(bot, "before the outage")
+        await bot.idle()
+        async with database_read_only(database_url):
+            discord_fake.post(SUPPORT, EERO[0], "during the outage")
+            await discord_fake.wait_for(
+                lambda: any("storing message" in r.getMessage() for r in caplog.records), what="the refusal"
+            )
+        await card_with(bot, "during the outage")
+        await bot.idle()
+        assert await inbound_count(bot) == 2
