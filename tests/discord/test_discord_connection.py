@@ -168,3 +168,26 @@ async def test_a_refused_message_is_caught_up_by_the_retry_without_a_reconnect(
         await card_with(bot, "during the outage")
         await bot.idle()
         assert await inbound_count(bot) == 2
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_catch_up_reads_at_most_the_limit_and_says_so(
+    fake_slack: FakeSlack, database_url: str, discord_fake: FakeDiscord, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="chatops_plugins.discord")
+    config = discord_config(discord_fake, **FAST, catch_up_limit=2)
+    async with TestBot(fake_slack, database_url, config=config) as bot:
+        assert await source(bot).wait_connected(10)
+        discord_fake.post(SUPPORT, AINO[0], "seen live")
+        await card_with(bot, "seen live")
+        await bot.idle()
+        (live,) = discord_fake.open_connections()
+        with discord_fake.held_gateway():
+            discord_fake.disconnect(4000, resumable=True)
+            await discord_fake.wait_for(lambda: not live.open, what="the drop")
+            for n in range(3):
+                discord_fake.post(SUPPORT, EERO[0], f"missed {n}", dispatch=False)
+        await card_with(bot, "missed 1")
+        await bot.idle()
+        assert not [card for card in bot.cards() if "missed 2" in card.text]
+        assert any("catch_up_limit" in r.getMessage() for r in caplog.records)
