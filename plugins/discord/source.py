@@ -16,9 +16,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import discord
 
@@ -181,9 +181,9 @@ class DiscordSource(Source):
             return False
         return True
 
-    def _spawn(self, coro: object, name: str) -> None:
-        task = asyncio.ensure_future(coro)  # type: ignore[call-overload]
-        task.set_name(name)
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        """Run ``coro`` as a task the source owns (kept referenced, cancelled by :meth:`stop`)."""
+        task = asyncio.create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -245,7 +245,10 @@ class DiscordSource(Source):
             log.info("discord: connected as %s to %d servers", client.user, len(client.guilds))
         self._ready.set()
         self._logged.clear()
-        await self.ctx.alerts.clear(*ALERT_KEYS)
+        try:
+            await self.ctx.alerts.clear(*ALERT_KEYS)
+        except Exception as exc:  # the database may be down; catching up matters more
+            log.warning("discord: could not clear the connection alerts: %s", exc)
         await self.catch_up(fresh_cache=True)
 
     async def gateway_resumed(self) -> None:
@@ -318,16 +321,21 @@ class DiscordSource(Source):
                 client = self._client
                 if client is None:
                     return
-                result = await catch_up(
-                    client.guilds,
-                    self.config.guild_ids,
-                    self.config.channel_ids,
-                    self.positions,
-                    self.take,
-                    self.config.catch_up_limit,
-                    await self.positions.watching_since(),
-                    fresh_cache=self._catch_up_fresh,
-                )
+                try:
+                    result = await catch_up(
+                        client.guilds,
+                        self.config.guild_ids,
+                        self.config.channel_ids,
+                        self.positions,
+                        self.take,
+                        self.config.catch_up_limit,
+                        await self.positions.watching_since(),
+                        fresh_cache=self._catch_up_fresh,
+                    )
+                except Exception as exc:  # e.g. the database refused reading the start position
+                    log.warning("discord catch-up failed: %s: %s", type(exc).__name__, exc)
+                    self._retry_catch_up()
+                    return
                 if result.read:
                     log.info("discord catch-up: read %d missed messages", result.read)
                 if result.failed:
