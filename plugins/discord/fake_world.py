@@ -473,7 +473,9 @@ class World:
             "timestamp": iso(snowflake_ms(new_id)),
             "edited_timestamp": None,
             "tts": False,
-            "mention_everyone": "@everyone" in content or "@here" in content,
+            # Only authors allowed to mention everyone do (the default @everyone role is not).
+            "mention_everyone": ("@everyone" in content or "@here" in content)
+            and bool(self.permissions(channel.id, author_id) & MENTION_EVERYONE),
             "mentions": [self.user_payload(uid) for uid in self.mentioned_users(content)],
             "mention_roles": [rid for rid in _ROLE_MENTION.findall(content)],
             "attachments": [],
@@ -581,7 +583,9 @@ def pings(world: World, content: str, allowed_mentions: dict[str, Any] | None, r
 
     Without ``allowed_mentions`` every mention in the text pings and so does the author replied to;
     with it, only what ``parse``/``users``/``roles`` name, and the replied-to author only when
-    ``replied_user`` is true.
+    ``replied_user`` is true. ``@everyone``/``@here`` count whether or not the bot has the Mention
+    Everyone permission (it has not, by default): a test asserting "nothing pings" should not pass
+    only because of a permission the server may grant tomorrow.
     """
     parse: list[str]
     if allowed_mentions is None:

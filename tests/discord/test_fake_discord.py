@@ -859,6 +859,51 @@ async def test_raw_resume_of_an_unknown_session_is_invalid(discord_fake: FakeDis
     assert {"op": 9, "d": False, "s": None, "t": None} in received
 
 
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=12,
+)
+_FRAMES = _JSON | st.fixed_dictionaries({"op": st.integers(-1, 12) | st.text(max_size=3), "d": _JSON})
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(frame=_FRAMES)
+def test_raw_any_frame_is_answered_or_refused_with_a_gateway_code(discord_fake: FakeDiscord, frame: Any) -> None:
+    received, code = asyncio.run(_raw(discord_fake, frame, {"op": 1, "d": None}))
+    if code is None:
+        assert received[-1]["op"] == 11, "the connection went on: the heartbeat after it was acknowledged"
+    else:
+        assert code in (4001, 4002, 4003, 4004, 4005, 4007, 4013, 4014), code
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    body=_JSON
+    | st.fixed_dictionaries(
+        {},
+        optional={
+            "content": _JSON,
+            "nonce": _JSON,
+            "message_reference": _JSON,
+            "allowed_mentions": _JSON,
+            "enforce_nonce": _JSON,
+        },
+    )
+)
+def test_any_message_body_is_a_discord_answer_not_a_crash(discord_fake: FakeDiscord, body: Any) -> None:
+    response = httpx.post(
+        f"{discord_fake.api_url}/channels/{SUPPORT}/messages", json=body, headers={"Authorization": f"Bot {TOKEN}"}
+    )
+    assert response.status_code in (200, 400), response.text
+    answer = response.json()
+    if response.status_code == 400:
+        assert answer["code"] in (50035, 50006, 50109) and answer["message"]
+    else:
+        assert discord_fake.message(answer["id"]) is not None
+        assert 0 < len(answer["content"]) <= 2000 or answer.get("embeds")
+
+
 # -- allowed mentions ----------------------------------------------------------------------------------------------
 
 _MENTION_TEXT = st.lists(
