@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -51,6 +52,8 @@ RETRY_LOGIN_SECONDS = (5.0, 15.0, 60.0, 300.0)
 #: API version, 4013 invalid intents, 4014 disallowed (privileged) intents.
 FATAL_CLOSE_CODES = frozenset({4004, 4010, 4011, 4012, 4013, 4014})
 ALERT_KEYS = ("gateway", "token", "intents")
+#: How many of its own deletes the source remembers, to tell them from the author's.
+DELETING_MEMORY = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +117,8 @@ class DiscordSource(Source):
         self._catch_up_wanted = False
         self._catch_up_fresh = False
         self._retry_pending = False
+        #: Messages this bot deletes (Hide): their delete event is not "removed by the author".
+        self._deleting: OrderedDict[int, None] = OrderedDict()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -281,6 +286,8 @@ class DiscordSource(Source):
         if channel is not None and not is_watched(channel, self.config.guild_ids, self.config.channel_ids):
             return
         for message_id in message_ids:
+            if message_id in self._deleting:
+                continue  # our own Hide; the core records it as hidden
             await self.ctx.ingest(MessageRemoved(NAME, str(message_id)))
 
     # -- inbound -----------------------------------------------------------------------------
@@ -395,4 +402,14 @@ class DiscordSource(Source):
         reason = self.unavailable_reason(Capability.HIDE, target)
         if reason is not None:
             raise SendError(reason, retryable=False)
-        await answers.delete_message(self._answering_client(), target)
+        client = self._answering_client()
+        message_id = int(target.external_id)
+        # Marked before the call: the gateway's MESSAGE_DELETE may arrive before the HTTP answer.
+        self._deleting[message_id] = None
+        while len(self._deleting) > DELETING_MEMORY:
+            self._deleting.popitem(last=False)
+        try:
+            await answers.delete_message(client, target)
+        except BaseException:
+            self._deleting.pop(message_id, None)
+            raise

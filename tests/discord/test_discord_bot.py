@@ -195,6 +195,24 @@ async def test_a_reply_to_a_thread_message_goes_to_the_thread(bot: TestBot, disc
     assert sent.channel_id == THREAD and sent.reply_to == posted["id"]
 
 
+async def test_a_short_rate_limit_is_waited_out_by_discord_py(bot: TestBot, discord_fake: FakeDiscord) -> None:
+    discord_fake.post(SUPPORT, AINO[0], "hello")
+    card = await bot.next_card()
+    discord_fake.rate_limit_next(retry_after=0.05, method="POST")
+    await bot.reply(bot.person("Anna"), card, "Hi!")
+    await card.wait_for(lambda c: "Reply sent on Discord" in c.thread_text())
+    assert [s.content for s in discord_fake.sent] == ["Hi!"]
+
+
+async def test_a_long_rate_limit_is_retried_later_not_waited_for(bot: TestBot, discord_fake: FakeDiscord) -> None:
+    discord_fake.post(SUPPORT, AINO[0], "hello")
+    card = await bot.next_card()
+    discord_fake.rate_limit_next(retry_after=120, method="POST")
+    await bot.reply(bot.person("Anna"), card, "Hi!")
+    await card.wait_for(lambda c: "rate limit" in c.text + c.thread_text())
+    assert discord_fake.sent == []
+
+
 async def test_the_reply_limit_is_discords_2000_characters(bot: TestBot, discord_fake: FakeDiscord) -> None:
     discord_fake.post(SUPPORT, AINO[0], "long answer please")
     card = await bot.next_card()
@@ -262,6 +280,29 @@ async def test_delete_is_offered_when_allowed_and_permitted_and_deletes(
         await discord_fake.wait_for(lambda: discord_fake.deleted or None)
         assert [d.message_id for d in discord_fake.deleted] == [posted["id"]]
         assert discord_fake.message(posted["id"]) is None
+        # Our own delete is not the author's doing; and a deleted message cannot come back.
+        card = await card.wait_for(lambda c: "Hidden on Discord" in c.text and "unhide" in c.buttons)
+        await running.idle()
+        assert "Removed by the author" not in card.text
+        await running.click(running.person("Anna"), card, "unhide")
+        await card.wait_for(lambda c: "cannot be restored" in c.text + c.thread_text())
+
+
+async def test_a_revoked_manage_messages_is_an_alert_naming_it(
+    fake_slack: FakeSlack, database_url: str, discord_fake: FakeDiscord
+) -> None:
+    discord_fake.set_bot_permissions(SUPPORT, manage_messages=True)
+    async with TestBot(fake_slack, database_url, config=bot_config(discord_fake, allow_delete=True)) as running:
+        await connected(running)
+        posted = discord_fake.post(SUPPORT, AINO[0], "buy cheap watches")
+        card = await running.next_card()
+        assert "hide" in card.buttons
+        # An admin takes the permission away through the HTTP side only (no CHANNEL_UPDATE reaches the bot).
+        with discord_fake.lock:
+            discord_fake.world.set_member_overwrite(SUPPORT, discord_fake.bot_user_id, allow=0, deny=0)
+        await running.click(running.person("Anna"), card, "hide")
+        await _wait_for_alert(running, "Manage Messages")
+        assert discord_fake.message(posted["id"]) is not None
 
 
 # -- catch-up ---------------------------------------------------------------------------------
