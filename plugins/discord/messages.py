@@ -30,9 +30,11 @@ def watched_channel_id(channel: Any) -> int | None:
     """The id of the channel a message's place counts as for watching: a thread's parent, else itself."""
     if isinstance(channel, discord.Thread):
         return channel.parent_id
-    if isinstance(channel, discord.TextChannel | discord.VoiceChannel | discord.StageChannel):
+    if isinstance(channel, discord.TextChannel):  # announcement channels are TextChannels too
         return channel.id
-    return None  # DMs, group DMs, partial channels: never watched
+    # DMs, group DMs, the chat of voice and stage channels (not read by the catch-up either),
+    # partial channels: never watched.
+    return None
 
 
 def is_watched(channel: Any, guild_ids: Collection[str], channel_ids: Collection[str]) -> bool:
