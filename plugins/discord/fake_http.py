@@ -15,6 +15,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -160,6 +161,7 @@ class HttpApi:
                 methods=["GET", "PATCH", "DELETE"],
             ),
             Route("/channels/{channel_id}/typing", self._endpoint(self._typing), methods=["POST"]),
+            Route("/channels/{channel_id}/threads/archived/public", self._endpoint(self._archived_threads)),
         ]
 
     def _endpoint(
@@ -307,6 +309,34 @@ class HttpApi:
                 return channel
             return JSONResponse(self.fake.world.channel_payload(channel))
 
+    async def _archived_threads(self, request: Request, body: Any) -> Response:
+        """A text channel's archived public threads, latest archived first, paged by ``before`` (ISO time)."""
+        params = request.query_params
+        try:
+            limit = int(params.get("limit", "50"))
+            before = datetime.fromisoformat(params["before"]) if "before" in params else None
+        except ValueError:
+            return _form_error("before", "DATE_TYPE_PARSE", "Could not parse the time or the limit.")
+        if not 2 <= limit <= 100:
+            return _form_error("limit", "NUMBER_TYPE_MAX" if limit > 100 else "NUMBER_TYPE_MIN", "limit must be 2-100.")
+        with self.fake.lock:
+            channel = self._visible_channel(request.path_params["channel_id"])
+            if isinstance(channel, Response):
+                return channel
+            if not self.fake.world.permissions(channel.id) & READ_MESSAGE_HISTORY:
+                return _missing_access()
+            threads = [
+                self.fake.world.channel_payload(c)
+                for c in self.fake.world.channels.values()
+                if c.parent_id == channel.id and c.archived
+            ]
+            threads.sort(key=lambda t: t["thread_metadata"]["archive_timestamp"], reverse=True)
+            if before is not None:
+                threads = [
+                    t for t in threads if datetime.fromisoformat(t["thread_metadata"]["archive_timestamp"]) < before
+                ]
+            return JSONResponse({"threads": threads[:limit], "members": [], "has_more": len(threads) > limit})
+
     async def _typing(self, request: Request, body: Any) -> Response:
         with self.fake.lock:
             channel = self._visible_channel(request.path_params["channel_id"])
@@ -373,6 +403,8 @@ class HttpApi:
             needed = SEND_MESSAGES_IN_THREADS if channel.is_thread else SEND_MESSAGES
             if not self.fake.world.permissions(channel.id) & needed:
                 return _missing_permissions()
+            if channel.is_thread and channel.archived and channel.locked:
+                return _error(400, 50083, "Operation cannot be performed on an archived thread")
             if not content and not body.get("embeds") and not body.get("sticker_ids") and not body.get("attachments"):
                 return _error(400, 50006, "Cannot send an empty message")
             if nonce is not None and body.get("enforce_nonce"):
@@ -396,6 +428,7 @@ class HttpApi:
                 else:
                     reply_to = target["id"]
                     replied_author = target["author"]["id"]
+            self.fake.unarchive_for_post(channel.id)
             message = self.fake.world.add_message(
                 channel.id,
                 self.fake.bot_user_id,

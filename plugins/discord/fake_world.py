@@ -142,6 +142,8 @@ class Channel:
     archived: bool = False
     locked: bool = False
     created_ms: int = 0
+    #: When the thread was last archived or unarchived (its creation until then).
+    archive_changed_ms: int = 0
     #: Messages by id (as int, so sorting is Discord's order).
     messages: dict[int, dict[str, Any]] = field(default_factory=dict)
     total_sent: int = 0
@@ -243,6 +245,15 @@ class World:
         if starter is not None:
             # Discord marks the starter message and links the thread from it.
             starter["flags"] = starter.get("flags", 0) | HAS_THREAD
+        return thread
+
+    def set_archived(self, thread_id: str, *, archived: bool, locked: bool) -> Channel:
+        """Archive, lock, or bring back a thread."""
+        thread = self.channel(thread_id)
+        if not thread.is_thread:
+            raise ValueError(f"{thread_id} is not a thread")
+        thread.archived, thread.locked = archived, locked
+        thread.archive_changed_ms = int(time.time() * 1000)
         return thread
 
     def owner_of(self, guild_id: str) -> str:
@@ -382,7 +393,7 @@ class World:
                 "thread_metadata": {
                     "archived": channel.archived,
                     "auto_archive_duration": 1440,
-                    "archive_timestamp": iso(channel.created_ms),
+                    "archive_timestamp": iso(channel.archive_changed_ms or channel.created_ms),
                     "locked": channel.locked,
                     "create_timestamp": iso(channel.created_ms),
                 },

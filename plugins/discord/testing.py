@@ -218,6 +218,18 @@ class FakeDiscord:
             self.gateway.dispatch("THREAD_CREATE", {**payload, "newly_created": True})
             return payload
 
+    def archive_thread(self, thread_id: str, *, archived: bool = True, locked: bool = False) -> dict[str, Any]:
+        """Archive (or unarchive) a thread, as Discord does after a day without messages; THREAD_UPDATE.
+
+        An archived thread is left out of GUILD_CREATE. A message posted in it unarchives it, unless it
+        is locked: then the bot's POST is refused (400, code 50083).
+        """
+        with self.lock:
+            thread = self.world.set_archived(thread_id, archived=archived, locked=locked)
+            payload = self.world.channel_payload(thread)
+            self.gateway.dispatch("THREAD_UPDATE", payload)
+            return payload
+
     def user(self, user_id: str, name: str, *, bot: bool = False) -> dict[str, Any]:
         """A Discord user (a customer, or another bot with ``bot=True``); returns their user object."""
         with self.lock:
@@ -286,6 +298,7 @@ class FakeDiscord:
         """
         author_id = author["id"] if isinstance(author, dict) else str(author)
         with self.lock:
+            self.unarchive_for_post(channel_id)
             message = self.world.add_message(channel_id, author_id, content, reply_to=reply_to, message_id=message_id)
             if dispatch:
                 self.dispatch_message("MESSAGE_CREATE", message)
@@ -312,6 +325,12 @@ class FakeDiscord:
                 self.gateway.dispatch(
                     "MESSAGE_DELETE", {"id": str(message_id), "channel_id": channel.id, "guild_id": channel.guild_id}
                 )
+
+    def unarchive_for_post(self, channel_id: str) -> None:
+        """A message in an archived (not locked) thread brings it back, as on Discord; THREAD_UPDATE."""
+        channel = self.world.channel(channel_id)
+        if channel.is_thread and channel.archived and not channel.locked:
+            self.archive_thread(channel.id, archived=False)
 
     def delete_bulk(self, channel_id: str, message_ids: list[str], *, dispatch: bool = True) -> None:
         """A moderator purges messages at once; connected clients get one MESSAGE_DELETE_BULK."""

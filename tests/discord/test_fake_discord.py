@@ -272,6 +272,32 @@ async def test_joining_a_server_while_connected(discord_fake: FakeDiscord, start
     assert [g.name for g in client.joined] == ["Second Shop"]
 
 
+async def test_archived_threads(discord_fake: FakeDiscord, start: Start) -> None:
+    client = await start()
+    guild = client.get_guild(int(GUILD))
+    assert guild is not None
+
+    discord_fake.archive_thread(THREAD)
+    # discord.py drops an archived thread from its cache on THREAD_UPDATE.
+    await discord_fake.wait_for(lambda: guild.get_thread(int(THREAD)) is None, what="THREAD_UPDATE")
+    support = guild.get_channel(int(SUPPORT))
+    assert isinstance(support, discord.TextChannel)
+    assert [t.id async for t in support.archived_threads()] == [int(THREAD)]
+
+    # A message brings an archived thread back; a locked one refuses the bot.
+    discord_fake.post(THREAD, AINO[0], "Still waiting")
+    await discord_fake.wait_for(lambda: guild.get_thread(int(THREAD)), what="the thread back in the cache")
+    discord_fake.archive_thread(THREAD, locked=True)
+    thread = await client.fetch_channel(int(THREAD))
+    assert isinstance(thread, discord.Thread) and thread.archived and thread.locked
+    with pytest.raises(discord.HTTPException) as refused:
+        await thread.send("We are on it")
+    assert refused.value.status == 400 and refused.value.code == 50083
+    discord_fake.archive_thread(THREAD, archived=True, locked=False)
+    await thread.send("We are on it")
+    assert not discord_fake.world.channel(THREAD).archived and len(discord_fake.sent) == 1
+
+
 async def test_edits_and_deletes_arrive(discord_fake: FakeDiscord, start: Start) -> None:
     client = await start()
     message = discord_fake.post(SUPPORT, AINO[0], "Where is my ordr?")
