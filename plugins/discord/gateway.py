@@ -65,6 +65,10 @@ class Gateway(discord.Client):
     """A discord.py client that hands every event the plugin cares about to its listener."""
 
     def __init__(self, listener: Listener, *, guild_ready_timeout: float = 2.0) -> None:
+        # The bot never joins voice: discord.py's start-up warnings about voice libraries would be
+        # the only lines it logs, and read like a problem to whoever checks why Discord is quiet.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         super().__init__(
             guild_ready_timeout=guild_ready_timeout,
             intents=intents(),

@@ -173,11 +173,6 @@ class DiscordSource(Source):
         """The running discord.py client, if any (tests and the answers use it)."""
         return self._client
 
-    @property
-    def connected(self) -> bool:
-        """Whether the gateway is connected and its servers are known (ready)."""
-        return self._client is not None and self._client.is_ready()
-
     async def wait_connected(self, timeout: float) -> bool:  # noqa: ASYNC109
         """Wait until the gateway has been ready once since start; False after ``timeout`` seconds."""
         try:
