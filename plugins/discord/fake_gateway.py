@@ -26,9 +26,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
+
+if TYPE_CHECKING:
+    from .testing import FakeDiscord
 
 # Opcodes.
 DISPATCH = 0
@@ -149,11 +152,11 @@ class Connection:
 class Gateway:
     """Sessions and connections, and the WebSocket endpoint that serves them.
 
-    ``hooks`` is the :class:`FakeDiscord` (its lock, token, world and settings): the gateway asks
+    ``owner`` is the :class:`FakeDiscord` (its lock, token, world and settings): the gateway asks
     it for READY's and GUILD_CREATE's data so both sides of the fake show one world.
     """
 
-    def __init__(self, owner: Any) -> None:
+    def __init__(self, owner: FakeDiscord) -> None:
         self.owner = owner
         self.lock: threading.RLock = owner.lock
         self.connections: list[GatewayConnection] = []
