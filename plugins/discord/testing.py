@@ -243,12 +243,14 @@ class FakeDiscord:
         send_messages: bool | None = None,
         read_message_history: bool | None = None,
         view_channel: bool | None = None,
+        dispatch: bool = True,
     ) -> None:
         """Allow (True), deny (False) or inherit (None) permissions for the bot in a text channel.
 
         Done as Discord would: one member overwrite for the bot on the channel (threads inherit it
         from their parent). Connected clients get CHANNEL_UPDATE, so ``channel.permissions_for(guild.me)``
-        agrees with what the HTTP side enforces.
+        agrees with what the HTTP side enforces; ``dispatch=False`` changes only what the HTTP side
+        enforces (the client's cache goes stale, as when an event was lost). All None removes the overwrite.
         """
         bits = {
             MANAGE_MESSAGES: manage_messages,
@@ -260,7 +262,8 @@ class FakeDiscord:
         deny = sum(bit for bit, on in bits.items() if on is False)
         with self.lock:
             channel = self.world.set_member_overwrite(channel_id, self.bot_user_id, allow=allow, deny=deny)
-            self.gateway.dispatch("CHANNEL_UPDATE", self.world.channel_payload(channel))
+            if dispatch:
+                self.gateway.dispatch("CHANNEL_UPDATE", self.world.channel_payload(channel))
 
     def bot_permissions(self, channel_id: str) -> int:
         """The bot's resolved permission bits in a channel or thread (what the HTTP side enforces)."""

@@ -199,6 +199,21 @@ async def test_permissions_follow_the_channel_overwrite(discord_fake: FakeDiscor
         assert channel.permissions_for(guild.me).value == discord_fake.bot_permissions(channel_id)
 
 
+async def test_a_silent_permission_change_reaches_only_the_http_side(discord_fake: FakeDiscord, start: Start) -> None:
+    client = await start()
+    discord_fake.set_bot_permissions(SUPPORT, manage_messages=True)
+    discord_fake.post(SUPPORT, AINO[0], "delete me")
+    await discord_fake.wait_for(lambda: client.messages, what="the message")
+    guild = client.get_guild(int(GUILD))
+    assert guild is not None
+
+    discord_fake.set_bot_permissions(SUPPORT, dispatch=False)  # the overwrite removed, no CHANNEL_UPDATE
+
+    assert client.messages[0].channel.permissions_for(guild.me).manage_messages, "the client's cache is stale"
+    with pytest.raises(discord.Forbidden):
+        await client.messages[0].delete()
+
+
 def test_threads_have_no_overwrites_of_their_own(discord_fake: FakeDiscord) -> None:
     with pytest.raises(ValueError, match="thread"):
         discord_fake.set_bot_permissions(THREAD, manage_messages=True)
