@@ -660,6 +660,27 @@ async def test_op_reconnect_resumes(discord_fake: FakeDiscord, start: Start) -> 
     assert connection.kind == "resume" and discord_fake.resume_count == 1
 
 
+@pytest.mark.parametrize(("resumable", "kind"), [(True, "resume"), (False, "identify")])
+async def test_invalid_session_op(discord_fake: FakeDiscord, start: Start, resumable: bool, kind: str) -> None:
+    client = await start()
+
+    assert discord_fake.invalidate_session(resumable=resumable) == 1
+    connection = await discord_fake.wait_ready(2)
+
+    assert connection.kind == kind
+    await discord_fake.wait_for(lambda: client.readies == (1 if resumable else 2), what="the session back")
+
+
+async def test_a_heartbeat_request_is_answered(discord_fake: FakeDiscord, start: Start) -> None:
+    await start()
+    [connection] = discord_fake.connections
+    before = connection.heartbeats
+
+    assert discord_fake.request_heartbeat() == 1
+
+    await discord_fake.wait_for(lambda: connection.heartbeats > before, what="an immediate heartbeat")
+
+
 async def test_an_ended_session_identifies_again_and_misses_events(discord_fake: FakeDiscord, start: Start) -> None:
     client = await start()
     seen = discord_fake.post(SUPPORT, AINO[0], "before")
