@@ -3,8 +3,9 @@
 One server (:data:`GUILD`) with two watched channels (:data:`SUPPORT`, :data:`FEEDBACK`), one the
 bot can read but does not watch (:data:`OFFTOPIC`), and a public thread under SUPPORT
 (:data:`THREAD`). :class:`Discord` is the test's view of it: customers writing on the fake
-(:meth:`Discord.say`), what reached Discord (the fake's ``sent`` and ``deleted``), and the plugin's
-connection (:meth:`Discord.connected`, :meth:`Discord.reconnect`). The Slack side is the ``TestBot``.
+(:meth:`Discord.say`), the plugin's connection (:meth:`Discord.connected`, :meth:`Discord.reconnect`)
+and what the bot stored. What reached Discord is on the fake (``sent``, ``deleted``); the Slack side
+is the ``TestBot``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from chatops.models import Message
-from chatops.testing.bot import OPS, TestBot
+from chatops.testing.bot import TestBot
 from chatops_plugins.discord.testing import FakeDiscord, GatewayConnection
 
 TOKEN = "discord-bot-token-for-tests"
@@ -117,11 +118,7 @@ class Discord:
         assert self.fake.disconnect(code, resumable=resumable) >= 1, "the plugin had no open gateway connection"
         return await self.connected(before + 1)
 
-    # -- what the team sees besides cards -----------------------------------------------------------
-
-    def ops_alerts(self) -> list[str]:
-        """Texts posted to the ops channel."""
-        return [m.get("text", "") for m in self.bot.slack.top_level_messages(OPS)]
+    # -- what the bot stored ----------------------------------------------------------------------
 
     async def stored_messages(self) -> int:
         """How many messages the database holds."""

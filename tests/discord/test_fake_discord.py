@@ -27,7 +27,6 @@ from discord_world import (
     GUILD,
     GUILD_NAME,
     OFFTOPIC,
-    ORDER_BOT,
     SUPPORT,
     THREAD,
     THREAD_NAME,
@@ -993,7 +992,15 @@ async def test_the_bot_fixture_runs_the_plugin_against_the_fake(
 ) -> None:
     connection = await discord_world.connected()
     assert connection.kind == "identify" and discord_fake.identify_count == 1
+    assert connection.intents is not None and connection.intents & (1 | 1 << 9 | 1 << 15) == (1 | 1 << 9 | 1 << 15)
     client = discord_world.source.client
     assert client is not None and client.user is not None and str(client.user.id) == BOT_ID
-    assert client.get_channel(int(OFFTOPIC)) is not None
-    assert str(ORDER_BOT[0]) in discord_fake.world.users
+
+    discord_world.say("Where is my order?")
+    card = await discord_bot.next_card()
+    assert "Where is my order?" in card.text
+
+    resumed = await discord_world.reconnect()
+    discord_world.say("Still nothing", who=EERO, channel=FEEDBACK)
+    await discord_fake.wait_for(lambda: len(discord_bot.cards()) == 2, what="a second card")
+    assert resumed.kind == "resume" and await discord_world.stored_messages() == 2
