@@ -122,6 +122,7 @@ def to_inbound(source: str, message: discord.Message, thread_id: str) -> Inbound
     author = message.author
     guild = message.guild
     channel = message.channel
+    answered = replied_to(message)
     return InboundMessage(
         source=source,
         external_id=str(message.id),
@@ -136,7 +137,7 @@ def to_inbound(source: str, message: discord.Message, thread_id: str) -> Inbound
             "channel_id": str(channel.id),
             "guild_id": str(guild.id) if guild is not None else None,
             "watched_channel_id": str(watched_channel_id(channel) or channel.id),
-            "reply_to": str(replied_to(message)) if replied_to(message) is not None else None,
+            "reply_to": str(answered) if answered is not None else None,
         },
     )
 
