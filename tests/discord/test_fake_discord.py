@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import aiohttp
@@ -91,6 +91,13 @@ Start = Callable[..., Awaitable[Recorder]]
 
 
 @pytest.fixture
+def http() -> Iterator[httpx.Client]:
+    """A plain HTTP client sending the bot's token (one connection for many requests)."""
+    with httpx.Client(headers={"Authorization": f"Bot {TOKEN}"}) as client:
+        yield client
+
+
+@pytest.fixture
 async def start(discord_fake: FakeDiscord) -> AsyncIterator[Start]:
     """Start Recorder clients against the fake (pointed process-wide, restored after); close them at the end."""
     running: list[tuple[Recorder, asyncio.Task[None]]] = []
@@ -107,6 +114,8 @@ async def start(discord_fake: FakeDiscord) -> AsyncIterator[Start]:
                 if task.done():
                     task.result()  # the client's own error
                 raise AssertionError("the client did not get ready")
+            # On a slow machine GUILD_CREATE may land after the short guild_ready_timeout: wait for it too.
+            await discord_fake.wait_for(lambda: client.get_guild(int(GUILD)), what="the server in the cache")
         return client
 
     with point_discord_at(discord_fake):
@@ -952,10 +961,10 @@ def test_raw_any_frame_is_answered_or_refused_with_a_gateway_code(discord_fake: 
         },
     )
 )
-def test_any_message_body_is_a_discord_answer_not_a_crash(discord_fake: FakeDiscord, body: Any) -> None:
-    response = httpx.post(
-        f"{discord_fake.api_url}/channels/{SUPPORT}/messages", json=body, headers={"Authorization": f"Bot {TOKEN}"}
-    )
+def test_any_message_body_is_a_discord_answer_not_a_crash(
+    discord_fake: FakeDiscord, http: httpx.Client, body: Any
+) -> None:
+    response = http.post(f"{discord_fake.api_url}/channels/{SUPPORT}/messages", json=body)
     assert response.status_code in (200, 400), response.text
     answer = response.json()
     if response.status_code == 400:
