@@ -27,10 +27,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import mimetypes
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from starlette.applications import Starlette
@@ -292,20 +293,47 @@ class FakeDiscord:
         *,
         reply_to: str | None = None,
         message_id: str | None = None,
+        attachments: Sequence[str] = (),
+        stickers: Sequence[str] = (),
+        embeds: Sequence[dict[str, Any]] = (),
         dispatch: bool = True,
     ) -> dict[str, Any]:
         """Someone writes ``content`` in a channel or thread; connected clients get MESSAGE_CREATE.
 
         ``dispatch=False`` stores it without telling any session: a message written while the bot
         was away, which only ``history()`` finds. ``reply_to`` makes it a reply (type 19).
+        ``attachments`` are file names (uploaded files on Discord's CDN), ``stickers`` sticker names,
+        ``embeds`` embed objects as Discord sends them (e.g. ``{"type": "rich", "title": "…"}``).
         """
         author_id = author["id"] if isinstance(author, dict) else str(author)
         with self.lock:
             self.unarchive_for_post(channel_id)
-            message = self.world.add_message(channel_id, author_id, content, reply_to=reply_to, message_id=message_id)
+            extra: dict[str, Any] = {
+                "attachments": [self._attachment(channel_id, name) for name in attachments],
+                "sticker_items": [
+                    {"id": str(self.world.ids.next()), "name": name, "format_type": 1} for name in stickers
+                ],
+                "embeds": [dict(e) for e in embeds],
+            }
+            message = self.world.add_message(
+                channel_id, author_id, content, reply_to=reply_to, message_id=message_id, extra=extra
+            )
             if dispatch:
                 self.dispatch_message("MESSAGE_CREATE", message)
             return self.world.rest_message(message)
+
+    def _attachment(self, channel_id: str, filename: str) -> dict[str, Any]:
+        """An uploaded file as Discord describes it (the URL points at Discord's CDN, never fetched)."""
+        attachment_id = str(self.world.ids.next())
+        url = f"https://cdn.discordapp.com/attachments/{channel_id}/{attachment_id}/{filename}"
+        return {
+            "id": attachment_id,
+            "filename": filename,
+            "size": 1024,
+            "url": url,
+            "proxy_url": url.replace("cdn.discordapp.com", "media.discordapp.net", 1),
+            "content_type": mimetypes.guess_type(filename)[0] or "application/octet-stream",
+        }
 
     def edit(self, channel_id: str, message_id: str, content: str, *, dispatch: bool = True) -> dict[str, Any]:
         """The author edits a message; connected clients get MESSAGE_UPDATE."""

@@ -253,6 +253,29 @@ async def test_on_message_gets_channel_thread_and_reply_messages(discord_fake: F
     assert replied.reference.resolved.content == "Where is my order?"
 
 
+async def test_attachments_stickers_and_embeds(discord_fake: FakeDiscord, start: Start) -> None:
+    client = await start()
+
+    discord_fake.post(
+        SUPPORT,
+        AINO[0],
+        "",
+        attachments=["receipt.pdf", "photo.jpg"],
+        stickers=["wave"],
+        embeds=[{"type": "rich", "title": "Order 1234"}],
+    )
+    await discord_fake.wait_for(lambda: client.messages, what="the message")
+
+    [message] = client.messages
+    assert message.content == ""
+    assert [(a.filename, a.content_type) for a in message.attachments] == [
+        ("receipt.pdf", "application/pdf"),
+        ("photo.jpg", "image/jpeg"),
+    ]
+    assert [s.name for s in message.stickers] == ["wave"]
+    assert [e.title for e in message.embeds] == ["Order 1234"]
+
+
 async def test_message_ids_sort_in_posting_order(discord_fake: FakeDiscord) -> None:
     ids = [int(discord_fake.post(SUPPORT, AINO[0], f"m{i}", dispatch=False)["id"]) for i in range(50)]
     assert ids == sorted(ids) and len(set(ids)) == 50
@@ -340,11 +363,12 @@ async def test_without_the_message_content_intent_content_is_blank(discord_fake:
     intents.message_content = False
     client = await start(intents=intents)
 
-    discord_fake.post(SUPPORT, AINO[0], "You cannot read me")
+    discord_fake.post(SUPPORT, AINO[0], "You cannot read me", attachments=["secret.png"])
     discord_fake.post(SUPPORT, AINO[0], f"<@{BOT_ID}> but you can read me")
     await discord_fake.wait_for(lambda: len(client.messages) == 2, what="two messages")
 
     assert [m.content for m in client.messages] == ["", f"<@{BOT_ID}> but you can read me"]
+    assert client.messages[0].attachments == []
 
 
 async def test_no_messages_from_a_channel_the_bot_cannot_see(discord_fake: FakeDiscord, start: Start) -> None:
