@@ -461,13 +461,23 @@ class World:
         reply_to: str | None = None,
         message_id: str | None = None,
         extra: dict[str, Any] | None = None,
+        webhook_name: str | None = None,
     ) -> dict[str, Any]:
-        """Store a message as Discord would; return the stored object (REST shape, no ``guild_id``)."""
+        """Store a message as Discord would; return the stored object (REST shape, no ``guild_id``).
+
+        With ``webhook_name`` the author is a webhook (``author_id`` is its id): a bot-flagged author
+        who is no user and no member, and the message carries ``webhook_id``.
+        """
         channel = self.channel(channel_id)
-        if author_id not in self.users:
-            raise KeyError(f"no user {author_id} in the fake: call user() first")
         guild = self.guild(channel.guild_id)
-        guild.members.setdefault(author_id, iso(int(time.time() * 1000)))
+        if webhook_name is not None:
+            author = {"id": author_id, "username": webhook_name, "avatar": None, "discriminator": "0000", "bot": True}
+            extra = {**(extra or {}), "webhook_id": author_id}
+        elif author_id not in self.users:
+            raise KeyError(f"no user {author_id} in the fake: call user() first")
+        else:
+            author = self.user_payload(author_id)
+            guild.members.setdefault(author_id, iso(int(time.time() * 1000)))
         if message_id is None:
             new_id = self.ids.next()
         else:
@@ -479,14 +489,15 @@ class World:
             "id": str(new_id),
             "type": MESSAGE_DEFAULT,
             "channel_id": channel.id,
-            "author": self.user_payload(author_id),
+            "author": author,
             "content": content,
             "timestamp": iso(snowflake_ms(new_id)),
             "edited_timestamp": None,
             "tts": False,
             # Only authors allowed to mention everyone do (the default @everyone role is not).
             "mention_everyone": ("@everyone" in content or "@here" in content)
-            and bool(self.permissions(channel.id, author_id) & MENTION_EVERYONE),
+            and bool(self.permissions(channel.id, author_id) & MENTION_EVERYONE)
+            and webhook_name is None,
             "mentions": [self.user_payload(uid) for uid in self.mentioned_users(content)],
             "mention_roles": [rid for rid in _ROLE_MENTION.findall(content)],
             "attachments": [],
@@ -549,7 +560,7 @@ class World:
         guild = self.guild(channel.guild_id)
         out = self.rest_message(message)
         out["guild_id"] = guild.id
-        if not message["author"].get("webhook_id"):
+        if not message.get("webhook_id"):
             out["member"] = self.member_payload(guild, message["author"]["id"], with_user=False)
         out["mentions"] = [
             {**u, "member": self.member_payload(guild, u["id"], with_user=False)} if u["id"] in guild.members else u

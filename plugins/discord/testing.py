@@ -322,6 +322,16 @@ class FakeDiscord:
                 self.dispatch_message("MESSAGE_CREATE", message)
             return self.world.rest_message(message)
 
+    def post_webhook(
+        self, channel_id: str, webhook_id: str, name: str, content: str, *, dispatch: bool = True
+    ) -> dict[str, Any]:
+        """An integration posts through a webhook (an order notifier): a bot-flagged author, ``webhook_id`` set."""
+        with self.lock:
+            message = self.world.add_message(channel_id, webhook_id, content, webhook_name=name)
+            if dispatch:
+                self.dispatch_message("MESSAGE_CREATE", message)
+            return self.world.rest_message(message)
+
     def _attachment(self, channel_id: str, filename: str) -> dict[str, Any]:
         """An uploaded file as Discord describes it (the URL points at Discord's CDN, never fetched)."""
         attachment_id = str(self.world.ids.next())

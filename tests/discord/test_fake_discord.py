@@ -276,6 +276,17 @@ async def test_attachments_stickers_and_embeds(discord_fake: FakeDiscord, start:
     assert [e.title for e in message.embeds] == ["Order 1234"]
 
 
+async def test_a_webhook_message(discord_fake: FakeDiscord, start: Start) -> None:
+    client = await start()
+
+    discord_fake.post_webhook(SUPPORT, "700000000000000007", "Order Notifier", "Order 1234 shipped")
+    await discord_fake.wait_for(lambda: client.messages, what="the webhook's message")
+
+    [message] = client.messages
+    assert message.webhook_id == 700000000000000007 and message.author.bot
+    assert message.author.name == "Order Notifier" and not isinstance(message.author, discord.Member)
+
+
 async def test_message_ids_sort_in_posting_order(discord_fake: FakeDiscord) -> None:
     ids = [int(discord_fake.post(SUPPORT, AINO[0], f"m{i}", dispatch=False)["id"]) for i in range(50)]
     assert ids == sorted(ids) and len(set(ids)) == 50
