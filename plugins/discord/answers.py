@@ -100,6 +100,8 @@ def send_error(exc: BaseException, action: str, where: str) -> SendError:
 def _http_error(exc: discord.HTTPException, action: str, where: str) -> SendError:
     status, code = exc.status, exc.code
     said = exc.text or str(exc)
+    if code == THREAD_ARCHIVED:  # 400 for a locked thread, 403 in older answers
+        return SendError(f"the thread {where} is locked or archived: Discord accepts no reply there", retryable=False)
     if status == 401:
         return SendError(
             "Discord refused the bot token (401): reset it in the Developer Portal", retryable=True, alert="token"
@@ -112,8 +114,6 @@ def _http_error(exc: discord.HTTPException, action: str, where: str) -> SendErro
                 retryable=True,
                 alert=f"permission:{action}",
             )
-        if code == THREAD_ARCHIVED:
-            return SendError(f"the thread {where} is archived: Discord accepts no reply there", retryable=False)
         return SendError(f"Discord refused ({status}, code {code}): {said}", retryable=False)
     if code == UNKNOWN_CHANNEL:
         return SendError(f"{where} was deleted on Discord: there is nothing to answer", retryable=False)

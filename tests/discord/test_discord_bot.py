@@ -73,6 +73,23 @@ async def test_a_customer_message_becomes_a_card_with_author_place_and_jump_url(
     assert "reply" in card.buttons
 
 
+async def test_attachments_and_stickers_are_named_on_the_card(bot: TestBot, discord_fake: FakeDiscord) -> None:
+    discord_fake.post(SUPPORT, AINO[0], "the cup arrived broken", attachments=["cup.jpg"], stickers=["sad cat"])
+    card = await bot.next_card()
+    assert "the cup arrived broken" in card.text
+    assert "[attachment: cup.jpg " in card.text
+    assert "[sticker: sad cat]" in card.text
+
+
+async def test_integrations_posting_through_webhooks_are_ignored(bot: TestBot, discord_fake: FakeDiscord) -> None:
+    discord_fake.post_webhook(SUPPORT, "600000000000000600", "Order Notifier", "Order 1234 shipped")
+    discord_fake.post(SUPPORT, AINO[0], "a person")
+    card = await bot.next_card()
+    assert "a person" in card.text
+    await bot.idle()
+    assert await stored_count(bot) == 1
+
+
 async def test_messages_in_unwatched_channels_are_not_cards(bot: TestBot, discord_fake: FakeDiscord) -> None:
     discord_fake.post(OFFTOPIC, AINO[0], "not for you")
     discord_fake.post(SUPPORT, AINO[0], "for you")
@@ -210,6 +227,16 @@ async def test_a_long_rate_limit_is_retried_later_not_waited_for(bot: TestBot, d
     discord_fake.rate_limit_next(retry_after=120, method="POST")
     await bot.reply(bot.person("Anna"), card, "Hi!")
     await card.wait_for(lambda c: "rate limit" in c.text + c.thread_text())
+    assert discord_fake.sent == []
+
+
+async def test_a_reply_in_a_locked_thread_fails_without_retrying(bot: TestBot, discord_fake: FakeDiscord) -> None:
+    discord_fake.post(THREAD, AINO[0], "still broken")
+    card = await bot.next_card()
+    discord_fake.archive_thread(THREAD, locked=True)
+    await bot.reply(bot.person("Anna"), card, "We are on it")
+    await card.wait_for(lambda c: "locked or archived" in c.text + c.thread_text())
+    await bot.idle()
     assert discord_fake.sent == []
 
 

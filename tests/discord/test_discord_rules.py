@@ -77,8 +77,11 @@ def test_a_refused_token_is_the_token_alert() -> None:
 def test_other_refusals_are_final_and_say_what_discord_said() -> None:
     error = send_error(http_error(discord.HTTPException, 400, 50006, "Cannot send an empty message"), "reply", "#g")
     assert not error.retryable and "Cannot send an empty message" in str(error)
-    archived = send_error(http_error(discord.Forbidden, 403, 50083), "reply", "#help")
-    assert not archived.retryable and "archived" in str(archived)
+    for archived in (
+        send_error(http_error(discord.Forbidden, 403, 50083), "reply", "#help"),
+        send_error(http_error(discord.HTTPException, 400, 50083, "Thread is locked"), "reply", "#help"),
+    ):
+        assert not archived.retryable and "locked or archived" in str(archived)
 
 
 @given(st.integers(min_value=1, max_value=2**63 - 1))
