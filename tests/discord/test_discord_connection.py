@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from typing import Any
 
 import pytest
@@ -191,3 +192,30 @@ async def test_catch_up_reads_at_most_the_limit_and_says_so(
         await bot.idle()
         assert not [card for card in bot.cards() if "missed 2" in card.text]
         assert any("catch_up_limit" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_an_unreachable_discord_is_one_line_and_one_alert_and_the_bot_keeps_serving(
+    fake_slack: FakeSlack, database_url: str, discord_fake: FakeDiscord, caplog: pytest.LogCaptureFixture
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    caplog.set_level(logging.ERROR, logger="chatops_plugins.discord")
+    config = discord_config(discord_fake, **FAST, api_url=f"http://127.0.0.1:{port}/api/v10")
+    config["plugins"]["enabled"] = ["webhook", "discord"]
+    async with TestBot(fake_slack, database_url, config=config) as bot:
+        for _ in range(250):
+            alerts = [
+                m.get("text", "") for m in bot.slack.top_level_messages(OPS) if "cannot connect" in m.get("text", "")
+            ]
+            if alerts:
+                break
+            await asyncio.sleep(0.02)
+        else:
+            raise AssertionError(f"no alert: {[m.get('text') for m in bot.slack.top_level_messages(OPS)]}")
+        assert f"127.0.0.1:{port}" in alerts[0]
+        await bot.comment("the webhook still works")
+        assert "the webhook still works" in (await bot.next_card()).text
+        lines = [r.getMessage() for r in caplog.records if r.name.startswith("chatops_plugins.discord")]
+        assert len(lines) == 1 and "cannot connect to Discord" in lines[0]
