@@ -15,7 +15,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -315,6 +315,8 @@ class HttpApi:
         try:
             limit = int(params.get("limit", "50"))
             before = datetime.fromisoformat(params["before"]) if "before" in params else None
+            if before is not None and before.tzinfo is None:
+                before = before.replace(tzinfo=UTC)  # Discord reads a time without offset as UTC
         except ValueError:
             return _form_error("before", "DATE_TYPE_PARSE", "Could not parse the time or the limit.")
         if not 2 <= limit <= 100:

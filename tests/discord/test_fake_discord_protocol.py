@@ -85,6 +85,18 @@ def test_history_pages_are_discords(count: int, cursor: int, limit: int) -> None
     assert page() == list(reversed(ids[-limit:]))
 
 
+def test_archived_threads_page_by_time(discord_fake: FakeDiscord, http: httpx.Client) -> None:
+    discord_fake.archive_thread(THREAD)
+    url = f"{discord_fake.api_url}/channels/{SUPPORT}/threads/archived/public"
+
+    page = http.get(url, params={"limit": 2}).json()
+    assert [t["id"] for t in page["threads"]] == [THREAD] and page["has_more"] is False
+    for before in ("2000-01-01T00:00:00", "2000-01-01T00:00:00+00:00"):
+        assert http.get(url, params={"before": before}).json()["threads"] == []
+    assert http.get(url, params={"before": "yesterday"}).status_code == 400
+    assert http.get(url, params={"limit": 1}).status_code == 400
+
+
 # -- sessions and close codes ---------------------------------------------------------------------------------
 
 
