@@ -97,6 +97,38 @@ def test_archived_threads_page_by_time(discord_fake: FakeDiscord, http: httpx.Cl
     assert http.get(url, params={"limit": 1}).status_code == 400
 
 
+_PARAM = st.text(alphabet="0123456789-+:.T eZ", max_size=25) | st.integers(-5, 10**20).map(str)
+_PATHS = st.sampled_from(
+    [
+        f"/channels/{SUPPORT}/messages",
+        f"/channels/{THREAD}/messages",
+        f"/channels/{SUPPORT}/threads/archived/public",
+        f"/channels/{SUPPORT}/messages/{{param}}",
+        "/channels/{param}",
+        "/channels/{param}/messages",
+        "/users/{param}",
+        "/guilds/{param}",
+        "/guilds/{param}/channels",
+        "/guilds/{param}/threads/active",
+    ]
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    path=_PATHS,
+    param=st.text(alphabet="0123456789abc", min_size=1, max_size=22),
+    query=st.dictionaries(st.sampled_from(["limit", "before", "after", "around"]), _PARAM, max_size=3),
+)
+def test_any_get_is_a_discord_answer_not_a_crash(
+    discord_fake: FakeDiscord, http: httpx.Client, path: str, param: str, query: dict[str, str]
+) -> None:
+    response = http.get(discord_fake.api_url + path.format(param=param), params=query)
+    assert response.status_code in (200, 400, 403, 404), (response.status_code, response.text)
+    if response.status_code != 200:
+        assert isinstance(response.json()["code"], int)
+
+
 # -- sessions and close codes ---------------------------------------------------------------------------------
 
 
