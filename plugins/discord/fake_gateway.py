@@ -52,8 +52,8 @@ GUILD_MEMBERS = 1 << 1
 GUILD_PRESENCES = 1 << 8
 GUILD_MESSAGES = 1 << 9
 MESSAGE_CONTENT = 1 << 15
-#: Every intent bit Discord defines today (bits 0-25, with 11 and 17-19 unused is close enough here).
-KNOWN_INTENTS = (1 << 26) - 1
+#: Every intent Discord defines: bits 0-16, 20-21 (auto moderation) and 24-25 (polls); others close 4013.
+KNOWN_INTENTS = (1 << 17) - 1 | 1 << 20 | 1 << 21 | 1 << 24 | 1 << 25
 
 #: Events that need the GUILD_MESSAGES intent when they happen in a server.
 MESSAGE_EVENTS = frozenset({"MESSAGE_CREATE", "MESSAGE_UPDATE", "MESSAGE_DELETE", "MESSAGE_DELETE_BULK"})

@@ -210,9 +210,19 @@ async def test_raw_identify_gets_ready_then_guild_create(discord_fake: FakeDisco
         ([_identify(token="nope")], 4004),
         ([_identify(intents="all")], 4013),
         ([_identify(intents=1 << 40)], 4013),
+        ([_identify(intents=1 | 1 << 17)], 4013),
         ([{"op": 6, "d": {"token": "nope", "session_id": "x", "seq": 1}}], 4004),
     ],
-    ids=["decode", "not-authenticated", "unknown-op", "bad-token", "intents-not-int", "unknown-intent", "resume-token"],
+    ids=[
+        "decode",
+        "not-authenticated",
+        "unknown-op",
+        "bad-token",
+        "intents-not-int",
+        "unknown-intent",
+        "unused-intent-bit",
+        "resume-token",
+    ],
 )
 async def test_raw_refusals_close_with_discords_codes(discord_fake: FakeDiscord, frames: list[Any], code: int) -> None:
     _, closed = await _raw(discord_fake, *frames)
