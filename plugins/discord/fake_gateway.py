@@ -97,9 +97,11 @@ class GatewayConnection:
 class Session:
     """A gateway session: its events in order, and the connection it is on now (if any)."""
 
-    def __init__(self, intents: int) -> None:
+    def __init__(self, intents: int, shard: list[int] | None = None) -> None:
         self.id = secrets.token_hex(16)
         self.intents = intents
+        #: ``[shard_id, shard_count]`` from IDENTIFY (a sharded client), echoed in READY.
+        self.shard = shard
         self.seq = 0
         self.log: list[dict[str, Any]] = []
         self.connection: Connection | None = None
@@ -307,7 +309,12 @@ class Gateway:
             if intents & ~owner.allowed_privileged_intents() & (MESSAGE_CONTENT | GUILD_MEMBERS | GUILD_PRESENCES):
                 conn.close(4014, "Disallowed intent(s).")
                 return
-            session = Session(intents)
+            shard = data.get("shard")
+            if shard is not None and shard != [0, 1]:
+                # GET /gateway/bot recommends one shard; anything else is a shard the fake does not serve.
+                conn.close(4010, "Invalid shard.")
+                return
+            session = Session(intents, shard)
             session.connection = conn
             conn.session = session
             self.sessions[session.id] = session

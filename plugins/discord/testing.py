@@ -594,7 +594,7 @@ class FakeDiscord:
 
     def ready_payload(self, session: Session) -> dict[str, Any]:
         """READY: the bot user, every server as unavailable (GUILD_CREATE follows), the session."""
-        return {
+        ready: dict[str, Any] = {
             "v": 10,
             "user": self.world.me_payload(),
             "guilds": [{"id": gid, "unavailable": True} for gid in self.world.guilds],
@@ -610,6 +610,9 @@ class FakeDiscord:
             "user_settings": {},
             "_trace": ["fake-discord"],
         }
+        if session.shard is not None:
+            ready["shard"] = session.shard
+        return ready
 
     def guild_create_payloads(self, session: Session) -> list[dict[str, Any]]:
         """One GUILD_CREATE per server (every member only with the GUILD_MEMBERS intent)."""

@@ -158,6 +158,22 @@ async def test_server_channels_and_threads_are_visible(start: Start) -> None:
     assert not mine.manage_messages
 
 
+async def test_a_sharded_client_asks_for_the_gateway_and_connects(discord_fake: FakeDiscord) -> None:
+    intents = discord.Intents.default()
+    intents.message_content = True
+    client = discord.AutoShardedClient(intents=intents, guild_ready_timeout=0.05)
+    with point_discord_at(discord_fake):
+        task = asyncio.create_task(client.start(TOKEN))
+        try:
+            await discord_fake.wait_for(lambda: client.is_ready() or task.done(), what="the sharded client")
+            assert client.is_ready(), task
+            assert client.shard_count == 1 and client.get_guild(int(GUILD)) is not None
+            assert ("GET", "/gateway/bot") in [(c.method, c.path) for c in discord_fake.requests]
+        finally:
+            await client.close()
+            await asyncio.wait_for(task, 10)
+
+
 async def test_fetch_channel_over_http(start: Start) -> None:
     client = await start()
 

@@ -211,6 +211,7 @@ async def test_raw_identify_gets_ready_then_guild_create(discord_fake: FakeDisco
         ([_identify(intents="all")], 4013),
         ([_identify(intents=1 << 40)], 4013),
         ([_identify(intents=1 | 1 << 17)], 4013),
+        ([{"op": 2, "d": {**_identify()["d"], "shard": [1, 2]}}], 4010),
         ([{"op": 6, "d": {"token": "nope", "session_id": "x", "seq": 1}}], 4004),
     ],
     ids=[
@@ -221,6 +222,7 @@ async def test_raw_identify_gets_ready_then_guild_create(discord_fake: FakeDisco
         "intents-not-int",
         "unknown-intent",
         "unused-intent-bit",
+        "shard",
         "resume-token",
     ],
 )
