@@ -55,6 +55,9 @@ class DiscordConfig(BaseModel):
     max_reply_length: int = Field(default=2000, ge=1, le=2000)
     #: How long start-up waits for the gateway before reporting it (the bot keeps running).
     connect_timeout_seconds: float = Field(default=30.0, gt=0.0, le=600.0)
+    #: After connecting, how long discord.py waits for more servers' data before it is ready (its
+    #: ``guild_ready_timeout``, default 2 s); a bot in one or two servers can wait less.
+    guild_ready_timeout_seconds: float = Field(default=2.0, gt=0.0, le=60.0)
 
     @field_validator("guild_ids")
     @classmethod

@@ -1,0 +1,189 @@
+"""Catching up after a reconnect: messages written in watched channels while the bot was away.
+
+discord.py reconnects the gateway by itself, but events sent while it was away are lost when the
+session cannot be resumed (and the whole process may have been down). So the plugin keeps, per
+channel and thread, the id of the newest message it stored (:class:`Positions`, in ``ctx.state``),
+and on every ready or resume reads ``channel.history(after=position)`` oldest first. The position
+moves only after a message is stored; live messages and the catch-up may overlap, because the core
+stores each message id once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Collection, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import discord
+
+from chatops.sources import SourceState
+
+from .messages import is_watched
+
+log = logging.getLogger(__name__)
+
+#: Takes one message from Discord: ingests it when it is a watched customer's, then moves the position.
+Take = Callable[[discord.Message], Awaitable[None]]
+
+
+#: ``ctx.state`` key of the moment the bot first watched (a Discord id made from the time).
+SINCE_KEY = "watching_since"
+
+
+def position_key(channel_id: int) -> str:
+    """The ``ctx.state`` key of a channel's (or thread's) position."""
+    return f"position:{channel_id}"
+
+
+class Positions:
+    """The newest stored message id per channel or thread, kept in ``ctx.state``; it only moves forward."""
+
+    def __init__(self, state: SourceState) -> None:
+        self._state = state
+        self._known: dict[int, int] = {}
+        self._held: set[int] = set()
+        # Live messages and the catch-up move positions concurrently: one writer at a time, so an
+        # older id written late never overwrites a newer one.
+        self._lock = asyncio.Lock()
+
+    async def get(self, channel_id: int) -> int | None:
+        """The stored position of ``channel_id``, or None when nothing was stored there yet."""
+        if channel_id in self._known:
+            return self._known[channel_id]
+        raw = await self._state.get(position_key(channel_id))
+        if raw is None or not raw.isdigit():
+            return None
+        self._known[channel_id] = int(raw)
+        return int(raw)
+
+    async def advance(self, channel_id: int, message_id: int, *, catching_up: bool = False) -> None:
+        """Move ``channel_id``'s position to ``message_id`` if that is newer (Discord ids grow with time).
+
+        While the channel is held (a live message failed to store) only the catch-up moves it.
+        """
+        if channel_id in self._held and not catching_up:
+            return
+        async with self._lock:
+            current = await self.get(channel_id)
+            if current is not None and current >= message_id:
+                return
+            await self._state.set(position_key(channel_id), str(message_id))
+            self._known[channel_id] = message_id
+
+    def hold(self, channel_id: int) -> None:
+        """Keep live messages from moving the position until a catch-up has read this channel again."""
+        self._held.add(channel_id)
+
+    def release(self, channel_id: int) -> None:
+        """The catch-up has read the channel: live messages move its position again."""
+        self._held.discard(channel_id)
+
+    async def watching_since(self) -> int:
+        """The moment (as a Discord id) the bot first watched; stored the first time it is asked."""
+        raw = await self._state.get(SINCE_KEY)
+        if raw is not None and raw.isdigit():
+            return int(raw)
+        since = discord.utils.time_snowflake(datetime.now(UTC))
+        await self._state.set(SINCE_KEY, str(since))
+        return since
+
+    def forget_cache(self) -> None:
+        """Read positions from the database again (after a failed write left memory unsure)."""
+        self._known.clear()
+
+
+def watched_places(
+    guilds: Collection[discord.Guild], guild_ids: Collection[str], channel_ids: Collection[str]
+) -> Iterator[Any]:
+    """Every watched text channel, then every active thread under a watched channel."""
+    for guild in guilds:
+        for channel in guild.text_channels:
+            if is_watched(channel, guild_ids, channel_ids):
+                yield channel
+    for guild in guilds:
+        for thread in guild.threads:
+            if is_watched(thread, guild_ids, channel_ids):
+                yield thread
+
+
+async def catch_up_place(
+    place: Any, positions: Positions, take: Take, limit: int, since: int, *, fresh_cache: bool = False
+) -> int:
+    """Read and take what was written in one channel or thread after its position; how many were read.
+
+    A place without a position of its own is read from its parent's (a thread), else from ``since``,
+    the moment the bot first watched: Discord ids grow with time, so that covers a channel or
+    thread created while the bot was away without importing older history. With ``fresh_cache``
+    (just after READY, whose server data names each channel's newest message), a place whose newest
+    message is not after the position is not asked at all; after a resume that data may be stale.
+    """
+    after = await positions.get(place.id)
+    if after is None and isinstance(place, discord.Thread):
+        after = await positions.get(place.parent_id)
+    if after is None:
+        after = since
+    last = getattr(place, "last_message_id", None)
+    if fresh_cache and (last is None or last <= after):
+        positions.release(place.id)
+        return 0
+    read = 0
+    async for message in place.history(after=discord.Object(id=after), oldest_first=True, limit=limit):
+        read += 1
+        await take(message)
+        # Every message read moves the position, also those not taken (the bot's own, other bots'):
+        # they need not be read again.
+        await positions.advance(place.id, message.id, catching_up=True)
+    if read >= limit:
+        log.warning(
+            "discord catch-up: read the %d oldest missed messages in %s (plugins.discord.catch_up_limit); "
+            "later ones are read at the next catch-up, unless live messages moved past them",
+            read,
+            place,
+        )
+    positions.release(place.id)
+    return read
+
+
+@dataclass(frozen=True, slots=True)
+class CatchUpResult:
+    """What one catch-up pass did: messages read, and channels whose reading failed (tried again later)."""
+
+    read: int = 0
+    failed: int = 0
+
+
+async def catch_up(
+    guilds: Collection[discord.Guild],
+    guild_ids: Collection[str],
+    channel_ids: Collection[str],
+    positions: Positions,
+    take: Take,
+    limit: int,
+    since: int,
+    *,
+    fresh_cache: bool = False,
+) -> CatchUpResult:
+    """Catch up on every watched channel and active thread.
+
+    A channel the bot may not read (no Read Message History) or a failed read is logged and skipped,
+    so one channel never keeps the others from catching up; its position stays for the next time.
+    """
+    read = failed = 0
+    if limit <= 0:
+        return CatchUpResult()  # catch_up_limit = 0 turns catching up off
+    for place in list(watched_places(guilds, guild_ids, channel_ids)):
+        try:
+            read += await catch_up_place(place, positions, take, limit, since, fresh_cache=fresh_cache)
+        except discord.Forbidden:
+            # Not retried: only an admin granting the permission changes this.
+            log.warning("discord catch-up: the bot may not read the history of %s (Read Message History)", place)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            failed += 1
+            positions.forget_cache()
+            log.warning("discord catch-up of %s stopped: %s: %s", place, type(exc).__name__, exc)
+    return CatchUpResult(read, failed)
