@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from chatops.inbound_checks import believable_or_none, has_visible_text
+from chatops.payload_fields import PayloadError, array, id_field, obj, optional_obj, string
 from chatops.sources import Author, Context
 
 from .client import parse_graph_time
@@ -32,9 +33,21 @@ Verb = Literal["add", "edit", "remove"]
 
 log = logging.getLogger(__name__)
 
-
-class PayloadError(Exception):
-    """A webhook body that does not have the documented shape; the message names the field."""
+# The field readers live in the core (chatops.payload_fields); these names stay importable from here.
+__all__ = [
+    "CommentEvent",
+    "PayloadError",
+    "array",
+    "context_text",
+    "graph_id",
+    "name",
+    "obj",
+    "optional_obj",
+    "required_id",
+    "string",
+    "timestamp",
+    "visible",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,60 +77,15 @@ class CommentEvent:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def obj(value: Any, where: str) -> dict[str, Any]:
-    """``value`` as a JSON object, else PayloadError."""
-    if not isinstance(value, dict):
-        raise PayloadError(f"{where}: must be an object")
-    return value
-
-
-def optional_obj(container: dict[str, Any], key: str, where: str) -> dict[str, Any] | None:
-    """An optional nested object (absent or null gives None)."""
-    value = container.get(key)
-    return None if value is None else obj(value, f"{where}.{key}")
-
-
-def array(container: dict[str, Any], key: str, where: str, *, required: bool = True) -> list[Any]:
-    """A list field; an absent optional one is empty."""
-    value = container.get(key)
-    if value is None and not required:
-        return []
-    if not isinstance(value, list):
-        raise PayloadError(f"{where}.{key}: {'is required' if value is None else 'must be a list'}")
-    return value
-
-
 def graph_id(container: dict[str, Any], key: str, where: str, *, required: bool = True) -> str | None:
     """A Graph id field (string or number of ``[A-Za-z0-9_]``), else PayloadError."""
-    value = container.get(key)
-    if value is None:
-        if required:
-            raise PayloadError(f"{where}.{key}: is required")
-        return None
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise PayloadError(f"{where}.{key}: must be an id string")
-    text = str(value)
-    if not _ID_RE.fullmatch(text):
-        raise PayloadError(f"{where}.{key}: is not a valid Graph id")
-    return text
+    return id_field(container, key, where, pattern=_ID_RE, what="is not a valid Graph id", required=required)
 
 
 def required_id(container: dict[str, Any], key: str, where: str) -> str:
     """A Graph id field that must be present."""
     value = graph_id(container, key, where)
     assert value is not None
-    return value
-
-
-def string(container: dict[str, Any], key: str, where: str, *, required: bool = False) -> str | None:
-    """A text field (None when absent and optional)."""
-    value = container.get(key)
-    if value is None:
-        if required:
-            raise PayloadError(f"{where}.{key}: is required")
-        return None
-    if not isinstance(value, str):
-        raise PayloadError(f"{where}.{key}: must be a string")
     return value
 
 

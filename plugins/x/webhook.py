@@ -37,6 +37,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from chatops.inbound_checks import believable_or_none
+from chatops.payload_fields import PayloadError, array, id_field, obj, string
 from chatops.sources import Context
 from chatops.web import Rejected, error, read_signed_json
 
@@ -75,10 +76,6 @@ IGNORED_KINDS = (
     "direct_message_mark_read_events",
     "tweet_delete_events",
 )
-
-
-class PayloadError(Exception):
-    """A delivery without the documented shape; the message names the field (the 400's text)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,46 +117,9 @@ class Activity:
 # ------------------------------------------------------------------------------------ reading
 
 
-def _obj(value: Any, where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise PayloadError(f"{where}: must be an object")
-    return value
-
-
 def _id(container: dict[str, Any], key: str, where: str, *, required: bool = True) -> str | None:
     """An id field: a string of digits (X's ``*_str`` fields), or the number itself."""
-    value = container.get(key)
-    if value is None:
-        if required:
-            raise PayloadError(f"{where}.{key}: is required")
-        return None
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise PayloadError(f"{where}.{key}: must be an id string")
-    text = str(value)
-    if not _ID.fullmatch(text):
-        raise PayloadError(f"{where}.{key}: must be a numeric X id")
-    return text
-
-
-def _string(container: dict[str, Any], key: str, where: str, *, required: bool = False) -> str | None:
-    value = container.get(key)
-    if value is None:
-        if required:
-            raise PayloadError(f"{where}.{key}: is required")
-        return None
-    if not isinstance(value, str):
-        raise PayloadError(f"{where}.{key}: must be a string")
-    return value
-
-
-def _list(container: dict[str, Any], key: str, where: str) -> list[Any]:
-    """An optional list field (absent or null gives an empty list)."""
-    value = container.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise PayloadError(f"{where}.{key}: must be a list")
-    return value
+    return id_field(container, key, where, pattern=_ID, what="must be a numeric X id", required=required)
 
 
 def parse_created_at(value: str) -> datetime | None:
@@ -189,7 +149,7 @@ def _created_at(tweet: dict[str, Any], where: str) -> datetime | None:
     Refusing the delivery over a clock would make X redeliver the mention and then drop it;
     the card shows the arrival time instead.
     """
-    raw = _string(tweet, "created_at", where, required=True)
+    raw = string(tweet, "created_at", where, required=True)
     assert raw is not None
     parsed = parse_created_at(raw)
     if parsed is None:
@@ -206,19 +166,19 @@ def _entities(container: dict[str, Any], where: str) -> tuple[dict[str, str], se
     if entities is None:
         return {}, set()
     ewhere = f"{where}.entities"
-    entities = _obj(entities, ewhere)
+    entities = obj(entities, ewhere)
     links: dict[str, str] = {}
-    for i, raw in enumerate(_list(entities, "urls", ewhere)):
+    for i, raw in enumerate(array(entities, "urls", ewhere, required=False)):
         uwhere = f"{ewhere}.urls[{i}]"
-        url = _obj(raw, uwhere)
-        short = _string(url, "url", uwhere, required=True)
-        expanded = _string(url, "expanded_url", uwhere)
+        url = obj(raw, uwhere)
+        short = string(url, "url", uwhere, required=True)
+        expanded = string(url, "expanded_url", uwhere)
         if short and expanded:
             links[short] = expanded
     mentioned: set[str] = set()
-    for i, raw in enumerate(_list(entities, "user_mentions", ewhere)):
+    for i, raw in enumerate(array(entities, "user_mentions", ewhere, required=False)):
         mwhere = f"{ewhere}.user_mentions[{i}]"
-        mention = _obj(raw, mwhere)
+        mention = obj(raw, mwhere)
         user_id = _id(mention, "id_str", mwhere, required=False) or _id(mention, "id", mwhere, required=False)
         if user_id is None:
             raise PayloadError(f"{mwhere}.id_str: is required")
@@ -228,26 +188,26 @@ def _entities(container: dict[str, Any], where: str) -> tuple[dict[str, str], se
 
 def parse_tweet(raw: Any, where: str, account_id: str) -> ActivityTweet:
     """Read one v1.1 Tweet object; PayloadError names the first field that is missing or of the wrong type."""
-    tweet = _obj(raw, where)
+    tweet = obj(raw, where)
     tweet_id = _id(tweet, "id_str", where)
     assert tweet_id is not None
-    user = _obj(tweet.get("user"), f"{where}.user")
+    user = obj(tweet.get("user"), f"{where}.user")
     author_id = _id(user, "id_str", f"{where}.user")
     assert author_id is not None
-    username = _string(user, "screen_name", f"{where}.user", required=True)
+    username = string(user, "screen_name", f"{where}.user", required=True)
     if not username or not username.strip():
         raise PayloadError(f"{where}.user.screen_name: must not be empty")
-    name = _string(user, "name", f"{where}.user")
+    name = string(user, "name", f"{where}.user")
     truncated = tweet.get("truncated", False)
     if not isinstance(truncated, bool):
         raise PayloadError(f"{where}.truncated: must be true or false")
-    text = _string(tweet, "text", where, required=True)
+    text = string(tweet, "text", where, required=True)
     assert text is not None
     links, mentioned = _entities(tweet, where)
     extended_raw = tweet.get("extended_tweet")
     if extended_raw is not None:
-        extended = _obj(extended_raw, f"{where}.extended_tweet")
-        full_text = _string(extended, "full_text", f"{where}.extended_tweet", required=True)
+        extended = obj(extended_raw, f"{where}.extended_tweet")
+        full_text = string(extended, "full_text", f"{where}.extended_tweet", required=True)
         assert full_text is not None
         # The cut text's entities are a subset of the whole text's; both are kept in case X left
         # the whole text's out.
@@ -262,10 +222,10 @@ def parse_tweet(raw: Any, where: str, account_id: str) -> ActivityTweet:
     if in_reply_to is None:
         in_reply_to = _id(tweet, "in_reply_to_status_id", where, required=False)
     in_reply_to_user = _id(tweet, "in_reply_to_user_id_str", where, required=False)
-    in_reply_to_username = _string(tweet, "in_reply_to_screen_name", where)
+    in_reply_to_username = string(tweet, "in_reply_to_screen_name", where)
     retweeted = tweet.get("retweeted_status")
     if retweeted is not None:
-        _obj(retweeted, f"{where}.retweeted_status")
+        obj(retweeted, f"{where}.retweeted_status")
     return ActivityTweet(
         tweet_id=tweet_id,
         text=text,
@@ -287,7 +247,7 @@ def parse_activity(data: Any, account_id: str) -> Activity:
     ``for_user_id`` is required with ``tweet_create_events``; a delivery for another account is
     returned unread beyond it (its posts are not ours, whatever their shape).
     """
-    body = _obj(data, "body")
+    body = obj(data, "body")
     for_user_id = _id(body, "for_user_id", "body", required="tweet_create_events" in body)
     other = [kind for kind in body if kind in IGNORED_KINDS]
     revoked = _revoked_user(body) == account_id
