@@ -801,3 +801,119 @@ def test_any_shape_of_a_v2_post_with_an_id_becomes_a_post(tweet: dict[str, Any],
     post = post_from_v2(tweet, users_by_id(includes), tweets_by_id(includes))
     assert post.id == tweet["id"]
     assert isinstance(post.text, str)
+
+
+async def test_the_webhook_and_polling_delivering_one_company_answer_at_once_record_it_once(
+    fake_slack: FakeSlack, database_url: str, x_fake: FakeX
+) -> None:
+    config = x_config(x_fake.base_url, webhook=True)
+    async with TestBot(fake_slack, database_url, config=config, customer=NoCustomer) as bot:
+        world = XWorld(bot, x_fake)
+        question = world.mention("Aukeatteko huomenna?")
+        await polling.poll(world.source)
+        card = await bot.next_card()
+        answer_id = world.own_post("Aukeamme klo 8!", in_reply_to=question)
+        company = XUser(ACCOUNT, USERNAME, "Kahvila Aurinko")
+        tweet = tweet_object(
+            tweet_id=answer_id, text="Aukeamme klo 8!", user=company, in_reply_to=(question, XUser(*AINO))
+        )
+        body, headers = signed_activity(CONSUMER_SECRET, encode(tweet_create_payload(ACCOUNT, tweet)))
+        assert bot.http is not None
+        answer, _report = await asyncio.gather(
+            bot.http.post("/webhooks/x", content=body, headers=headers), polling.poll(world.source)
+        )
+        assert answer.status_code == 200, answer.text
+        await card.wait_for(lambda c: "Aukeamme klo 8" in c.thread_text())
+        await bot.idle()
+        assert card.thread_text().count("Aukeamme klo 8") == 1
+        assert (await world.stored_ids()).count(answer_id) == 1
+
+
+@sqlite_only
+async def test_slack_syntax_in_xs_own_error_words_never_pings_the_ops_channel_or_the_card(
+    x_bot: TestBot, x: XWorld
+) -> None:
+    x.mention("Hei")
+    await polling.poll(x.source)
+    card = await x_bot.next_card()
+    said = "<!channel> <https://evil.example|click here> suspended"
+    x.fake.fail_next_post(403, problem(403, "Forbidden", said, "https://api.twitter.com/2/problems/user-suspended"))
+    await x_bot.reply(x_bot.person("Anna"), card, "Hei!")
+    await card.wait_for(lambda c: "retry" in c.buttons)
+    x.fake.fail_next("mentions", 403, problem(403, "Forbidden", said))
+    with pytest.raises(polling.ReadRefused):
+        await polling.poll(x.source)
+    await x_bot.idle()
+
+    assert len(x.ops_alerts()) == 2
+    sent = slack_payloads(x_bot)
+    for ping in PINGS:
+        assert ping not in sent, ping
+    assert "&lt;!channel&gt;" in card.text
+
+
+@sqlite_only
+async def test_x_answering_a_reply_with_an_html_page_and_200_posts_nothing_and_says_check_x(
+    x_bot: TestBot, x: XWorld
+) -> None:
+    mention = x.mention("Hei")
+    await polling.poll(x.source)
+    card = await x_bot.next_card()
+    x.fake.fail_next_post(200, "<html><body>Welcome to the captive portal</body></html>")
+    await x_bot.reply(x_bot.person("Anna"), card, "Hei!")
+    await card.wait_for(lambda c: "retry" in c.buttons)
+    assert "Check X before pressing Retry" in card.text and "<html>" not in card.text
+    await x_bot.idle()
+    assert x.fake.replies_to(mention) == []
+    assert len(x.fake.calls_to("post")) == 1
+
+
+@sqlite_only
+async def test_a_bot_dying_after_x_posted_the_reply_sends_it_once_when_the_job_runs_again(
+    x_bot: TestBot, x: XWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chatops_plugins.x import replies
+
+    mention = x.mention("Hei")
+    await polling.poll(x.source)
+    card = await x_bot.next_card()
+    real_sent = replies._sent
+    calls: list[str] = []
+
+    async def die_once(source: XSource, post_id: str) -> Any:
+        calls.append(post_id)
+        if len(calls) == 1:
+            raise Crash("the bot stopped after X posted, before the result was stored")
+        return await real_sent(source, post_id)
+
+    monkeypatch.setattr(replies, "_sent", die_once)
+    await x_bot.reply(x_bot.person("Anna"), card, "Hei vaan!")
+    await card.wait_for(lambda c: "✅ Reply by <@UANNA>" in c.text)
+    await x_bot.idle()
+
+    (reply,) = x.fake.replies_to(mention)
+    assert [c.status for c in x.fake.calls_to("post")] == [201, 403]  # the second one refused as a duplicate
+    answers = [r for r in await stored_rows(x_bot) if r.direction == "outbound"]
+    assert [a.external_id for a in answers] == [reply["id"]]
+
+
+async def test_a_lone_surrogate_and_a_nul_delivered_by_the_webhook_are_stored_replaced(
+    fake_slack: FakeSlack, database_url: str, x_fake: FakeX
+) -> None:
+    config = x_config(x_fake.base_url, webhook=True)
+    async with TestBot(fake_slack, database_url, config=config, customer=NoCustomer) as bot:
+        company = XUser(ACCOUNT, USERNAME, "Kahvila Aurinko")
+        tweet = tweet_object(
+            tweet_id="1860000000009000001", text=f"@{USERNAME} rikki X nolla Y", user=XUser(*AINO), mentions=[company]
+        )
+        raw = (
+            encode(tweet_create_payload(ACCOUNT, tweet))
+            .replace(b"rikki X", b"rikki \\ud800")
+            .replace(b"nolla Y", b"nolla \\u0000")
+        )
+        body, headers = signed_activity(CONSUMER_SECRET, raw)
+        assert bot.http is not None
+        answer = await bot.http.post("/webhooks/x", content=body, headers=headers)
+        assert answer.status_code == 200, answer.text
+        (row,) = await stored_rows(bot)
+        assert row.text == f"@{USERNAME} rikki \ufffd nolla \ufffd"
