@@ -963,3 +963,31 @@ async def test_the_same_words_answered_again_are_not_shown_as_sent_when_x_refuse
     assert len(x.fake.posts) == 1  # X refused the second as a duplicate: the customer got one reply
     assert "✅ Reply by <@UBEN>" not in card.text
     assert "X refused it as a duplicate" in card.text
+
+
+@pytest.mark.x_config(page_size=5, max_pages=1)
+async def test_two_replicas_racing_through_unfinished_walks_lose_and_repeat_nothing(
+    fake_slack: FakeSlack, database_url: str, x_bot: TestBot, x: XWorld
+) -> None:
+    written = [x.mention(f"viesti #{n}#") for n in range(13)]
+    config = x_config(x.fake.base_url, page_size=5, max_pages=1)
+    async with TestBot(
+        fake_slack, database_url, config=config, customer=NoCustomer, instance_id="b", deliver=False
+    ) as other:
+        assert other.app is not None
+        second = other.app.sources["x"]
+        assert isinstance(second, XSource)
+        second.clock = x.clock
+        for round_ in range(8):
+            # Each replica's walk stops after one page; they read and commit their positions in between.
+            await asyncio.gather(polling.poll(x.source), polling.poll(second))
+            if round_ in (1, 3):
+                written.extend(x.mention(f"välissä #{round_}-{n}#") for n in range(3))
+        for _ in range(10):
+            report = await polling.poll(x.source)
+            if not report.read.get("mentions") and not await x.state(key("resume")):
+                break
+        stored = await x.stored_ids()
+        assert sorted(stored) == sorted(written) and len(stored) == len(set(stored))
+        await x_bot.idle()
+        assert len(x_bot.cards()) == len(written)
