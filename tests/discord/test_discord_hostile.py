@@ -397,7 +397,7 @@ async def test_the_token_is_in_no_log_line_at_debug_nor_on_slack(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     for name in ("discord", "discord.http", "discord.gateway", "discord.client", "chatops_plugins.discord"):
-        logging.getLogger(name).setLevel(logging.DEBUG)
+        caplog.set_level(logging.DEBUG, logger=name)  # restored after the test
     async with TestBot(fake_slack, database_url, config=discord_config(discord_fake, **FAST)) as bot:
         await connected(bot)
         discord_fake.post(SUPPORT, AINO[0], "hello")
