@@ -370,7 +370,7 @@ async def test_a_429_storm_ends_in_one_reply(
         assert len([r for r in discord_fake.requests if r.method == "POST" and r.status == 429]) == 25
 
 
-async def test_unhide_after_a_delete_says_it_cannot_be_undone_and_deletes_nothing_more(
+async def test_hide_pressed_twice_then_unhide_deletes_once_and_is_not_the_authors_removal(
     fake_slack: FakeSlack, database_url: str, discord_fake: FakeDiscord
 ) -> None:
     discord_fake.set_bot_permissions(SUPPORT, manage_messages=True)
