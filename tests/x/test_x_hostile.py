@@ -88,11 +88,6 @@ def raw_page(fake: FakeX, *tweets: dict[str, Any], users: list[dict[str, Any]] |
 
 
 @sqlite_only
-@pytest.mark.xfail(
-    strict=True,
-    reason="a post whose created_at overflows in UTC (year 1 at +05:00, 9999-12-31 at -05:00) raises "
-    "OverflowError in parse_time: the pass fails every time and no later mention is ever stored",
-)
 @pytest.mark.parametrize("created_at", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"])
 async def test_a_post_time_at_the_edge_of_datetime_costs_only_its_time(
     x_bot: TestBot, x: XWorld, created_at: str
@@ -107,10 +102,6 @@ async def test_a_post_time_at_the_edge_of_datetime_costs_only_its_time(
 
 
 @sqlite_only
-@pytest.mark.xfail(
-    strict=True,
-    reason="polling stores a post's created_at as X sent it (year 1, 9999): no believable-time check, unlike the webhook",
-)
 @pytest.mark.parametrize("created_at", ["0001-01-01T00:00:00.000Z", "9999-12-31T23:59:59.000Z", "1970-01-01T00:00:00Z"])
 async def test_an_impossible_post_time_is_not_shown_as_the_posts_time(
     x_bot: TestBot, x: XWorld, created_at: str
@@ -140,11 +131,6 @@ async def test_a_post_time_without_a_timezone_is_taken_as_utc(x_bot: TestBot, x:
 
 
 @sqlite_only
-@pytest.mark.xfail(
-    strict=True,
-    reason="a lone surrogate in a polled post's text fails the whole pass at the database, every pass: "
-    "polling is wedged (the webhook replaces it with U+FFFD; polling does not)",
-)
 async def test_a_lone_surrogate_in_a_polled_post_does_not_wedge_polling(x_bot: TestBot, x: XWorld) -> None:
     post = {"id": "1860000000009000001", "text": "@kahvila_aurinko rikki \ud800 teksti", "author_id": AINO[0]}
     x.fake.fail_next("mentions", 200, raw_page(x.fake, post))
@@ -156,10 +142,6 @@ async def test_a_lone_surrogate_in_a_polled_post_does_not_wedge_polling(x_bot: T
 
 
 @postgres_only
-@pytest.mark.xfail(
-    strict=True,
-    reason="a NUL character in a polled post's text fails the whole pass on PostgreSQL, every pass: polling is wedged",
-)
 async def test_a_nul_in_a_polled_post_does_not_wedge_polling_on_postgres(x_bot: TestBot, x: XWorld) -> None:
     odd = x.mention("nolla")
     x.fake.mangle_next("mentions", edit_tweet(odd, lambda item: item.update(text="@kahvila_aurinko nolla\x00merkki")))
@@ -170,11 +152,6 @@ async def test_a_nul_in_a_polled_post_does_not_wedge_polling_on_postgres(x_bot: 
 
 
 @sqlite_only
-@pytest.mark.xfail(
-    strict=True,
-    reason="a 429 whose x-rate-limit-reset is not an integer makes tweepy raise ValueError: the pass fails "
-    "(and is retried at once) instead of holding the timeline back a window, as replies do",
-)
 async def test_a_429_with_a_garbled_reset_holds_polling_back_instead_of_failing(x_bot: TestBot, x: XWorld) -> None:
     waiting = x.mention("odotan")
     x.fake.fail_next(
@@ -234,11 +211,6 @@ async def test_a_used_up_window_with_a_past_or_garbled_reset_waits_at_most_one_w
 
 
 @sqlite_only
-@pytest.mark.xfail(
-    strict=True,
-    reason="an x-rate-limit-reset of inf, nan or 1e300 on a used-up window crashes the pass (int()/fromtimestamp "
-    "overflow) or holds polling back forever",
-)
 @pytest.mark.parametrize("reset", ["inf", "nan", "1e300"])
 async def test_an_absurd_reset_on_a_used_up_window_neither_crashes_nor_holds_forever(
     x_bot: TestBot, x: XWorld, monkeypatch: pytest.MonkeyPatch, reset: str
@@ -263,11 +235,6 @@ async def test_an_absurd_reset_on_a_used_up_window_neither_crashes_nor_holds_for
 
 
 @sqlite_only
-@pytest.mark.xfail(
-    strict=True,
-    reason="a rate-limit reset years ahead (an X or proxy bug) holds polling back for all those years: "
-    "nothing caps the wait (X's windows are 15 minutes)",
-)
 async def test_a_reset_years_ahead_does_not_hold_polling_back_for_years(x_bot: TestBot, x: XWorld) -> None:
     x.mention("eka")
     x.fake.fail_next(
@@ -284,11 +251,6 @@ async def test_a_reset_years_ahead_does_not_hold_polling_back_for_years(x_bot: T
 
 
 @sqlite_only
-@pytest.mark.xfail(
-    strict=True,
-    reason="a stored since_id X refuses (400: 20 digits, past int64) fails every pass forever: "
-    "polling never recovers without editing the database",
-)
 async def test_a_since_id_x_refuses_does_not_wedge_polling(x_bot: TestBot, x: XWorld) -> None:
     await x.source.ctx.state.set(key("since_id"), "99999999999999999999")
     waiting = x.mention("odotan")
@@ -303,11 +265,6 @@ async def test_a_since_id_x_refuses_does_not_wedge_polling(x_bot: TestBot, x: XW
 
 
 @sqlite_only
-@pytest.mark.xfail(
-    strict=True,
-    reason="when the own-posts read fails (503, or 403 for an access level without it) the mentions read in "
-    "the same pass are thrown away: no mention becomes a card while the own-posts timeline is down",
-)
 @pytest.mark.parametrize("status", [503, 403])
 async def test_a_failing_own_posts_read_does_not_keep_mentions_from_the_inbox(
     x_bot: TestBot, x: XWorld, status: int
@@ -325,11 +282,6 @@ async def test_a_failing_own_posts_read_does_not_keep_mentions_from_the_inbox(
 
 
 @sqlite_only
-@pytest.mark.xfail(
-    strict=True,
-    reason="a post of the account's own timeline without author_id is taken for a customer's: the company's "
-    "own post becomes a card to answer",
-)
 async def test_an_own_post_without_author_id_is_never_a_customer_card(x_bot: TestBot, x: XWorld) -> None:
     own = x.own_post("Uusi kanelipulla on täällä!")
     x.fake.mangle_next("user_tweets", edit_tweet(own, lambda item: item.pop("author_id", None)))
@@ -676,11 +628,6 @@ async def test_a_reply_to_a_post_deleted_after_its_card_fails_without_posting_an
 
 
 @sqlite_only
-@pytest.mark.xfail(
-    strict=True,
-    reason="a 429 on a reply whose x-rate-limit-reset is past datetime's range raises OverflowError/ValueError "
-    "out of send_reply: the card shows the Python error and the core retries at once instead of waiting",
-)
 @pytest.mark.parametrize("reset", [str(10**30), "99999999999999"])
 async def test_a_429_on_a_reply_with_an_absurd_reset_is_a_retryable_failure_on_the_card(
     x_bot: TestBot, x: XWorld, reset: str
@@ -755,11 +702,6 @@ async def test_the_webhook_joins_a_mention_deep_in_a_known_conversation_to_its_c
 
 
 @sqlite_only
-@pytest.mark.xfail(
-    strict=True,
-    reason="when more mentions arrived since since_id than the 800 X keeps reachable, the oldest are lost "
-    "without a word in the log or an ops alert",
-)
 async def test_mentions_beyond_the_800_x_keeps_reachable_are_not_lost_silently(
     fake_slack: FakeSlack, database_url: str, x_fake: FakeX, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -920,11 +862,6 @@ async def test_a_lone_surrogate_and_a_nul_delivered_by_the_webhook_are_stored_re
 
 
 @sqlite_only
-@pytest.mark.xfail(
-    strict=True,
-    reason="only the own-posts timeline held back by its rate limit raises the ops alert 'new mentions wait "
-    "until it resets' although every mention is being read",
-)
 async def test_only_own_posts_held_back_does_not_say_mentions_wait(x_bot: TestBot, x: XWorld) -> None:
     x.fake.block("user_tweets", until=x.clock.now + 3 * 3600)
     for n in range(4):
@@ -938,12 +875,6 @@ async def test_only_own_posts_held_back_does_not_say_mentions_wait(x_bot: TestBo
 
 
 @sqlite_only
-@pytest.mark.xfail(
-    strict=True,
-    reason="a second answer with the same words as an earlier, delivered answer under the same post is refused "
-    "by X as a duplicate, and the lookup takes the EARLIER answer's post for it: the card shows it sent (with no "
-    "post of its own) though nothing new reached the customer",
-)
 async def test_the_same_words_answered_again_are_not_shown_as_sent_when_x_refused_them(
     x_bot: TestBot, x: XWorld
 ) -> None:
