@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from x_world import (
     ACCESS_SECRET,
+    ACCESS_TOKEN,
     ACCOUNT,
     AINO,
     BEARER,
@@ -40,6 +41,7 @@ from chatops.testing.customers import NoCustomer
 from chatops.testing.fake_slack import FakeSlack
 from chatops_plugins.x import polling
 from chatops_plugins.x.activity_payloads import XUser, encode, signed_activity, tweet_create_payload, tweet_object
+from chatops_plugins.x.client import TOKEN_LOGGERS
 from chatops_plugins.x.source import XSource
 from chatops_plugins.x.testing import FakeX, problem
 
@@ -279,6 +281,9 @@ async def test_a_failing_own_posts_read_does_not_keep_mentions_from_the_inbox(
             continue
 
     assert await x.stored_ids() == [waiting]
+    if status == 403:
+        # The mentions read working does not clear the alert about the own posts refused.
+        assert polling.READ_ALERT in await x.open_alerts()
 
 
 @sqlite_only
@@ -538,9 +543,12 @@ async def test_no_secret_reaches_the_log_output_a_card_or_an_alert_even_at_debug
     handler.setLevel(logging.DEBUG)
     root = logging.getLogger()
     root.addHandler(handler)
+    # Forced to DEBUG, past the plugin's guard (TOKEN_LOGGERS): the formatter alone must hold.
+    names = ("tweepy", "tweepy.client", "urllib3", "requests_oauthlib", "oauthlib", "chatops_plugins.x")
+    levels = {name: logging.getLogger(name).level for name in names}
     try:
         with caplog.at_level(logging.DEBUG):
-            for name in ("tweepy", "urllib3", "requests_oauthlib", "oauthlib", "chatops_plugins.x"):
+            for name in names:
                 logging.getLogger(name).setLevel(logging.DEBUG)
             first = x.mention("Eka")
             second = x.mention("Toka", who=EERO)
@@ -557,8 +565,8 @@ async def test_no_secret_reaches_the_log_output_a_card_or_an_alert_even_at_debug
             await x_bot.idle()
     finally:
         root.removeHandler(handler)
-        for name in ("tweepy", "urllib3", "requests_oauthlib", "oauthlib", "chatops_plugins.x"):
-            logging.getLogger(name).setLevel(logging.NOTSET)
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
         x.fake.restore_tokens()
 
     text = output.getvalue()
@@ -568,6 +576,28 @@ async def test_no_secret_reaches_the_log_output_a_card_or_an_alert_even_at_debug
     for secret in SECRETS:
         assert secret not in text
         assert secret not in shown
+
+
+@sqlite_only
+async def test_a_debug_root_logger_receives_no_token_from_a_poll_or_a_reply(
+    x_bot: TestBot, x: XWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    # No masking formatter here: an operator's own handler at DEBUG must not be handed a credential.
+    tokens = (BEARER, ACCESS_TOKEN, ACCESS_SECRET, CONSUMER_SECRET)
+    with caplog.at_level(logging.DEBUG):
+        x.mention("Eka")
+        await polling.poll(x.source)
+        card = await x_bot.next_card()
+        await x_bot.reply(x_bot.person("Anna"), card, "Vastaus")  # OAuth 1.0a signed post
+        await card.wait_for(lambda c: "✅ Reply by <@UANNA>" in c.text)
+        await x_bot.idle()
+
+    assert any(r.name.startswith("urllib3") for r in caplog.records)  # DEBUG records did flow
+    assert not [r for r in caplog.records if r.name.startswith(TOKEN_LOGGERS) and r.levelno < logging.INFO]
+    for record in caplog.records:
+        said = str(record.msg) + " " + repr(record.args)
+        for token in tokens:
+            assert token not in said, (record.name, token)
 
 
 # -- replies -----------------------------------------------------------------------------------------
@@ -716,6 +746,11 @@ async def test_mentions_beyond_the_800_x_keeps_reachable_are_not_lost_silently(
             await polling.poll(world.source)
         assert len(await world.stored_ids()) == 801  # X's limit: the five oldest cannot be read
         assert any(r.name.startswith("chatops_plugins.x") for r in caplog.records), "nobody was told"
+        assert polling.REACH_ALERT in await world.open_alerts()
+        # A later pass that stays short of X's reach clears the alert; a pass within it raises none.
+        world.mention("rauhallista")
+        await polling.poll(world.source)
+        assert polling.REACH_ALERT not in await world.open_alerts()
 
 
 # -- properties of the conversion ----------------------------------------------------------------------
