@@ -15,6 +15,12 @@ X's limits are read at run time: ``x-rate-limit-remaining`` 0 or a 429 stores
 polling stays held back longer than ``blocked_alert_minutes`` the ops channel hears once. A
 rejected bearer token (401) or a refused read (403: suspended account, app without access) is
 one ops alert naming what to fix, and the job ends as :class:`~chatops.jobs.Alerted`.
+
+No single bad input may wedge polling (fail every pass for good): a post's impossible time is
+dropped (the card shows the arrival time), lone surrogates and NUL are replaced, a reset that is
+garbled or absurd holds a timeline back one window (at most a day), a stored position X refuses
+(400) is dropped for the start time, and one timeline failing is raised only after the other's
+posts are stored. A walk that reads all X keeps reachable (800 mentions) says older ones may be lost.
 """
 
 from __future__ import annotations
@@ -445,7 +451,7 @@ async def _limited(source: XSource, timeline: Timeline, reset: float, now: float
     """Leave the timeline alone until ``reset`` (at most :data:`MAX_HOLD_SECONDS`); logged once per reset."""
     if not now < reset <= now + MAX_HOLD_SECONDS:  # also false for nan
         if reset > now:
-            log.warning("x: ignoring X's rate-limit reset %r for %s: not believable", reset, timeline.label)
+            log.warning("x: X's rate-limit reset %r for %s is not believable; waiting less", reset, timeline.label)
         reset = now + (MAX_HOLD_SECONDS if reset > now + MAX_HOLD_SECONDS else DEFAULT_WINDOW_SECONDS)
     key = _key("rate_reset", timeline, source)
     if _float(await source.ctx.state.get(key)) != reset:
