@@ -5,10 +5,15 @@ mounted on the client's ``requests.Session`` rewrites every request to ``plugins
 proxy, or the local fake in tests) and bounds each request, so the production code path is the
 one tests exercise. tweepy is synchronous: callers run its calls in a worker thread
 (:func:`asyncio.to_thread`) so the bot's event loop never waits on X.
+
+tweepy logs every request's headers at DEBUG (``Authorization: Bearer …``), and requests-oauthlib
+and oauthlib log the signed OAuth 1.0a header (the access token, the signature): those loggers are
+kept at INFO or above, so a root logger at DEBUG never receives a token.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -17,6 +22,17 @@ import tweepy
 from requests.adapters import HTTPAdapter
 
 from .config import DEFAULT_API_URL, XConfig
+
+#: Loggers that write credentials at DEBUG: tweepy's request headers, the OAuth 1.0a signing.
+TOKEN_LOGGERS = ("tweepy.client", "requests_oauthlib", "oauthlib")
+
+
+def quiet_token_loggers() -> None:
+    """Keep :data:`TOKEN_LOGGERS` at INFO or above (a higher level someone set is kept)."""
+    for name in TOKEN_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level < logging.INFO:  # NOTSET (0) too: it would inherit a DEBUG root
+            logger.setLevel(logging.INFO)
 
 
 class RerouteAdapter(HTTPAdapter):
@@ -42,6 +58,7 @@ def tweepy_client(config: XConfig) -> tweepy.Client:
     ``return_type=requests.Response`` keeps the headers (``x-rate-limit-*``) that decide when to
     poll next; callers read the JSON themselves.
     """
+    quiet_token_loggers()
     client = tweepy.Client(
         bearer_token=config.secret("bearer_token"),
         consumer_key=config.secret("consumer_key"),

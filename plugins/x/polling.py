@@ -15,13 +15,21 @@ X's limits are read at run time: ``x-rate-limit-remaining`` 0 or a 429 stores
 polling stays held back longer than ``blocked_alert_minutes`` the ops channel hears once. A
 rejected bearer token (401) or a refused read (403: suspended account, app without access) is
 one ops alert naming what to fix, and the job ends as :class:`~chatops.jobs.Alerted`.
+
+No single bad input may wedge polling (fail every pass for good): a post's impossible time is
+dropped (the card shows the arrival time), lone surrogates and NUL are replaced, a reset that is
+garbled or absurd holds a timeline back one window (at most a day), a stored position X refuses
+(400) is dropped for the start time, and one timeline failing is raised only after the other's
+posts are stored. A walk that reads all X keeps reachable (800 mentions) says older ones may be lost.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -30,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 import tweepy
 
+from chatops.inbound_checks import replace_unstorable
 from chatops.jobs import Alerted
 from chatops.sources import InboundEvent
 
@@ -47,12 +56,17 @@ EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.author_
 USER_FIELDS = ["username", "name"]
 #: When a 429 comes without ``x-rate-limit-reset``: X's windows are 15 minutes.
 DEFAULT_WINDOW_SECONDS = 15 * 60
+#: The longest a rate limit may hold a timeline back: a reset further ahead (years, ``1e300``) is an X
+#: or proxy bug, and believing it would stop polling for good. Reads have 15-minute windows.
+MAX_HOLD_SECONDS = 24 * 3600
 #: Alert keys (the plugin's namespace). Reads use the bearer token; answers (the core's "token") use
 #: the account's access token, so each is raised and cleared on its own.
 TOKEN_ALERT = "token:bearer"  # noqa: S105 - an alert key, not a secret
 READ_ALERT = "permission:read"
 USER_ID_ALERT = "user_id"
 RATE_ALERT = "rate_limit"
+#: Raised when a walk read as many mentions as X keeps reachable: older ones may never be read.
+REACH_ALERT = "mentions_beyond_reach"
 
 
 class ReadRefused(Exception):
@@ -73,6 +87,8 @@ class Timeline:
     label: str
     #: Reads ``id`` with tweepy's parameters (a bound ``tweepy.Client`` method).
     read: Callable[..., requests.Response]
+    #: How many of the newest posts X lets the timeline reach (older ones cannot be read at all).
+    reachable: int
 
 
 @dataclass
@@ -93,6 +109,10 @@ class Walk:
     limited: bool = False
     #: Malformed post objects skipped.
     skipped: int = 0
+    #: Posts X returned in this walk, counting earlier passes of an unfinished walk carried on.
+    returned: int = 0
+    #: Why the walk failed (raised after the other timelines' posts are stored), or None.
+    failure: Exception | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,9 +128,9 @@ class PassReport:
 def timelines(source: XSource) -> list[Timeline]:
     """The timelines a pass reads: mentions, and the account's own posts when ``own_replies`` is on."""
     client = source.client
-    found = [Timeline("mentions", "mentions", client.get_users_mentions)]
+    found = [Timeline("mentions", "mentions", client.get_users_mentions, 800)]
     if source.config.own_replies:
-        found.append(Timeline("user_tweets", "own posts", client.get_users_tweets))
+        found.append(Timeline("user_tweets", "own posts", client.get_users_tweets, 3200))
     return found
 
 
@@ -133,7 +153,14 @@ async def poll(source: XSource) -> PassReport:
     now = source.clock()
     walks: list[Walk] = []
     for timeline in timelines(source):
-        walks.append(await _walk(source, timeline, now))
+        # One timeline failing (the own posts' 503, or a 403 for an access level without them)
+        # must not cost the other's posts: its failure is raised once the rest is stored.
+        walk = Walk(timeline)
+        try:
+            await _walk(source, walk, now)
+        except Exception as exc:  # kept, and raised below once the others are stored
+            walk = Walk(timeline, failure=exc)
+        walks.append(walk)
     posts: dict[str, Post] = {}
     for walk in walks:
         for post in walk.posts:
@@ -156,7 +183,8 @@ async def poll(source: XSource) -> PassReport:
         await _commit(source, walk)
     held_back = tuple(w.timeline.label for w in walks if w.limited)
     await _rate_limit_alert(source, walks, now)
-    if any(w.answered for w in walks):
+    failures = [w.failure for w in walks if w.failure is not None]
+    if any(w.answered for w in walks) and not failures:
         await ctx.alerts.clear(TOKEN_ALERT, READ_ALERT, USER_ID_ALERT)
     report = PassReport(
         read={w.timeline.key: len(w.posts) for w in walks},
@@ -165,19 +193,24 @@ async def poll(source: XSource) -> PassReport:
         skipped=sum(w.skipped for w in walks),
     )
     log.info("x poll: read %s, stored %d new, held back: %s", report.read, report.stored, held_back or "none")
+    for failure in failures[1:]:
+        log.warning("x poll: another timeline failed too: %r", failure)
+    if failures:
+        raise failures[0]
     return report
 
 
-async def _walk(source: XSource, timeline: Timeline, now: float) -> Walk:
-    """Read one timeline newest first down to its position, as far as this pass may."""
+async def _walk(source: XSource, walk: Walk, now: float) -> None:
+    """Read one timeline newest first down to its position, as far as this pass may (fills ``walk``)."""
     ctx = source.ctx
     config = source.config
-    walk = Walk(timeline)
+    timeline = walk.timeline
     reset = _float(await ctx.state.get(_key("rate_reset", timeline, source)))
-    if reset is not None and now < reset:
+    # A stored reset further ahead than any window (written before the cap existed) is not believed.
+    if reset is not None and now < reset <= now + MAX_HOLD_SECONDS:
         log.debug("x: %s held back by the rate limit until %s", timeline.label, _iso(reset))
         walk.limited = True
-        return walk
+        return
     since = await ctx.state.get(_key("since_id", timeline, source)) or None
     if since is not None and not is_id(since):
         # Never written by us; reading from the start time again only costs duplicates, which the store drops.
@@ -195,7 +228,7 @@ async def _walk(source: XSource, timeline: Timeline, now: float) -> Walk:
     else:
         params["start_time"] = await _start_time(source, timeline, now)
     if resume is not None:
-        params["until_id"], walk.newest = resume
+        params["until_id"], walk.newest, walk.returned = resume
     pages = 0
     while True:
         try:
@@ -203,7 +236,37 @@ async def _walk(source: XSource, timeline: Timeline, now: float) -> Walk:
         except tweepy.TooManyRequests as exc:
             await _limited(source, timeline, _reset_of(exc.response, now), now)
             walk.limited = True
-            return walk
+            return
+        except tweepy.BadRequest as exc:
+            if since is None and resume is None:
+                raise
+            # A position X refuses (an id past int64, one from another account) would fail every
+            # pass for good: drop it and read from the start time; the store drops what it has.
+            log.warning(
+                "x: X refused the stored %s position (since_id %s, until_id %s): %s; reading from the start time",
+                timeline.label,
+                since,
+                params.get("until_id"),
+                _detail(exc.response),
+            )
+            await ctx.state.set(_key("since_id", timeline, source), "")
+            await ctx.state.set(_key("resume", timeline, source), "")
+            since = resume = None
+            for name in ("since_id", "until_id", "pagination_token"):
+                params.pop(name, None)
+            params["start_time"] = await _start_time(source, timeline, now)
+            walk.newest, walk.returned = None, 0
+            continue
+        except (ValueError, AttributeError) as exc:
+            if isinstance(exc, requests.RequestException):
+                raise  # InvalidURL and its kind are ValueErrors too: no answer from X at all
+            # tweepy reads a refusal itself and raises instead of its HTTPException when it cannot:
+            # ``int()`` of a garbled 429 ``x-rate-limit-reset``, ``.get`` on a JSON array body.
+            # Only answers that are not 2xx are read so, so hold the timeline back one window.
+            log.warning("x: X answered the %s read with an error tweepy could not read: %r", timeline.label, exc)
+            await _limited(source, timeline, now + DEFAULT_WINDOW_SECONDS, now)
+            walk.limited = True
+            return
         except tweepy.Unauthorized as exc:
             await ctx.alerts.raise_once(TOKEN_ALERT, _token_problem(exc))
             raise ReadRefused(f"X rejected the bearer token reading {timeline.label}") from exc
@@ -221,7 +284,7 @@ async def _walk(source: XSource, timeline: Timeline, now: float) -> Walk:
             await ctx.alerts.raise_once(USER_ID_ALERT, problem)
             raise ReadRefused(problem)
         walk.answered = True
-        _take_page(walk, body, since)
+        _take_page(walk, body, since, config.user_id)
         meta = body.get("meta")
         next_token = meta.get("next_token") if isinstance(meta, Mapping) else None
         if not isinstance(next_token, str) or not next_token:
@@ -244,13 +307,44 @@ async def _walk(source: XSource, timeline: Timeline, now: float) -> Walk:
     remaining, reset_at = _limits(response)
     if remaining == 0 and not walk.limited:
         await _limited(source, timeline, reset_at or now + DEFAULT_WINDOW_SECONDS, now)
-    return walk
+    if walk.complete:
+        await _reach_check(source, walk)
+
+
+async def _reach_check(source: XSource, walk: Walk) -> None:
+    """Say so when a finished walk read all X lets the timeline reach: older posts may be out of reach.
+
+    X returns only the newest ``reachable`` posts of a timeline; more than that since the last
+    pass (the bot stopped for long, a flood) and the oldest can never be read. The ops channel
+    hears once (a mention may wait unanswered); the alert clears after a walk that stayed short of it.
+    """
+    timeline = walk.timeline
+    if walk.returned < timeline.reachable:
+        if timeline.key == "mentions":
+            await source.ctx.alerts.clear(REACH_ALERT)
+        return
+    log.warning(
+        "x: %d %s read since the last position, as many as X lets a timeline reach: older ones may be lost",
+        walk.returned,
+        timeline.label,
+    )
+    if timeline.key == "mentions":
+        await source.ctx.alerts.raise_once(
+            REACH_ALERT,
+            f"X returned the newest {timeline.reachable} mentions, all it lets the bot read, since polling last "
+            "caught up: older mentions may never have reached the inbox. Look through the account's "
+            "notifications on X for mentions older than the oldest new card.",
+        )
 
 
 def _page(response: requests.Response, timeline: Timeline) -> Mapping[str, Any]:
-    """The JSON of a 200 answer; MalformedAnswer when it is not an object with a list of posts."""
+    """The JSON of a 200 answer; MalformedAnswer when it is not an object with a list of posts.
+
+    Lone surrogates and NUL (legal JSON escapes) are replaced as the webhook replaces them: a
+    database refuses them, and one such post would fail every pass.
+    """
     try:
-        body = response.json()
+        body = replace_unstorable(response.json())
     except ValueError as exc:
         raise MalformedAnswer(f"X answered the {timeline.label} read with something not JSON") from exc
     if not isinstance(body, Mapping):
@@ -260,17 +354,21 @@ def _page(response: requests.Response, timeline: Timeline) -> Mapping[str, Any]:
     return body
 
 
-def _take_page(walk: Walk, body: Mapping[str, Any], since: str | None) -> None:
+def _take_page(walk: Walk, body: Mapping[str, Any], since: str | None, account_id: str) -> None:
     """Add a page's posts to the walk; malformed ones are skipped and logged, the rest kept."""
     includes = body.get("includes")
     users, referenced = users_by_id(includes), tweets_by_id(includes)
     for item in body.get("data") or []:
+        walk.returned += 1
         try:
             post = post_from_v2(item, users, referenced)
         except MalformedPost as exc:
             walk.skipped += 1
             log.warning("x: skipped a post in the %s: %s", walk.timeline.label, exc)
             continue
+        if walk.timeline.key == "user_tweets" and post.author_id is None:
+            # Everything on the account's own timeline is the account's: never a customer's card.
+            post = dataclasses.replace(post, author_id=account_id)
         if since is not None and int(post.id) <= int(since):
             continue  # not newer than the position: stored before
         walk.posts.append(post)
@@ -300,7 +398,8 @@ async def _commit(source: XSource, walk: Walk) -> None:
             await ctx.state.set(_key("resume", timeline, source), "")
     elif walk.oldest is not None and walk.newest is not None:
         await ctx.state.set(
-            _key("resume", timeline, source), json.dumps({"until_id": walk.oldest, "newest": walk.newest})
+            _key("resume", timeline, source),
+            json.dumps({"until_id": walk.oldest, "newest": walk.newest, "returned": walk.returned}),
         )
 
 
@@ -319,8 +418,8 @@ async def _start_time(source: XSource, timeline: Timeline, now: float) -> dateti
     return start
 
 
-def _resume(raw: str | None) -> tuple[str, str] | None:
-    """``(until_id, newest)`` of an unfinished walk, or None."""
+def _resume(raw: str | None) -> tuple[str, str, int] | None:
+    """``(until_id, newest, posts returned so far)`` of an unfinished walk, or None."""
     if not raw:
         return None
     try:
@@ -328,7 +427,9 @@ def _resume(raw: str | None) -> tuple[str, str] | None:
     except ValueError:
         return None
     if isinstance(value, dict) and is_id(value.get("until_id")) and is_id(value.get("newest")):
-        return value["until_id"], value["newest"]
+        returned = value.get("returned")
+        count = returned if isinstance(returned, int) and not isinstance(returned, bool) and returned >= 0 else 0
+        return value["until_id"], value["newest"], count
     return None
 
 
@@ -347,7 +448,11 @@ def _reset_of(response: requests.Response | None, now: float) -> float:
 
 
 async def _limited(source: XSource, timeline: Timeline, reset: float, now: float) -> None:
-    """Leave the timeline alone until ``reset``; said in the log once per reset."""
+    """Leave the timeline alone until ``reset`` (at most :data:`MAX_HOLD_SECONDS`); logged once per reset."""
+    if not now < reset <= now + MAX_HOLD_SECONDS:  # also false for nan
+        if reset > now:
+            log.warning("x: X's rate-limit reset %r for %s is not believable; waiting less", reset, timeline.label)
+        reset = now + (MAX_HOLD_SECONDS if reset > now + MAX_HOLD_SECONDS else DEFAULT_WINDOW_SECONDS)
     key = _key("rate_reset", timeline, source)
     if _float(await source.ctx.state.get(key)) != reset:
         await source.ctx.state.set(key, str(int(reset)))
@@ -379,9 +484,14 @@ async def _rate_limit_alert(source: XSource, walks: list[Walk], now: float) -> N
         for walk in limited:
             reset = _float(await ctx.state.get(_key("rate_reset", walk.timeline, source)))
             resets.append(f"{walk.timeline.label} after {_iso(reset) if reset else 'an unknown time'}")
+        # Say what actually waits: the own posts held back alone keep no mention from the inbox.
+        if any(w.timeline.key == "mentions" for w in limited):
+            waiting = "new mentions wait"
+        else:
+            waiting = "the account's own posts made on X wait to be recorded on their cards"
         await ctx.alerts.raise_once(
             RATE_ALERT,
-            f"X's rate limit has held back polling for {int(minutes)} minutes; new mentions wait until it "
+            f"X's rate limit has held back polling for {int(minutes)} minutes; {waiting} until it "
             f"resets ({'; '.join(resets)}). If it keeps happening, raise plugins.x.poll_interval_seconds "
             "or check what else uses this X app's limits.",
         )
@@ -432,12 +542,14 @@ def _forbidden_problem(exc: tweepy.HTTPException, timeline: Timeline) -> str:
 
 
 def _float(raw: str | None) -> float | None:
+    """A finite number, or None (``inf`` and ``nan`` are no time)."""
     if not raw:
         return None
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
         return None
+    return value if math.isfinite(value) else None
 
 
 def _iso(epoch: float) -> str:

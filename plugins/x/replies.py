@@ -17,9 +17,9 @@ final), worded for the team:
   it, and posting again could post it twice. The account's recent posts are searched for a reply
   to the same post with the same text; found, it is the answer; not found, the failure is final
   and says to check X before Retry. A duplicate-content refusal is looked up the same way, so a
-  Retry after a lost answer that X did post finds that post instead of failing. (Should the team
-  send the very text the account already replied under that post, that earlier reply is taken as
-  the answer: it is what the customer sees.)
+  Retry after a lost answer that X did post finds that post instead of failing. A post already
+  recorded as another answer is never taken: the team sending the very words an earlier answer
+  under that post said gets the duplicate refusal, not that earlier post shown as its own.
 
 tweepy is synchronous: its calls run in a worker thread so the event loop never waits on X.
 """
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
@@ -36,9 +37,12 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 import tweepy
+from sqlalchemy import select
 from twitter_text.extract_urls import extract_urls_with_indices
 from urllib3.exceptions import MaxRetryError
 
+from chatops.db import Database
+from chatops.models import Direction, Message
 from chatops.sources import Answer, SendError, SendResult, Target
 
 from .errors import Refusal, clip
@@ -57,6 +61,9 @@ SUSPENDED_ALERT = "suspended"
 USAGE_CAP_ALERT = "usage-capped"
 #: X's rate-limit window, assumed when a 429 does not say when it resets.
 WINDOW_SECONDS = 900.0
+#: The longest wait a 429 may ask for: X's longest limit (posts per 24 hours) resets within a day;
+#: a reset further ahead (``1e30``, years) is an X or proxy bug, not a reason to wait for ever.
+MAX_WAIT_SECONDS = 24 * 3600.0
 #: A t.co link as X shows it in a post's text, in place of the link that was written.
 _TCO = re.compile(r"https?://t\.co/[A-Za-z0-9]+")
 #: Mentions X may put in front of a reply's text (the people replied to).
@@ -74,7 +81,7 @@ async def send_reply(source: XSource, target: Target, answer: Answer) -> SendRes
         refusal = Refusal.of(exc)
         if refusal.duplicate:
             # A lost answer that X did post comes back as a duplicate when Retry sends it again.
-            found = await _find_posted(source, target, answer.text)
+            found = await _find_posted(source, target, answer)
             if found is not None:
                 return await _sent(source, found)
         raise await _send_error(source, answer, refusal) from None
@@ -117,6 +124,9 @@ async def _send_error(source: XSource, answer: Answer, refusal: Refusal) -> Send
     if refusal.status == 429:
         now = _now(source)
         retry_at = _retry_at(refusal.headers) or now + WINDOW_SECONDS
+        if retry_at > now + MAX_WAIT_SECONDS:
+            log.warning("%s: ignoring X's rate-limit reset %r: more than a day ahead", source.name, retry_at)
+            retry_at = now + MAX_WAIT_SECONDS
         when = datetime.fromtimestamp(retry_at, UTC).strftime("%H:%M")
         return SendError(
             t("x.reply.rate_limited", detail=detail, time=when), retryable=True, retry_after=max(1.0, retry_at - now)
@@ -174,9 +184,10 @@ def _number(value: str | None) -> float | None:
     if value is None:
         return None
     try:
-        return float(value.strip())
+        number = float(value.strip())
     except ValueError:
         return None
+    return number if math.isfinite(number) else None
 
 
 def _now(source: XSource) -> float:
@@ -223,26 +234,62 @@ def _posted_id(response: Any) -> str | None:
 
 async def _lost(source: XSource, target: Target, answer: Answer, why: str) -> SendResult:
     """X may have posted it: use the post if the account's timeline shows it, else fail for a person to check."""
-    found = await _find_posted(source, target, answer.text)
+    found = await _find_posted(source, target, answer)
     if found is not None:
         log.info("%s: answer %s was posted as %s although X's answer was lost", source.name, answer.id, found)
         return await _sent(source, found)
     raise SendError(source.t("x.reply.lost", detail=why), retryable=False)
 
 
-async def _find_posted(source: XSource, target: Target, text: str) -> str | None:
-    """The id of the account's reply to ``target`` saying ``text``, among its recent posts; None if not seen."""
+async def _find_posted(source: XSource, target: Target, answer: Answer) -> str | None:
+    """The id of the account's reply to ``target`` saying the answer's text, among its recent posts.
+
+    None if not seen. A post already recorded as another answer of the team is not this one,
+    though its words are the same: taking it would show this answer as sent when X refused it.
+    """
     try:
-        return await asyncio.to_thread(_search_own_replies, source, target.external_id, text)
+        found = await asyncio.to_thread(_search_own_replies, source, target.external_id, answer.text)
     except (tweepy.errors.TweepyException, requests.RequestException, ValueError) as exc:
         log.warning("%s: could not look for a reply whose answer was lost: %s", source.name, _describe(exc))
         return None
+    for post_id in found:
+        if not await _another_answers(source, post_id, answer.id):
+            return post_id
+        log.info(
+            "%s: post %s with the same words is already another answer's, not answer %s's",
+            source.name,
+            post_id,
+            answer.id,
+        )
+    return None
 
 
-def _search_own_replies(source: XSource, target_id: str, text: str) -> str | None:
-    """Page through the account's posts newer than the target, looking for our reply (worker thread)."""
+async def _another_answers(source: XSource, post_id: str, answer_id: int) -> bool:
+    """Whether ``post_id`` is stored as a team answer other than ``answer_id``.
+
+    An answer the account made on X (polling read it before Retry) is not: it may be this very
+    answer, which X posted while its answer to the bot was lost; the core merges the two.
+    """
+    db = getattr(source.ctx, "db", None)
+    if not isinstance(db, Database):
+        raise TypeError("the x source needs the plugin context's database to check a post is not another answer")
+    async with db.read() as session:
+        other = await session.scalar(
+            select(Message.id).where(
+                Message.source == source.name,
+                Message.external_id == post_id,
+                Message.direction == Direction.OUTBOUND.value,
+                Message.id != answer_id,
+            )
+        )
+    return other is not None
+
+
+def _search_own_replies(source: XSource, target_id: str, text: str) -> list[str]:
+    """The account's replies to the target saying ``text``, among its posts newer than it (worker thread)."""
     client = source.client
     token: str | None = None
+    found: list[str] = []
     for _ in range(LOOKUP_PAGES):
         response = client.get_users_tweets(
             source.config.user_id,
@@ -254,17 +301,17 @@ def _search_own_replies(source: XSource, target_id: str, text: str) -> str | Non
         )
         body = response.json()
         if not isinstance(body, dict):
-            return None
+            return found
         for post in _posts(body):
             if _replies_to(post, target_id) and same_text(str(post.get("text", "")), text):
                 post_id = post.get("id")
                 if is_id(post_id):
-                    return str(post_id)
+                    found.append(str(post_id))
         meta = body.get("meta")
         token = meta.get("next_token") if isinstance(meta, dict) else None
         if not isinstance(token, str) or not token:
-            return None
-    return None
+            return found
+    return found
 
 
 def _posts(body: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from chatops.inbound_checks import believable_or_none
 from chatops.sources import Author, Context, InboundMessage, SourceContext
 
 NAME = "x"
@@ -85,7 +86,10 @@ def parse_time(value: object) -> datetime | None:
             moment = datetime.strptime(value, "%a %b %d %H:%M:%S %z %Y")
         except ValueError:
             return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    try:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:  # year 1 at +05:00, 9999-12-31 at -05:00: past datetime's range in UTC
+        return None
 
 
 def readable_text(text: str, urls: Iterable[tuple[str, str]] = ()) -> str:
@@ -154,7 +158,7 @@ def post_from_v2(
     """A v2 post object (``data[]`` item) as a :class:`Post`; MalformedPost when it has no usable id.
 
     Missing fields cost only what they carry: no author in ``includes.users`` leaves the author's
-    id alone, no ``created_at`` leaves the time to the bot, no ``conversation_id`` leaves the
+    id alone, no (or no believable) ``created_at`` leaves the time to the bot, no ``conversation_id`` leaves the
     thread to ``in_reply_to``.
     """
     if not isinstance(tweet, Mapping) or not is_id(tweet.get("id")):
@@ -178,7 +182,8 @@ def post_from_v2(
         author_id=author_id,
         username=_str(user.get("username")) if user else None,
         name=_str(user.get("name")) if user else None,
-        created_at=parse_time(tweet.get("created_at")),
+        # A time no post can have (before 2000, in the future) is left to the bot, as the webhook does.
+        created_at=believable_or_none(parse_time(tweet.get("created_at"))),
         conversation_id=conversation_id if is_id(conversation_id) else None,
         in_reply_to=in_reply_to,
         urls=_url_pairs(tweet.get("entities")),
