@@ -45,7 +45,7 @@ from chatops.sources import InboundEvent
 from .tweets import MalformedPost, Post, is_id, post_from_v2, to_inbound, tweets_by_id, users_by_id
 
 if TYPE_CHECKING:
-    from .source import XSource
+    from .account import XAccount
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ class PassReport:
     skipped: int
 
 
-def timelines(source: XSource) -> list[Timeline]:
+def timelines(source: XAccount) -> list[Timeline]:
     """The timelines a pass reads: mentions, and the account's own posts when ``own_replies`` is on."""
     client = source.client
     found = [Timeline("mentions", "mentions", client.get_users_mentions, 800)]
@@ -134,12 +134,12 @@ def timelines(source: XSource) -> list[Timeline]:
     return found
 
 
-def _key(kind: str, timeline: Timeline, source: XSource) -> str:
+def _key(kind: str, timeline: Timeline, source: XAccount) -> str:
     """A ``ctx.state`` key, per account: switching accounts starts fresh instead of skipping."""
     return f"{kind}:{timeline.key}:{source.config.user_id}"
 
 
-async def poll_job(source: XSource, due_at: datetime) -> None:
+async def poll_job(source: XAccount, due_at: datetime) -> None:
     """One scheduled polling pass; a refusal only an admin can fix ends as Alerted (already reported)."""
     try:
         await poll(source)
@@ -147,7 +147,7 @@ async def poll_job(source: XSource, due_at: datetime) -> None:
         raise Alerted(str(exc)) from exc
 
 
-async def poll(source: XSource) -> PassReport:
+async def poll(source: XAccount) -> PassReport:
     """One pass: read what is new on each timeline, store it oldest first, then move the positions."""
     ctx = source.ctx
     now = source.clock()
@@ -200,7 +200,7 @@ async def poll(source: XSource) -> PassReport:
     return report
 
 
-async def _walk(source: XSource, walk: Walk, now: float) -> None:
+async def _walk(source: XAccount, walk: Walk, now: float) -> None:
     """Read one timeline newest first down to its position, as far as this pass may (fills ``walk``)."""
     ctx = source.ctx
     config = source.config
@@ -311,7 +311,7 @@ async def _walk(source: XSource, walk: Walk, now: float) -> None:
         await _reach_check(source, walk)
 
 
-async def _reach_check(source: XSource, walk: Walk) -> None:
+async def _reach_check(source: XAccount, walk: Walk) -> None:
     """Say so when a finished walk read all X lets the timeline reach: older posts may be out of reach.
 
     X returns only the newest ``reachable`` posts of a timeline; more than that since the last
@@ -387,7 +387,7 @@ def _take_page(walk: Walk, body: Mapping[str, Any], since: str | None, account_i
         walk.newest = newest
 
 
-async def _commit(source: XSource, walk: Walk) -> None:
+async def _commit(source: XAccount, walk: Walk) -> None:
     """Move the timeline's position after its posts are stored."""
     ctx = source.ctx
     timeline = walk.timeline
@@ -403,7 +403,7 @@ async def _commit(source: XSource, walk: Walk) -> None:
         )
 
 
-async def _start_time(source: XSource, timeline: Timeline, now: float) -> datetime:
+async def _start_time(source: XAccount, timeline: Timeline, now: float) -> datetime:
     """Where a timeline with no ``since_id`` yet starts: fixed at the first pass, so a quiet start misses nothing."""
     key = _key("start", timeline, source)
     stored = await source.ctx.state.get(key)
@@ -447,7 +447,7 @@ def _reset_of(response: requests.Response | None, now: float) -> float:
     return reset if reset is not None and reset > now else now + DEFAULT_WINDOW_SECONDS
 
 
-async def _limited(source: XSource, timeline: Timeline, reset: float, now: float) -> None:
+async def _limited(source: XAccount, timeline: Timeline, reset: float, now: float) -> None:
     """Leave the timeline alone until ``reset`` (at most :data:`MAX_HOLD_SECONDS`); logged once per reset."""
     if not now < reset <= now + MAX_HOLD_SECONDS:  # also false for nan
         if reset > now:
@@ -464,7 +464,7 @@ async def _limited(source: XSource, timeline: Timeline, reset: float, now: float
         )
 
 
-async def _rate_limit_alert(source: XSource, walks: list[Walk], now: float) -> None:
+async def _rate_limit_alert(source: XAccount, walks: list[Walk], now: float) -> None:
     """Raise one alert when polling has been held back longer than ``blocked_alert_minutes``; clear it after."""
     ctx = source.ctx
     key = f"blocked_since:{source.config.user_id}"

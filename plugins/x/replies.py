@@ -49,7 +49,7 @@ from .errors import Refusal, clip
 from .tweets import is_id, readable_text, status_url
 
 if TYPE_CHECKING:
-    from .source import XSource
+    from .account import XAccount
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ _TCO = re.compile(r"https?://t\.co/[A-Za-z0-9]+")
 _LEADING_MENTIONS = re.compile(r"^(?:\s*@[A-Za-z0-9_]{1,15})+\s*")
 
 
-async def send_reply(source: XSource, target: Target, answer: Answer) -> SendResult:
+async def send_reply(source: XAccount, target: Target, answer: Answer) -> SendResult:
     """Post ``answer`` under the customer's post (``target.external_id``); raise SendError on failure."""
     client = source.client
     try:
@@ -102,7 +102,7 @@ async def send_reply(source: XSource, target: Target, answer: Answer) -> SendRes
     return await _sent(source, posted)
 
 
-async def _sent(source: XSource, post_id: str) -> SendResult:
+async def _sent(source: XAccount, post_id: str) -> SendResult:
     """The result for a post X made; a post going through proves the account is neither suspended nor capped."""
     await source.ctx.alerts.clear(SUSPENDED_ALERT, USAGE_CAP_ALERT)
     return SendResult(external_id=post_id, url=status_url(post_id, source.config.username))
@@ -111,7 +111,7 @@ async def _sent(source: XSource, post_id: str) -> SendResult:
 # -- refusals ---------------------------------------------------------------------------------
 
 
-async def _send_error(source: XSource, answer: Answer, refusal: Refusal) -> SendError:
+async def _send_error(source: XAccount, answer: Answer, refusal: Refusal) -> SendError:
     """The SendError for a refusal: what the card says, whether to retry, what an admin must do."""
     t = source.t
     detail = refusal.detail
@@ -152,7 +152,7 @@ async def _send_error(source: XSource, answer: Answer, refusal: Refusal) -> Send
     return SendError(t("x.reply.refused", detail=detail), retryable=False)
 
 
-def _token_keys(source: XSource) -> tuple[str, str]:
+def _token_keys(source: XAccount) -> tuple[str, str]:
     """The config keys of the user token and their environment names, for the admin's instructions."""
     keys = ("access_token", "access_token_secret")
     name = source.name
@@ -162,7 +162,7 @@ def _token_keys(source: XSource) -> tuple[str, str]:
     )
 
 
-def _account(source: XSource) -> str:
+def _account(source: XAccount) -> str:
     username = source.config.username
     return f"@{username}" if username else source.config.user_id
 
@@ -190,7 +190,7 @@ def _number(value: str | None) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _now(source: XSource) -> float:
+def _now(source: XAccount) -> float:
     """Epoch seconds on the source's clock (tests move it by hand)."""
     return float(source.clock())
 
@@ -232,7 +232,7 @@ def _posted_id(response: Any) -> str | None:
 # -- lost answers -----------------------------------------------------------------------------
 
 
-async def _lost(source: XSource, target: Target, answer: Answer, why: str) -> SendResult:
+async def _lost(source: XAccount, target: Target, answer: Answer, why: str) -> SendResult:
     """X may have posted it: use the post if the account's timeline shows it, else fail for a person to check."""
     found = await _find_posted(source, target, answer)
     if found is not None:
@@ -241,7 +241,7 @@ async def _lost(source: XSource, target: Target, answer: Answer, why: str) -> Se
     raise SendError(source.t("x.reply.lost", detail=why), retryable=False)
 
 
-async def _find_posted(source: XSource, target: Target, answer: Answer) -> str | None:
+async def _find_posted(source: XAccount, target: Target, answer: Answer) -> str | None:
     """The id of the account's reply to ``target`` saying the answer's text, among its recent posts.
 
     None if not seen. A post already recorded as another answer of the team is not this one,
@@ -264,7 +264,7 @@ async def _find_posted(source: XSource, target: Target, answer: Answer) -> str |
     return None
 
 
-async def _another_answers(source: XSource, post_id: str, answer_id: int) -> bool:
+async def _another_answers(source: XAccount, post_id: str, answer_id: int) -> bool:
     """Whether ``post_id`` is stored as a team answer other than ``answer_id``.
 
     An answer the account made on X (polling read it before Retry) is not: it may be this very
@@ -285,7 +285,7 @@ async def _another_answers(source: XSource, post_id: str, answer_id: int) -> boo
     return other is not None
 
 
-def _search_own_replies(source: XSource, target_id: str, text: str) -> list[str]:
+def _search_own_replies(source: XAccount, target_id: str, text: str) -> list[str]:
     """The account's replies to the target saying ``text``, among its posts newer than it (worker thread)."""
     client = source.client
     token: str | None = None

@@ -24,6 +24,9 @@ from chatops.sources import Answer, Capability, SendError, SendResult, Source, S
 from . import length
 from .client import tweepy_client
 from .config import XConfig
+from .polling import poll_job
+from .replies import send_reply
+from .webhook import webhook_routes
 from .words import TEXTS
 
 NAME = "x"
@@ -57,8 +60,6 @@ class XSource(Source):
         """The Account Activity webhook, when it is on."""
         if not self.config.webhook:
             return ()
-        from .webhook import webhook_routes
-
         return webhook_routes(self)
 
     def jobs(self) -> Sequence[Job]:
@@ -96,8 +97,6 @@ class XSource(Source):
     # -- inbound -----------------------------------------------------------------------------
 
     async def _poll_job(self, due_at: datetime) -> None:
-        from .polling import poll_job
-
         await poll_job(self, due_at)
 
     # -- answers -----------------------------------------------------------------------------
@@ -117,6 +116,4 @@ class XSource(Source):
 
     async def reply(self, target: Target, answer: Answer) -> SendResult:
         """``POST /2/tweets`` with ``reply.in_reply_to_tweet_id``: a public reply under the customer's post."""
-        from .replies import send_reply
-
         return await send_reply(self, target, answer)

@@ -45,7 +45,7 @@ from .signature import SIGNATURE_HEADER, crc_response, crc_token_problem, verify
 from .tweets import Post, status_url, to_inbound
 
 if TYPE_CHECKING:
-    from .source import XSource
+    from .account import XAccount
 
 log = logging.getLogger(__name__)
 
@@ -277,7 +277,7 @@ def _revoked_user(body: dict[str, Any]) -> str | None:
 # ----------------------------------------------------------------------------------- handling
 
 
-def webhook_routes(source: XSource) -> list[BaseRoute]:
+def webhook_routes(source: XAccount) -> list[BaseRoute]:
     """``GET`` (CRC challenge) and ``POST`` (signed events) on ``/webhooks/x``."""
 
     async def endpoint(request: Request) -> Response:
@@ -288,7 +288,7 @@ def webhook_routes(source: XSource) -> list[BaseRoute]:
     return [Route(f"/webhooks/{source.name}", endpoint, methods=["GET", "POST"])]
 
 
-def crc(source: XSource, request: Request) -> Response:
+def crc(source: XAccount, request: Request) -> Response:
     """Answer X's challenge-response check with the HMAC of ``crc_token`` (400 for an unlikely token)."""
     token = request.query_params.get("crc_token")
     problem = crc_token_problem(token)
@@ -299,7 +299,7 @@ def crc(source: XSource, request: Request) -> Response:
     return JSONResponse(crc_response(source.config.secret("consumer_secret"), token))
 
 
-async def receive(source: XSource, request: Request) -> Response:
+async def receive(source: XAccount, request: Request) -> Response:
     """Verify, read the whole delivery, then store its posts. 413, 401 and 400 store nothing."""
     try:
         ctx = source.ctx
@@ -365,7 +365,7 @@ async def receive(source: XSource, request: Request) -> Response:
     return JSONResponse(counts)
 
 
-async def _revoked(source: XSource) -> None:
+async def _revoked(source: XAccount) -> None:
     """The account removed the app's access: one ops alert saying what an admin must do."""
     config = source.config
     who = f"@{config.username} ({config.user_id})" if config.username else config.user_id
