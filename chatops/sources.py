@@ -227,6 +227,9 @@ class Source:
     max_reply_length: int = 3000
     #: The platform allows one private reply per message (Meta): a second one is refused up front.
     private_reply_once: bool = False
+    #: The platform cannot hide, only delete (Discord): Hide is offered as Delete, with a confirmation
+    #: that says the message is gone for good, and nothing to undo afterwards.
+    hide_deletes: bool = False
     #: Slack channel for this source's cards; None means the global inbox channel.
     inbox_channel: str | None = None
 

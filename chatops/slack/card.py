@@ -76,6 +76,8 @@ class CardContext:
     source_name: str
     #: Supported capabilities mapped to None (usable) or the reason they are not usable now.
     capabilities: Mapping[Capability, str | None]
+    #: Hide deletes the message on this source (see ``Source.hide_deletes``).
+    hide_deletes: bool = False
 
 
 def format_time(at: datetime | None, tz: ZoneInfo) -> str:
@@ -340,19 +342,22 @@ def _action_blocks(
             button(name, t(f"button.{name}"))
         else:
             unavailable.append(t("card.unavailable", action=t(f"button.{name}"), reason=escape_fit(reason, 300).text))
-    if Capability.HIDE in ctx.capabilities and not card.root.removed_at:
+    # A deleted message (hide_deletes) has nothing to undo: no Unhide.
+    if Capability.HIDE in ctx.capabilities and not card.root.removed_at and not (ctx.hide_deletes and card.root.hidden):
         reason = ctx.capabilities[Capability.HIDE]
         verb = "unhide" if card.root.hidden else "hide"
+        # The button keeps its action ("hide"); its words say what the platform will really do.
+        words = "delete" if ctx.hide_deletes else verb
         if reason is None:
             confirm = ConfirmObject(
-                title=t(f"confirm.{verb}.title"),
-                text=t(f"confirm.{verb}.text"),
-                confirm=t(f"confirm.{verb}.yes"),
+                title=t(f"confirm.{words}.title"),
+                text=t(f"confirm.{words}.text"),
+                confirm=t(f"confirm.{words}.yes"),
                 deny=t("confirm.no"),
             )
-            button(verb, t(f"button.{verb}"), confirm=confirm)
+            button(verb, t(f"button.{words}"), confirm=confirm)
         else:
-            unavailable.append(t("card.unavailable", action=t(f"button.{verb}"), reason=escape_fit(reason, 300).text))
+            unavailable.append(t("card.unavailable", action=t(f"button.{words}"), reason=escape_fit(reason, 300).text))
     button("tag", t("button.tag"))
     if not card.escalated_at:
         button("escalate", t("button.escalate"), style="danger")

@@ -65,6 +65,7 @@ class SlackCardRenderer:
             tz=self.settings.team.tz,
             source_name=self.source_name(source),
             capabilities=self.availability(card) if card is not None else {},
+            hide_deletes=bool(found.hide_deletes) if (found := self.sources.get(source)) else False,
         )
 
     async def render_card(self, card: CardData) -> dict[str, Any]:
