@@ -142,11 +142,6 @@ async def test_a_reply_quoting_every_kind_of_mention_pings_nobody(
 # -- malformed content ------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a message whose JSON holds a lone surrogate (\\ud800) fails to store on every try: never a card, "
-    "and the channel's position is held behind it",
-)
 async def test_a_message_with_a_lone_surrogate_is_stored_not_lost(
     fake_slack: FakeSlack,
     database_url: str,
