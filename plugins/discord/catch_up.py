@@ -14,7 +14,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Collection, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import discord
@@ -33,6 +33,24 @@ Take = Callable[[discord.Message], Awaitable[None]]
 SINCE_KEY = "watching_since"
 
 
+#: How far past now a stored id may lie (clocks differ) before it counts as from the future.
+FUTURE_MARGIN = timedelta(hours=1)
+
+
+def snowflake_or_none(raw: str) -> int | None:
+    """``raw`` as a Discord id, or None when it is not a plain decimal id of a moment before now + a margin.
+
+    ``str.isdigit`` is not enough: "²" passes it and fails ``int``. An id in the future (its time part
+    after now) is as unusable: reading history after it returns nothing, and it never moves forward.
+    """
+    if not raw or not raw.isascii() or not raw.isdigit():
+        return None
+    value = int(raw)
+    if value > discord.utils.time_snowflake(datetime.now(UTC) + FUTURE_MARGIN, high=True):
+        return None
+    return value
+
+
 def position_key(channel_id: int) -> str:
     """The ``ctx.state`` key of a channel's (or thread's) position."""
     return f"position:{channel_id}"
@@ -45,19 +63,36 @@ class Positions:
         self._state = state
         self._known: dict[int, int] = {}
         self._held: set[int] = set()
+        self._logged_bad: set[int] = set()
         # Live messages and the catch-up move positions concurrently: one writer at a time, so an
         # older id written late never overwrites a newer one.
         self._lock = asyncio.Lock()
 
     async def get(self, channel_id: int) -> int | None:
-        """The stored position of ``channel_id``, or None when nothing was stored there yet."""
+        """The stored position of ``channel_id``, or None when there is none that can be used.
+
+        A stored value that is not a Discord id (garbage, or an id from the future, which no history
+        read would ever get past) counts as none: the catch-up then starts from ``watching_since``
+        instead of stopping for good. It is logged once per channel.
+        """
         if channel_id in self._known:
             return self._known[channel_id]
         raw = await self._state.get(position_key(channel_id))
-        if raw is None or not raw.isdigit():
+        if raw is None:
             return None
-        self._known[channel_id] = int(raw)
-        return int(raw)
+        position = snowflake_or_none(raw)
+        if position is None:
+            if channel_id not in self._logged_bad:
+                self._logged_bad.add(channel_id)
+                log.warning(
+                    "discord: the stored position of channel %s (%r) is not a Discord message id of the past; "
+                    "catching up from when the bot started watching",
+                    channel_id,
+                    raw[:40],
+                )
+            return None
+        self._known[channel_id] = position
+        return position
 
     async def advance(self, channel_id: int, message_id: int, *, catching_up: bool = False) -> None:
         """Move ``channel_id``'s position to ``message_id`` if that is newer (Discord ids grow with time).
@@ -84,8 +119,9 @@ class Positions:
     async def watching_since(self) -> int:
         """The moment (as a Discord id) the bot first watched; stored the first time it is asked."""
         raw = await self._state.get(SINCE_KEY)
-        if raw is not None and raw.isdigit():
-            return int(raw)
+        since = snowflake_or_none(raw) if raw is not None else None
+        if since is not None:
+            return since
         since = discord.utils.time_snowflake(datetime.now(UTC))
         await self._state.set(SINCE_KEY, str(since))
         return since

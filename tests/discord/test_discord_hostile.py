@@ -207,11 +207,6 @@ async def test_messages_past_the_catch_up_limit_are_not_lost_to_a_live_message(
         await card_with(bot, "missed 7", tries=100)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a position in ctx.state that is garbage ('²' passes isdigit, fails int) or in the future stops "
-    "the channel's catch-up for good",
-)
 @pytest.mark.parametrize("raw", ["²", "99999999999999999999"])
 async def test_a_garbage_or_future_position_does_not_stop_the_catch_up(
     fake_slack: FakeSlack, database_url: str, discord_fake: FakeDiscord, raw: str
