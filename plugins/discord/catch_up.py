@@ -62,7 +62,9 @@ class Positions:
     def __init__(self, state: SourceState) -> None:
         self._state = state
         self._known: dict[int, int] = {}
-        self._held: set[int] = set()
+        #: Held channels, each with the number of the hold that holds it (see :meth:`release`).
+        self._held: dict[int, int] = {}
+        self._holds = 0
         self._logged_bad: set[int] = set()
         # Live messages and the catch-up move positions concurrently: one writer at a time, so an
         # older id written late never overwrites a newer one.
@@ -108,13 +110,30 @@ class Positions:
             await self._state.set(position_key(channel_id), str(message_id))
             self._known[channel_id] = message_id
 
-    def hold(self, channel_id: int) -> None:
-        """Keep live messages from moving the position until a catch-up has read this channel again."""
-        self._held.add(channel_id)
+    def hold(self, channel_id: int) -> int:
+        """Keep live messages from moving the position until a catch-up has read this channel to its end.
 
-    def release(self, channel_id: int) -> None:
-        """The catch-up has read the channel: live messages move its position again."""
-        self._held.discard(channel_id)
+        Held while a catch-up reads the channel (a live message must not move the position past
+        messages not read yet: if the reading stops, the next catch-up starts from the position),
+        while it is incomplete (the limit reached, a page failed) and after a live message failed to
+        store. Returns the number of this hold, for :meth:`release`.
+        """
+        self._holds += 1
+        self._held[channel_id] = self._holds
+        return self._holds
+
+    def release(self, channel_id: int, hold: int | None = None) -> None:
+        """The catch-up has read the channel to its end: live messages move its position again.
+
+        With ``hold``, only if no later hold came meanwhile (a live message failing to store while
+        the catch-up read must stay held until a catch-up reads after it).
+        """
+        if hold is None or self._held.get(channel_id) == hold:
+            self._held.pop(channel_id, None)
+
+    def is_held(self, channel_id: int) -> bool:
+        """Whether live messages are kept from moving ``channel_id``'s position."""
+        return channel_id in self._held
 
     async def watching_since(self) -> int:
         """The moment (as a Discord id) the bot first watched; stored the first time it is asked."""
@@ -165,6 +184,9 @@ async def catch_up_place(
     if fresh_cache and (last is None or last <= after):
         positions.release(place.id)
         return 0
+    # Until this reading has reached the end, live messages must not move the position past what is
+    # still unread: if it stops (a failed page, the limit), the next catch-up starts from the position.
+    hold = positions.hold(place.id)
     read = 0
     async for message in place.history(after=discord.Object(id=after), oldest_first=True, limit=limit):
         read += 1
@@ -175,20 +197,23 @@ async def catch_up_place(
     if read >= limit:
         log.warning(
             "discord catch-up: read the %d oldest missed messages in %s (plugins.discord.catch_up_limit); "
-            "later ones are read at the next catch-up, unless live messages moved past them",
+            "the next catch-up goes on from there",
             read,
             place,
         )
-    positions.release(place.id)
+        return read  # still held: the rest is unread
+    positions.release(place.id, hold)
     return read
 
 
 @dataclass(frozen=True, slots=True)
 class CatchUpResult:
-    """What one catch-up pass did: messages read, and channels whose reading failed (tried again later)."""
+    """What one catch-up pass did: messages read, channels whose reading failed (tried again later), and
+    channels where it stopped at the limit (the next pass goes on from there)."""
 
     read: int = 0
     failed: int = 0
+    unfinished: frozenset[int] = frozenset()
 
 
 async def catch_up(
@@ -208,13 +233,19 @@ async def catch_up(
     so one channel never keeps the others from catching up; its position stays for the next time.
     """
     read = failed = 0
+    unfinished: set[int] = set()
     if limit <= 0:
         return CatchUpResult()  # catch_up_limit = 0 turns catching up off
     for place in list(watched_places(guilds, guild_ids, channel_ids)):
         try:
-            read += await catch_up_place(place, positions, take, limit, since, fresh_cache=fresh_cache)
+            count = await catch_up_place(place, positions, take, limit, since, fresh_cache=fresh_cache)
+            read += count
+            if count >= limit:
+                unfinished.add(place.id)
         except discord.Forbidden:
-            # Not retried: only an admin granting the permission changes this.
+            # Not retried: only an admin granting the permission changes this. Nothing can be read,
+            # so holding the position back would keep nothing safe.
+            positions.release(place.id)
             log.warning("discord catch-up: the bot may not read the history of %s (Read Message History)", place)
         except asyncio.CancelledError:
             raise
@@ -222,4 +253,4 @@ async def catch_up(
             failed += 1
             positions.forget_cache()
             log.warning("discord catch-up of %s stopped: %s: %s", place, type(exc).__name__, exc)
-    return CatchUpResult(read, failed)
+    return CatchUpResult(read, failed, frozenset(unfinished))

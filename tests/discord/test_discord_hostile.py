@@ -184,10 +184,6 @@ async def test_a_2000_character_message_and_a_2001_character_reply(
 # -- catch-up -------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="messages past catch_up_limit are lost for good once a live message moves the position past them",
-)
 async def test_messages_past_the_catch_up_limit_are_not_lost_to_a_live_message(
     fake_slack: FakeSlack, database_url: str, discord_fake: FakeDiscord
 ) -> None:
@@ -513,11 +509,6 @@ async def test_a_restart_between_storing_and_moving_the_position_stores_nothing_
         assert len(second.cards()) == 4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a live message moves the position while a catch-up is still paging history; when a later page "
-    "fails, the retry starts after the live message and the unread missed messages are lost",
-)
 async def test_a_catch_up_failing_mid_way_loses_nothing_to_a_live_message(
     fake_slack: FakeSlack, database_url: str, discord_fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch
 ) -> None:
