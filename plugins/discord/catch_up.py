@@ -56,6 +56,11 @@ def position_key(channel_id: int) -> str:
     return f"position:{channel_id}"
 
 
+def threads_checked_key(channel_id: int) -> str:
+    """The ``ctx.state`` key of the moment (a Discord id) up to which a channel's archived threads were read."""
+    return f"threads_checked:{channel_id}"
+
+
 class Positions:
     """The newest stored message id per channel or thread, kept in ``ctx.state``; it only moves forward."""
 
@@ -145,6 +150,15 @@ class Positions:
         await self._state.set(SINCE_KEY, str(since))
         return since
 
+    async def threads_checked(self, channel_id: int) -> int | None:
+        """The moment (a Discord id) before which every thread archived under ``channel_id`` was read, if known."""
+        raw = await self._state.get(threads_checked_key(channel_id))
+        return snowflake_or_none(raw) if raw is not None else None
+
+    async def set_threads_checked(self, channel_id: int, moment: int) -> None:
+        """Every thread archived under ``channel_id`` before ``moment`` has been read to its end."""
+        await self._state.set(threads_checked_key(channel_id), str(moment))
+
     def forget_cache(self) -> None:
         """Read positions from the database again (after a failed write left memory unsure)."""
         self._known.clear()
@@ -162,6 +176,35 @@ def watched_places(
         for thread in guild.threads:
             if is_watched(thread, guild_ids, channel_ids):
                 yield thread
+
+
+async def archived_threads_to_read(channel: discord.TextChannel, positions: Positions, since: int) -> list[Any]:
+    """The archived threads of ``channel`` that may hold messages written after their position.
+
+    Discord archives a thread after a while without messages, and READY names only active threads:
+    a thread that got messages while the bot was away and was archived before it came back is found
+    only here. Threads come newest archived first; the listing stops at the moment up to which the
+    archived threads were read before (see :func:`catch_up`; without one, when the bot began to
+    watch). A thread is read when its newest message is after its position (its own, else its
+    channel's, else ``since``).
+    """
+    checked = await positions.threads_checked(channel.id)
+    if checked is None:
+        checked = since
+    # Clocks differ: look a margin further back than the moment recorded.
+    stop = discord.utils.snowflake_time(checked) - FUTURE_MARGIN
+    parent = await positions.get(channel.id)
+    found = []
+    async for thread in channel.archived_threads(limit=None):
+        archived_at = thread.archive_timestamp
+        if archived_at is not None and archived_at < stop:
+            break
+        after = await positions.get(thread.id)
+        if after is None:
+            after = parent if parent is not None else since
+        if thread.last_message_id is not None and thread.last_message_id > after:
+            found.append(thread)
+    return found
 
 
 async def catch_up_place(
@@ -236,12 +279,22 @@ async def catch_up(
     unfinished: set[int] = set()
     if limit <= 0:
         return CatchUpResult()  # catch_up_limit = 0 turns catching up off
-    for place in list(watched_places(guilds, guild_ids, channel_ids)):
+    # Threads archived from now on are read by the next pass: recorded only for channels all read.
+    started = discord.utils.time_snowflake(datetime.now(UTC))
+    places = list(watched_places(guilds, guild_ids, channel_ids))
+    done: set[int] = set()
+    incomplete: set[int] = set()  # watched channels with a place not read to its end in this pass
+
+    async def read_place(place: Any, *, fresh: bool) -> None:
+        nonlocal read, failed
+        done.add(place.id)
+        channel_id = getattr(place, "parent_id", None) or place.id
         try:
-            count = await catch_up_place(place, positions, take, limit, since, fresh_cache=fresh_cache)
+            count = await catch_up_place(place, positions, take, limit, since, fresh_cache=fresh)
             read += count
             if count >= limit:
                 unfinished.add(place.id)
+                incomplete.add(channel_id)
         except discord.Forbidden:
             # Not retried: only an admin granting the permission changes this. Nothing can be read,
             # so holding the position back would keep nothing safe.
@@ -251,6 +304,33 @@ async def catch_up(
             raise
         except Exception as exc:
             failed += 1
+            incomplete.add(channel_id)
             positions.forget_cache()
             log.warning("discord catch-up of %s stopped: %s: %s", place, type(exc).__name__, exc)
+
+    for place in places:
+        await read_place(place, fresh=fresh_cache)
+    for channel in [place for place in places if isinstance(place, discord.TextChannel)]:
+        try:
+            archived = await archived_threads_to_read(channel, positions, since)
+        except discord.Forbidden:
+            continue  # no Read Message History: said above for the channel itself
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            failed += 1
+            log.warning(
+                "discord catch-up: listing the archived threads of %s failed: %s: %s", channel, type(exc).__name__, exc
+            )
+            continue
+        for thread in archived:
+            if thread.id not in done:
+                await read_place(thread, fresh=False)  # not in READY's data: ask
+        if channel.id not in incomplete and not any(
+            positions.is_held(p.id) for p in places if getattr(p, "parent_id", None) == channel.id
+        ):
+            try:
+                await positions.set_threads_checked(channel.id, started)
+            except Exception as exc:  # read again next time: costs a listing, loses nothing
+                log.warning("discord catch-up: could not record the archived threads of %s as read: %s", channel, exc)
     return CatchUpResult(read, failed, frozenset(unfinished))

@@ -75,8 +75,17 @@ def problem_of(exc: BaseException, api_url: str) -> Problem:
     )
     if isinstance(exc, discord.LoginFailure):
         return token
+    if isinstance(exc, discord.ConnectionClosed) and exc.code == 4013:
+        # Not a switch in the Developer Portal: the client sent an intents value Discord does not know.
+        return Problem(
+            "gateway",
+            "Discord closed the gateway with code 4013 (invalid intents): the bot asked for intents Discord "
+            "does not know, a bug in the Discord plugin or its discord.py version, not a setting; report it "
+            "to the bot's maintainers. Discord messages are not read until then",
+            retry=False,
+        )
     if isinstance(exc, discord.PrivilegedIntentsRequired) or (
-        isinstance(exc, discord.ConnectionClosed) and exc.code in (4013, 4014)
+        isinstance(exc, discord.ConnectionClosed) and exc.code == 4014
     ):
         return Problem(
             "intents",

@@ -107,6 +107,9 @@ def test_gateway_failures_name_what_to_fix() -> None:
     intent = problem_of(discord.PrivilegedIntentsRequired(None), "http://x")
     assert intent.key == "intents" and not intent.retry and "Message Content" in intent.text
     assert problem_of(_closed(4014), "http://x").key == "intents"
+    # 4013 is a bug in what the client sends, not the Message Content switch: no advice to flip it.
+    invalid = problem_of(_closed(4013), "http://x")
+    assert not invalid.retry and "invalid intents" in invalid.text and "Message Content" not in invalid.text
     assert problem_of(_closed(4004), "http://x").key == "token"
     away = problem_of(
         aiohttp.ClientConnectorError(SimpleNamespace(ssl=None, host="h", port=1), OSError(111, "refused")), "http://x"
