@@ -5,7 +5,10 @@ session cannot be resumed (and the whole process may have been down). So the plu
 channel and thread, the id of the newest message it stored (:class:`Positions`, in ``ctx.state``),
 and on every ready or resume reads ``channel.history(after=position)`` oldest first. The position
 moves only after a message is stored; live messages and the catch-up may overlap, because the core
-stores each message id once.
+stores each message id once. While a channel's reading is unfinished (running, stopped at the
+limit, a page failed) live messages do not move its position, so the next pass goes on from where
+this one stopped. Threads archived while the bot was away are found through the channel's list of
+archived threads.
 """
 
 from __future__ import annotations
