@@ -42,7 +42,8 @@ class DiscordConfig(BaseModel):
     #: Offer Hide on cards, which on Discord means *deleting* the message (Discord has no hide). Off by
     #: default: criticism is answered, not removed. Needs the Manage Messages permission too.
     allow_delete: bool = False
-    #: After a reconnect, read at most this many missed messages per watched channel.
+    #: After a reconnect, read at most this many missed messages per watched channel in one pass; the
+    #: rest is read by the next passes (a retry, a reconnect, a live message there), from where it stopped.
     catch_up_limit: int = Field(default=500, ge=0, le=10_000)
     #: Base URL of Discord's HTTP API (with its version path); tests point it at a local fake.
     api_url: str = DEFAULT_API_URL

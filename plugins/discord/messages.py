@@ -12,7 +12,7 @@ from typing import Any
 
 import discord
 
-from chatops.inbound_checks import believable_or_none, has_visible_text
+from chatops.inbound_checks import believable_or_none, has_visible_text, replace_unstorable
 from chatops.sources import Author, Context, InboundMessage, MessageEdited
 
 #: The kinds of message a person writes; joins, pins, boosts and "thread created" notices are not.
@@ -97,6 +97,20 @@ async def card_thread(message: discord.Message, thread_of: ThreadLookup) -> str:
     return str(message.id)
 
 
+def storable(text: str) -> str:
+    """``text`` with what no database stores (a lone surrogate, U+0000) replaced by U+FFFD.
+
+    Discord relays what clients send, and its JSON may carry ``"\\ud800"``; stored as is, the
+    message would fail on every try (and hold its channel's position behind it).
+    """
+    return str(replace_unstorable(text))
+
+
+def optional_storable(text: str | None) -> str | None:
+    """:func:`storable` for a text that may be missing."""
+    return None if text is None else storable(text)
+
+
 def message_text(content: str, attachments: list[discord.Attachment], stickers: list[Any]) -> str:
     """What the card shows of a message: its text, then its attachments and stickers named (as data)."""
     lines = [content] if has_visible_text(content) else []
@@ -105,7 +119,7 @@ def message_text(content: str, attachments: list[discord.Attachment], stickers: 
     if len(attachments) > MAX_ATTACHMENTS_LISTED:
         lines.append(f"[{len(attachments) - MAX_ATTACHMENTS_LISTED} more attachments]")
     lines.extend(f"[sticker: {sticker.name}]" for sticker in stickers)
-    return "\n".join(lines) if lines else NO_TEXT
+    return storable("\n".join(lines)) if lines else NO_TEXT
 
 
 def place_name(channel: Any) -> str | None:
@@ -128,11 +142,11 @@ def to_inbound(source: str, message: discord.Message, thread_id: str) -> Inbound
         external_id=str(message.id),
         thread_id=thread_id,
         text=message_text(message.content, message.attachments, message.stickers),
-        author=Author(id=str(author.id), name=author.display_name, handle=author.name),
+        author=Author(id=str(author.id), name=storable(author.display_name), handle=storable(author.name)),
         url=message.jump_url,
         created_at=believable_or_none(message.created_at),
-        channel_name=guild.name if guild is not None else None,
-        context=Context(place_name(channel), getattr(channel, "jump_url", None)),
+        channel_name=storable(guild.name) if guild is not None else None,
+        context=Context(optional_storable(place_name(channel)), getattr(channel, "jump_url", None)),
         extra={
             "channel_id": str(channel.id),
             "guild_id": str(guild.id) if guild is not None else None,

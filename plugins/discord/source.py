@@ -75,8 +75,17 @@ def problem_of(exc: BaseException, api_url: str) -> Problem:
     )
     if isinstance(exc, discord.LoginFailure):
         return token
+    if isinstance(exc, discord.ConnectionClosed) and exc.code == 4013:
+        # Not a switch in the Developer Portal: the client sent an intents value Discord does not know.
+        return Problem(
+            "gateway",
+            "Discord closed the gateway with code 4013 (invalid intents): the bot asked for intents Discord "
+            "does not know, a bug in the Discord plugin or its discord.py version, not a setting; report it "
+            "to the bot's maintainers. Discord messages are not read until then",
+            retry=False,
+        )
     if isinstance(exc, discord.PrivilegedIntentsRequired) or (
-        isinstance(exc, discord.ConnectionClosed) and exc.code in (4013, 4014)
+        isinstance(exc, discord.ConnectionClosed) and exc.code == 4014
     ):
         return Problem(
             "intents",
@@ -117,6 +126,8 @@ class DiscordSource(Source):
         self._catch_up_wanted = False
         self._catch_up_fresh = False
         self._retry_pending = False
+        #: Channels where the last catch-up stopped at ``catch_up_limit``: more is unread there.
+        self._unfinished: set[int] = set()
         #: Messages this bot deletes (Hide): their delete event is not "removed by the author".
         self._deleting: OrderedDict[int, None] = OrderedDict()
 
@@ -259,6 +270,10 @@ class DiscordSource(Source):
         """A live message: store it if it is a watched customer's; on failure, catch up again later."""
         try:
             await self.take(message)
+            if message.channel.id in self._unfinished:
+                # Older missed messages are still unread there (the last catch-up stopped at its
+                # limit): read the next ones now rather than at the next reconnect or retry.
+                self._spawn(self.catch_up(), "discord-catch-up")
         except Exception:
             log.exception(
                 "discord: storing message %s failed; catching up again in %g s", message.id, RETRY_CATCH_UP_SECONDS
@@ -338,9 +353,12 @@ class DiscordSource(Source):
                     log.warning("discord catch-up failed: %s: %s", type(exc).__name__, exc)
                     self._retry_catch_up()
                     return
+                self._unfinished = set(result.unfinished)
                 if result.read:
                     log.info("discord catch-up: read %d missed messages", result.read)
-                if result.failed:
+                if result.failed or result.unfinished:
+                    # Failed channels and those stopped at the limit go on from their positions, which
+                    # live messages do not move meanwhile (they are held).
                     self._retry_catch_up()
 
     def _retry_catch_up(self) -> None:

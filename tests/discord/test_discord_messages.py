@@ -24,6 +24,7 @@ from chatops_plugins.discord.messages import (
     is_watched,
     message_text,
     replied_to,
+    storable,
     to_edit,
     to_inbound,
 )
@@ -281,6 +282,30 @@ def test_attachments_are_listed_in_the_text(client: discord.Client) -> None:
     assert len(lines) == 1 + MAX_ATTACHMENTS_LISTED + 1
 
 
+def test_characters_no_database_stores_are_replaced_in_every_stored_text(client: discord.Client) -> None:
+    # JSON may carry a lone surrogate ("\\ud800") or U+0000 in any string Discord relays; stored as
+    # is, the message fails on every try.
+    bad = "\ud800\x00"
+    channel = client.get_channel(THREAD)
+    assert isinstance(channel, discord.Thread)
+    channel.name = f"help{bad}"
+    guild = channel.guild
+    guild.name = f"Server{bad}"
+    author = _user(ANNA, f"anna{bad}") | {"global_name": f"Anna{bad}"}
+    files = [
+        {"id": "1", "filename": f"photo{bad}.png", "size": 3, "url": "https://cdn.example/1.png"}
+        | {"proxy_url": "https://media.example/1.png"}
+    ]
+    msg = message(client, THREAD, f"text{bad}", author=author, attachments=files, edited=True)
+    inbound = to_inbound("discord", msg, "t")
+    assert inbound.text == "text\ufffd\ufffd\n[attachment: photo\ufffd\ufffd.png https://cdn.example/1.png]"
+    assert inbound.author.name == "Anna\ufffd\ufffd" and inbound.author.handle == "anna\ufffd\ufffd"
+    assert inbound.channel_name == "Server\ufffd\ufffd"
+    assert inbound.context is not None and inbound.context.text == "#general › help\ufffd\ufffd"
+    assert to_edit("discord", msg).text == inbound.text
+    assert storable("fine ✓") == "fine ✓"
+
+
 def test_a_message_without_text_says_so(client: discord.Client) -> None:
     assert to_inbound("discord", message(client, GENERAL, "  \u200b "), "t").text == NO_TEXT
 
@@ -294,4 +319,4 @@ def test_an_edit_carries_the_new_text(client: discord.Client) -> None:
 def test_the_text_is_never_empty_and_keeps_what_the_customer_wrote(content: str) -> None:
     text = message_text(content, [], [])
     assert text
-    assert text in (NO_TEXT, content)
+    assert text in (NO_TEXT, storable(content))
