@@ -130,7 +130,8 @@ def _status_line(card: CardData, ctx: CardContext) -> str:
     if card.escalated_at:
         parts.append(t("status.escalated"))
     if card.root.hidden:
-        parts.append(t("status.hidden", source=mrkdwn_escape(ctx.source_name)))
+        key = "status.deleted" if ctx.hide_deletes else "status.hidden"
+        parts.append(t(key, source=mrkdwn_escape(ctx.source_name)))
     return " · ".join(parts)
 
 

@@ -60,6 +60,14 @@ class DiscordConfig(BaseModel):
     #: ``guild_ready_timeout``, default 2 s); a bot in one or two servers can wait less.
     guild_ready_timeout_seconds: float = Field(default=2.0, gt=0.0, le=60.0)
 
+    @field_validator("guild_ids", "channel_ids", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        # One id from the environment arrives as a plain string ("123" has no comma to split on).
+        if isinstance(value, str | int) and not isinstance(value, bool):
+            return [part for part in str(value).split(",") if part.strip()]
+        return value
+
     @field_validator("guild_ids")
     @classmethod
     def _guilds(cls, value: list[str]) -> list[str]:

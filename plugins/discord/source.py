@@ -106,6 +106,8 @@ class DiscordSource(Source):
     name = NAME
     # Hide is declared so the card can say why it is not offered (Discord only deletes).
     capabilities = frozenset({Capability.REPLY, Capability.HIDE})
+    # The card offers Delete, says it cannot be undone, and has no Unhide afterwards.
+    hide_deletes = True
     texts: ClassVar[Mapping[str, Mapping[str, str]]] = TEXTS
 
     def __init__(self, config: DiscordConfig) -> None:
