@@ -42,6 +42,7 @@ from chatops.inbound_checks import replace_unstorable
 from chatops.jobs import Alerted
 from chatops.sources import InboundEvent
 
+from .errors import Refusal
 from .tweets import MalformedPost, Post, is_id, post_from_v2, to_inbound, tweets_by_id, users_by_id
 
 if TYPE_CHECKING:
@@ -506,23 +507,8 @@ def _user_missing(body: Mapping[str, Any]) -> bool:
 
 
 def _detail(response: requests.Response | None) -> str:
-    """X's own words for a failure (``detail`` of its problem JSON), briefly."""
-    if response is None:
-        return "no answer"
-    try:
-        body = response.json()
-    except ValueError:
-        return f"HTTP {response.status_code}"
-    if isinstance(body, Mapping):
-        errors = body.get("errors")
-        if isinstance(errors, list) and errors and isinstance(errors[0], Mapping):
-            text = errors[0].get("detail") or errors[0].get("message")
-            if text:
-                return str(text)[:300]
-        for name in ("detail", "title"):
-            if body.get(name):
-                return str(body[name])[:300]
-    return f"HTTP {response.status_code}"
+    """X's own words for a failure, briefly (read as replies read them: :class:`~.errors.Refusal`)."""
+    return "no answer" if response is None else Refusal.from_response(response).detail
 
 
 def _token_problem(exc: tweepy.HTTPException) -> str:
