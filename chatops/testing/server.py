@@ -12,7 +12,7 @@ import asyncio
 import socket
 import threading
 import time
-from typing import Any
+from typing import Any, Self
 
 import uvicorn
 
@@ -76,3 +76,49 @@ class ThreadedServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class LoopbackFake:
+    """A platform fake served on 127.0.0.1 by a :class:`ThreadedServer`: start, stop, a ``with`` block, ``base_url``.
+
+    Subclasses (the Graph API, X and Discord fakes) say what to serve in :meth:`served_app` and, when
+    stopping must first close something (open WebSockets), do it in :meth:`before_stop`.
+    """
+
+    _server: ThreadedServer | None = None
+
+    def served_app(self) -> Any:
+        """The ASGI app to serve."""
+        raise NotImplementedError
+
+    def before_stop(self) -> None:
+        """Called while still serving, just before the server stops."""
+
+    def start(self) -> Self:
+        """Start serving on 127.0.0.1 (a free port); return self. Starting a started fake does nothing."""
+        if self._server is None:
+            self._server = ThreadedServer(self.served_app())
+            self._server.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving."""
+        if self._server is not None:
+            self.before_stop()
+            self._server.stop()
+            self._server = None
+
+    def __enter__(self) -> Self:
+        """Start the fake for a ``with`` block."""
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        """Stop the fake at the end of a ``with`` block."""
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:<port>``, without a trailing slash."""
+        if self._server is None:
+            raise RuntimeError(f"{type(self).__name__} is not started")
+        return self._server.base_url

@@ -37,7 +37,7 @@ from typing import Any, TypeVar
 from starlette.applications import Starlette
 from starlette.routing import Mount, WebSocketRoute
 
-from chatops.testing.server import ThreadedServer
+from chatops.testing.server import LoopbackFake, ThreadedServer
 
 from .fake_gateway import (
     GUILD_MEMBERS,
@@ -75,7 +75,7 @@ T = TypeVar("T")
 GATEWAY_MESSAGE_CONTENT_LIMITED = 1 << 19
 
 
-class FakeDiscord:
+class FakeDiscord(LoopbackFake):
     """Discord's HTTP API and gateway on 127.0.0.1, holding one bot, its servers, channels and messages."""
 
     def __init__(
@@ -136,24 +136,13 @@ class FakeDiscord:
 
     # -- lifecycle ------------------------------------------------------------------------------
 
-    def start(self) -> FakeDiscord:
-        """Serve on a free port of 127.0.0.1."""
-        self._server = ThreadedServer(self.app)
-        self._server.start()
-        return self
+    def served_app(self) -> Starlette:
+        """The HTTP API and the gateway."""
+        return self.app
 
-    def stop(self) -> None:
-        """Close every connection and stop serving."""
-        if self._server is not None:
-            self.gateway.close_all(1001, "fake stopping", resumable=False)
-            self._server.stop()
-            self._server = None
-
-    def __enter__(self) -> FakeDiscord:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def before_stop(self) -> None:
+        """Close every gateway connection first (1001, not resumable)."""
+        self.gateway.close_all(1001, "fake stopping", resumable=False)
 
     def reset(self) -> None:
         """Back to a world with only the bot: no servers, messages, sessions, records or scripted failures.
@@ -163,13 +152,6 @@ class FakeDiscord:
         self.gateway.reset()
         with self.lock:
             self._set_defaults()
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:<port>``."""
-        if self._server is None:
-            raise RuntimeError("FakeDiscord is not started")
-        return self._server.base_url
 
     @property
     def api_url(self) -> str:

@@ -34,7 +34,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from chatops.testing.server import ThreadedServer
+from chatops.testing.server import LoopbackFake, ThreadedServer
 
 from .client import DEFAULT_API_VERSION, appsecret_proof, format_graph_time, parse_graph_time
 from .signature import SIGNATURE_HEADER, sign
@@ -214,7 +214,7 @@ class _GraphFailure(Exception):
         self.response = response
 
 
-class FakeGraph:
+class FakeGraph(LoopbackFake):
     """A Graph API fake for one Page and its linked Instagram account, served over loopback HTTP."""
 
     def __init__(
@@ -294,33 +294,9 @@ class FakeGraph:
 
     # ------------------------------------------------------------------------------------- lifecycle
 
-    def start(self) -> FakeGraph:
-        """Start serving on 127.0.0.1 (a free port); return self."""
-        if self._server is None:
-            self._server = ThreadedServer(self.app)
-            self._server.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving."""
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-
-    def __enter__(self) -> FakeGraph:
-        """Start the fake for a ``with`` block."""
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        """Stop the fake at the end of a ``with`` block."""
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """What a client's ``base_url`` should be (``http://127.0.0.1:<port>``, no version)."""
-        if self._server is None:
-            raise RuntimeError("FakeGraph not started")
-        return self._server.base_url
+    def served_app(self) -> Starlette:
+        """The Graph API's routes."""
+        return self.app
 
     # ------------------------------------------------------------------------------------ inspection
 

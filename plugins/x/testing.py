@@ -50,7 +50,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
-from chatops.testing.server import ThreadedServer
+from chatops.testing.server import LoopbackFake, ThreadedServer
 
 from .length import weighted_length
 
@@ -276,7 +276,7 @@ _DEFAULT_LIMITS: dict[str, tuple[int, float]] = {
 }
 
 
-class FakeX:
+class FakeX(LoopbackFake):
     """X API v2 for one company account, served over loopback HTTP."""
 
     #: The host tweepy signs OAuth 1.0a requests for; the fake verifies signatures against it.
@@ -371,33 +371,9 @@ class FakeX:
 
     # ------------------------------------------------------------------------------------- lifecycle
 
-    def start(self) -> FakeX:
-        """Start serving on 127.0.0.1 (a free port); return self."""
-        if self._server is None:
-            self._server = ThreadedServer(_LosableAnswers(self._app))
-            self._server.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving."""
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-
-    def __enter__(self) -> FakeX:
-        """Start the fake for a ``with`` block."""
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        """Stop the fake at the end of a ``with`` block."""
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """What ``plugins.x.api_url`` should be: ``http://127.0.0.1:<port>``."""
-        if self._server is None:
-            raise RuntimeError("FakeX not started")
-        return self._server.base_url
+    def served_app(self) -> _LosableAnswers:
+        """X's routes, behind the wrapper that can drop an answer after the post is stored."""
+        return _LosableAnswers(self._app)
 
     # ------------------------------------------------------------------------------ the customer side
 
