@@ -16,7 +16,7 @@ import pytest
 from discord_world import AINO, EERO, FEEDBACK, GUILD, OFFTOPIC, SUPPORT, THREAD, TOKEN, discord_config
 from sqlalchemy import func, select
 
-from chatops.models import Message
+from chatops.models import Direction, Message
 from chatops.testing.bot import OPS, Card, TestBot
 from chatops.testing.fake_slack import FakeSlack
 from chatops_plugins.discord import source as discord_source
@@ -285,8 +285,27 @@ async def test_a_fatal_close_mid_session_is_one_alert_and_no_reconnect_loop(
         # A reply now is refused with the reason, not sent into the void.
         card = await card_with(bot, "first")
         await bot.reply(bot.person("Anna"), card, "still there?")
-        await bot.idle()
+        # The answer stays queued for a retry once the admin fixes it (an alert, not a final failure), so
+        # the outbox never goes idle: wait for its first refused attempt instead.
+        error = await _first_delivery_error(bot)
+        assert error and TOKEN not in error
         assert discord_fake.sent == []
+
+
+async def _first_delivery_error(bot: TestBot, timeout: float = 10.0) -> str | None:  # noqa: ASYNC109
+    """The error of the first refused attempt to send the card's answer."""
+    assert bot.app is not None
+    for _ in range(int(timeout / 0.05)):
+        async with bot.app.db.read() as session:
+            error = await session.scalar(
+                select(Message.delivery_error).where(
+                    Message.direction == Direction.OUTBOUND.value, Message.delivery_attempts >= 1
+                )
+            )
+        if error:
+            return str(error)
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no refused attempt to send the answer within {timeout} s")
 
 
 # -- replicas -------------------------------------------------------------------------------------
