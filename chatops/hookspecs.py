@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from chatops.interception import ReplyDraft, Verdict
     from chatops.jobs import Job
     from chatops.plugin_migrations import PluginMigrations
+    from chatops.sandbox.sources import SandboxSetup, SandboxSource
     from chatops.sources import InboundMessage, Source
 
 PROJECT = "chatops"
@@ -81,6 +82,18 @@ def chatops_cli_commands(subparsers: argparse._SubParsersAction[argparse.Argumen
 
     Set ``func=`` on the parser to a callable taking the parsed namespace and
     returning an exit code.
+    """
+
+
+@hookspec
+def chatops_sandbox_sources(setup: SandboxSetup) -> Sequence[SandboxSource]:
+    """Return this plugin's customers' side for ``chatops sandbox`` (one per source it can show).
+
+    Called before the bot starts, only by the sandbox. Each
+    :class:`chatops.sandbox.sources.SandboxSource` starts the plugin's fake, gives the
+    plugin settings pointing at it, posts comments as a customer and shows what the
+    customer sees. A plugin with no customers' side (the rota, the digest) does not
+    implement it.
     """
 
 
