@@ -188,8 +188,8 @@ def view_html(
     """
     render = Render(users=users or {}, channels=channels or {}, id_prefix=id_prefix, state=state or {})
     errors = dict(errors or {})
-    blocks = view.get("blocks") if isinstance(view.get("blocks"), list) else []
-    assert isinstance(blocks, list)
+    found = view.get("blocks")
+    blocks: list[Any] = found if isinstance(found, list) else []
     known = {b.get("block_id") for b in blocks if isinstance(b, Mapping)}
     stray = "".join(_field_error(f"{block}: {text}") for block, text in errors.items() if block not in known)
     title = option_text({"text": view.get("title")})

@@ -462,6 +462,73 @@ def test_blocks_and_elements_the_bot_does_not_use_yet_render_too() -> None:
     assert "[unsupported block: video]" in dom.text and "[unsupported block: str]" in dom.text
 
 
+@sqlite_only
+async def test_the_full_text_modal_shows_the_whole_message_and_only_a_close_button(bot: TestBot) -> None:
+    anna = bot.person("Anna")
+    long = "word " * 700 + "<end>"
+    await bot.comment(long)
+    card = await bot.next_card()
+    view = await bot.open_modal(anna, card, "full_text")
+    dom = parse(view_html(view))
+    assert_only_renderer_markup(dom)
+    assert "".join(s.text for s in dom.find_all(class_="bk-section-text")) == long
+    assert buttons(dom) == ["Cancel"] and dom.find_all("button", type="submit") == []
+
+
+def test_a_modal_with_every_input_the_bot_could_add() -> None:
+    groups = [
+        {
+            "label": {"type": "plain_text", "text": "G"},
+            "options": [{"text": {"type": "plain_text", "text": "A"}, "value": "a"}],
+        }
+    ]
+    view = {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "All"},
+        "submit": {"type": "plain_text", "text": "Go"},
+        "blocks": [
+            {"type": "input", "block_id": "n", "label": {"type": "plain_text", "text": "Count"}, "hint": {"type": "plain_text", "text": "1 to 9"},
+             "element": {"type": "number_input", "action_id": "n", "is_decimal_allowed": False, "min_value": "1", "max_value": "9", "initial_value": "3"}},
+            {"type": "input", "block_id": "e", "optional": True, "dispatch_action": True, "label": {"type": "plain_text", "text": "Mail"},
+             "element": {"type": "email_text_input", "action_id": "e", "min_length": 3}},
+            {"type": "input", "block_id": "g", "label": {"type": "plain_text", "text": "Grouped"},
+             "element": {"type": "static_select", "action_id": "g", "option_groups": groups}},
+            {"type": "section", "block_id": "sec", "text": {"type": "mrkdwn", "text": "*Pick*"},
+             "accessory": {"type": "radio_buttons", "action_id": "acc", "initial_option": groups[0]["options"][0],
+                           "options": [{**groups[0]["options"][0], "description": {"type": "mrkdwn", "text": "_first_"}}]}},
+            {"type": "input", "block_id": "w", "label": {"type": "plain_text", "text": "When"},
+             "element": {"type": "datetimepicker", "action_id": "w", "initial_date_time": 1796119200}},
+        ],
+    }  # fmt: skip
+    dom = parse(view_html(view, id_prefix="m1"))
+    assert_only_renderer_markup(dom)
+    count = label_control(dom, "Count")
+    assert (count.attrs["type"], count.attrs["step"], count.attrs["min"], count.attrs["max"]) == (
+        "number",
+        "1",
+        "1",
+        "9",
+    )
+    assert count.attrs["value"] == "3" and "1 to 9" in dom.text
+    mail = label_control(dom, "Mail")
+    assert mail.attrs["type"] == "email" and mail.attrs["minlength"] == "3" and "required" not in mail.attrs
+    assert mail.action["action_id"] == "e" and "data-action" not in count.attrs
+    grouped = label_control(dom, "Grouped")
+    assert grouped.find("optgroup").attrs["label"] == "G"
+    radio = dom.find("input", name="sec/acc")
+    assert "checked" in radio.attrs and dom.find("i").text == "first"
+    assert label_control(dom, "When").attrs["value"] == "2026-12-01T10:00"
+    assert all(node.attrs["id"].startswith("m1-") for node in dom.where(lambda n: "id" in n.attrs))
+    values = form_state(
+        view, {"n/n": ["4"], "e/e": ["a@b.test"], "g/g": ["a"], "sec/acc": ["a"], "w/w": ["2026-12-01T10:00"]}
+    )
+    assert values["n"]["n"] == {"type": "number_input", "value": "4"}
+    assert values["e"]["e"] == {"type": "email_text_input", "value": "a@b.test"}
+    assert values["g"]["g"]["selected_option"]["value"] == "a"
+    assert values["sec"]["acc"]["selected_option"]["value"] == "a"
+    assert values["w"]["w"] == {"type": "datetimepicker", "selected_date_time": 1796119200}
+
+
 @pytest.mark.parametrize(
     ("text", "shown"),
     [
@@ -488,7 +555,25 @@ def test_mrkdwn(text: str, shown: str) -> None:
 
 # -- hostile input ------------------------------------------------------------------------------
 
-_any_text = st.text(st.characters(codec="utf-8"), max_size=60) | st.text("<>&*_~`\n|@#!:/\"' ajs", max_size=60)
+_ATTACKS = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    '"><svg onload=alert(1)>',
+    "' onmouseover='alert(1)",
+    "</textarea><script>alert(1)</script>",
+    "<javascript:alert(1)|click>",
+    "<https://ok.test|<b>x</b>>",
+    "&lt;script&gt;alert(1)&lt;/script&gt;",
+    "&amp;lt;b&amp;gt;",
+    "```</pre><script>```",
+    "<@U1|<script>>",
+]
+_any_text = st.one_of(
+    st.text(st.characters(codec="utf-8"), max_size=60),
+    st.text("<>&*_~`\n|@#!:/\"' ajs", max_size=60),
+    st.sampled_from(_ATTACKS),
+    st.builds(lambda a, b: a + b, st.sampled_from(_ATTACKS), st.text("<>&*_~`\n|\"' a", max_size=20)),
+)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -510,7 +595,9 @@ def test_no_text_makes_markup(text: str, label: str, option: str, value: str) ->
                 {"type": "text", "text": text}, {"type": "link", "url": text, "text": label}]}]},
         ]
     }  # fmt: skip
-    dom = parse(message_html(message, users={value: text}))
+    markup = message_html(message, users={value: text})
+    assert "<script" not in markup.lower()
+    dom = parse(markup)
     assert_only_renderer_markup(dom)
     [button] = [b for b in dom.find_all("button") if "data-action" in b.attrs and b.action["type"] == "button"]
     assert button.action["value"] == value and button.text == (label or "Button")
