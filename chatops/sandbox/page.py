@@ -93,7 +93,9 @@ class Page:
         """One message as Slack shows it: who posted it, its blocks, its files."""
         edited = ' <span class="edited">(edited)</span>' if message.get("edits") else ""
         files = "".join(self.file_html(f) for f in message.get("files") or [])
-        body = message_html(message, users=self.users) if (message.get("blocks") or message.get("text")) else ""
+        shown = message.get("blocks") or message.get("text")
+        prefix = "m" + str(message["ts"]).replace(".", "-")
+        body = message_html(message, users=self.users, channels=people.CHANNELS, id_prefix=prefix) if shown else ""
         return (
             f'<div class="msg" data-testid="{testid}" data-ts="{_e(message["ts"])}"'
             f' data-channel="{_e(message["channel"])}">'
@@ -110,9 +112,10 @@ class Page:
             return f'<figure class="file"><img src="{url}" alt="{title}"><figcaption>{title}</figcaption></figure>'
         return f'<a class="file" href="{url}" download>{title}</a>'
 
-    def note_block(self, text: str, blocks: Sequence[Any]) -> str:
+    def note_block(self, text: str, blocks: Sequence[Any], number: int) -> str:
         """A message only the current person sees."""
-        body = message_html({"text": text, "blocks": list(blocks)}, users=self.users)
+        message = {"text": text, "blocks": list(blocks)}
+        body = message_html(message, users=self.users, channels=people.CHANNELS, id_prefix=f"e{number}")
         return (
             '<div class="msg ephemeral" data-testid="ephemeral">'
             '<div class="msg-head"><span class="author">chatops</span> <span class="badge">APP</span>'
@@ -131,10 +134,10 @@ class Page:
                     self.message_block(message, testid="reply") + "</div>"
                 )
         items: list[tuple[tuple[int, int], int, str]] = []
-        for ephemeral in slack.ephemerals(user):
+        for number, ephemeral in enumerate(slack.ephemerals(user)):
             if ephemeral["channel"] != channel:
                 continue
-            block = self.note_block(ephemeral["text"], ephemeral.get("blocks") or [])
+            block = self.note_block(ephemeral["text"], ephemeral.get("blocks") or [], number)
             if ephemeral.get("thread_ts") and ephemeral["thread_ts"] in replies:
                 replies[ephemeral["thread_ts"]].append(block)
             else:
@@ -147,7 +150,8 @@ class Page:
             items.append((_ts_key(message["ts"]), 0, self.message_block(message, testid="message") + shown + "</div>"))
         for number, note in enumerate(self.bridge.notes):
             if note.user == user and note.channel == channel:
-                items.append((_ts_key(note.after_ts), 2 + number, self.note_block(note.text, note.blocks)))
+                block = self.note_block(note.text, note.blocks, 100_000 + number)
+                items.append((_ts_key(note.after_ts), 2 + number, block))
         if not items:
             return '<p class="empty">Nothing here yet. Post as a customer on the right, or play a scripted day.</p>'
         return "".join(block for _key, _order, block in sorted(items, key=lambda item: (item[0], item[1])))
@@ -184,7 +188,11 @@ class Page:
         view = self.bridge.modals.top(user)
         if view is None:
             return None
-        return {"id": str(view["id"]), "hash": str(view.get("hash", "")), "html": view_html(view, users=self.users)}
+        return {"id": str(view["id"]), "hash": str(view.get("hash", "")), "html": self.view_block(view)}
+
+    def view_block(self, view: dict[str, Any], errors: dict[str, str] | None = None, state: Any = None) -> str:
+        """A modal as a form (with the bot's validation errors and what was typed, when sent back)."""
+        return view_html(view, users=self.users, channels=people.CHANNELS, errors=errors, state=state)
 
     def customers_html(self) -> str:
         """The customers' pane: the scripted day, then one section per source."""
@@ -374,7 +382,18 @@ class Page:
         user = self._one(fields, "user")
         view = self.bridge.modals.open_view(user, request.path_params["view_id"])
         values = form_state(view, {k: v for k, v in fields.items() if k != "user"})
-        return _answer(await self.bridge.submit(user, view["id"], values))
+        answer = await self.bridge.submit(user, view["id"], values)
+        response = _answer(answer)
+        if answer.errors:
+            # The form again, with the errors under their fields and what was typed still there.
+            content = {
+                "ok": True,
+                "text": "",
+                "errors": answer.errors,
+                "html": self.view_block(view, answer.errors, values),
+            }
+            return JSONResponse(content)
+        return response
 
     async def close(self, request: Request) -> Response:
         """``POST /views/<id>/close``: the modal's close button."""

@@ -29,6 +29,7 @@ class Served:
     """A sandbox serving its page: what :func:`served` yields."""
 
     sandbox: Sandbox
+    bridge: SlackBridge
     url: str
     server: uvicorn.Server
     task: asyncio.Task[None]
@@ -53,7 +54,7 @@ async def served(sock: socket.socket, data_dir: Path) -> AsyncIterator[Served]:
                         task.result()
                         raise RuntimeError("the sandbox's page stopped before it started")
                     await asyncio.sleep(0.01)
-                yield Served(sandbox, url, server, task)
+                yield Served(sandbox, bridge, url, server, task)
             finally:
                 server.should_exit = True
                 await task

@@ -211,6 +211,8 @@ class SlackBridge:
         self.http = httpx.AsyncClient(timeout=10)
         #: Messages only one person sees that came back outside the fake (newest last).
         self.notes: list[PageNote] = []
+        #: How many requests went to the bot (what was refused never counts).
+        self.sent = 0
         self._response_urls: dict[str, tuple[str, str]] = {}
 
     async def aclose(self) -> None:
@@ -249,6 +251,7 @@ class SlackBridge:
 
     async def _send(self, body: str, content_type: str = "application/x-www-form-urlencoded") -> httpx.Response:
         headers = signed_headers(SIGNING_SECRET, body, content_type=content_type)
+        self.sent += 1
         return await self.http.post(f"{self.bot_url}/slack/events", content=body, headers=headers)
 
     async def click(

@@ -90,20 +90,18 @@
     }
   }
 
-  function showErrors(form, errors) {
-    form.querySelectorAll('[data-testid="field-error"]').forEach(function (e) { e.remove(); });
-    let shown = false;
-    for (const [blockId, message] of Object.entries(errors || {})) {
-      const control = form.querySelector('[name^="' + CSS.escape(blockId + "/") + '"]');
-      const error = document.createElement("div");
-      error.className = "field-error";
-      error.dataset.testid = "field-error";
-      error.setAttribute("role", "alert");
-      error.textContent = message;
-      const block = control ? (control.closest("[data-block-id]") || control.parentElement) : null;
-      if (block) { block.appendChild(error); } else { form.prepend(error); }
-      if (control && !shown) { control.focus(); shown = true; }
-    }
+  function showErrors(form, answer) {
+    // The server sends the form back drawn with the errors under their fields and what was typed.
+    const holder = document.createElement("div");
+    holder.innerHTML = answer.html || "";
+    const again = holder.querySelector("form");
+    if (!again) { return; }
+    again.dataset.viewId = form.dataset.viewId;
+    form.replaceWith(again);
+    const error = again.querySelector('[data-testid="field-error"]');
+    const block = error ? error.closest("[data-block-id]") : null;
+    const control = block ? block.querySelector("input, textarea, select") : null;
+    if (control) { control.focus(); }
   }
 
   overlay.addEventListener("submit", async function (event) {
@@ -113,21 +111,16 @@
     fields.append("user", state.user);
     const answer = await send("/views/" + encodeURIComponent(form.dataset.viewId) + "/submit", fields, true);
     if (answer.status !== 200) { flash(answer.error || "the bot refused it"); return; }
-    if (answer.errors && Object.keys(answer.errors).length) { showErrors(form, answer.errors); return; }
+    if (answer.errors && Object.keys(answer.errors).length) { showErrors(form, answer); return; }
     state.modal = null;
     overlay.hidden = true;
     overlay.innerHTML = "";
     refresh();
   });
 
-  function isCloseButton(button) {
-    return button.matches('[data-close], [data-role="close"], .bk-close, [value="close"]') ||
-      (button.type === "button" && button.closest("form") && !button.dataset.action);
-  }
-
   overlay.addEventListener("click", async function (event) {
-    const button = event.target.closest("button");
-    if (!button || !overlay.contains(button) || button.type === "submit" || !isCloseButton(button)) { return; }
+    const button = event.target.closest("button[data-modal-close]");
+    if (!button || !overlay.contains(button)) { return; }
     event.preventDefault();
     const form = button.closest("form");
     const answer = await send("/views/" + encodeURIComponent(form.dataset.viewId) + "/close", { user: state.user });
