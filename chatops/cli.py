@@ -291,6 +291,9 @@ def build_parser() -> argparse.ArgumentParser:
     retry.add_argument("ids", nargs="*", type=int, metavar="ID", help="job ids (from `chatops outbox`)")
     retry.add_argument("--all-dead", action="store_true", help="every dead job")
     retry.set_defaults(func=cmd_outbox_retry)
+    from chatops.sandbox.command import add_parser as add_sandbox_parser
+
+    add_sandbox_parser(sub)
 
     from chatops.plugins import discover, new_manager
 

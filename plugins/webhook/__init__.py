@@ -12,6 +12,7 @@ from .source import WebhookConfig, WebhookSource
 
 if TYPE_CHECKING:
     from chatops.context import PluginContext
+    from chatops.sandbox.sources import SandboxSetup, SandboxSource
 
 NAME = "webhook"
 
@@ -26,3 +27,11 @@ def chatops_config_model(name: str) -> type[BaseModel] | None:
 def chatops_sources(ctx: PluginContext) -> list[WebhookSource]:
     """One webhook source, configured from ``[plugins.webhook]``."""
     return [WebhookSource(ctx.config)]
+
+
+@hookimpl
+def chatops_sandbox_sources(setup: SandboxSetup) -> list[SandboxSource]:
+    """The contact form of ``chatops sandbox``: signed webhooks in, the team's replies back (see :mod:`.sandbox`)."""
+    from .sandbox import WebhookSandbox
+
+    return [WebhookSandbox(setup)]

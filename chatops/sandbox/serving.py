@@ -1,0 +1,64 @@
+"""Serving the sandbox's page next to its bot: start both, serve, stop both (the command and the tests use it)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+
+from chatops.sandbox.page import Page
+from chatops.sandbox.runtime import Sandbox
+from chatops.sandbox.slack_bridge import SlackBridge
+
+
+class _PageServer(uvicorn.Server):
+    """uvicorn without its own signal capture (it re-raises SIGTERM after stopping, before the bot is stopped)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@dataclass
+class Served:
+    """A sandbox serving its page: what :func:`served` yields."""
+
+    sandbox: Sandbox
+    bridge: SlackBridge
+    url: str
+    server: uvicorn.Server
+    task: asyncio.Task[None]
+
+
+@contextlib.asynccontextmanager
+async def served(sock: socket.socket, data_dir: Path) -> AsyncIterator[Served]:
+    """Start the sandbox with its data in ``data_dir`` and serve its page on ``sock``; stop both on leaving."""
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
+    sandbox = Sandbox(data_dir, url)
+    try:
+        await sandbox.start()
+        bridge = SlackBridge(sandbox.slack, sandbox.bot_url, url + "slack/response")
+        try:
+            page = Page(sandbox, bridge)
+            config = uvicorn.Config(page.app(), log_level="warning", lifespan="off", access_log=False)
+            server = _PageServer(config)
+            task = asyncio.create_task(server.serve(sockets=[sock]))
+            try:
+                while not server.started:
+                    if task.done():
+                        task.result()
+                        raise RuntimeError("the sandbox's page stopped before it started")
+                    await asyncio.sleep(0.01)
+                yield Served(sandbox, bridge, url, server, task)
+            finally:
+                server.should_exit = True
+                await task
+        finally:
+            await bridge.aclose()
+    finally:
+        await sandbox.stop()
