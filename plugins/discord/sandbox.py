@@ -64,6 +64,8 @@ class DiscordSandbox:
         self.fake = FakeDiscord(token=self._token, bot_user_id=BOT_ID, bot_name=BOT_NAME, application_id=APPLICATION_ID)
         self._customers = Customers(500_000_000_000_005_001)
         self._written: dict[str, _Written] = {}
+        #: How long :meth:`post` waits for the plugin's client to be connected before refusing.
+        self.connect_wait_seconds = CONNECT_WAIT_SECONDS
 
     def start(self) -> None:
         """Serve the fake, with the café's server and its #support channel."""
@@ -110,7 +112,7 @@ class DiscordSandbox:
 
     async def _connected(self) -> None:
         """Wait until the plugin's client has a ready gateway connection; SandboxPostError after a while."""
-        deadline = time.monotonic() + CONNECT_WAIT_SECONDS
+        deadline = time.monotonic() + self.connect_wait_seconds
         while not any(c.ready and c.open for c in self.fake.connections):
             if time.monotonic() > deadline:
                 raise SandboxPostError(

@@ -100,7 +100,7 @@ class XSandbox:
         """
         name = customer_name(author, platform="X")
         if not re.search(rf"@{USERNAME}\b", text, re.IGNORECASE):
-            text = f"@{USERNAME} {text}"
+            text = f"@{USERNAME} {customer_text(text, platform='X', limit=MAX_POST)}"
         customer_text(text, platform="X", limit=MAX_POST, length=weighted_length(text))
         parent = None if reply_to is None else (reply_to, self._author_of(reply_to))
         user = XUser(self._customers.id_for(name), self._handle(name), name)
