@@ -14,8 +14,6 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
 
-import discord.gateway
-import discord.http
 import pytest
 
 from chatops.sandbox.sources import CustomerPost, SandboxPostError, SandboxSource
@@ -38,16 +36,6 @@ SOURCES: dict[str, Callable[[], SandboxSource]] = {
 }
 #: The sources whose comments reach the bot as signed webhooks (Discord's come over the gateway).
 WEBHOOK_SOURCES = ["facebook", "instagram", "x"]
-
-
-@pytest.fixture(autouse=True)
-def _restore_discord_globals() -> Iterator[None]:
-    """The Discord plugin points discord.py (process-wide) at its fake; put it back afterwards."""
-    base = discord.http.Route.BASE
-    gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    yield
-    discord.http.Route.BASE = base
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = gateway
 
 
 @pytest.fixture(params=list(SOURCES))
