@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import discord.gateway
+import discord.http
 import httpx
 import pytest
 import pytest_asyncio
@@ -27,3 +29,13 @@ async def page(sandbox: Served) -> AsyncIterator[PageUser]:
     """Anna at the page."""
     async with httpx.AsyncClient(base_url=sandbox.url, timeout=10) as http:
         yield PageUser(http)
+
+
+@pytest.fixture(autouse=True)
+def _restore_discord_globals() -> Iterator[None]:
+    """The Discord plugin points discord.py (process-wide) at its fake; put it back afterwards."""
+    base = discord.http.Route.BASE
+    gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    yield
+    discord.http.Route.BASE = base
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = gateway
