@@ -22,6 +22,7 @@ import json
 import logging
 import mimetypes
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -86,6 +87,9 @@ class Page:
         self.sandbox = sandbox
         self.bridge = bridge
         self.users = people.names()
+        bot = sandbox.bot
+        #: The team's timezone: feeds show times as the cards do.
+        self.tz: tzinfo = bot.settings.team.tz if bot is not None else UTC
 
     # -- HTML ---------------------------------------------------------------------------
 
@@ -179,9 +183,13 @@ class Page:
         replies = "".join(self.post_html(r, reply=True) for r in post.replies)
         return (
             f'<article class="post{team}" data-testid="{testid}" data-id="{_e(post.id)}">'
-            f'<div class="post-head"><b>{_e(post.author)}</b> <time>{_e(post.at.strftime("%H:%M"))}</time>{note}</div>'
+            f'<div class="post-head"><b>{_e(post.author)}</b> <time>{_e(self.local_time(post.at))}</time>{note}</div>'
             f'<div class="post-text">{_e(post.text)}</div>{replies}</article>'
         )
+
+    def local_time(self, at: datetime) -> str:
+        """``at`` as the team reads it (the bot's timezone, as on the cards)."""
+        return at.astimezone(self.tz).strftime("%H:%M")
 
     def modal(self, user: str) -> dict[str, str] | None:
         """The modal ``user`` sees now (id, hash, HTML), or None."""
@@ -260,6 +268,7 @@ class Page:
         return Starlette(
             routes=[
                 Route("/", guarded(self.index, post=False)),
+                Route("/favicon.ico", guarded(self.favicon, post=False)),
                 Route("/fragment", guarded(self.fragment, post=False)),
                 Route("/static/{name}", guarded(self.static, post=False)),
                 Route("/files/{file_id}", guarded(self.file, post=False)),
@@ -322,6 +331,10 @@ class Page:
     async def index(self, request: Request) -> Response:
         """``GET /``: the page."""
         return HTMLResponse(self.page_html(), headers={"Cache-Control": "no-store"})
+
+    async def favicon(self, request: Request) -> Response:
+        """``GET /favicon.ico``: none (answered, so the browser's console shows no error)."""
+        return Response(status_code=204)
 
     async def fragment(self, request: Request) -> Response:
         """``GET /fragment?user=…&channel=…``: what the page refreshes (channel, counts, feeds, modal)."""
