@@ -175,5 +175,11 @@ async def test_play_a_scripted_day(page: PageUser) -> None:
     if importlib.util.find_spec("chatops.sandbox.scripted_day") is None:
         assert response.status_code == 503
         assert "scripted day not available" in response.json()["error"]
-    else:
-        assert response.status_code == 200, response.text
+        return
+    assert response.status_code == 202, response.text
+    assert "Playing" in (await page.fragment())["script"]
+    again = await page.post("/script", {})
+    assert again.status_code == 409 and "already playing" in again.json()["error"]
+    # The day's first comment arrives as a card (the rest keep coming until the sandbox stops).
+    before = len(cards((await page.fragment())["channel"]))
+    await page.wait_for(lambda f: len(cards(f["channel"])) > before, timeout=10)
