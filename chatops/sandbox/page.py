@@ -15,6 +15,8 @@ header, which a form on another site cannot send without the browser asking firs
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import html
 import importlib
 import importlib.resources
@@ -22,6 +24,7 @@ import json
 import logging
 import mimetypes
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -47,6 +50,8 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost")
 DEFAULT_AUTHOR = "Maija Virtanen"
 #: Longest body the page's routes read.
 MAX_BODY = 64_000
+#: The scripted day's module (from the sources' work; the button answers 503 without it).
+SCRIPTED_DAY = "chatops.sandbox.scripted_day"
 #: File types shown as images (the digest's chart).
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 
@@ -86,6 +91,12 @@ class Page:
         self.sandbox = sandbox
         self.bridge = bridge
         self.users = people.names()
+        #: How the last scripted day went (shown beside its button).
+        self.script_status = ""
+        self._script: asyncio.Task[None] | None = None
+        bot = sandbox.bot
+        #: The team's timezone: feeds show times as the cards do.
+        self.tz: tzinfo = bot.settings.team.tz if bot is not None else UTC
 
     # -- HTML ---------------------------------------------------------------------------
 
@@ -179,9 +190,13 @@ class Page:
         replies = "".join(self.post_html(r, reply=True) for r in post.replies)
         return (
             f'<article class="post{team}" data-testid="{testid}" data-id="{_e(post.id)}">'
-            f'<div class="post-head"><b>{_e(post.author)}</b> <time>{_e(post.at.strftime("%H:%M"))}</time>{note}</div>'
+            f'<div class="post-head"><b>{_e(post.author)}</b> <time>{_e(self.local_time(post.at))}</time>{note}</div>'
             f'<div class="post-text">{_e(post.text)}</div>{replies}</article>'
         )
+
+    def local_time(self, at: datetime) -> str:
+        """``at`` as the team reads it (the bot's timezone, as on the cards)."""
+        return at.astimezone(self.tz).strftime("%H:%M")
 
     def modal(self, user: str) -> dict[str, str] | None:
         """The modal ``user`` sees now (id, hash, HTML), or None."""
@@ -260,6 +275,7 @@ class Page:
         return Starlette(
             routes=[
                 Route("/", guarded(self.index, post=False)),
+                Route("/favicon.ico", guarded(self.favicon, post=False)),
                 Route("/fragment", guarded(self.fragment, post=False)),
                 Route("/static/{name}", guarded(self.static, post=False)),
                 Route("/files/{file_id}", guarded(self.file, post=False)),
@@ -323,6 +339,10 @@ class Page:
         """``GET /``: the page."""
         return HTMLResponse(self.page_html(), headers={"Cache-Control": "no-store"})
 
+    async def favicon(self, request: Request) -> Response:
+        """``GET /favicon.ico``: none (answered, so the browser's console shows no error)."""
+        return Response(status_code=204)
+
     async def fragment(self, request: Request) -> Response:
         """``GET /fragment?user=…&channel=…``: what the page refreshes (channel, counts, feeds, modal)."""
         user = request.query_params.get("user", "")
@@ -337,6 +357,7 @@ class Page:
                 "counts": self.channel_counts(),
                 "feeds": {key: self.feed_html(source) for key, source in self.sandbox.sources.items()},
                 "modal": self.modal(user),
+                "script": self.script_status,
             },
             headers={"Cache-Control": "no-store"},
         )
@@ -427,13 +448,43 @@ class Page:
         return JSONResponse({"ok": True, "id": posted}, status_code=201)
 
     async def script(self, request: Request) -> Response:
-        """``POST /script``: play a scripted day of comments (503 until :mod:`chatops.sandbox.scripted_day` exists)."""
+        """``POST /script``: start playing a scripted day (503 without :mod:`chatops.sandbox.scripted_day`).
+
+        The day takes a minute or so; it plays in the background and the fragment tells how it went.
+        """
         try:
-            scripted_day = importlib.import_module("chatops.sandbox.scripted_day")
-        except ModuleNotFoundError:
-            return _error(503, "scripted day not available in this version")
-        started = await scripted_day.play(self.sandbox.sources, self.sandbox.bot_url)
-        return JSONResponse({"ok": True, "started": str(started) if started is not None else ""})
+            scripted_day = importlib.import_module(SCRIPTED_DAY)
+        except ModuleNotFoundError as exc:
+            if exc.name != SCRIPTED_DAY:
+                raise
+            return _error(503, "scripted day not available in this version of chatops")
+        if self._script is not None and not self._script.done():
+            return _error(409, "a scripted day is already playing")
+        if not self.sandbox.sources:
+            return _error(409, "no source to play the day through")
+        self.script_status = "Playing a scripted day: the comments arrive over a minute or so."
+        self._script = asyncio.create_task(self._play(scripted_day))
+        return JSONResponse({"ok": True, "text": self.script_status}, status_code=202)
+
+    async def _play(self, scripted_day: Any) -> None:
+        try:
+            result = await scripted_day.play(list(self.sandbox.sources.values()), self.sandbox.bot_url)
+        except Exception as exc:
+            log.exception("the scripted day stopped")
+            self.script_status = f"The scripted day stopped: {exc}"
+            return
+        for failure in result.failed:
+            log.warning("scripted day: not posted: %s", failure)
+        self.script_status = f"The scripted day is over: {result.posted} comments posted" + (
+            f", {len(result.failed)} not posted (see the terminal)." if result.failed else "."
+        )
+
+    async def aclose(self) -> None:
+        """Stop a scripted day still playing."""
+        if self._script is not None and not self._script.done():
+            self._script.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._script
 
     async def respond(self, request: Request) -> Response:
         """``POST /slack/response/<token>``: the bot answers through a response_url the page gave it."""

@@ -58,6 +58,7 @@ async def served(sock: socket.socket, data_dir: Path) -> AsyncIterator[Served]:
             finally:
                 server.should_exit = True
                 await task
+                await page.aclose()
         finally:
             await bridge.aclose()
     finally:

@@ -1,23 +1,61 @@
 """The sandbox's page drives the real bot: a customer's comment becomes a card, clicks and modals reach the bot
 as signed Slack requests, and the team's reply arrives in the customer's feed.
 
-One sandbox serves the whole module; each test writes its own comment and finds its own card.
+One sandbox (every installed sandbox-capable plugin, as ``chatops sandbox`` runs it) serves the whole
+module, since starting the bot takes seconds; each test writes its own comment and finds its own card.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
+import discord.gateway
+import discord.http
+import httpx
 import pytest
+import pytest_asyncio
 from sandbox_kit import PageUser, actions, cards, visible_text
 from slack_sdk.web.async_client import AsyncWebClient
 
 from chatops.sandbox.page import PAGE_HEADER
-from chatops.sandbox.serving import Served
+from chatops.sandbox.serving import Served, served
+from chatops.sockets import bind
 from chatops.testing.bot import INBOX
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def sandbox(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Served]:
+    """A running sandbox (the bot, the fake Slack, the sources' fakes) serving its page on a free port."""
+    data_dir: Path = tmp_path_factory.mktemp("sandbox-data")
+    # The Discord source points discord.py (process-wide) at its fake while the sandbox runs.
+    base, gateway = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    try:
+        async with served(bind("127.0.0.1", 0), data_dir) as running:
+            yield running
+    finally:
+        discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = base, gateway
+
+
+@pytest.fixture(autouse=True)
+def _restore_discord_globals() -> Iterator[None]:
+    """Leave discord.py pointed at the fake between this module's tests: its sandbox runs across them.
+
+    (A conftest fixture of this name puts discord.py back after each test; :func:`sandbox` does it once.)
+    """
+    yield
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def page(sandbox: Served) -> AsyncIterator[PageUser]:
+    """Anna at the page."""
+    async with httpx.AsyncClient(base_url=sandbox.url, timeout=10) as http:
+        yield PageUser(http)
+
 
 #: A 1×1 PNG.
 PNG = bytes.fromhex(
@@ -175,5 +213,11 @@ async def test_play_a_scripted_day(page: PageUser) -> None:
     if importlib.util.find_spec("chatops.sandbox.scripted_day") is None:
         assert response.status_code == 503
         assert "scripted day not available" in response.json()["error"]
-    else:
-        assert response.status_code == 200, response.text
+        return
+    assert response.status_code == 202, response.text
+    assert "Playing" in (await page.fragment())["script"]
+    again = await page.post("/script", {})
+    assert again.status_code == 409 and "already playing" in again.json()["error"]
+    # The day's first comment arrives as a card (the rest keep coming until the sandbox stops).
+    before = len(cards((await page.fragment())["channel"]))
+    await page.wait_for(lambda f: len(cards(f["channel"])) > before, timeout=10)

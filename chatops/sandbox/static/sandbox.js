@@ -69,6 +69,7 @@
       if (feed && state.feeds[key] !== html) { feed.innerHTML = html; state.feeds[key] = html; }
     }
     showModal(data.modal);
+    if (data.script) { document.querySelector(".script-status").textContent = data.script; }
   }
 
   // -- modals ------------------------------------------------------------------------------
@@ -263,7 +264,7 @@
     const status = document.querySelector(".script-status");
     status.textContent = "Playing…";
     const answer = await send("/script", {});
-    status.textContent = answer.status === 200 ? "The day's comments are arriving." : (answer.error || "not available");
+    status.textContent = answer.status === 202 ? answer.text : (answer.error || "not available");
   });
 
   setInterval(refresh, 1000);
