@@ -49,7 +49,7 @@ class FacebookSandbox(MetaSandboxSource):
 
     def comment_id(self, number: int) -> str:
         """``<post>_<n>``, as Facebook's comment ids look."""
-        return f"{POST_ID.rpartition('_')[2]}_{500 + number}"
+        return f"{POST_ID.rpartition('_')[2]}_{number}"
 
     def write(self, comment_id: str, author_id: str, name: str, text: str, parent: str | None) -> dict[str, Any]:
         """The comment on the post, and the Page ``feed`` change notification for it."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import secrets
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -68,7 +69,8 @@ class MetaSandboxSource(ABC):
         self._customers = Customers(self.first_customer_id)
         #: The customers' top-level comments, oldest first.
         self._threads: list[str] = []
-        self._numbers = itertools.count(1)
+        # A data folder kept from an earlier run holds that run's comments: never reuse their ids.
+        self._numbers = itertools.count(int(time.time() * 1000) * 1000 + 1)
 
     def start(self) -> None:
         """Serve the fake and publish the post (or photo) customers comment on."""

@@ -52,7 +52,7 @@ class InstagramSandbox(MetaSandboxSource):
 
     def comment_id(self, number: int) -> str:
         """A numeric id, as Instagram's comment ids are."""
-        return str(17_950_000_000_000_000 + number)
+        return str(17_000_000_000_000_000 + number)
 
     def write(self, comment_id: str, author_id: str, name: str, text: str, parent: str | None) -> dict[str, Any]:
         """The comment on the photo, and the ``comments`` change notification for it."""

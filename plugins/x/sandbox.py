@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import re
 import secrets
+import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -34,6 +35,13 @@ MAX_POST = 280
 #: X handles are at most 15 characters.
 MAX_HANDLE = 15
 DELETED_NOTE = "deleted"
+#: X's snowflakes count milliseconds from this moment (2010-11-04), in the bits above the lowest 22.
+TWITTER_EPOCH_MS = 1_288_834_974_657
+
+
+def snowflake_now() -> int:
+    """An X id for the current time, as X makes them: later runs of the sandbox start from larger ids."""
+    return (int(time.time() * 1000) - TWITTER_EPOCH_MS) << 22
 
 
 class XSandbox:
@@ -62,6 +70,8 @@ class XSandbox:
             account_id=ACCOUNT_ID,
             username=USERNAME,
             name=NAME,
+            # A data folder kept from an earlier run holds that run's posts: never reuse their ids.
+            first_id=snowflake_now(),
         )
         self._customers = Customers(2_244_990_001)
         self._company = XUser(ACCOUNT_ID, USERNAME, NAME)

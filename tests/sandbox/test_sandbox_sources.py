@@ -169,3 +169,23 @@ async def test_a_hidden_comment_and_a_private_message_show_in_the_feed(bot: Test
     (message,) = feed[0].replies
     assert message.from_team and message.note == "private message"
     assert message.text == "Przepraszamy, napisaliśmy do Pana."
+
+
+@sqlite_only
+@pytest.mark.parametrize("make", [FacebookSandbox, XSandbox], ids=["facebook", "x"])
+async def test_a_sandbox_started_again_on_the_same_data_makes_new_cards(
+    fake_slack: FakeSlack, database_url: str, make: Callable[[], SandboxSource]
+) -> None:
+    # `chatops sandbox --data DIR` keeps the database between runs, while the fakes start empty:
+    # the second run's comments must not carry ids the bot already stored (it would take them as repeats).
+    for run, text in enumerate(["Ensimmäinen kerta täällä!", "Toinen kerta, yhtä hyvää!"], start=1):
+        source = make()
+        source.start()
+        try:
+            async with TestBot(fake_slack, database_url, config=bot_config(source), customer=NoCustomer) as bot:
+                await source.post(bot_url(bot), "Aino Virtanen", text)
+                await bot.idle()
+                assert len(bot.cards()) == run
+                assert text in bot.cards()[-1].text
+        finally:
+            source.stop()
