@@ -221,3 +221,27 @@ async def test_play_a_scripted_day(page: PageUser) -> None:
     # The day's first comment arrives as a card (the rest keep coming until the sandbox stops).
     before = len(cards((await page.fragment())["channel"]))
     await page.wait_for(lambda f: len(cards(f["channel"])) > before, timeout=10)
+
+
+async def test_a_choice_must_be_one_of_the_menus_options(page: PageUser, sandbox: Served) -> None:
+    client = AsyncWebClient(token=sandbox.sandbox.slack.bot_token, base_url=sandbox.sandbox.slack.api_url)
+    options = [{"text": {"type": "plain_text", "text": word}, "value": word.lower()} for word in ("Spam", "Praise")]
+    menu = {"type": "overflow", "action_id": "sandbox_test:menu", "options": options}
+    posted = await client.chat_postMessage(
+        channel=INBOX,
+        text="A message with a menu",
+        blocks=[{"type": "section", "block_id": "menu", "text": {"type": "mrkdwn", "text": "Pick"}, "accessory": menu}],
+    )
+    ts = str(posted["ts"])
+    shown = await page.wait_for(lambda f: ts in cards(f["channel"]))
+    assert "bk-overflow-toggle" in cards(shown["channel"])[ts]
+    action = {"block_id": "menu", "action_id": "sandbox_test:menu"}
+    sent = sandbox.bridge.sent
+    refused = await page.click(ts, action, selected="delete-everything")
+    assert refused.status_code == 400, refused.text
+    assert sandbox.bridge.sent == sent
+    # A real option goes to the bot (which has no listener for this test's menu, and says so).
+    chosen = await page.click(ts, action, selected="praise")
+    assert chosen.status_code == 502, chosen.text
+    assert chosen.json()["error"] == "the bot answered 404"
+    assert sandbox.bridge.sent == sent + 1
