@@ -188,10 +188,17 @@ class Page:
         team = " team" if post.from_team else ""
         note = f' <span class="note">{_e(post.note)}</span>' if post.note else ""
         replies = "".join(self.post_html(r, reply=True) for r in post.replies)
+        # A customer may write again under their comment (a follow-up lands in the card's thread).
+        follow_up = (
+            ""
+            if reply
+            else f'<button type="button" class="follow-up" data-post-id="{_e(post.id)}" data-author="{_e(post.author)}"'
+            f' title="Write under this comment as its customer">Follow up</button>'
+        )
         return (
             f'<article class="post{team}" data-testid="{testid}" data-id="{_e(post.id)}">'
             f'<div class="post-head"><b>{_e(post.author)}</b> <time>{_e(self.local_time(post.at))}</time>{note}</div>'
-            f'<div class="post-text">{_e(post.text)}</div>{replies}</article>'
+            f'<div class="post-text">{_e(post.text)}</div>{replies}{follow_up}</article>'
         )
 
     def local_time(self, at: datetime) -> str:
@@ -220,6 +227,7 @@ class Page:
                 f'<form class="customer-form" data-key="{key}">'
                 f'<label>Customer <input name="author" value="{_e(DEFAULT_AUTHOR)}" maxlength="80" required></label>'
                 f'<label>Comment <textarea name="text" rows="3" required></textarea></label>'
+                f'<input type="hidden" name="reply_to" value=""><p class="answering" hidden></p>'
                 f'<button type="submit">Post as customer</button><p class="form-error" role="alert"></p></form>'
                 f'<div class="feed" data-testid="feed" data-feed="{key}">{self.feed_html(source)}</div></section>'
             )

@@ -245,3 +245,18 @@ async def test_a_choice_must_be_one_of_the_menus_options(page: PageUser, sandbox
     assert chosen.status_code == 502, chosen.text
     assert chosen.json()["error"] == "the bot answered 404"
     assert sandbox.bridge.sent == sent + 1
+
+
+async def test_a_customers_follow_up_goes_under_their_comment_and_into_the_cards_thread(page: PageUser) -> None:
+    text = f"Is the café open on Sunday {uuid.uuid4().hex[:6]}?"
+    ts = await comment(page, text)
+    feed = (await page.fragment())["feeds"]["webhook"]
+    post_id = feed.split(f"{text.replace('?', '')}", 1)[0].rsplit('data-id="', 1)[1].split('"', 1)[0]
+    response = await page.post(
+        "/customers/webhook/posts",
+        {"author": "Maija Virtanen", "text": "Also, do you have oat milk?", "reply_to": post_id},
+    )
+    assert response.status_code == 201, response.text
+    shown = await page.wait_for(lambda f: "oat milk" in visible_text(cards(f["channel"])[ts]))
+    assert 'data-testid="thread"' in cards(shown["channel"])[ts]
+    assert 'data-testid="customer-reply"' in shown["feeds"]["webhook"]
