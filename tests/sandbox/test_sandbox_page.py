@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import discord.gateway
@@ -39,15 +39,6 @@ async def sandbox(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Ser
             yield running
     finally:
         discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = base, gateway
-
-
-@pytest.fixture(autouse=True)
-def _restore_discord_globals() -> Iterator[None]:
-    """Leave discord.py pointed at the fake between this module's tests: its sandbox runs across them.
-
-    (A conftest fixture of this name puts discord.py back after each test; :func:`sandbox` does it once.)
-    """
-    yield
 
 
 @pytest_asyncio.fixture(loop_scope="module")
