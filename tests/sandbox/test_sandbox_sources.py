@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
+from discord_globals import restore_discord_globals
 
 from chatops.sandbox.sources import CustomerPost, SandboxPostError, SandboxSource
 from chatops.testing.bot import TestBot
@@ -27,6 +28,8 @@ from chatops_plugins.x.sandbox import XSandbox
 
 #: The sandbox runs on SQLite; these tests are about the sources, not the database.
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+#: The Discord plugin repoints discord.py process-wide; each test puts it back.
+pytestmark = pytest.mark.usefixtures(restore_discord_globals.__name__)
 
 SOURCES: dict[str, Callable[[], SandboxSource]] = {
     "facebook": FacebookSandbox,
