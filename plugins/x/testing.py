@@ -294,8 +294,13 @@ class FakeX(LoopbackFake):
         username: str = "kahvila_aurinko",
         name: str = "Kahvila Aurinko",
         clock: Callable[[], float] = time.time,
+        first_id: int = _FIRST_ID,
     ) -> None:
-        """Create an empty fake for the account ``account_id`` (@``username``) and its credentials."""
+        """Create an empty fake for the account ``account_id`` (@``username``) and its credentials.
+
+        Post ids count up from ``first_id``; a fake that must not repeat an earlier run's ids (a
+        database kept between runs) starts from a snowflake of the current time.
+        """
         self.bearer_token = bearer_token
         self.consumer_key = consumer_key
         self.consumer_secret = consumer_secret
@@ -305,6 +310,7 @@ class FakeX(LoopbackFake):
         self.username = username
         self.name = name
         self._default_clock = clock
+        self.first_id = first_id
         self._lock = threading.RLock()
         self._server: ThreadedServer | None = None
         self.reset()
@@ -391,7 +397,7 @@ class FakeX(LoopbackFake):
 
     def _next_id(self) -> str:
         """A fresh, increasing, snowflake-looking id (every post gets a larger one than the last)."""
-        return str(_FIRST_ID + 1_000_003 * (next(self._ids) + 1))
+        return str(self.first_id + 1_000_003 * (next(self._ids) + 1))
 
     def _store(
         self,
