@@ -6,16 +6,22 @@ import asyncio
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import parse_qsl
 
 from apscheduler.triggers.interval import IntervalTrigger
+from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from chatops import __version__
 from chatops import store as kinds
+from chatops.app import ChatOps
+from chatops.config import parse_settings
 from chatops.jobs import Job
+from chatops.server import connect_socket_mode
 from chatops.testing.bot import CallbackReceiver, TestBot
 from chatops.testing.fake_slack import FakeSlack
-from chatops.testing.slack_requests import signed_headers
+from chatops.testing.slack_requests import signed_headers, slash_command_body
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -26,9 +32,14 @@ async def scrape(bot: TestBot) -> Samples:
     response = await bot.http.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain; version=")
+    return parse(response.text)
+
+
+def parse(text: str) -> Samples:
+    """Samples by name and labels, parsed as Prometheus parses the exposition format."""
     return {
         (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(response.text)
+        for family in text_string_to_metric_families(text)
         for sample in family.samples
     }
 
@@ -161,3 +172,43 @@ async def test_two_bots_in_one_process_count_apart(fake_slack: FakeSlack, databa
         await one.comment("only to the first bot")
         assert value(await scrape(one), "chatops_messages_received_total", source="webhook") == 1
         assert value(await scrape(two), "chatops_messages_received_total", source="webhook") == 0
+
+
+async def test_socket_mode_acks_are_timed(fake_slack: FakeSlack, tmp_path: Path) -> None:
+    settings = parse_settings(
+        {
+            "slack": {
+                "mode": "socket",
+                "bot_token": fake_slack.bot_token,
+                "app_token": fake_slack.app_token,
+                "api_url": fake_slack.api_url,
+                "inbox_channel": "CINBOX",
+            },
+            "database": {"url": f"sqlite+aiosqlite:///{tmp_path / 'chatops.db'}"},
+            "plugins": {"enabled": []},
+        },
+        environ={},
+    )
+    app = ChatOps(settings, instance_id="socket-metrics")
+    await app.start(deliver=False)
+    handler = await connect_socket_mode(app)
+    try:
+        await fake_slack.wait_for_socket()
+        body = slash_command_body(command="/chatops", text="help", user_id="UANNA", user_name="anna", channel_id="C1")
+        ack = await fake_slack.send_socket_envelope(
+            dict(parse_qsl(body)), type="slash_commands", accepts_response_payload=True
+        )
+        assert ack["envelope_id"]
+        deadline = time.monotonic() + 5
+        while True:  # the time is recorded just after the ack went out
+            samples = parse(generate_latest(app.metrics.registry).decode())
+            if samples.get(("chatops_slack_ack_seconds_count", frozenset({("transport", "socket_mode")}))) or (
+                time.monotonic() > deadline
+            ):
+                break
+            await asyncio.sleep(0.02)
+        assert value(samples, "chatops_slack_ack_seconds_count", transport="socket_mode") == 1
+        assert value(samples, "chatops_slack_ack_seconds_sum", transport="socket_mode") > 0
+    finally:
+        await handler.close_async()
+        await app.stop()
