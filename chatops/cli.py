@@ -54,7 +54,7 @@ def with_http_overrides(settings: Settings, host: str | None, port: str | None) 
     """
     from pydantic import ValidationError
 
-    from chatops.config import HttpConfig, describe_validation_error
+    from chatops.config import HttpConfig
 
     given = {key: value for key, value in (("host", host), ("port", port)) if value is not None}
     if not given:
@@ -62,8 +62,8 @@ def with_http_overrides(settings: Settings, host: str | None, port: str | None) 
     try:
         http = HttpConfig.model_validate({**settings.http.model_dump(), **given})
     except ValidationError as exc:
-        problem = describe_validation_error(exc)
-        raise ConfigError(f"--{problem.key}", problem.problem) from None
+        first = exc.errors()[0]  # only the options given can be wrong: the config's values were valid
+        raise ConfigError(f"--{first['loc'][0]}", first["msg"].removeprefix("Value error, ")) from None
     return settings.model_copy(update={"http": http})
 
 
@@ -279,10 +279,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-format", choices=LOG_FORMATS, help="text, or json lines for log shippers (default: [logging] format)"
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run the bot")
-    run.add_argument("--host", help="listen on this address (overrides http.host)")
-    run.add_argument("--port", help="listen on this port (overrides http.port)")
-    run.set_defaults(func=cmd_run)
+    run_parser = sub.add_parser("run", help="run the bot")
+    run_parser.add_argument("--host", help="listen on this address (overrides http.host)")
+    run_parser.add_argument("--port", help="listen on this port (overrides http.port)")
+    run_parser.set_defaults(func=cmd_run)
     check = sub.add_parser("check", help="validate the config")
     check.add_argument("--network", action="store_true", help="also check the Slack token with auth.test")
     check.set_defaults(func=cmd_check)
