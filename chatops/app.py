@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import async_default_handlers
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
@@ -31,6 +32,7 @@ from chatops.hooks import HookRunner
 from chatops.i18n import Translator
 from chatops.interception import ReplyInterceptors
 from chatops.migrate import ensure_schema
+from chatops.observability.metrics import Metrics
 from chatops.outbox import JobKinds, OutboxWorker, PluginOutbox, Wakeup
 from chatops.outbox.plugin import slack_post_kind
 from chatops.plugins import PluginFailed, describe_error, enabled_migrations, load_plugins
@@ -78,6 +80,8 @@ class ChatOps:
             lock_timeout=settings.database.lock_timeout_seconds,
             sqlite_journal_mode=settings.database.sqlite_journal_mode,
         )
+        #: This bot's Prometheus metrics (``GET /metrics``), in a registry of its own.
+        self.metrics = Metrics(known_kinds=lambda: self.outbox_kinds.kinds)
         self.hooks = HookRunner(self.pm, self.context)
         self.events = EventBus(self._listeners, self._tell)
         self.db.after_commit = self.events.publish
@@ -86,7 +90,12 @@ class ChatOps:
         self.alerts = Alerts(self.store)
         self.sources: dict[str, Source] = {}
         self.workflow = Workflow(self.store, self.sources, self.t, settings.workflow)
-        self.slack = AsyncWebClient(token=settings.slack.bot_token.get_secret_value(), base_url=settings.slack.api_url)
+        self.slack = AsyncWebClient(
+            token=settings.slack.bot_token.get_secret_value(),
+            base_url=settings.slack.api_url,
+            # First: it sees every answer (slack_sdk stops at the first handler that retries).
+            retry_handlers=[self.metrics.rate_limit_counter(), *async_default_handlers()],
+        )
         self.bolt = AsyncApp(
             client=self.slack,
             signing_secret=secret_value(settings.slack.signing_secret) or "unused-in-socket-mode",
@@ -121,10 +130,23 @@ class ChatOps:
             decorations=self._decorations,
         )
         CardDelivery(
-            settings, self.db, self.store, self.alerts, self.t, self.renderer, self.sources, self.user_name
+            settings,
+            self.db,
+            self.store,
+            self.alerts,
+            self.t,
+            self.renderer,
+            self.sources,
+            self.user_name,
+            metrics=self.metrics,
         ).register(self.outbox_kinds)
         self.scheduler = Scheduler(
-            self.db, instance_id=self.instance_id, alerts=self.alerts, t=self.t, timezone=settings.team.tz
+            self.db,
+            instance_id=self.instance_id,
+            alerts=self.alerts,
+            t=self.t,
+            timezone=settings.team.tz,
+            on_run=self.metrics.job_ran,
         )
         #: Display names by Slack user id (bounded; failures kept briefly, names for an hour).
         self.user_names: ExpiringCache[str, str | None] = ExpiringCache(USER_NAME_CACHE_SIZE)
@@ -157,12 +179,16 @@ class ChatOps:
             for jobs in self._set_up(plugin, "chatops_jobs"):
                 for job in jobs:
                     self.context(plugin).scheduler.add(job)
+        self.metrics.know_sources(self.sources)
+        self.metrics.know_jobs(self.scheduler.jobs)
         self.web: Starlette = build_web(
             bolt=self.bolt,
             db=self.db,
             slack_mode=settings.slack.mode,
             max_body_bytes=settings.http.max_body_bytes,
             routes=self._plugin_routes(),
+            metrics=self.metrics,
+            serve_metrics=settings.http.metrics,
         )
 
     # -- plugins ---------------------------------------------------------------
@@ -366,6 +392,7 @@ class ChatOps:
             return await self.store.apply_removal(event)
         assert isinstance(event, InboundMessage)
         result = await self.store.ingest(event)
+        self._count_inbound(event, result)
         self._tell_inbound(event, result)
         return result
 
@@ -378,8 +405,15 @@ class ChatOps:
         results = await self.store.ingest_many(events)
         for event, result in zip(events, results, strict=True):
             if isinstance(event, InboundMessage):
+                self._count_inbound(event, result)
                 self._tell_inbound(event, result)
         return results
+
+    def _count_inbound(self, event: InboundMessage, result: IngestResult) -> None:
+        # Customers' messages only: the account's own posts seen through a source are the team's.
+        if event.from_account or (result.message_id is None and not result.duplicate):
+            return
+        self.metrics.message_stored(event.source, duplicate=result.duplicate)
 
     def _tell_inbound(self, event: InboundMessage, result: IngestResult) -> None:
         # Queued, like events: the source's request is answered without waiting for plugins.

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, TypeVar
 from chatops import __version__
 from chatops.config import ConfigError, Settings, load_settings, secret_value, secret_values
 from chatops.migrate import SchemaOutOfDate
+from chatops.observability.logs import LOG_FORMATS, LOG_LEVELS, configure_logging
+from chatops.observability.logs import SecretMaskingFormatter as SecretMaskingFormatter  # its old home: re-exported
 from chatops.plugins import PluginFailed
 
 if TYPE_CHECKING:
@@ -27,21 +29,6 @@ T = TypeVar("T")
 log = logging.getLogger("chatops")
 
 
-class SecretMaskingFormatter(logging.Formatter):
-    """Masks configured secrets in every formatted log line, tracebacks included."""
-
-    def __init__(self, fmt: str, secrets: Sequence[str]) -> None:
-        super().__init__(fmt)
-        # Longest first, so a secret containing another is masked whole.
-        self._secrets = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
-
-    def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
-
-
 def secrets_of(settings: Settings, plugin_configs: Iterable[object] = ()) -> list[str]:
     """Every secret value in the settings and the plugins' validated configs.
 
@@ -51,13 +38,33 @@ def secrets_of(settings: Settings, plugin_configs: Iterable[object] = ()) -> lis
     return secret_values(settings, *plugin_configs)
 
 
-def _configure_logging(level: str, settings: Settings | None = None, plugin_configs: Iterable[object] = ()) -> None:
-    handler = logging.StreamHandler()
-    secrets = secrets_of(settings, plugin_configs) if settings is not None else []
-    handler.setFormatter(SecretMaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
+def _configure_logging(args: argparse.Namespace, settings: Settings, plugin_configs: Iterable[object] = ()) -> None:
+    """Log in the format and level of the command line, else of the config (``[logging]``), secrets masked."""
+    configure_logging(
+        args.log_level or settings.logging.level,
+        args.log_format or settings.logging.format,
+        secrets_of(settings, plugin_configs),
+    )
+
+
+def with_http_overrides(settings: Settings, host: str | None, port: str | None) -> Settings:
+    """``settings`` with ``run --host/--port`` in place of ``http.host``/``http.port``, validated as the config is.
+
+    A bad value is a :class:`ConfigError` naming the option (``--port: …``).
+    """
+    from pydantic import ValidationError
+
+    from chatops.config import HttpConfig
+
+    given = {key: value for key, value in (("host", host), ("port", port)) if value is not None}
+    if not given:
+        return settings
+    try:
+        http = HttpConfig.model_validate({**settings.http.model_dump(), **given})
+    except ValidationError as exc:
+        first = exc.errors()[0]  # only the options given can be wrong: the config's values were valid
+        raise ConfigError(f"--{first['loc'][0]}", first["msg"].removeprefix("Value error, ")) from None
+    return settings.model_copy(update={"http": http})
 
 
 def load_settings_of(args: argparse.Namespace) -> Settings:
@@ -70,11 +77,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     from chatops.app import ChatOps
     from chatops.server import run
 
-    settings = load_settings_of(args)
-    _configure_logging(args.log_level, settings)
+    settings = with_http_overrides(load_settings_of(args), args.host, args.port)
+    _configure_logging(args, settings)
     app = ChatOps(settings)
     # Again, now that the plugins' configs are validated and their secrets known.
-    _configure_logging(args.log_level, settings, app.plugin_configs.values())
+    _configure_logging(args, settings, app.plugin_configs.values())
     asyncio.run(run(app))
     return 0
 
@@ -267,9 +274,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="chatops", description="Social-media customer service in Slack.")
     parser.add_argument("--version", action="version", version=f"chatops {__version__}")
     parser.add_argument("-c", "--config", help="config file (default: $CHATOPS_CONFIG or ./config.toml)")
-    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    parser.add_argument("--log-level", choices=LOG_LEVELS, help="default: [logging] level in the config, else info")
+    parser.add_argument(
+        "--log-format", choices=LOG_FORMATS, help="text, or json lines for log shippers (default: [logging] format)"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="run the bot").set_defaults(func=cmd_run)
+    run_parser = sub.add_parser("run", help="run the bot")
+    run_parser.add_argument("--host", help="listen on this address (overrides http.host)")
+    run_parser.add_argument("--port", help="listen on this port (overrides http.port)")
+    run_parser.set_defaults(func=cmd_run)
     check = sub.add_parser("check", help="validate the config")
     check.add_argument("--network", action="store_true", help="also check the Slack token with auth.test")
     check.set_defaults(func=cmd_check)

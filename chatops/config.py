@@ -130,6 +130,8 @@ class HttpConfig(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    #: Serve ``GET /metrics`` (Prometheus) on this port; it shows counts, never text or secrets.
+    metrics: bool = True
 
 
 class WorkflowConfig(Section):
@@ -150,6 +152,16 @@ class DeliveryConfig(Section):
     #: After a chat.postMessage whose answer was lost, seconds to wait for Slack's
     #: message_metadata_posted event before posting again (chatops.slack.posting).
     reconcile_seconds: float = Field(default=20.0, ge=0.0, le=600.0)
+
+
+class LoggingConfig(Section):
+    """The log: its level and format (``text`` for people, ``json`` lines for log shippers).
+
+    ``chatops --log-level`` and ``--log-format`` override these.
+    """
+
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["text", "json"] = "text"
 
 
 class PluginsConfig(BaseModel):
@@ -183,6 +195,7 @@ class Settings(Section):
     http: HttpConfig = Field(default_factory=HttpConfig)
     workflow: WorkflowConfig = Field(default_factory=WorkflowConfig)
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
     plugins: PluginsConfig = Field(default_factory=PluginsConfig)
 
 

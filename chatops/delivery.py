@@ -22,6 +22,7 @@ from chatops.db import Database
 from chatops.events import BOT_ACTOR_PREFIX
 from chatops.i18n import Translator
 from chatops.models import Conversation, Delivery, Direction, Escalation, OutboxJob, OutboxStatus
+from chatops.observability.metrics import REPLY_FAILED, REPLY_RETRYING, REPLY_SENT, Metrics
 from chatops.outbox.admin import MINIMAL
 from chatops.outbox.kinds import DueJob, JobKind, JobKinds, JobSlack
 from chatops.outbox.worker import (
@@ -86,8 +87,12 @@ class CardDelivery:
         renderer: CardRenderer,
         sources: Mapping[str, Source],
         user_name: Callable[[str | None], Awaitable[str | None]],
+        *,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
+        #: Counts cards posted and answers sent or failed (a registry of its own when not given).
+        self.metrics = metrics or Metrics()
         self.db = db
         self.store = store
         self.alerts = alerts
@@ -143,6 +148,7 @@ class CardDelivery:
         if job.kind == kinds.SEND_ANSWER and job.message_id is not None:
             # The answer must not stay "being sent" for ever: show the failure and a Retry button.
             await self.store.record_answer_error(job.message_id, error, final=True, only_if_open=True)
+            self.metrics.reply(job.source or "unknown", REPLY_FAILED)
         try:
             await self._alert_unseen(job, error)
         except Exception:  # the alert is a courtesy on top of the log line; never fail the worker for it
@@ -195,6 +201,7 @@ class CardDelivery:
         message = await self._card_message(card, minimal=bool(job.payload.get(MINIMAL)))
         response = await slack.post(channel=channel, unfurl_links=False, unfurl_media=False, **message)
         await self.store.record_card_posted(card.conversation_id, response["channel"], response["ts"])
+        self.metrics.card_posted(card.source)
 
     async def _require_card(self, job: DueJob) -> tuple[str, str]:
         if job.slack_channel and job.slack_ts:
@@ -271,12 +278,14 @@ class CardDelivery:
             # An earlier attempt handed it to the platform and never recorded the outcome
             # (a crash, or a lease that ran out): sending again could post it twice.
             await store.record_answer_error(answer.id, self.t("answer.unknown_outcome"), final=True)
+            self.metrics.reply(answer.source, REPLY_FAILED)
             return
         if answer.delivery != Delivery.PENDING.value:
             return  # sent already, or failed and waiting for a person
         source = self.sources.get(answer.source)
         if source is None:
             await store.record_answer_error(answer.id, f"source {answer.source} is not enabled", final=True)
+            self.metrics.reply(answer.source, REPLY_FAILED)
             return
         outgoing = Answer(answer.id, answer.kind, answer.text, answer.sent_by, await self.user_name(answer.sent_by))
         if not await store.begin_sending(answer.id):
@@ -296,6 +305,7 @@ class CardDelivery:
             )
             return
         await store.record_answer_sent(answer.id, result)
+        self.metrics.reply(source.name, REPLY_SENT)
         await self.alerts.clear(source.name, "token", f"permission:{answer.kind}")
 
     async def _answer_failed(self, job: DueJob, message_id: int, source: str, exc: SendError) -> None:
@@ -305,9 +315,11 @@ class CardDelivery:
             # An admin must act (expired token): keep the answer queued and say so once.
             await self.store.record_answer_error(message_id, error, final=False)
             await self.alerts.raise_once(source, exc.alert, error)
+            self.metrics.reply(source, REPLY_RETRYING)
             raise Reschedule(delivery.backoff_max_seconds, error)
         final = not exc.retryable or job.attempts + 1 >= delivery.max_attempts
         await self.store.record_answer_error(message_id, error, final=final)
+        self.metrics.reply(source, REPLY_FAILED if final else REPLY_RETRYING)
         if not final:
             raise Reschedule(exc.retry_after or backoff(delivery, job.attempts + 1), error)
         raise GivenUp(error)

@@ -131,8 +131,19 @@ class _ScheduledTimeExecutor(BaseExecutor):
 class Scheduler:
     """Runs the plugins' jobs on the running event loop, each occurrence on one replica."""
 
-    def __init__(self, db: Database, *, instance_id: str, alerts: Alerts, t: Translator, timezone: tzinfo) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        instance_id: str,
+        alerts: Alerts,
+        t: Translator,
+        timezone: tzinfo,
+        on_run: Callable[[str, str], None] | None = None,
+    ) -> None:
         self.db = db
+        #: Told ``(job id, outcome)`` of each occurrence this replica claimed: "ok", "failed" or "skipped".
+        self.on_run = on_run or (lambda _job, _outcome: None)
         self.instance_id = instance_id
         self.alerts = alerts
         self.t = t
@@ -207,11 +218,13 @@ class Scheduler:
         except DatabaseUnavailable as exc:
             # Skipped here; a replica that can write runs it. The scheduler carries on.
             log.warning("job %s at %s not run: the database is unavailable (%s)", job_id, due_at, exc.reason)
+            self.on_run(job_id, "skipped")
             return False
         if not claimed:
             log.debug("job %s at %s runs on another replica", job_id, due_at)
             return False
         error, attempts = await self._run_with_retries(job, due_at, scheduled_at)
+        self.on_run(job_id, "ok" if error is None else "failed")
         async with self.db.write() as session:
             await session.execute(
                 update(JobRun)

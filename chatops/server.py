@@ -23,12 +23,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def http_server(app: ChatOps, *, log_level: str = "info") -> uvicorn.Server:
-    """A uvicorn server for the bot's web app (not yet serving)."""
+def http_server(app: ChatOps, *, log_level: str | None = None) -> uvicorn.Server:
+    """A uvicorn server for the bot's web app (not yet serving).
+
+    uvicorn configures no logging of its own (``log_config=None``): its records go to the
+    process's handlers in chatops' format (``chatops.observability.logs``). ``log_level``
+    sets its loggers' level; None leaves them at the root logger's.
+    """
     config = uvicorn.Config(
         app.web,
         host=app.settings.http.host,
         port=app.settings.http.port,
+        log_config=None,
         log_level=log_level,
         lifespan="off",
         access_log=False,
@@ -62,9 +68,11 @@ async def connect_socket_mode(app: ChatOps, *, connect_timeout: float = 30.0) ->
     slack_sdk reconnects on its own (Slack's ``disconnect`` messages, dropped
     connections).
     """
-    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+    from chatops.observability.slack_acks import TimedSocketModeHandler
 
-    handler = AsyncSocketModeHandler(app.bolt, secret_value(app.settings.slack.app_token))
+    handler = TimedSocketModeHandler(
+        app.bolt, secret_value(app.settings.slack.app_token), observe=app.metrics.slack_acked
+    )
     try:
         try:
             # Ask for the first WebSocket URL here, so a bad token fails instead of retrying.

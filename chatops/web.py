@@ -1,4 +1,4 @@
-"""The bot's HTTP surface: ``/slack/events`` (HTTP mode), source webhooks, ``/healthz``, ``/readyz``.
+"""The bot's HTTP surface: ``/slack/events`` (HTTP mode), source webhooks, ``/healthz``, ``/readyz``, ``/metrics``.
 
 ``/healthz`` is liveness (the process answers; no database call, so a database outage never
 gets a healthy bot restarted); ``/readyz`` is readiness (the database can take a write now).
@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import re
+import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
@@ -24,11 +25,14 @@ from starlette.routing import BaseRoute, Route
 
 from chatops.db import DatabaseUnavailable
 from chatops.inbound_checks import replace_unstorable
+from chatops.observability.endpoint import metrics_routes
+from chatops.observability.slack_acks import time_http_ack
 
 if TYPE_CHECKING:
     from slack_bolt.async_app import AsyncApp
 
     from chatops.db import Database
+    from chatops.observability.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -304,10 +308,22 @@ def health_routes(db: Database) -> list[BaseRoute]:
 
 
 def build_web(
-    *, bolt: AsyncApp, db: Database, slack_mode: str, max_body_bytes: int, routes: Sequence[BaseRoute]
+    *,
+    bolt: AsyncApp,
+    db: Database,
+    slack_mode: str,
+    max_body_bytes: int,
+    routes: Sequence[BaseRoute],
+    metrics: Metrics | None = None,
+    serve_metrics: bool = True,
 ) -> Starlette:
-    """The Starlette application for one bot instance: health, Slack (in HTTP mode), sources' and plugins' routes."""
+    """The Starlette application for one bot: health, metrics, Slack (in HTTP mode), sources' and plugins' routes.
+
+    With ``metrics``, Slack's acks are timed, and ``GET /metrics`` is served unless ``serve_metrics`` is False.
+    """
     served: list[BaseRoute] = health_routes(db)
+    if metrics is not None and serve_metrics:
+        served.extend(metrics_routes(metrics, db))
 
     if slack_mode == "http":
 
@@ -315,6 +331,7 @@ def build_web(
             # Bolt's own checks answer 500 (or raise) on some malformed requests: a non-numeric
             # timestamp (int() in the verifier), a non-ASCII signature (compare_digest on str), a
             # body that is not UTF-8. They are refused here first, with what Slack would be told.
+            started = time.perf_counter()
             limit = max_body_bytes
             try:
                 body = await read_body(request, limit)
@@ -331,7 +348,10 @@ def build_web(
             except (TypeError, KeyError, IndexError, AttributeError, ValueError) as exc:
                 # Bolt reads ids out of the payload as it builds the request, trusting their types.
                 return error(400, f"payload is not shaped like a Slack request ({type(exc).__name__})")
-            return to_starlette_response(await bolt.async_dispatch(bolt_request))
+            response = to_starlette_response(await bolt.async_dispatch(bolt_request))
+            if metrics is not None and response.status_code != 401:  # 401: not Slack's, not an ack
+                return time_http_ack(response, started, metrics.slack_acked)
+            return response
 
         served.append(Route("/slack/events", slack_events, methods=["POST"]))
 

@@ -35,5 +35,8 @@ def test_wheel_has_no_top_level_plugins_module(tmp_path: Path) -> None:
     assert "chatops_plugins/webhook/source.py" in names
     assert "chatops/migrations/versions/0001_initial_schema.py" in names
     assert "chatops/migrations/script.py.mako" in names
+    # The sandbox page's script and style are package data, not Python modules.
+    assert "chatops/sandbox/static/sandbox.js" in names
+    assert "chatops/sandbox/static/sandbox.css" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "webhook = chatops_plugins.webhook" in zipfile.ZipFile(wheel).read(entry_points).decode()

@@ -19,7 +19,11 @@ The modules, one job each:
 - :mod:`~chatops.sandbox.blockkit_html`: Block Kit messages and views as HTML, and a
   submitted form back into ``view.state.values``;
 - :mod:`~chatops.sandbox.runtime`: starts and stops the fake Slack, the sources' fakes and the bot;
-- :mod:`~chatops.sandbox.page`: the web page and its routes;
+  :mod:`~chatops.sandbox.slack_state` keeps the fake Slack's channels in the data folder and
+  :mod:`~chatops.sandbox.people` names the team and the channels;
+- :mod:`~chatops.sandbox.page`: the web page's routes, :mod:`~chatops.sandbox.page_html` its HTML
+  (with ``static/``: its script and style), :mod:`~chatops.sandbox.slack_bridge` what people do
+  on it as signed Slack requests, :mod:`~chatops.sandbox.serving` the page served beside the bot;
 - :mod:`~chatops.sandbox.scripted_day`: a day of realistic comments in en, fi and pl;
 - :mod:`~chatops.sandbox.command`: the ``chatops sandbox`` command line.
 """

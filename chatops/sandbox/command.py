@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
+import os
 import shutil
 import signal
 import socket
@@ -22,8 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from chatops.sockets import bind
-
-log = logging.getLogger(__name__)
 
 #: The page's port unless ``--port`` says otherwise.
 DEFAULT_PORT = 8765
@@ -36,6 +34,8 @@ def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "sandbox",
         help="try chatops in the browser: the real bot with a Slack stand-in and customers, all on this computer",
+        description="Try chatops in the browser, no Slack or Meta app needed: the real bot, a Slack stand-in and "
+        "the customers' side of each source run on 127.0.0.1. Ctrl-C stops it.",
     )
     parser.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"the page's port (default {DEFAULT_PORT}; 0: any)"
@@ -79,6 +79,17 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def can_show_a_browser() -> bool:
+    """Whether a graphical browser can open here.
+
+    Without a display (a server over SSH), Python's webbrowser falls back to a text browser
+    (lynx, w3m) that would take over the terminal the sandbox prints to: the URL line is enough.
+    """
+    if sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
 async def serve(sock: socket.socket, data_dir: Path, *, open_browser: bool) -> None:
     """Start everything, serve the page on ``sock`` until SIGINT/SIGTERM, then stop everything."""
     stopping = asyncio.Event()
@@ -99,7 +110,7 @@ async def _serve_until(stopping: asyncio.Event, sock: socket.socket, data_dir: P
         if stopping.is_set():
             return
         print(f"chatops sandbox: open {running.url}", flush=True)
-        if open_browser:
+        if open_browser and can_show_a_browser():
             # webbrowser may wait for the browser it starts: not on the loop serving the page.
             asyncio.get_running_loop().run_in_executor(None, webbrowser.open, running.url)
         stop = asyncio.create_task(stopping.wait())

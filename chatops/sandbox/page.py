@@ -1,4 +1,4 @@
-"""The sandbox's web page: the Slack channel pane, the customers' pane, and the routes the page's script calls.
+"""The sandbox's web page: its routes (the page, the fragment it polls, and what its script sends).
 
 Plain server-rendered HTML with a little JavaScript (``static/sandbox.js``), everything
 served from here (no build step, nothing from the internet). The page polls
@@ -7,7 +7,7 @@ replaces only what changed (never a form being typed into). Each click, submissi
 closed modal and slash command goes through :class:`~chatops.sandbox.slack_bridge.SlackBridge`,
 which checks it and sends it to the bot as a signed Slack request.
 
-Every text shown is escaped here or by :mod:`chatops.sandbox.blockkit_html`. The page
+The HTML is drawn by :mod:`chatops.sandbox.page_html` (every text escaped). The page
 answers only requests addressed to ``127.0.0.1``/``localhost`` (a web page elsewhere
 cannot reach it through DNS rebinding), and its POST routes want the ``X-Sandbox``
 header, which a form on another site cannot send without the browser asking first.
@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import html
 import importlib
 import importlib.resources
 import json
 import logging
 import mimetypes
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime, tzinfo
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -34,10 +32,11 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from chatops.sandbox import people
-from chatops.sandbox.blockkit_html import form_state, message_html, view_html
+from chatops.sandbox.blockkit_html import form_state
+from chatops.sandbox.page_html import IMAGE_TYPES, PageHtml
 from chatops.sandbox.runtime import Sandbox
 from chatops.sandbox.slack_bridge import Answer, Refused, SlackBridge
-from chatops.sandbox.sources import CustomerPost, SandboxPostError, SandboxSource
+from chatops.sandbox.sources import SandboxPostError
 from chatops.testing.bot import INBOX
 
 log = logging.getLogger(__name__)
@@ -46,28 +45,12 @@ log = logging.getLogger(__name__)
 PAGE_HEADER = "X-Sandbox"
 #: Host names the page answers to.
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
-#: The customer's name the form starts with.
-DEFAULT_AUTHOR = "Maija Virtanen"
 #: Longest body the page's routes read.
 MAX_BODY = 64_000
 #: The scripted day's module (from the sources' work; the button answers 503 without it).
 SCRIPTED_DAY = "chatops.sandbox.scripted_day"
-#: File types shown as images (the digest's chart).
-IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 
 Handler = Callable[[Request], Awaitable[Response]]
-
-
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _ts_key(ts: str) -> tuple[int, int]:
-    seconds, _, micros = ts.partition(".")
-    try:
-        return int(seconds), int(micros or 0)
-    except ValueError:
-        return 0, 0
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -84,188 +67,16 @@ def _answer(answer: Answer) -> JSONResponse:
 
 
 class Page:
-    """The page's HTML and routes over a running :class:`~chatops.sandbox.runtime.Sandbox`."""
+    """The page's routes over a running :class:`~chatops.sandbox.runtime.Sandbox`."""
 
     def __init__(self, sandbox: Sandbox, bridge: SlackBridge) -> None:
         """Show ``sandbox``; send what people do through ``bridge``."""
         self.sandbox = sandbox
         self.bridge = bridge
-        self.users = people.names()
+        self.html = PageHtml(sandbox, bridge)
         #: How the last scripted day went (shown beside its button).
         self.script_status = ""
         self._script: asyncio.Task[None] | None = None
-        bot = sandbox.bot
-        #: The team's timezone: feeds show times as the cards do.
-        self.tz: tzinfo = bot.settings.team.tz if bot is not None else UTC
-
-    # -- HTML ---------------------------------------------------------------------------
-
-    def message_block(self, message: dict[str, Any], *, testid: str) -> str:
-        """One message as Slack shows it: who posted it, its blocks, its files."""
-        edited = ' <span class="edited">(edited)</span>' if message.get("edits") else ""
-        files = "".join(self.file_html(f) for f in message.get("files") or [])
-        shown = message.get("blocks") or message.get("text")
-        prefix = "m" + str(message["ts"]).replace(".", "-")
-        body = message_html(message, users=self.users, channels=people.CHANNELS, id_prefix=prefix) if shown else ""
-        return (
-            f'<div class="msg" data-testid="{testid}" data-ts="{_e(message["ts"])}"'
-            f' data-channel="{_e(message["channel"])}">'
-            f'<div class="msg-head"><span class="author">chatops</span> <span class="badge">APP</span>{edited}</div>'
-            f'<div class="msg-body">{body}{files}</div>'
-        )
-
-    def file_html(self, file: dict[str, Any]) -> str:
-        """A shared file: an image inline, anything else as a link."""
-        url = f"/files/{_e(file.get('id', ''))}"
-        title = _e(file.get("title") or file.get("name") or "file")
-        kind = mimetypes.guess_type(str(file.get("name") or ""))[0]
-        if kind in IMAGE_TYPES:
-            return f'<figure class="file"><img src="{url}" alt="{title}"><figcaption>{title}</figcaption></figure>'
-        return f'<a class="file" href="{url}" download>{title}</a>'
-
-    def note_block(self, text: str, blocks: Sequence[Any], number: int) -> str:
-        """A message only the current person sees."""
-        message = {"text": text, "blocks": list(blocks)}
-        body = message_html(message, users=self.users, channels=people.CHANNELS, id_prefix=f"e{number}")
-        return (
-            '<div class="msg ephemeral" data-testid="ephemeral">'
-            '<div class="msg-head"><span class="author">chatops</span> <span class="badge">APP</span>'
-            ' <span class="only-you">Only visible to you</span></div>'
-            f'<div class="msg-body">{body}</div></div>'
-        )
-
-    def channel_html(self, user: str, channel: str) -> str:
-        """The channel as ``user`` sees it: messages with their threads, and what only ``user`` sees, in order."""
-        slack = self.sandbox.slack
-        live = slack.messages(channel)
-        replies: dict[str, list[str]] = {}
-        for message in live:
-            if message["thread_ts"] is not None:
-                replies.setdefault(message["thread_ts"], []).append(
-                    self.message_block(message, testid="reply") + "</div>"
-                )
-        items: list[tuple[tuple[int, int], int, str]] = []
-        for number, ephemeral in enumerate(slack.ephemerals(user)):
-            if ephemeral["channel"] != channel:
-                continue
-            block = self.note_block(ephemeral["text"], ephemeral.get("blocks") or [], number)
-            if ephemeral.get("thread_ts") and ephemeral["thread_ts"] in replies:
-                replies[ephemeral["thread_ts"]].append(block)
-            else:
-                items.append((_ts_key(ephemeral["message_ts"]), 1, block))
-        for message in live:
-            if message["thread_ts"] is not None:
-                continue
-            thread = replies.get(message["ts"], [])
-            shown = f'<div class="thread" data-testid="thread">{"".join(thread)}</div>' if thread else ""
-            items.append((_ts_key(message["ts"]), 0, self.message_block(message, testid="message") + shown + "</div>"))
-        for number, note in enumerate(self.bridge.notes):
-            if note.user == user and note.channel == channel:
-                block = self.note_block(note.text, note.blocks, 100_000 + number)
-                items.append((_ts_key(note.after_ts), 2 + number, block))
-        if not items:
-            return '<p class="empty">Nothing here yet. Post as a customer on the right, or play a scripted day.</p>'
-        return "".join(block for _key, _order, block in sorted(items, key=lambda item: (item[0], item[1])))
-
-    def channel_counts(self) -> dict[str, int]:
-        """How many top-level messages each channel has (the sidebar shows them)."""
-        return {channel: len(self.sandbox.slack.top_level_messages(channel)) for channel in people.CHANNELS}
-
-    def feed_html(self, source: SandboxSource) -> str:
-        """A source's feed as the customers see it: their comments, newest first, the team's replies under them."""
-        try:
-            posts = list(source.feed())
-        except Exception:
-            log.exception("sandbox source %s: its feed could not be read", source.key)
-            return '<p class="empty">The feed could not be read (see the terminal).</p>'
-        if not posts:
-            return '<p class="empty">No comments yet.</p>'
-        return "".join(self.post_html(post) for post in posts)
-
-    def post_html(self, post: CustomerPost, *, reply: bool = False) -> str:
-        """One comment, with the replies under it."""
-        testid = ("team-reply" if post.from_team else "customer-reply") if reply else "customer-post"
-        team = " team" if post.from_team else ""
-        note = f' <span class="note">{_e(post.note)}</span>' if post.note else ""
-        replies = "".join(self.post_html(r, reply=True) for r in post.replies)
-        return (
-            f'<article class="post{team}" data-testid="{testid}" data-id="{_e(post.id)}">'
-            f'<div class="post-head"><b>{_e(post.author)}</b> <time>{_e(self.local_time(post.at))}</time>{note}</div>'
-            f'<div class="post-text">{_e(post.text)}</div>{replies}</article>'
-        )
-
-    def local_time(self, at: datetime) -> str:
-        """``at`` as the team reads it (the bot's timezone, as on the cards)."""
-        return at.astimezone(self.tz).strftime("%H:%M")
-
-    def modal(self, user: str) -> dict[str, str] | None:
-        """The modal ``user`` sees now (id, hash, HTML), or None."""
-        view = self.bridge.modals.top(user)
-        if view is None:
-            return None
-        return {"id": str(view["id"]), "hash": str(view.get("hash", "")), "html": self.view_block(view)}
-
-    def view_block(self, view: dict[str, Any], errors: dict[str, str] | None = None, state: Any = None) -> str:
-        """A modal as a form (with the bot's validation errors and what was typed, when sent back)."""
-        return view_html(view, users=self.users, channels=people.CHANNELS, errors=errors, state=state)
-
-    def customers_html(self) -> str:
-        """The customers' pane: the scripted day, then one section per source."""
-        sections = []
-        for source in self.sandbox.sources.values():
-            key = _e(source.key)
-            sections.append(
-                f'<section class="customer" data-testid="customer-{key}" data-key="{key}">'
-                f"<h3>{_e(source.label)}</h3>"
-                f'<form class="customer-form" data-key="{key}">'
-                f'<label>Customer <input name="author" value="{_e(DEFAULT_AUTHOR)}" maxlength="80" required></label>'
-                f'<label>Comment <textarea name="text" rows="3" required></textarea></label>'
-                f'<button type="submit">Post as customer</button><p class="form-error" role="alert"></p></form>'
-                f'<div class="feed" data-testid="feed" data-feed="{key}">{self.feed_html(source)}</div></section>'
-            )
-        if not sections:
-            sections.append('<p class="empty">No installed plugin has a customers\' side.</p>')
-        return (
-            '<div class="script"><button type="button" data-testid="play-script" id="play-script">'
-            'Play a scripted day</button><p class="script-status" role="status"></p></div>' + "".join(sections)
-        )
-
-    def page_html(self) -> str:
-        """The whole page (the first person in the switcher, the inbox channel)."""
-        user = people.TEAM[0].id
-        options = "".join(
-            f'<option value="{_e(p.id)}" data-role="{_e(p.role)}">{_e(p.label)}</option>' for p in people.TEAM
-        )
-        channels = "".join(
-            f'<button type="button" class="channel-link{" active" if cid == INBOX else ""}" data-channel="{_e(cid)}">'
-            f'# {_e(name)} <span class="count"></span></button>'
-            for cid, name in people.CHANNELS.items()
-        )
-        return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>chatops sandbox</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="/static/sandbox.css"></head>
-<body data-user="{_e(user)}" data-channel="{_e(INBOX)}">
-<header class="top"><h1>chatops sandbox</h1>
-<label class="switcher">You are <select data-testid="user-switcher" id="user-switcher">{options}</select></label>
-<span class="role" id="role">{_e(people.TEAM[0].role)}</span>
-<span class="hint">Everything here runs on your computer:
- a Slack stand-in, the real bot, and the customers.</span></header>
-<main>
-<nav class="sidebar" aria-label="Channels">{channels}</nav>
-<section class="slack" aria-label="Slack">
-<h2 class="channel-title" id="channel-title"># {_e(people.CHANNELS[INBOX])}</h2>
-<div class="channel" data-testid="channel" id="channel">{self.channel_html(user, INBOX)}</div>
-<form class="composer" id="composer-form"><input data-testid="composer" id="composer" autocomplete="off"
- placeholder="Type /rota help or /chatops digest and press Enter" aria-label="Message box"></form>
-</section>
-<section class="customers" aria-label="Customers" id="customers">{self.customers_html()}</section>
-</main>
-<div class="overlay" id="modal-overlay" hidden></div>
-<dialog class="confirm" data-testid="confirm" id="confirm"><h2 id="confirm-title"></h2><div id="confirm-text"></div>
-<div class="actions"><button type="button" id="confirm-deny"></button>
-<button type="button" id="confirm-yes"></button></div></dialog>
-<script src="/static/sandbox.js"></script></body></html>"""
 
     # -- routes ---------------------------------------------------------------------------
 
@@ -337,7 +148,7 @@ class Page:
 
     async def index(self, request: Request) -> Response:
         """``GET /``: the page."""
-        return HTMLResponse(self.page_html(), headers={"Cache-Control": "no-store"})
+        return HTMLResponse(self.html.page_html(), headers={"Cache-Control": "no-store"})
 
     async def favicon(self, request: Request) -> Response:
         """``GET /favicon.ico``: none (answered, so the browser's console shows no error)."""
@@ -353,10 +164,10 @@ class Page:
             raise Refused(f"unknown channel {channel!r}")
         return JSONResponse(
             {
-                "channel": self.channel_html(user, channel),
-                "counts": self.channel_counts(),
-                "feeds": {key: self.feed_html(source) for key, source in self.sandbox.sources.items()},
-                "modal": self.modal(user),
+                "channel": self.html.channel_html(user, channel),
+                "counts": self.html.channel_counts(),
+                "feeds": {key: self.html.feed_html(source) for key, source in self.sandbox.sources.items()},
+                "modal": self.html.modal(user),
                 "script": self.script_status,
             },
             headers={"Cache-Control": "no-store"},
@@ -411,7 +222,7 @@ class Page:
                 "ok": True,
                 "text": "",
                 "errors": answer.errors,
-                "html": self.view_block(view, answer.errors, values),
+                "html": self.html.view_block(view, answer.errors, values),
             }
             return JSONResponse(content)
         return response

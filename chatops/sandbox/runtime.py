@@ -13,6 +13,8 @@ The plugins enabled are every installed plugin that shows a customers' side (the
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -34,6 +36,8 @@ SOURCE_ORDER = ("webhook", "facebook", "instagram", "x", "discord")
 DATABASE_FILE = "chatops.sqlite3"
 #: The fake Slack's messages, views and files, kept in the data folder between runs.
 SLACK_STATE_FILE = "slack.json"
+#: Seconds between saves of the fake Slack's state while running (a crash loses at most this much).
+SAVE_INTERVAL = 5.0
 
 
 def _feature_config() -> dict[str, dict[str, Any]]:
@@ -98,6 +102,7 @@ class Sandbox:
         self.sources: dict[str, SandboxSource] = {}
         self.bot: TestBot | None = None
         self._started_sources: list[SandboxSource] = []
+        self._saving: asyncio.Task[None] | None = None
 
     @property
     def database_url(self) -> str:
@@ -135,10 +140,25 @@ class Sandbox:
         }
         self.bot = TestBot(self.slack, self.database_url, config=config, instance_id="sandbox")
         await self.bot.start()
+        self._saving = asyncio.create_task(self._save_now_and_then())
         log.info("sandbox bot on %s with plugins %s", self.bot_url, ", ".join(config["plugins"]["enabled"]))
+
+    async def _save_now_and_then(self) -> None:
+        """Save the fake Slack's state every few seconds: a crash must not part the channels from the database."""
+        while True:
+            await asyncio.sleep(SAVE_INTERVAL)
+            try:
+                await asyncio.to_thread(self.slack.save, self.data_dir / SLACK_STATE_FILE, if_changed=True)
+            except OSError as exc:
+                log.warning("the sandbox's Slack state could not be saved: %s", exc)
 
     async def stop(self) -> None:
         """Stop the bot, then the sources' fakes, then the fake Slack (saving its state); each once."""
+        if self._saving is not None:
+            self._saving.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._saving
+            self._saving = None
         if self.bot is not None:
             bot, self.bot = self.bot, None
             try:

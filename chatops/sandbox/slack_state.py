@@ -34,15 +34,22 @@ class SandboxSlack(FakeSlack):
     def __init__(self) -> None:
         """A fake with Slack's pacing off and modals' trigger ids valid for Slack's 3 seconds."""
         super().__init__(post_interval=0.0)
+        self._saved_at_calls = -1
 
     @property
     def running(self) -> bool:
         """Whether it is serving."""
         return self._server is not None
 
-    def save(self, path: Path) -> None:
-        """Write the messages and files to ``path`` (replacing it whole, so a crash leaves the old one)."""
+    def save(self, path: Path, *, if_changed: bool = False) -> None:
+        """Write the messages and files to ``path`` (replacing it whole, so a crash leaves the old one).
+
+        ``if_changed``: only when a call reached the fake since the last save.
+        """
         with self._lock:
+            if if_changed and len(self._calls) == self._saved_at_calls:
+                return
+            self._saved_at_calls = len(self._calls)
             state = {
                 "version": STATE_VERSION,
                 "messages": [copy.deepcopy(self._messages[key]) for key in self._order],

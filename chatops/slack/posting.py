@@ -43,6 +43,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from chatops.db import Database
 from chatops.models import OutboxJob, OutboxStatus, SlackPost, utcnow
+from chatops.observability.rate_limits import RateLimitCounter
 from chatops.slack.card import METADATA_EVENT_TYPE
 
 log = logging.getLogger(__name__)
@@ -107,9 +108,13 @@ class SlackPoster:
         self.db = db
         self.reconcile = timedelta(seconds=reconcile_seconds)
         self.wake = wake
-        # No retry handlers: a connection error after Slack took the post must not re-send it.
+        # No retrying handlers: a connection error after Slack took the post must not re-send it.
+        # The 429 counter (chatops.observability) never retries: it stays.
         self.client = AsyncWebClient(
-            token=client.token, base_url=client.base_url, timeout=client.timeout, retry_handlers=[]
+            token=client.token,
+            base_url=client.base_url,
+            timeout=client.timeout,
+            retry_handlers=[h for h in client.retry_handlers if isinstance(h, RateLimitCounter)],
         )
         self.history_interval = HISTORY_INTERVAL
         self._history_at = 0.0  # monotonic time of the next allowed look-up

@@ -19,7 +19,7 @@ import asyncio
 import secrets
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -59,19 +59,20 @@ class DiscordSandbox:
     label = f"Discord · {GUILD_NAME} #{CHANNEL_NAME}"
 
     def __init__(self) -> None:
-        """Make up this run's bot token and an empty fake (served from :meth:`start`)."""
+        """Make up this run's bot token and the fake's world (served from :meth:`start`)."""
         self._token = f"{secrets.token_urlsafe(18)}.{secrets.token_urlsafe(6)}.{secrets.token_urlsafe(27)}"
         self.fake = FakeDiscord(token=self._token, bot_user_id=BOT_ID, bot_name=BOT_NAME, application_id=APPLICATION_ID)
         self._customers = Customers(500_000_000_000_005_001)
         self._written: dict[str, _Written] = {}
         #: How long :meth:`post` waits for the plugin's client to be connected before refusing.
         self.connect_wait_seconds = CONNECT_WAIT_SECONDS
-
-    def start(self) -> None:
-        """Serve the fake, with the café's server and its #support channel."""
-        self.fake.start()
+        # The café's server and its #support channel, there before anyone connects.
         self.fake.add_guild(GUILD_ID, GUILD_NAME)
         self.fake.add_channel(GUILD_ID, CHANNEL_ID, CHANNEL_NAME)
+
+    def start(self) -> None:
+        """Serve the fake."""
+        self.fake.start()
 
     def stop(self) -> None:
         """Close the gateway and stop the fake."""
@@ -143,13 +144,8 @@ class DiscordSandbox:
                 under[top].append(self._seen(message_id, present.get(message_id)))
         feed = []
         for thread_id in reversed(threads):
-            seen = self._seen(thread_id, present.get(thread_id))
             replies = sorted(under[thread_id], key=lambda reply: int(reply.id))
-            feed.append(
-                CustomerPost(
-                    id=seen.id, author=seen.author, text=seen.text, at=seen.at, replies=tuple(replies), note=seen.note
-                )
-            )
+            feed.append(replace(self._seen(thread_id, present.get(thread_id)), replies=tuple(replies)))
         return feed
 
     def _seen(self, message_id: str, message: dict[str, Any] | None) -> CustomerPost:

@@ -19,6 +19,7 @@ import secrets
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,7 +54,7 @@ class MetaSandboxSource(ABC):
     first_customer_id: int
 
     def __init__(self) -> None:
-        """Make up this run's credentials and an empty fake (served from :meth:`start`)."""
+        """Make up this run's credentials and the fake, with the post customers comment on (served by start)."""
         # Made up per run: the sandbox needs real signatures, not real secrets.
         self._app_secret = secrets.token_hex(16)
         self._token = "EAAG" + secrets.token_urlsafe(24)
@@ -71,11 +72,11 @@ class MetaSandboxSource(ABC):
         self._threads: list[str] = []
         # A data folder kept from an earlier run holds that run's comments: never reuse their ids.
         self._numbers = itertools.count(int(time.time() * 1000) * 1000 + 1)
+        self.publish()
 
     def start(self) -> None:
-        """Serve the fake and publish the post (or photo) customers comment on."""
+        """Serve the fake."""
         self.fake.start()
-        self.publish()
 
     def stop(self) -> None:
         """Stop the fake."""
@@ -124,7 +125,13 @@ class MetaSandboxSource(ABC):
 
     def _thread(self, comment_id: str) -> CustomerPost:
         """One top-level comment as the customer sees it, with everything under it, oldest first."""
-        replies = [self._seen(reply) for reply in self.fake.comment_replies(comment_id)]
+        replies: list[CustomerPost] = []
+        waiting = [comment_id]
+        while waiting:
+            # The team's answer to a follow-up is a reply to that reply: it belongs to the same thread.
+            for reply in self.fake.comment_replies(waiting.pop()):
+                waiting.append(reply["id"])
+                replies.append(self._seen(reply))
         replies += [
             CustomerPost(
                 id=message["message_id"],
@@ -137,10 +144,7 @@ class MetaSandboxSource(ABC):
             for message in self.fake.private_messages(comment_id)
         ]
         replies.sort(key=lambda reply: reply.at)
-        seen = self._seen(self.fake.comment(comment_id))
-        return CustomerPost(
-            id=seen.id, author=seen.author, text=seen.text, at=seen.at, replies=tuple(replies), note=seen.note
-        )
+        return replace(self._seen(self.fake.comment(comment_id)), replies=tuple(replies))
 
     def _seen(self, comment: dict[str, Any]) -> CustomerPost:
         """A stored comment as the platform shows it (no replies)."""

@@ -19,12 +19,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from chatops.sandbox.posting import customer_name, customer_text, notify_bot
 from chatops.sandbox.sources import CustomerPost, SandboxPostError, SandboxSetup
 from chatops.testing.server import ThreadedServer
 
@@ -41,7 +41,6 @@ FORM_NAME = "Contact form"
 FEED_FILE = "webhook-feed.json"
 #: Longest comment the form sends (the plugin's default max_text_length).
 MAX_TEXT = 20_000
-MAX_NAME = 80
 
 
 @dataclass
@@ -115,13 +114,8 @@ class WebhookSandbox:
 
     async def post(self, bot_url: str, author: str, text: str, *, reply_to: str | None = None) -> str:
         """Send ``text`` by ``author`` to the bot as a signed webhook (a follow-up under ``reply_to``)."""
-        name = " ".join(author.split()) or "Customer"
-        if len(name) > MAX_NAME:
-            raise SandboxPostError(f"contact form: a name of at most {MAX_NAME} characters, please")
-        if not text.strip():
-            raise SandboxPostError("contact form: write something first")
-        if len(text) > MAX_TEXT:
-            raise SandboxPostError(f"contact form: at most {MAX_TEXT} characters, please")
+        name = customer_name(author, platform=FORM_NAME)
+        customer_text(text, platform=FORM_NAME, limit=MAX_TEXT)
         with self._lock:
             root = self._root(reply_to) if reply_to else None
             comment_id = f"form-{uuid.uuid4().hex[:12]}"
@@ -136,17 +130,7 @@ class WebhookSandbox:
         }
         body = json.dumps({k: v for k, v in payload.items() if v is not None}, ensure_ascii=False).encode()
         headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(SANDBOX_SECRET, body)}
-        try:
-            async with httpx.AsyncClient(timeout=10) as client:
-                response = await client.post(bot_url.rstrip("/") + PATH, content=body, headers=headers)
-        except httpx.HTTPError as exc:
-            raise SandboxPostError(f"contact form: the bot could not be reached ({type(exc).__name__})") from None
-        if not response.is_success:
-            try:
-                reason = str(response.json().get("error") or response.text)
-            except ValueError:
-                reason = response.text
-            raise SandboxPostError(f"contact form: the bot refused it ({response.status_code}: {reason[:200]})")
+        await notify_bot(bot_url, PATH, body, headers, platform=FORM_NAME)
         with self._lock:
             self._comments[comment_id] = _Comment(comment_id, name, text, payload["timestamp"], reply_to=root)
             if root is not None:

@@ -127,14 +127,13 @@ class XSandbox:
 
     def _handle(self, name: str) -> str:
         """The customer's handle: their name in ASCII, with a number when another customer has it."""
-        handle = handle_for(name, limit=MAX_HANDLE)
-        taken = {u.screen_name for u in self._authors.values() if u.name != name}
-        for number in itertools.count(2):
-            if handle not in taken:
-                return handle
-            suffix = str(number)
-            handle = handle[: MAX_HANDLE - len(suffix)] + suffix
-        raise AssertionError("unreachable")
+        handle = base = handle_for(name, limit=MAX_HANDLE)
+        taken = {user.screen_name for user in self._authors.values() if user.name != name}
+        number = 1
+        while handle in taken:
+            number += 1
+            handle = base[: MAX_HANDLE - len(str(number))] + str(number)
+        return handle
 
     def _author_of(self, tweet_id: str) -> XUser:
         """Who wrote the post ``tweet_id`` (a customer's, or the account's reply); SandboxPostError when unknown."""

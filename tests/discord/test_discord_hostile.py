@@ -41,8 +41,9 @@ async def connected(bot: TestBot) -> TestBot:
     return bot
 
 
-async def card_with(bot: TestBot, words: str, tries: int = 250) -> Card:
-    """The card whose text holds ``words``; fails after ``tries`` polls of 20 ms."""
+async def card_with(bot: TestBot, words: str, tries: int = 1500) -> Card:
+    """The card whose text holds ``words``; fails after ``tries`` polls of 20 ms (30 s: a wait, not a speed claim;
+    a hundred cards behind a catch-up take several seconds on a loaded machine)."""
     for _ in range(tries):
         found = [card for card in bot.cards() if words in card.text]
         if found:

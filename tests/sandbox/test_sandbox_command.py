@@ -74,6 +74,23 @@ def test_a_port_in_use_is_one_line_naming_port_and_exit_2(
     assert not list(tmp_path.iterdir()), "nothing should be created for a refused start"
 
 
+@pytest.mark.parametrize("mistake", ["data is a file", "port out of range"])
+def test_a_mistake_on_the_command_line_is_one_line_naming_the_option_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], mistake: str
+) -> None:
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a folder", encoding="utf-8")
+    args, option = {
+        "data is a file": (["--port", "0", "--data", str(a_file)], "--data"),
+        "port out of range": (["--port", "70000"], "--port"),
+    }[mistake]
+    status = main(["sandbox", "--no-browser", *args])
+    out, err = capsys.readouterr()
+    assert status == 2 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"chatops sandbox: {option} "), err
+
+
 async def test_a_given_data_folder_keeps_the_cards_and_the_feed_for_the_next_start(tmp_path: Path) -> None:
     text = "Still there after a restart?"
     async with served(bind("127.0.0.1", 0), tmp_path) as running, httpx.AsyncClient(base_url=running.url) as http:

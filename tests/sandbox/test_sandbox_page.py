@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import discord.gateway
@@ -39,15 +39,6 @@ async def sandbox(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Ser
             yield running
     finally:
         discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = base, gateway
-
-
-@pytest.fixture(autouse=True)
-def _restore_discord_globals() -> Iterator[None]:
-    """Leave discord.py pointed at the fake between this module's tests: its sandbox runs across them.
-
-    (A conftest fixture of this name puts discord.py back after each test; :func:`sandbox` does it once.)
-    """
-    yield
 
 
 @pytest_asyncio.fixture(loop_scope="module")
@@ -221,3 +212,42 @@ async def test_play_a_scripted_day(page: PageUser) -> None:
     # The day's first comment arrives as a card (the rest keep coming until the sandbox stops).
     before = len(cards((await page.fragment())["channel"]))
     await page.wait_for(lambda f: len(cards(f["channel"])) > before, timeout=10)
+
+
+async def test_a_choice_must_be_one_of_the_menus_options(page: PageUser, sandbox: Served) -> None:
+    client = AsyncWebClient(token=sandbox.sandbox.slack.bot_token, base_url=sandbox.sandbox.slack.api_url)
+    options = [{"text": {"type": "plain_text", "text": word}, "value": word.lower()} for word in ("Spam", "Praise")]
+    menu = {"type": "overflow", "action_id": "sandbox_test:menu", "options": options}
+    posted = await client.chat_postMessage(
+        channel=INBOX,
+        text="A message with a menu",
+        blocks=[{"type": "section", "block_id": "menu", "text": {"type": "mrkdwn", "text": "Pick"}, "accessory": menu}],
+    )
+    ts = str(posted["ts"])
+    shown = await page.wait_for(lambda f: ts in cards(f["channel"]))
+    assert "bk-overflow-toggle" in cards(shown["channel"])[ts]
+    action = {"block_id": "menu", "action_id": "sandbox_test:menu"}
+    sent = sandbox.bridge.sent
+    refused = await page.click(ts, action, selected="delete-everything")
+    assert refused.status_code == 400, refused.text
+    assert sandbox.bridge.sent == sent
+    # A real option goes to the bot (which has no listener for this test's menu, and says so).
+    chosen = await page.click(ts, action, selected="praise")
+    assert chosen.status_code == 502, chosen.text
+    assert chosen.json()["error"] == "the bot answered 404"
+    assert sandbox.bridge.sent == sent + 1
+
+
+async def test_a_customers_follow_up_goes_under_their_comment_and_into_the_cards_thread(page: PageUser) -> None:
+    text = f"Is the café open on Sunday {uuid.uuid4().hex[:6]}?"
+    ts = await comment(page, text)
+    feed = (await page.fragment())["feeds"]["webhook"]
+    post_id = feed.split(f"{text.replace('?', '')}", 1)[0].rsplit('data-id="', 1)[1].split('"', 1)[0]
+    response = await page.post(
+        "/customers/webhook/posts",
+        {"author": "Maija Virtanen", "text": "Also, do you have oat milk?", "reply_to": post_id},
+    )
+    assert response.status_code == 201, response.text
+    shown = await page.wait_for(lambda f: "oat milk" in visible_text(cards(f["channel"])[ts]))
+    assert 'data-testid="thread"' in cards(shown["channel"])[ts]
+    assert 'data-testid="customer-reply"' in shown["feeds"]["webhook"]

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from discord_globals import restore_discord_globals
 
 from chatops.sandbox import scripted_day
 from chatops.sandbox.scripted_day import SCRIPT, ScriptedComment, choose_source, play
@@ -29,6 +30,8 @@ from chatops_plugins.x.length import weighted_length
 from chatops_plugins.x.sandbox import XSandbox
 
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+#: The Discord plugin repoints discord.py process-wide; each test puts it back.
+pytestmark = pytest.mark.usefixtures(restore_discord_globals.__name__)
 
 
 class WebhookStandIn:

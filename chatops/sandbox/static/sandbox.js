@@ -251,13 +251,43 @@
     button.disabled = true;
     try {
       const answer = await send("/customers/" + encodeURIComponent(form.dataset.key) + "/posts", {
-        author: form.elements.author.value, text: form.elements.text.value,
+        author: form.elements.author.value, text: form.elements.text.value, reply_to: form.elements.reply_to.value,
       });
-      if (answer.status === 201) { form.elements.text.value = ""; } else { error.textContent = answer.error || "not posted"; }
+      if (answer.status === 201) {
+        form.elements.text.value = "";
+        answering(form, null);
+      } else {
+        error.textContent = answer.error || "not posted";
+      }
     } finally {
       button.disabled = false;
     }
     refresh();
+  });
+
+  // "Follow up" under a comment: the next post from that form goes under it, as its customer.
+  function answering(form, button) {
+    const note = form.querySelector(".answering");
+    form.elements.reply_to.value = button ? button.dataset.postId : "";
+    note.hidden = !button;
+    note.textContent = "";
+    if (!button) { return; }
+    form.elements.author.value = button.dataset.author;
+    note.append("Following up the comment by " + button.dataset.author + " ");
+    const cancel = document.createElement("button");
+    cancel.type = "button";
+    cancel.className = "cancel-follow-up";
+    cancel.textContent = "Write a new comment instead";
+    note.append(cancel);
+    form.elements.text.focus();
+  }
+
+  document.getElementById("customers").addEventListener("click", function (event) {
+    const follow = event.target.closest("button.follow-up");
+    const cancel = event.target.closest("button.cancel-follow-up");
+    const section = event.target.closest(".customer");
+    if (!section || !(follow || cancel)) { return; }
+    answering(section.querySelector(".customer-form"), follow);
   });
 
   document.getElementById("play-script").addEventListener("click", async function () {

@@ -1,4 +1,4 @@
-"""Fixtures of the sandbox tests."""
+"""Tests that start the Discord sandbox source use this fixture: the plugin repoints discord.py process-wide."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import discord.http
 import pytest
 
 
-@pytest.fixture(autouse=True)
-def _restore_discord_globals() -> Iterator[None]:
+@pytest.fixture
+def restore_discord_globals() -> Iterator[None]:
     """The Discord plugin points discord.py (process-wide) at its fake; put it back afterwards."""
     base = discord.http.Route.BASE
     gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
