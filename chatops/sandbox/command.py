@@ -21,6 +21,7 @@ import webbrowser
 from pathlib import Path
 from typing import Any
 
+from chatops.observability.logs import configure_logging
 from chatops.sockets import bind
 
 #: The page's port unless ``--port`` says otherwise.
@@ -62,6 +63,8 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    # Quiet by default (the page shows what happens); --log-level info|debug shows the bot's log.
+    configure_logging(getattr(args, "log_level", None) or "warning", getattr(args, "log_format", None) or "text")
     temporary = args.data is None
     try:
         data_dir = Path(tempfile.mkdtemp(prefix="chatops-sandbox-")) if temporary else Path(args.data)
