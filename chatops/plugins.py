@@ -152,8 +152,8 @@ def _load(
         if name not in available:
             problems.append(ConfigProblem(f"plugins.{name}", "configures a plugin that is not installed"))
     configs: dict[str, BaseModel | None] = {}
-    for name in plugins.enabled:
-        if pm.has_plugin(name) and name not in configs:
+    for name in dict.fromkeys(plugins.enabled):  # a name listed twice is validated (and reported) once
+        if pm.has_plugin(name):
             try:
                 configs[name] = _validate_section(pm, plugins, name)
             except ConfigError as exc:
