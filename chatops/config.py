@@ -18,13 +18,14 @@ from collections.abc import Iterable, Mapping, MutableSequence, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, NamedTuple, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, NamedTuple, TypeVar, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from sqlalchemy.engine import make_url
 
 ENV_PREFIX = "CHATOPS_"
+ModelT = TypeVar("ModelT", bound=BaseModel)
 DEFAULT_CONFIG_PATH = "config.toml"
 
 
@@ -270,11 +271,22 @@ class PluginsConfig(BaseModel):
             yield name, "{…}"
 
     def section(self, name: str) -> dict[str, Any]:
-        """The raw ``[plugins.<name>]`` table (empty when absent)."""
+        """The raw ``[plugins.<name>]`` table (empty when absent).
+
+        Values from environment variables are still strings here, lists included: validate
+        with :meth:`validate_section`, which shapes them by the model's field types.
+        """
         raw = (self.model_extra or {}).get(name, {})
         if not isinstance(raw, dict):
             raise ConfigError(f"plugins.{name}", "must be a table")
         return raw
+
+    def validate_section(self, name: str, model: type[ModelT]) -> ModelT:
+        """``[plugins.<name>]`` validated by the plugin's ``model`` (environment lists split by its types).
+
+        Raises pydantic's ValidationError; the loader turns it into one line per key.
+        """
+        return model.model_validate(typed_env_values(model, self.section(name)))
 
 
 class Settings(Section):
@@ -520,7 +532,7 @@ def validation_problems(exc: ValidationError, prefix: str = "") -> list[ConfigPr
         elif error["type"] == "missing":
             message = f"missing (set it in the config file or as {variable})"
         elif error["type"] in ("list_type", "tuple_type", "set_type"):
-            message += f' (in a variable: comma-separated, or a JSON list like {variable}=\'["a","b"]\')'
+            message += f' (in the file: ["a", "b"]; in {variable}: a,b or a JSON list ["a","b"])'
         problems.setdefault(key, ConfigProblem(key, message))
     return list(problems.values())
 

@@ -23,7 +23,6 @@ from chatops.config import (
     PluginsConfig,
     RawConfig,
     Settings,
-    typed_env_values,
     validate_plugins_section,
     validation_problems,
 )
@@ -171,7 +170,7 @@ def _validate_section(pm: pluggy.PluginManager, plugins: PluginsConfig, name: st
         return None
     try:
         # Environment values become lists only where this plugin's model has a list.
-        return model.model_validate(typed_env_values(model, raw))
+        return plugins.validate_section(name, model)
     except ValidationError as exc:
         raise ConfigError(problems=validation_problems(exc, prefix=f"plugins.{name}")) from None
 

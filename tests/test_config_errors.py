@@ -180,7 +180,10 @@ def test_a_broken_json_list_names_the_variable_and_the_syntax() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_settings({}, env)
     assert caught.value.key == "plugins.enabled"
-    assert "comma-separated, or a JSON list like CHATOPS_PLUGINS__ENABLED=" in caught.value.problem
+    assert caught.value.problem == (
+        'Input should be a valid list (in the file: ["a", "b"]; in CHATOPS_PLUGINS__ENABLED: a,b or a JSON list '
+        '["a","b"])'
+    )
 
 
 def test_the_example_config_documents_quoting_of_lists() -> None:
@@ -423,6 +426,7 @@ def test_check_network_says_plainly_when_slack_cannot_be_reached(chatops: Run) -
     assert err == "check failed: slack.api_url\n"
     assert out.splitlines()[1:] == [
         f"slack.api_url: FAILED (cannot reach Slack at {api_url}: connection refused (nothing listens there))",
+        "slack.bot_token: not checked (Slack could not be reached)",
         "slack.app_token: not checked (Slack could not be reached)",
         "slack.inbox_channel: not checked (Slack could not be reached)",
         "slack.escalation_channel: not checked (Slack could not be reached)",
@@ -469,3 +473,28 @@ def test_load_settings_still_reads_a_file(tmp_path: Path) -> None:
     path = tmp_path / "c.toml"
     path.write_text(GOOD, encoding="utf-8")
     assert load_settings(path, {}).slack.inbox_channel == "C1"
+
+
+def test_a_plugin_read_outside_the_loader_gets_its_environment_lists_too() -> None:
+    from zoneinfo import ZoneInfo
+
+    from chatops_plugins.rota.config import RotaConfig, service_hours_from_settings
+
+    env = {"CHATOPS_SLACK__BOT_TOKEN": "xoxb-1", "CHATOPS_SLACK__APP_TOKEN": "xapp-1"}
+    env |= {"CHATOPS_SLACK__INBOX_CHANNEL": "C1", "CHATOPS_PLUGINS__ROTA__LEADS": "U0123ABCD,S0123ABCD"}
+    env |= {"CHATOPS_PLUGINS__ROTA__SERVICE_HOURS__MON": "08:00-12:00"}
+    settings = parse_settings({}, env)
+    assert settings.plugins.validate_section("rota", RotaConfig).leads == ["U0123ABCD", "S0123ABCD"]
+    assert service_hours_from_settings(settings).tz == ZoneInfo("UTC")
+
+
+def test_a_dns_failure_is_said_in_words_not_as_an_exception_class() -> None:
+    import aiohttp
+    from aiohttp.client_reqrep import ConnectionKey
+
+    from chatops.slack.preflight import unreachable_reason
+
+    key = ConnectionKey("slack.example", 443, True, True, None, None, None)
+    error = aiohttp.ClientConnectorDNSError(key, socket.gaierror(socket.EAI_NONAME, "Name or service not known"))
+    assert unreachable_reason(error) == "the host name slack.example does not resolve (DNS)"
+    assert unreachable_reason(TimeoutError()) == "no answer in time"

@@ -62,7 +62,7 @@ def unreachable_reason(exc: BaseException) -> str:
     if isinstance(exc, TimeoutError):
         return "no answer in time"
     if isinstance(exc, aiohttp.ClientConnectorDNSError) or isinstance(getattr(exc, "os_error", None), socket.gaierror):
-        host = getattr(getattr(exc, "_conn_key", None), "host", None)
+        host = getattr(exc, "host", None)
         return f"the host name {host} does not resolve (DNS)" if host else "the host name does not resolve (DNS)"
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
         return f"its TLS certificate is not trusted ({exc.certificate_error})"
@@ -127,7 +127,7 @@ async def check_slack(settings: Settings, *, post: bool = False, request_seconds
     results: list[CheckResult] = []
 
     def skip_rest(why: str) -> list[CheckResult]:
-        later = ["slack.app_token"] if slack.mode == "socket" else []
+        later = ["slack.bot_token", *(["slack.app_token"] if slack.mode == "socket" else [])]
         return results + [CheckResult(key, "not checked", why) for key in [*later, *(k for k, _ in channels)]]
 
     try:
