@@ -114,7 +114,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     note = read_config(args.config).note
     if note:
         print(note)
-    if not args.network:
+    if not (args.network or args.post):
         print(
             "not checked: the tokens against Slack, the Socket Mode connection, that the bot can post in "
             "its channels (add --network)"
@@ -321,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="also check against Slack: the tokens, Socket Mode, that the bot is in its channels",
     )
     check.add_argument(
-        "--post", action="store_true", help="with --network: post a test message in each channel and delete it"
+        "--post", action="store_true", help="--network, proving each channel by posting a test message and deleting it"
     )
     check.set_defaults(func=cmd_check)
     db = sub.add_parser("db", help="database schema")

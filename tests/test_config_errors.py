@@ -437,7 +437,7 @@ def test_check_network_says_plainly_when_slack_cannot_be_reached(chatops: Run) -
 def test_check_network_post_proves_the_bot_can_post_and_cleans_up(chatops: Run, fake_slack: FakeSlack) -> None:
     fake_slack.strict_channels = True
     fake_slack.add_channel("CINBOX", "customer-inbox")
-    code, out, err = chatops(_network_config(fake_slack.api_url), "check", "--network", "--post")
+    code, out, err = chatops(_network_config(fake_slack.api_url), "check", "--post")
     assert code == 2
     assert err == "check failed: slack.escalation_channel\n"
     lines = _by_key(out)
