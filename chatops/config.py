@@ -603,7 +603,9 @@ def validate_settings(config: RawConfig | Mapping[str, Any]) -> Settings:
             slack.get("mode", "socket"), slack.get("app_token"), slack.get("signing_secret")
         )
         if missing is not None and not any(p.key == f"slack.{missing[0]}" for p in problems):
-            problems.append(ConfigProblem(f"slack.{missing[0]}", missing[1]))
+            # With the other [slack] lines, so the section reads as one list of what to fix.
+            at = max((i + 1 for i, p in enumerate(problems) if p.key.startswith("slack.")), default=len(problems))
+            problems.insert(at, ConfigProblem(f"slack.{missing[0]}", missing[1]))
     raise ConfigError(problems=problems, note=raw.note)
 
 

@@ -66,8 +66,8 @@ def test_a_newcomer_without_config_sees_every_missing_key_at_once(chatops: Run) 
     assert lines[1:] == [
         "config error: slack.bot_token: missing (set it in the config file or as CHATOPS_SLACK__BOT_TOKEN)",
         "config error: slack.inbox_channel: missing (set it in the config file or as CHATOPS_SLACK__INBOX_CHANNEL)",
-        "config error: http.port: Input should be a valid integer, unable to parse string as an integer",
         'config error: slack.app_token: required when mode = "socket" (an app-level token, xapp-…)',
+        "config error: http.port: Input should be a valid integer, unable to parse string as an integer",
         "config error: plugins.webhook.secret: missing (set it in the config file or as "
         "CHATOPS_PLUGINS__WEBHOOK__SECRET)",
     ]
@@ -115,8 +115,10 @@ def test_the_app_reports_every_plugin_problem_at_once() -> None:
         },
         {},
     )
+    from chatops.app import ChatOps
+
     with pytest.raises(ConfigError) as caught:
-        load_plugins(settings)  # what ChatOps(settings) calls
+        ChatOps(settings)
     problems = [str(p) for p in caught.value.problems]
     assert problems[0].startswith("plugins.enabled: unknown plugin 'nope' (installed: digest, discord, ")
     assert problems[1:] == [
