@@ -500,3 +500,20 @@ def test_a_dns_failure_is_said_in_words_not_as_an_exception_class() -> None:
     error = aiohttp.ClientConnectorDNSError(key, socket.gaierror(socket.EAI_NONAME, "Name or service not known"))
     assert unreachable_reason(error) == "the host name slack.example does not resolve (DNS)"
     assert unreachable_reason(TimeoutError()) == "no answer in time"
+
+
+def test_check_network_in_http_mode_says_the_signing_secret_is_not_checked(chatops: Run, fake_slack: FakeSlack) -> None:
+    fake_slack.add_channel("CINBOX", "customer-inbox")
+    config = (
+        f'[slack]\nmode = "http"\nbot_token = "xoxb-test"\nsigning_secret = "s"\napi_url = "{fake_slack.api_url}"\n'
+        'inbox_channel = "CINBOX"\n' + WEBHOOK
+    )
+    code, out, _ = chatops(config, "check", "--network")
+    assert code == 0, out
+    assert list(_by_key(out)) == [
+        "slack.bot_token",
+        "slack.bot_token scopes",
+        "slack.signing_secret",
+        "slack.inbox_channel",
+    ]
+    assert _by_key(out)["slack.signing_secret"].startswith("not checked (only a request Slack signs proves it")
