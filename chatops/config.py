@@ -301,19 +301,6 @@ class Settings(Section):
     plugins: PluginsConfig = Field(default_factory=PluginsConfig)
 
 
-class StorageSettings(BaseModel):
-    """The part of the configuration the database commands need (``db``, ``outbox``).
-
-    Only ``[database]`` and ``[plugins]`` (which plugins' tables exist) are validated: the
-    schema can be upgraded before any Slack token exists. Other sections are ignored here.
-    """
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
-    plugins: PluginsConfig = Field(default_factory=PluginsConfig)
-
-
 class _KeyedValueError(ValueError):
     """A model-level validation error that knows which field it is about."""
 
@@ -540,6 +527,19 @@ def validation_problems(exc: ValidationError, prefix: str = "") -> list[ConfigPr
 def describe_validation_error(exc: ValidationError, prefix: str = "") -> ConfigError:
     """A pydantic error as one :class:`ConfigError` holding every problem, ``key: problem`` each."""
     return ConfigError(problems=validation_problems(exc, prefix))
+
+
+class StorageSettings(BaseModel):
+    """The part of the configuration the database commands need (``db``, ``outbox``).
+
+    Only ``[database]`` and ``[plugins]`` (which plugins' tables exist) are validated: the
+    schema can be upgraded before any Slack token exists. Other sections are ignored here.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    plugins: PluginsConfig = Field(default_factory=PluginsConfig)
 
 
 @dataclass(frozen=True, slots=True)
