@@ -3,8 +3,9 @@
 A key ``a.b.c`` can be set as the variable ``CHATOPS_A__B__C`` (double underscores
 separate levels), which is how secrets are kept out of the file. A variable's value is
 split on commas only when its key is a list (decided by the field's type, never by the
-value), so a secret containing a comma stays one string. Validation happens once, at
-start-up; every mistake is collected into one :class:`ConfigError`, one line per key.
+value: :mod:`chatops.config_env`), so a secret containing a comma stays one string.
+Validation happens once, at start-up; every mistake is collected into one
+:class:`ConfigError`, one line per key.
 """
 
 from __future__ import annotations
