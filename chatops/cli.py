@@ -12,8 +12,18 @@ import sys
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
+from sqlalchemy.exc import OperationalError
+
 from chatops import __version__
-from chatops.config import ConfigError, Settings, load_settings, secret_value, secret_values
+from chatops.config import (
+    ConfigError,
+    Settings,
+    StorageSettings,
+    read_config,
+    secret_values,
+    validate_settings,
+    validate_storage_settings,
+)
 from chatops.migrate import SchemaOutOfDate
 from chatops.observability.logs import LOG_FORMATS, LOG_LEVELS, configure_logging
 from chatops.observability.logs import SecretMaskingFormatter as SecretMaskingFormatter  # its old home: re-exported
@@ -68,8 +78,23 @@ def with_http_overrides(settings: Settings, host: str | None, port: str | None) 
 
 
 def load_settings_of(args: argparse.Namespace) -> Settings:
-    """The settings of the config file a command was given (``-c``), for plugins' sub-commands too."""
-    return load_settings(args.config)
+    """The settings of the config file a command was given (``-c``), for plugins' sub-commands too.
+
+    When the core settings are wrong, the enabled plugins' sections are validated as well,
+    so the one :class:`ConfigError` raised names every mistake.
+    """
+    from chatops.plugins import plugin_config_problems
+
+    raw = read_config(args.config)
+    try:
+        return validate_settings(raw)
+    except ConfigError as exc:
+        raise ConfigError(problems=[*exc.problems, *plugin_config_problems(raw)], note=exc.note) from None
+
+
+def load_storage_settings_of(args: argparse.Namespace) -> StorageSettings:
+    """Only ``[database]`` and ``[plugins]`` of the config: the database commands need no Slack token."""
+    return validate_storage_settings(read_config(args.config))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -87,30 +112,34 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """Validate the config (and plugins' sections); with --network, check the Slack token."""
+    """Validate the config (and plugins' sections); with --network, check what Slack can prove."""
     from chatops.plugins import load_plugins
 
     settings = load_settings_of(args)
     load_plugins(settings)
     print(f"config ok: {len(settings.plugins.enabled)} plugin(s) enabled: {', '.join(settings.plugins.enabled)}")
-    if args.network:
-        from slack_sdk.web.async_client import AsyncWebClient
+    note = read_config(args.config).note
+    if note:
+        print(note)
+    if not (args.network or args.post):
+        print(
+            "not checked: the tokens against Slack, the Socket Mode connection, that the bot can post in "
+            "its channels (add --network)"
+        )
+        return 0
+    from chatops.slack.preflight import check_slack
 
-        async def auth_test() -> dict[str, object]:
-            client = AsyncWebClient(token=secret_value(settings.slack.bot_token), base_url=settings.slack.api_url)
-            return dict((await client.auth_test()).data)  # type: ignore[arg-type]
-
-        try:
-            data = asyncio.run(auth_test())
-        except Exception as exc:
-            error = getattr(getattr(exc, "response", None), "get", lambda _k: None)("error") or type(exc).__name__
-            print(f"slack.bot_token: auth.test failed: {error}", file=sys.stderr)
-            return EXIT_CONFIG
-        print(f"slack ok: bot {data.get('user')} ({data.get('user_id')}) in team {data.get('team')}")
+    results = asyncio.run(check_slack(settings, post=args.post))
+    for result in results:
+        print(result.line())
+    failed = [result.subject for result in results if result.outcome == "FAILED"]
+    if failed:
+        print(f"check failed: {', '.join(dict.fromkeys(failed))}", file=sys.stderr)
+        return EXIT_CONFIG
     return 0
 
 
-def _plugin_migrations(settings: Settings) -> list[tuple[str, PluginMigrations]]:
+def _plugin_migrations(settings: Settings | StorageSettings) -> list[tuple[str, PluginMigrations]]:
     """The enabled plugins' migrations, in ``[plugins] enabled`` order.
 
     The plugins are registered but their config sections are not validated: database
@@ -134,7 +163,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from chatops.db import Database
     from chatops.migrate import MigrationFailed, PartUpgrade, upgrade_all
 
-    settings = load_settings_of(args)
+    settings = load_storage_settings_of(args)
     plugins = _plugin_migrations(settings)
 
     async def go() -> list[PartUpgrade]:
@@ -161,7 +190,7 @@ def cmd_db_status(args: argparse.Namespace) -> int:
     from chatops.db import Database
     from chatops.migrate import PartState, schema_status
 
-    settings = load_settings_of(args)
+    settings = load_storage_settings_of(args)
     plugins = _plugin_migrations(settings)
 
     async def go() -> list[PartState]:
@@ -182,18 +211,33 @@ def cmd_db_status(args: argparse.Namespace) -> int:
 
 
 def cmd_plugins(args: argparse.Namespace) -> int:
-    """List discovered plugins, whether they run, and why."""
-    from chatops.plugins import describe
+    """List discovered plugins, whether they run, and why; exit 2 when the config is wrong or names a missing one.
 
+    When the config has mistakes, they are printed and the plugins' states come from
+    ``[plugins]`` alone if it can be read, else they are "unknown", never "disabled".
+    """
+    from chatops.config import PluginsConfig, validate_plugins_section
+    from chatops.plugins import NOT_INSTALLED, describe
+
+    known: Settings | PluginsConfig | None
     try:
-        settings: Settings | None = load_settings_of(args)
+        known = load_settings_of(args)
+        failed = False
     except ConfigError as exc:
-        print(f"(config not loaded: {exc})", file=sys.stderr)
-        settings = None
-    for info in describe(settings):
-        state = "enabled " if info.enabled else "disabled"
-        print(f"{info.name:<12} {state}  {info.target:<32} {info.reason}")
-    return 0
+        failed = True
+        if exc.note:
+            print(exc.note, file=sys.stderr)
+        print(f"the config could not be loaded ({len(exc.problems)} problem(s)):", file=sys.stderr)
+        for line in exc.lines():
+            print(f"  {line}", file=sys.stderr)
+        try:
+            known = validate_plugins_section(read_config(args.config))
+        except ConfigError:
+            known = None
+    infos = describe(known)
+    for info in infos:
+        print(f"{info.name:<12} {info.state:<27} {info.target:<32} {info.reason}")
+    return EXIT_CONFIG if failed or any(info.state == NOT_INSTALLED for info in infos) else 0
 
 
 def _ago(seconds: float) -> str:
@@ -205,7 +249,7 @@ def _ago(seconds: float) -> str:
     return f"{int(seconds)}s"
 
 
-def with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+def with_database(settings: Settings | StorageSettings, work: Callable[[Database], Awaitable[T]]) -> T:
     """Run ``work`` against the configured database, after checking its schema (and enabled plugins') is current."""
     from chatops.db import Database
     from chatops.migrate import ensure_schema
@@ -228,7 +272,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     from chatops.models import utcnow
     from chatops.outbox import list_jobs
 
-    settings = load_settings_of(args)
+    settings = load_storage_settings_of(args)
     jobs = with_database(settings, lambda db: list_jobs(db, args.status, args.limit))
     if not jobs:
         print({"all": "no pending or dead jobs", "pending": "no pending jobs", "dead": "no dead jobs"}[args.status])
@@ -255,7 +299,7 @@ def cmd_outbox_retry(args: argparse.Namespace) -> int:
     if bool(args.ids) == bool(args.all_dead):
         print("outbox retry: give job ids or --all-dead (not both)", file=sys.stderr)
         return EXIT_CONFIG
-    settings = load_settings_of(args)
+    settings = load_storage_settings_of(args)
     result = with_database(settings, lambda db: retry_jobs(db, None if args.all_dead else args.ids))
     if result.unknown:
         print(f"outbox retry: no job {', '.join(map(str, result.unknown))}; nothing changed", file=sys.stderr)
@@ -284,7 +328,14 @@ def build_parser() -> argparse.ArgumentParser:
     run_parser.add_argument("--port", help="listen on this port (overrides http.port)")
     run_parser.set_defaults(func=cmd_run)
     check = sub.add_parser("check", help="validate the config")
-    check.add_argument("--network", action="store_true", help="also check the Slack token with auth.test")
+    check.add_argument(
+        "--network",
+        action="store_true",
+        help="also check against Slack: the tokens, Socket Mode, that the bot is in its channels",
+    )
+    check.add_argument(
+        "--post", action="store_true", help="--network, proving each channel by posting a test message and deleting it"
+    )
     check.set_defaults(func=cmd_check)
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -326,7 +377,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except ConfigError as exc:
-        print(f"config error: {exc}", file=sys.stderr)
+        if exc.note:
+            print(exc.note, file=sys.stderr)
+        for line in exc.lines():
+            print(line, file=sys.stderr)
         return EXIT_CONFIG
     except SchemaOutOfDate as exc:
         print(f"database: {exc}", file=sys.stderr)
@@ -336,6 +390,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except PluginFailed as exc:
         print(str(exc), file=sys.stderr)
+        return 1
+    except OperationalError as exc:
+        # The database refused (a file it cannot open, a server that says no): its own words, one line.
+        print(f"database: {' '.join(str(exc.orig or exc).split())}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -1,33 +1,69 @@
 """Typed configuration: one TOML file, with any key overridable from the environment.
 
 A key ``a.b.c`` can be set as the variable ``CHATOPS_A__B__C`` (double underscores
-separate levels), which is how secrets are kept out of the file. Validation happens
-once, at start-up; every mistake becomes a :class:`ConfigError` naming the key.
+separate levels), which is how secrets are kept out of the file. A variable's value is
+split on commas only when its key is a list (decided by the field's type, never by the
+value: :mod:`chatops.config_env`), so a secret containing a comma stays one string.
+Validation happens once, at start-up; every mistake is collected into one
+:class:`ConfigError`, one line per key.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from sqlalchemy.engine import make_url
 
-ENV_PREFIX = "CHATOPS_"
+from chatops.config_env import ENV_PREFIX, env_overrides, typed_env_values
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 DEFAULT_CONFIG_PATH = "config.toml"
 
 
-class ConfigError(Exception):
-    """A configuration mistake, reported as one line naming the key."""
+class ConfigProblem(NamedTuple):
+    """One configuration mistake: the key it is about (may be empty) and what is wrong with it."""
 
-    def __init__(self, key: str, problem: str) -> None:
-        super().__init__(f"{key}: {problem}" if key else problem)
-        self.key = key
-        self.problem = problem
+    key: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.problem}" if self.key else self.problem
+
+
+class ConfigError(Exception):
+    """Configuration mistakes, reported together, one line each naming the key.
+
+    ``ConfigError(key, problem)`` holds one; ``ConfigError(problems=[...])`` several, so that
+    a person fixes everything after one run. ``key`` and ``problem`` are the first one's,
+    ``problems`` all of them, and ``str()`` is one line per problem. ``note`` is context
+    worth printing before them (no config file was found, …); it is not a problem itself.
+    """
+
+    def __init__(
+        self,
+        key: str = "",
+        problem: str = "",
+        *,
+        problems: Iterable[tuple[str, str]] = (),
+        note: str | None = None,
+    ) -> None:
+        found = [ConfigProblem(*item) for item in problems] or [ConfigProblem(key, problem)]
+        super().__init__("\n".join(str(item) for item in found))
+        self.problems: list[ConfigProblem] = found
+        self.key, self.problem = found[0]
+        self.note = note
+
+    def lines(self) -> list[str]:
+        """One line per problem, as ``chatops`` prints them: ``config error: key: problem``."""
+        return [f"config error: {item}" for item in self.problems]
 
 
 class Section(BaseModel):
@@ -74,9 +110,26 @@ class SlackConfig(Section):
 
     @field_validator("bot_token")
     @classmethod
-    def _not_empty(cls, value: SecretStr) -> SecretStr:
-        if not value.get_secret_value():
-            raise ValueError("String should have at least 1 character")
+    def _bot_token(cls, value: SecretStr) -> SecretStr:
+        problem = bot_token_problem(value.get_secret_value())
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("app_token")
+    @classmethod
+    def _app_token(cls, value: SecretStr | None) -> SecretStr | None:
+        problem = app_token_problem(secret_value(value))
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("inbox_channel", "escalation_channel", "ops_channel")
+    @classmethod
+    def _channel_id(cls, value: str | None) -> str | None:
+        problem = channel_id_problem(value) if value is not None else None
+        if problem:
+            raise ValueError(problem)
         return value
 
     @field_validator("api_url")
@@ -88,11 +141,57 @@ class SlackConfig(Section):
 
     @model_validator(mode="after")
     def _mode_credentials(self) -> SlackConfig:
-        if self.mode == "socket" and not secret_value(self.app_token):
-            raise _KeyedValueError("app_token", 'required when mode = "socket" (an xapp-… token)')
-        if self.mode == "http" and not secret_value(self.signing_secret):
-            raise _KeyedValueError("signing_secret", 'required when mode = "http"')
+        missing = missing_mode_credential(self.mode, secret_value(self.app_token), secret_value(self.signing_secret))
+        if missing is not None:
+            raise _KeyedValueError(*missing)
         return self
+
+
+#: Slack channel IDs: C… (public), G… (private, older); capitals, digits and, for test
+#: channels such as the test kit's, underscores.
+_CHANNEL_ID = re.compile(r"[CG][A-Z0-9_]+")
+
+
+def bot_token_problem(token: str) -> str | None:
+    """What is wrong with ``token`` as ``slack.bot_token`` (None when it looks right)."""
+    if not token:
+        return "is empty (the Bot User OAuth Token, xoxb-…, from OAuth & Permissions)"
+    if token.startswith("xoxb-"):
+        return None
+    if token.startswith("xapp-"):
+        return "this is an app-level token (xapp-…); slack.app_token takes it. Here: the Bot User OAuth Token (xoxb-…)"
+    if token.startswith("xoxp-"):
+        return "this is a user token (xoxp-…), which acts as you; use the Bot User OAuth Token (xoxb-…)"
+    return "must be the Bot User OAuth Token, starting with xoxb- (OAuth & Permissions)"
+
+
+def app_token_problem(token: str) -> str | None:
+    """What is wrong with ``token`` as ``slack.app_token`` (None when it looks right or is unset)."""
+    if not token or token.startswith("xapp-"):
+        return None
+    if token.startswith("xoxb-"):
+        return "this is the bot token (xoxb-…); slack.bot_token takes it. Here: an app-level token (xapp-…)"
+    if token.startswith("xoxp-"):
+        return "this is a user token (xoxp-…); use an app-level token (xapp-…) with connections:write"
+    return "must be an app-level token starting with xapp- (Basic Information → App-Level Tokens)"
+
+
+def channel_id_problem(value: str) -> str | None:
+    """What is wrong with ``value`` as a Slack channel ID (None when it is one)."""
+    if _CHANNEL_ID.fullmatch(value):
+        return None
+    if value.startswith("#") or value != value.upper() or "-" in value:
+        return f"{value!r} looks like a channel name; use the channel ID (C…), not its name: channel → About → copy ID"
+    return f"{value!r} is not a channel ID (C… or G… followed by capitals and digits): channel → About → copy ID"
+
+
+def missing_mode_credential(mode: object, app_token: object, signing_secret: object) -> tuple[str, str] | None:
+    """The credential ``mode`` needs and lacks, as (key, problem), or None."""
+    if mode == "socket" and not app_token:
+        return "app_token", 'required when mode = "socket" (an app-level token, xapp-…)'
+    if mode == "http" and not signing_secret:
+        return "signing_secret", 'required when mode = "http" (Basic Information → Signing Secret)'
+    return None
 
 
 class DatabaseConfig(Section):
@@ -110,7 +209,11 @@ class DatabaseConfig(Section):
     @field_validator("url")
     @classmethod
     def _async_driver(cls, value: str) -> str:
-        return normalise_database_url(value)
+        url = normalise_database_url(value)
+        problem = sqlite_folder_problem(url)
+        if problem:
+            raise ValueError(problem)
+        return url
 
     def __repr_args__(self) -> Any:
         # The URL may carry the database password: show it masked, as SQLAlchemy does.
@@ -179,11 +282,22 @@ class PluginsConfig(BaseModel):
             yield name, "{…}"
 
     def section(self, name: str) -> dict[str, Any]:
-        """The raw ``[plugins.<name>]`` table (empty when absent)."""
+        """The raw ``[plugins.<name>]`` table (empty when absent).
+
+        Values from environment variables are still strings here, lists included: validate
+        with :meth:`validate_section`, which shapes them by the model's field types.
+        """
         raw = (self.model_extra or {}).get(name, {})
         if not isinstance(raw, dict):
             raise ConfigError(f"plugins.{name}", "must be a table")
         return raw
+
+    def validate_section(self, name: str, model: type[ModelT]) -> ModelT:
+        """``[plugins.<name>]`` validated by the plugin's ``model`` (environment lists split by its types).
+
+        Raises pydantic's ValidationError; the loader turns it into one line per key.
+        """
+        return model.model_validate(typed_env_values(model, self.section(name)))
 
 
 class Settings(Section):
@@ -250,6 +364,35 @@ def secret_values(*nodes: object) -> list[str]:
     return [value for value in found if value]
 
 
+def sqlite_folder_problem(url: str) -> str | None:
+    """Why an SQLite database file at ``url`` could not be created or written (None when it can).
+
+    Checked at validation, so ``check`` reports it and ``run``/``db upgrade`` refuse with one
+    line instead of failing deep inside the driver.
+    """
+    parsed = make_url(url)
+    database = parsed.database
+    if not parsed.drivername.startswith("sqlite") or not database or database == ":memory:":
+        return None
+    if database.startswith("file:") or "uri" in parsed.query:
+        return None  # an SQLite URI (shared memory, read-only modes…): the driver decides
+    file = Path(database).expanduser()
+    folder = file.parent
+    where = "" if folder.is_absolute() else f" (relative to {Path.cwd()})"
+    if not folder.exists():
+        return f"folder {folder} does not exist{where}"
+    if not folder.is_dir():
+        return f"{folder} is not a folder{where}"
+    if file.is_dir():
+        return f"{file} is a folder, not a database file{where}"
+    if file.exists():
+        if not os.access(file, os.R_OK | os.W_OK):
+            return f"file {file} is not writable{where}"
+    elif not os.access(folder, os.W_OK | os.X_OK):
+        return f"folder {folder} is not writable, so the database file cannot be created there{where}"
+    return None
+
+
 def normalise_database_url(url: str) -> str:
     """Pick the async driver for a plain database URL (``postgresql://`` → asyncpg)."""
     for plain, async_url in (
@@ -265,27 +408,6 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-def env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
-    """Turn ``CHATOPS_A__B=v`` variables into a nested ``{"a": {"b": "v"}}`` mapping."""
-    tree: dict[str, Any] = {}
-    for name, value in environ.items():
-        if not name.startswith(ENV_PREFIX) or "__" not in name:
-            continue
-        path = [part.lower() for part in name[len(ENV_PREFIX) :].split("__")]
-        node = tree
-        for part in path[:-1]:
-            node = node.setdefault(part, {})
-        node[path[-1]] = _parse_env_value(value)
-    return tree
-
-
-def _parse_env_value(value: str) -> Any:
-    # Lists (enabled plugins, leads) are written as comma-separated values.
-    if "," in value and not value.startswith(("http://", "https://", "postgres", "sqlite")):
-        return [item.strip() for item in value.split(",") if item.strip()]
-    return value
-
-
 def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in extra.items():
@@ -296,46 +418,150 @@ def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def validation_problems(exc: ValidationError, prefix: str = "") -> list[ConfigProblem]:
+    """Every problem in a pydantic error as ``key: problem``, the first per key."""
+    problems: dict[str, ConfigProblem] = {}
+    for error in exc.errors():
+        loc = [str(part) for part in error["loc"]]
+        message = error["msg"]
+        ctx_error = (error.get("ctx") or {}).get("error")
+        if isinstance(ctx_error, _KeyedValueError):
+            loc.append(ctx_error.field)
+            message = str(ctx_error)
+        elif message.startswith("Value error, "):
+            message = message[len("Value error, ") :]
+        key = ".".join([prefix, *loc] if prefix else loc)
+        variable = f"{ENV_PREFIX}{key.replace('.', '__').upper()}"
+        if error["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif error["type"] == "missing" and len(loc) == 1 and not prefix:
+            message = f"missing [{loc[0]}] section (in the config file, or {ENV_PREFIX}{loc[0].upper()}__… variables)"
+        elif error["type"] == "missing":
+            message = f"missing (set it in the config file or as {variable})"
+        elif error["type"] in ("list_type", "tuple_type", "set_type"):
+            message += f' (in the file: ["a", "b"]; in {variable}: a,b or a JSON list ["a","b"])'
+        problems.setdefault(key, ConfigProblem(key, message))
+    return list(problems.values())
+
+
 def describe_validation_error(exc: ValidationError, prefix: str = "") -> ConfigError:
-    """Reduce a pydantic error to the first problem, as ``key: problem``."""
-    first = exc.errors()[0]
-    loc = [str(part) for part in first["loc"]]
-    message = first["msg"]
-    ctx_error = (first.get("ctx") or {}).get("error")
-    if isinstance(ctx_error, _KeyedValueError):
-        loc.append(ctx_error.field)
-        message = str(ctx_error)
-    elif message.startswith("Value error, "):
-        message = message[len("Value error, ") :]
-    if first["type"] == "extra_forbidden":
-        message = "unknown key"
-    elif first["type"] == "missing" and len(loc) == 1 and not prefix:
-        message = f"missing [{loc[0]}] section (in the config file, or {ENV_PREFIX}{loc[0].upper()}__… variables)"
-    key = ".".join([prefix, *loc] if prefix else loc)
-    if first["type"] == "missing" and (len(loc) > 1 or prefix):
-        message = f"missing (set it in the config file or as {ENV_PREFIX}{key.replace('.', '__').upper()})"
-    return ConfigError(key, message)
+    """A pydantic error as one :class:`ConfigError` holding every problem, ``key: problem`` each."""
+    return ConfigError(problems=validation_problems(exc, prefix))
 
 
-def parse_settings(data: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> Settings:
-    """Validate a config mapping (plus environment overrides) into Settings."""
-    merged = _merge(dict(data), env_overrides(os.environ if environ is None else environ))
-    try:
-        return Settings.model_validate(merged)
-    except ValidationError as exc:
-        raise describe_validation_error(exc) from None
+class StorageSettings(BaseModel):
+    """The part of the configuration the database commands need (``db``, ``outbox``).
+
+    Only ``[database]`` and ``[plugins]`` (which plugins' tables exist) are validated: the
+    schema can be upgraded before any Slack token exists. Other sections are ignored here.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    plugins: PluginsConfig = Field(default_factory=PluginsConfig)
 
 
-def load_settings(path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
-    """Read the TOML file at ``path`` (default ``$CHATOPS_CONFIG`` or ``config.toml``) and validate it."""
+@dataclass(frozen=True, slots=True)
+class RawConfig:
+    """The config file's tables merged with the environment's overrides, not validated yet."""
+
+    data: dict[str, Any]
+    #: Context for a person reading the errors (e.g. that no config file was read), or None.
+    note: str | None = None
+
+
+def read_config(path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None) -> RawConfig:
+    """Read the TOML file at ``path`` (default ``$CHATOPS_CONFIG`` or ``./config.toml``) plus the environment.
+
+    A file named by ``path`` or ``CHATOPS_CONFIG`` must exist; ``./config.toml`` may be
+    absent (settings then come from the environment only, which the note says).
+    """
     env = os.environ if environ is None else environ
+    named_by = "-c" if path is not None else "CHATOPS_CONFIG" if env.get("CHATOPS_CONFIG") else None
     config_path = Path(path or env.get("CHATOPS_CONFIG") or DEFAULT_CONFIG_PATH)
+    note = None
     data: dict[str, Any] = {}
-    if config_path.exists():
+    if config_path.is_file():
         try:
             data = tomllib.loads(config_path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(str(config_path), f"not valid TOML: {exc}") from None
-    elif path is not None:
+        except OSError as exc:
+            raise ConfigError(str(config_path), f"cannot be read: {exc.strerror or exc}") from None
+    elif named_by == "-c":
         raise ConfigError(str(config_path), "config file not found")
-    return parse_settings(data, env)
+    elif named_by == "CHATOPS_CONFIG":
+        raise ConfigError("CHATOPS_CONFIG", f"config file {config_path} not found")
+    elif config_path.exists():
+        raise ConfigError(str(config_path), "is not a file")
+    else:
+        note = (
+            f"note: no ./{DEFAULT_CONFIG_PATH} in {Path.cwd()} (and no -c or CHATOPS_CONFIG): "
+            f"settings come from {ENV_PREFIX}… environment variables only"
+        )
+    return RawConfig(_merge(data, env_overrides(env)), note)
+
+
+def _as_raw(config: RawConfig | Mapping[str, Any]) -> RawConfig:
+    return config if isinstance(config, RawConfig) else RawConfig(dict(config))
+
+
+def validate_settings(config: RawConfig | Mapping[str, Any]) -> Settings:
+    """Validate merged config data into :class:`Settings`, reporting every core problem at once."""
+    raw = _as_raw(config)
+    # Without a [slack] table, name each key it needs rather than the table alone.
+    data = {"slack": {}, **raw.data}
+    try:
+        return Settings.model_validate(typed_env_values(Settings, data))
+    except ValidationError as exc:
+        problems = validation_problems(exc)
+    slack = data.get("slack")
+    if isinstance(slack, Mapping):
+        # A model-level rule runs only once every field is valid: say it now, with the rest.
+        missing = missing_mode_credential(
+            slack.get("mode", "socket"), slack.get("app_token"), slack.get("signing_secret")
+        )
+        if missing is not None and not any(p.key == f"slack.{missing[0]}" for p in problems):
+            # With the other [slack] lines, so the section reads as one list of what to fix.
+            at = max((i + 1 for i, p in enumerate(problems) if p.key.startswith("slack.")), default=len(problems))
+            problems.insert(at, ConfigProblem(f"slack.{missing[0]}", missing[1]))
+    raise ConfigError(problems=problems, note=raw.note)
+
+
+def validate_storage_settings(config: RawConfig | Mapping[str, Any]) -> StorageSettings:
+    """Validate only ``[database]`` and ``[plugins]``: what the database commands need."""
+    raw = _as_raw(config)
+    try:
+        return StorageSettings.model_validate(typed_env_values(StorageSettings, raw.data))
+    except ValidationError as exc:
+        raise ConfigError(problems=validation_problems(exc), note=raw.note) from None
+
+
+def validate_plugins_section(config: RawConfig | Mapping[str, Any]) -> PluginsConfig:
+    """Validate ``[plugins]`` alone (the list of enabled plugins), whatever the other sections hold."""
+    raw = _as_raw(config)
+    data = raw.data.get("plugins", {})
+    try:
+        if not isinstance(data, Mapping):
+            raise ConfigError("plugins", "must be a table")
+        return PluginsConfig.model_validate(typed_env_values(PluginsConfig, data))
+    except ValidationError as exc:
+        raise ConfigError(problems=validation_problems(exc, prefix="plugins"), note=raw.note) from None
+
+
+def parse_settings(data: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> Settings:
+    """Validate a config mapping (plus environment overrides) into Settings."""
+    return validate_settings(_merge(dict(data), env_overrides(os.environ if environ is None else environ)))
+
+
+def load_settings(path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the TOML file at ``path`` (default ``$CHATOPS_CONFIG`` or ``config.toml``) and validate it."""
+    return validate_settings(read_config(path, environ))
+
+
+def load_storage_settings(
+    path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+) -> StorageSettings:
+    """Like :func:`load_settings`, validating only what the database commands need."""
+    return validate_storage_settings(read_config(path, environ))

@@ -58,7 +58,7 @@ def test_built_in_plugins_are_found_through_the_entry_point_group() -> None:
 
 def test_plugin_manager_is_per_instance_not_global() -> None:
     base = {
-        "slack": {"bot_token": "x", "app_token": "y", "inbox_channel": "C"},
+        "slack": {"bot_token": "xoxb-1", "app_token": "xapp-1", "inbox_channel": "C1"},
         "plugins": {"enabled": ["webhook"], "webhook": {"secret": "0123456789abcdef"}},
     }
     first, _ = load_plugins(parse_settings(base, {}))
@@ -79,7 +79,7 @@ def test_an_extra_plugin_object_is_loaded_like_an_installed_one() -> None:
             return Cfg if name == "greeter" else None
 
     settings = {
-        "slack": {"bot_token": "x", "app_token": "y", "inbox_channel": "C"},
+        "slack": {"bot_token": "xoxb-1", "app_token": "xapp-1", "inbox_channel": "C1"},
         "plugins": {"enabled": ["greeter"], "greeter": {"greeting": "moi"}},
     }
     _, configs = load_plugins(parse_settings(settings, {}), {"greeter": Greeter()})

@@ -345,7 +345,7 @@ def test_two_plugins_whose_names_share_a_version_table_are_refused() -> None:
 
     settings = parse_settings(
         {
-            "slack": {"bot_token": "x", "app_token": "y", "inbox_channel": "C"},
+            "slack": {"bot_token": "xoxb-1", "app_token": "xapp-1", "inbox_channel": "C1"},
             "plugins": {"enabled": ["tally-x", "tally_x"]},
         },
         {},

@@ -202,7 +202,7 @@ async def test_start_up_refuses_an_enabled_plugin_that_is_behind(db: Database, f
 def test_enabled_migrations_follow_the_enabled_order_and_skip_plugins_without_tables() -> None:
     settings = parse_settings(
         {
-            "slack": {"bot_token": "x", "app_token": "y", "inbox_channel": "C"},
+            "slack": {"bot_token": "xoxb-1", "app_token": "xapp-1", "inbox_channel": "C1"},
             "plugins": {"enabled": ["broken", "webhook", "notes"], "webhook": {"secret": "0123456789abcdef"}},
         },
         {},

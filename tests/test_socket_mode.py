@@ -205,17 +205,25 @@ async def test_reconnects_when_slack_asks_and_keeps_working(
     await fake_slack.wait_for("chat.update", _updated_to_claimed)
 
 
-@pytest.mark.parametrize("token", ["xapp-1-wrong", "xoxb-test"], ids=["wrong-app-token", "bot-token"])
+# A bot token (xoxb-) in app_token's place is refused by the settings before this point
+# (tests/test_config_errors.py); Slack's answer to a token of the wrong type is played by a fault.
+@pytest.mark.parametrize(
+    ("token", "fault"),
+    [("xapp-1-wrong", None), ("xapp-test", "not_allowed_token_type")],
+    ids=["wrong-app-token", "wrong-token-type"],
+)
 async def test_a_bad_app_token_fails_to_connect_with_a_clear_error(
-    fake_slack: FakeSlack, tmp_path: Path, token: str
+    fake_slack: FakeSlack, tmp_path: Path, token: str, fault: str | None
 ) -> None:
     app = await started_app(fake_slack, tmp_path, app_token=token)
+    if fault is not None:
+        fake_slack.fail_next("apps.connections.open", error=fault)
     try:
         with pytest.raises(ConfigError) as raised:
             await connect_socket_mode(app)
     finally:
         await app.stop()
-    expected = "invalid_auth" if token.startswith("xapp-") else "not_allowed_token_type"
+    expected = fault or "invalid_auth"
     assert raised.value.key == "slack.app_token"
     assert f"apps.connections.open: {expected}" in str(raised.value)
     assert not fake_slack.socket_connected

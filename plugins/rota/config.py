@@ -182,5 +182,5 @@ def service_hours_from_settings(settings: Settings) -> ServiceHours:
     Without a running bot; not configured (no ``[plugins.rota.service_hours]``) gives hours that
     are always open, so service time equals wall-clock time.
     """
-    config = RotaConfig.model_validate(settings.plugins.section("rota"))
+    config = settings.plugins.validate_section("rota", RotaConfig)
     return config.hours(ZoneInfo(settings.team.timezone))
