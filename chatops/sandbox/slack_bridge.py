@@ -97,6 +97,21 @@ def _element(blocks: Any, block_id: str, action_id: str) -> dict[str, Any] | Non
     return None
 
 
+def _shown_element(message: Mapping[str, Any], block_id: str, action_id: str) -> dict[str, Any] | None:
+    """The element as the message shows it now, else as an earlier version showed it (newest first).
+
+    A person whose page is a moment behind clicks a button the bot has since replaced
+    (Claim, after a teammate claimed): Slack delivers that click, and the bot answers it
+    ("Already claimed by …"), so the sandbox must too. An element no version ever had is refused.
+    """
+    versions = [message, *reversed(message.get("history") or [])]
+    for version in versions:
+        element = _element(version.get("blocks"), block_id, action_id)
+        if element is not None:
+            return element
+    return None
+
+
 def _option(element: Mapping[str, Any], value: str) -> dict[str, Any] | None:
     """The option of a select or overflow menu whose value is ``value`` (option groups included)."""
     options = list(element.get("options") or [])
@@ -265,7 +280,7 @@ class SlackBridge:
             raise Refused(f"no message {ts} in {channel}") from None
         if message.get("deleted"):
             raise Refused(f"message {ts} was deleted")
-        element = _element(message.get("blocks"), block_id, action_id)
+        element = _shown_element(message, block_id, action_id)
         if element is None:
             raise Refused(f"message {ts} has no element {block_id}/{action_id}")
         kind = element.get("type")
