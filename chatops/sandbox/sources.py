@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,35 @@ class SandboxSource(Protocol):
     def feed(self) -> Sequence[CustomerPost]:
         """The customers' comments, newest first, each with the replies under it."""
         ...
+
+
+class ServedFake(Protocol):
+    """A platform fake served on loopback from its own thread (a :class:`chatops.testing.server.LoopbackFake`)."""
+
+    def start(self) -> Any:
+        """Start serving."""
+        ...
+
+    def stop(self) -> None:
+        """Stop serving."""
+        ...
+
+
+F = TypeVar("F", bound=ServedFake)
+
+
+class FakeBackedSource(Generic[F]):
+    """Base of a :class:`SandboxSource` whose platform is one served fake, ``self.fake``: start and stop serve it."""
+
+    fake: F
+
+    def start(self) -> None:
+        """Serve the fake."""
+        self.fake.start()
+
+    def stop(self) -> None:
+        """Stop the fake (a gateway's connections close with it)."""
+        self.fake.stop()
 
 
 class SandboxPostError(Exception):

@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from chatops.sandbox.posting import Customers, customer_name, customer_text
-from chatops.sandbox.sources import CustomerPost, SandboxPostError
+from chatops.sandbox.sources import CustomerPost, FakeBackedSource, SandboxPostError
 
 from .fake_http import MAX_CONTENT
 from .testing import FakeDiscord
@@ -51,7 +51,7 @@ class _Written:
     reply_to: str | None
 
 
-class DiscordSandbox:
+class DiscordSandbox(FakeBackedSource[FakeDiscord]):
     """Customers' messages in the café server's #support channel, and the bot's answers to them."""
 
     plugin = "discord"
@@ -69,14 +69,6 @@ class DiscordSandbox:
         # The café's server and its #support channel, there before anyone connects.
         self.fake.add_guild(GUILD_ID, GUILD_NAME)
         self.fake.add_channel(GUILD_ID, CHANNEL_ID, CHANNEL_NAME)
-
-    def start(self) -> None:
-        """Serve the fake."""
-        self.fake.start()
-
-    def stop(self) -> None:
-        """Close the gateway and stop the fake."""
-        self.fake.stop()
 
     @property
     def config(self) -> Mapping[str, Any]:

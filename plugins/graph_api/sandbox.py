@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chatops.sandbox.posting import Customers, customer_name, customer_text, notify_bot
-from chatops.sandbox.sources import CustomerPost, SandboxPostError
+from chatops.sandbox.sources import CustomerPost, FakeBackedSource, SandboxPostError
 
 from .client import parse_graph_time
 from .testing import FakeGraph, signed_webhook
@@ -41,7 +41,7 @@ HIDDEN_NOTE = "hidden"
 PRIVATE_NOTE = "private message"
 
 
-class MetaSandboxSource(ABC):
+class MetaSandboxSource(FakeBackedSource[FakeGraph], ABC):
     """A Meta source's customers' side: the Graph fake, the plugin's settings, comments in, the feed out."""
 
     #: The plugin (``[plugins.<plugin>]``) and the page's key for this source.
@@ -73,14 +73,6 @@ class MetaSandboxSource(ABC):
         # A data folder kept from an earlier run holds that run's comments: never reuse their ids.
         self._numbers = itertools.count(int(time.time() * 1000) * 1000 + 1)
         self.publish()
-
-    def start(self) -> None:
-        """Serve the fake."""
-        self.fake.start()
-
-    def stop(self) -> None:
-        """Stop the fake."""
-        self.fake.stop()
 
     @property
     def config(self) -> Mapping[str, Any]:

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chatops.sandbox.posting import Customers, customer_name, customer_text, handle_for, notify_bot
-from chatops.sandbox.sources import CustomerPost, SandboxPostError
+from chatops.sandbox.sources import CustomerPost, FakeBackedSource, SandboxPostError
 
 from .activity_payloads import XUser, signed_activity, tweet_create_payload, tweet_object
 from .length import weighted_length
@@ -44,7 +44,7 @@ def snowflake_now() -> int:
     return (int(time.time() * 1000) - TWITTER_EPOCH_MS) << 22
 
 
-class XSandbox:
+class XSandbox(FakeBackedSource[FakeX]):
     """Mentions of the café's X account, and the account's replies under them."""
 
     plugin = "x"
@@ -80,14 +80,6 @@ class XSandbox:
         #: The customers' posts that start a conversation, oldest first, with their text as posted.
         self._threads: dict[str, tuple[XUser, str, datetime]] = {}
         self._numbers = itertools.count(1)
-
-    def start(self) -> None:
-        """Serve the fake."""
-        self.fake.start()
-
-    def stop(self) -> None:
-        """Stop the fake."""
-        self.fake.stop()
 
     @property
     def config(self) -> Mapping[str, Any]:
