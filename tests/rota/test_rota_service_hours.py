@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from chatops.config import parse_settings
 from chatops_plugins.rota.config import RotaConfig, ServiceHoursConfig, service_hours_from_settings
 from chatops_plugins.rota.service_hours import ServiceHours
 
@@ -119,9 +119,13 @@ def test_describe_groups_days_with_the_same_hours() -> None:
 
 
 def test_the_digest_builds_service_hours_from_settings_without_a_bot() -> None:
-    settings_ = SimpleNamespace(
-        team=SimpleNamespace(timezone="Europe/Helsinki"),
-        plugins=SimpleNamespace(section=lambda name: {"service_hours": OFFICE} if name == "rota" else {}),
+    settings_ = parse_settings(
+        {
+            "team": {"timezone": "Europe/Helsinki"},
+            "slack": {"bot_token": "xoxb-1", "app_token": "xapp-1", "inbox_channel": "C1"},
+            "plugins": {"enabled": ["rota"], "rota": {"service_hours": OFFICE}},
+        },
+        environ={},
     )
     office = service_hours_from_settings(settings_)
     assert office.tz == HELSINKI and office.describe() == "mon-fri 08:00-18:00"
