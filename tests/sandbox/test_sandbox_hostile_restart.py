@@ -43,13 +43,15 @@ async def second_run(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
     texts = {key: f"Before the restart on {key} {uuid.uuid4().hex[:6]}" for key in SOURCES}
     base, gateway = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
     try:
-        async with served(bind("127.0.0.1", 0), data_dir) as first:
-            async with httpx.AsyncClient(base_url=first.url, timeout=10) as http:
-                page = PageUser(http)
-                for key, text in texts.items():
-                    posted = await page.post(f"/customers/{key}/posts", {"author": "Aino Virtanen", "text": text})
-                    assert posted.status_code == 201, posted.text
-                await page.wait_for(lambda f: all(t in visible_text(f["channel"]) for t in texts.values()))
+        async with (
+            served(bind("127.0.0.1", 0), data_dir) as first,
+            httpx.AsyncClient(base_url=first.url, timeout=10) as http,
+        ):
+            page = PageUser(http)
+            for key, text in texts.items():
+                posted = await page.post(f"/customers/{key}/posts", {"author": "Aino Virtanen", "text": text})
+                assert posted.status_code == 201, posted.text
+            await page.wait_for(lambda f: all(t in visible_text(f["channel"]) for t in texts.values()))
         async with served(bind("127.0.0.1", 0), data_dir) as second:
             yield second, texts
     finally:
