@@ -182,3 +182,17 @@ def test_a_double_click_on_send_sends_the_reply_once_without_an_error(page: Page
     expect(feed.filter(has_text="Sent by a double click")).to_have_count(1, timeout=WAIT_MS)
     # The second click found the modal gone: no "no modal … is open" flashed at the person.
     assert pg.locator(".flash").all_inner_texts() == []
+
+
+def test_a_modals_field_sits_under_its_label_as_wide_as_the_modal(page: Page) -> None:
+    # The Reply modal showed "Your reply" beside a small box (the page's style had nothing for modals).
+    card = page.get_by_test_id("message").filter(has_text="Filler 5:").first
+    card.get_by_role("button", name="Reply").click()
+    modal = page.get_by_test_id("modal")
+    field = modal.get_by_label("Your reply")
+    label = modal.locator("label.bk-label").first
+    field_box, label_box, modal_box = field.bounding_box(), label.bounding_box(), modal.bounding_box()
+    assert field_box and label_box and modal_box
+    assert field_box["y"] >= label_box["y"] + label_box["height"] - 1
+    assert field_box["width"] >= 0.8 * modal_box["width"]
+    modal.get_by_role("button", name="Cancel").click()
