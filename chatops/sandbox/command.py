@@ -74,6 +74,15 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         print(f"chatops sandbox: --data {args.data}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
+        # The database and the channels are written there: a folder that cannot be written to
+        # is a mistake in the command line, said now rather than as a traceback from the bot.
+        with tempfile.TemporaryFile(dir=data_dir):
+            pass
+    except OSError as exc:
+        sock.close()
+        print(f"chatops sandbox: --data {args.data}: cannot write there ({exc.strerror or exc})", file=sys.stderr)
+        return EXIT_USAGE
+    try:
         asyncio.run(serve(sock, data_dir, open_browser=not args.no_browser))
     finally:
         sock.close()

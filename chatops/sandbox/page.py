@@ -22,6 +22,7 @@ import importlib.resources
 import json
 import logging
 import mimetypes
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
@@ -51,6 +52,15 @@ MAX_BODY = 64_000
 SCRIPTED_DAY = "chatops.sandbox.scripted_day"
 
 Handler = Callable[[Request], Awaitable[Response]]
+
+#: A UTF-16 surrogate on its own: JSON may spell one (``"\\ud800"``), but no text can hold it
+#: (encoding it for the bot, a source or the page's own answer would fail).
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _text(value: object) -> str:
+    """``value`` as text that can be encoded: a lone surrogate becomes U+FFFD, as a browser's form does."""
+    return _LONE_SURROGATE.sub("\ufffd", str(value))
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -134,7 +144,7 @@ class Page:
             if not isinstance(data, dict):
                 raise Refused("the body must be a JSON object")
             return {
-                str(k): [str(x) for x in v] if isinstance(v, list) else ([] if v is None else [str(v)])
+                _text(k): [_text(x) for x in v] if isinstance(v, list) else ([] if v is None else [_text(v)])
                 for k, v in data.items()
             }
         return parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)

@@ -14,6 +14,7 @@ pushes and updates, and :class:`ModalStacks` follows them per person.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import itertools
 import json
@@ -229,6 +230,12 @@ class SlackBridge:
         #: How many requests went to the bot (what was refused never counts).
         self.sent = 0
         self._response_urls: dict[str, tuple[str, str]] = {}
+        # One modal submission or close at a time per person: a double click must find the modal
+        # already gone, as in Slack, instead of sending the same view to the bot twice.
+        self._modal_locks: dict[str, asyncio.Lock] = {}
+
+    def _modal_lock(self, user_id: str) -> asyncio.Lock:
+        return self._modal_locks.setdefault(user_id, asyncio.Lock())
 
     async def aclose(self) -> None:
         """Close the HTTP client."""
@@ -315,6 +322,12 @@ class SlackBridge:
     async def submit(self, user: str, view_id: str, values: dict[str, dict[str, dict[str, Any]]]) -> Answer:
         """``user`` submits their open modal ``view_id`` with ``values`` (``view.state.values``)."""
         person = self._person(user)
+        async with self._modal_lock(person.id):
+            return await self._submit(person, view_id, values)
+
+    async def _submit(
+        self, person: people.Teammate, view_id: str, values: dict[str, dict[str, dict[str, Any]]]
+    ) -> Answer:
         view = self.modals.open_view(person.id, view_id)
         body = view_submission_body(
             user_id=person.id,
@@ -338,6 +351,10 @@ class SlackBridge:
     async def close(self, user: str, view_id: str) -> Answer:
         """``user`` closes their open modal ``view_id``; the bot hears of it if the view asked (``notify_on_close``)."""
         person = self._person(user)
+        async with self._modal_lock(person.id):
+            return await self._close(person, view_id)
+
+    async def _close(self, person: people.Teammate, view_id: str) -> Answer:
         view = self.modals.open_view(person.id, view_id)
         self.modals.close(person.id, everything=bool(view.get("clear_on_close")))
         if not view.get("notify_on_close"):

@@ -22,9 +22,11 @@ from chatops.sockets import bind
 class ThreadedServer:
     """Serve an ASGI app on 127.0.0.1 (a free port) from a daemon thread."""
 
-    def __init__(self, app: Any, *, host: str = "127.0.0.1") -> None:
+    def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        """Serve ``app`` on ``host``, on ``port`` (0: a free one; :meth:`start` raises OSError when it is taken)."""
         self._app = app
         self._host = host
+        self._port = port
         self._sock: socket.socket | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -44,7 +46,7 @@ class ThreadedServer:
     def start(self, timeout: float = 10.0) -> None:
         """Bind, start serving, and return once the server accepts connections."""
         # bind() sets TCP_NODELAY: see chatops.sockets.bind for the 40 ms it saves per request.
-        self._sock = bind(self._host, 0)
+        self._sock = bind(self._host, self._port)
         config = uvicorn.Config(self._app, log_level="warning", lifespan="off", access_log=False)
         self._server = uvicorn.Server(config)
         # uvicorn installs signal handlers only on the main thread; this is not it.

@@ -68,6 +68,9 @@ class WebhookSandbox:
         self._comments: dict[str, _Comment] = {}
         self._keys: set[str] = set()
         self._server: ThreadedServer | None = None
+        #: The reply receiver's port in the last run: the bot keeps each comment's reply_url in its
+        #: database, so a sandbox started again on the same data serves the same port when it can.
+        self._port = 0
         self._load()
 
     def _load(self) -> None:
@@ -77,22 +80,42 @@ class WebhookSandbox:
             data = json.loads(self._path.read_text(encoding="utf-8"))
             self._comments = {c["id"]: _Comment(**c) for c in data["comments"]}
             self._keys = set(data["keys"])
+            port = data.get("port", 0)
+            self._port = port if isinstance(port, int) and 0 < port < 65536 else 0
         except (OSError, ValueError, KeyError, TypeError) as exc:
             log.warning("the contact form's feed in %s was not read (%s); starting empty", self._path, exc)
             self._comments, self._keys = {}, set()
 
     def _save(self) -> None:
         """Write the feed (lock held)."""
-        data = {"comments": [vars(c) for c in self._comments.values()], "keys": sorted(self._keys)}
+        data = {
+            "comments": [vars(c) for c in self._comments.values()],
+            "keys": sorted(self._keys),
+            "port": self._port,
+        }
         partial = self._path.with_suffix(".partial")
         partial.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
         partial.replace(self._path)
 
     def start(self) -> None:
-        """Start the reply receiver on loopback."""
-        if self._server is None:
-            self._server = ThreadedServer(Starlette(routes=[Route("/reply", self._receive, methods=["POST"])]))
-            self._server.start()
+        """Start the reply receiver on loopback (on the last run's port when it is free)."""
+        if self._server is not None:
+            return
+        app = Starlette(routes=[Route("/reply", self._receive, methods=["POST"])])
+        server = ThreadedServer(app, port=self._port)
+        try:
+            server.start()
+        except OSError as exc:
+            # Taken by something else now: replies to the last run's comments cannot arrive (their cards say so).
+            log.warning(
+                "the contact form's reply port %s is taken (%s); replies to earlier comments fail", self._port, exc
+            )
+            server = ThreadedServer(app)
+            server.start()
+        self._server = server
+        with self._lock:
+            self._port = server.port
+            self._save()
 
     def stop(self) -> None:
         """Stop the reply receiver."""

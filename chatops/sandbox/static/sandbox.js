@@ -55,7 +55,10 @@
     }
     const openMenu = channelPane.querySelector(".bk-overflow-menu:not([hidden])");
     if (data.channel !== state.lastChannel && !busyIn(channelPane) && !openMenu) {
-      const atBottom = channelPane.scrollHeight - channelPane.scrollTop - channelPane.clientHeight < 40;
+      // A channel shown afresh opens at its newest message, as Slack's does; later, the pane follows
+      // new messages only while the reader is at the bottom (not while they read older ones).
+      const atBottom = !state.lastChannel ||
+        channelPane.scrollHeight - channelPane.scrollTop - channelPane.clientHeight < 40;
       channelPane.innerHTML = data.channel;
       state.lastChannel = data.channel;
       if (atBottom) { channelPane.scrollTop = channelPane.scrollHeight; }
@@ -108,9 +111,17 @@
   overlay.addEventListener("submit", async function (event) {
     event.preventDefault();
     const form = event.target;
+    // A double click on the submit button sends the modal once (Slack's client does the same).
+    if (form.dataset.sending) { return; }
+    form.dataset.sending = "1";
     const fields = new FormData(form);
     fields.append("user", state.user);
-    const answer = await send("/views/" + encodeURIComponent(form.dataset.viewId) + "/submit", fields, true);
+    let answer;
+    try {
+      answer = await send("/views/" + encodeURIComponent(form.dataset.viewId) + "/submit", fields, true);
+    } finally {
+      delete form.dataset.sending;
+    }
     if (answer.status !== 200) { flash(answer.error || "the bot refused it"); return; }
     if (answer.errors && Object.keys(answer.errors).length) { showErrors(form, answer); return; }
     state.modal = null;
