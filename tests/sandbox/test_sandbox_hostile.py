@@ -9,40 +9,14 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 
-import discord.gateway
-import discord.http
-import httpx
 import pytest
-import pytest_asyncio
 from sandbox_kit import PageUser, actions, cards, visible_text
 
 from chatops.sandbox.page import PAGE_HEADER
-from chatops.sandbox.serving import Served, served
-from chatops.sockets import bind
+from chatops.sandbox.serving import Served
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-
-@pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def sandbox(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Served]:
-    """A running sandbox serving its page on a free port (every installed source, as ``chatops sandbox``)."""
-    data_dir: Path = tmp_path_factory.mktemp("hostile-sandbox")
-    base, gateway = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    try:
-        async with served(bind("127.0.0.1", 0), data_dir) as running:
-            yield running
-    finally:
-        discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = base, gateway
-
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def page(sandbox: Served) -> AsyncIterator[PageUser]:
-    """Anna at the page."""
-    async with httpx.AsyncClient(base_url=sandbox.url, timeout=10) as http:
-        yield PageUser(http)
 
 
 async def comment(page: PageUser, text: str, key: str = "webhook") -> tuple[str, str]:
