@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import socket
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, TypeVar
@@ -77,19 +78,26 @@ def with_http_overrides(settings: Settings, host: str | None, port: str | None) 
     return settings.model_copy(update={"http": http})
 
 
-def load_settings_of(args: argparse.Namespace) -> Settings:
+def load_settings_of(args: argparse.Namespace, *, plugin_sections: bool = True) -> Settings:
     """The settings of the config file a command was given (``-c``), for plugins' sub-commands too.
 
     When the core settings are wrong, the enabled plugins' sections are validated as well,
-    so the one :class:`ConfigError` raised names every mistake.
+    so the one :class:`ConfigError` raised names every mistake; with ``plugin_sections``
+    (the default) they are validated when the core settings are right, too.
     """
     from chatops.plugins import plugin_config_problems
 
     raw = read_config(args.config)
     try:
-        return validate_settings(raw)
+        settings = validate_settings(raw)
     except ConfigError as exc:
         raise ConfigError(problems=[*exc.problems, *plugin_config_problems(raw)], note=exc.note) from None
+    # Only the plugins' sections wrong: raised here, with the note on where settings came from
+    # (the person may believe the secret they miss is in a ./config.toml that was never read).
+    problems = plugin_config_problems(raw) if plugin_sections else []
+    if problems:
+        raise ConfigError(problems=problems, note=raw.note)
+    return settings
 
 
 def load_storage_settings_of(args: argparse.Namespace) -> StorageSettings:
@@ -221,7 +229,8 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 
     known: Settings | PluginsConfig | None
     try:
-        known = load_settings_of(args)
+        # The plugins' own states (not installed, misconfigured) are what the list shows.
+        known = load_settings_of(args, plugin_sections=False)
         failed = False
     except ConfigError as exc:
         failed = True
@@ -313,6 +322,15 @@ def cmd_outbox_retry(args: argparse.Namespace) -> int:
     return 0
 
 
+def connection_problem(exc: BaseException) -> str:
+    """Why a connection failed, in words (a bare TimeoutError or gaierror says little by itself)."""
+    if isinstance(exc, TimeoutError):
+        return "no answer in time (a wrong host or port, or a firewall dropping the packets?)"
+    if isinstance(exc, socket.gaierror):
+        return f"a host name does not resolve ({exc.strerror or exc})"
+    return str(exc) or type(exc).__name__
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, including plugins' sub-commands."""
     parser = argparse.ArgumentParser(prog="chatops", description="Social-media customer service in Slack.")
@@ -385,8 +403,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SchemaOutOfDate as exc:
         print(f"database: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    except ConnectionError as exc:
-        print(f"connection: {exc}", file=sys.stderr)
+    except (OSError, TimeoutError) as exc:
+        # A database or server that cannot be reached (refused, a name that does not resolve,
+        # no answer in time): one line, as for the other mistakes of the surroundings.
+        print(f"connection: {connection_problem(exc)}", file=sys.stderr)
         return 1
     except PluginFailed as exc:
         print(str(exc), file=sys.stderr)

@@ -38,7 +38,9 @@ class SecretMasker:
 
     def __init__(self, secrets: Iterable[str]) -> None:
         forms: set[str] = set()
-        for secret in secrets:
+        # A secret pasted with a newline or spaces around it still works (HTTP clients strip
+        # headers), so lines may carry it without them: mask that form too.
+        for secret in {form for given in secrets for form in (given, given.strip())}:
             if secret and len(secret) >= MIN_SECRET_LENGTH:
                 forms.add(secret)
                 # In a JSON line a quote, backslash or non-ASCII character is escaped.
