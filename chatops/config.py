@@ -373,6 +373,11 @@ def sqlite_folder_problem(url: str) -> str | None:
     """
     parsed = make_url(url)
     database = parsed.database
+    if parsed.drivername.startswith("sqlite") and (parsed.host or parsed.username or parsed.port):
+        # sqlite://chatops.db (two slashes) names a host: SQLAlchemy refuses it only when connecting.
+        return (
+            "an SQLite URL names no host: sqlite:///chatops.db (relative) or sqlite:////var/lib/chatops.db (absolute)"
+        )
     if not parsed.drivername.startswith("sqlite") or not database or database == ":memory:":
         return None
     if database.startswith("file:") or "uri" in parsed.query:

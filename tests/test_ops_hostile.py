@@ -239,3 +239,34 @@ def test_a_secret_pasted_with_a_newline_is_masked_without_it() -> None:
     line = stream.getvalue().strip()
     assert "xoxb-1-pasted-token" not in line
     assert json.loads(line)["message"] == "sent Authorization: Bearer ***"
+
+
+@pytest.mark.parametrize("url", ["sqlite://chatops.db", "sqlite+aiosqlite://u:pw-hostile-123@/chatops.db"])
+def test_an_sqlite_url_with_two_slashes_is_a_config_error(chatops: Run, url: str) -> None:
+    # It passed check, then db upgrade died in SQLAlchemy with "Invalid SQLite URL" and a traceback.
+    code, _, err = chatops("db", "upgrade", env={**NO_PLUGINS, "CHATOPS_DATABASE__URL": url})
+    assert code == 2
+    assert "config error: database.url: an SQLite URL names no host: sqlite:///chatops.db" in err
+    assert "pw-hostile-123" not in err
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_a_secret_quoted_with_repr_is_masked(log_format: str) -> None:
+    # A generated password with a backslash, or a token pasted with a newline, shows escaped
+    # in an exception message that quotes the value with !r (and in a dict printed whole).
+    secret = 'pw\\Zq7"quote\n'
+    stream = io.StringIO()
+    configure_logging("info", log_format, [secret], stream=stream)
+    try:
+        try:
+            raise ValueError(f"bad header value {secret!r}")
+        except ValueError:
+            logging.getLogger("chatops.test").exception("request failed: %r", {"password": secret})
+    finally:
+        logging.getLogger().handlers.clear()
+    text = stream.getvalue()
+    assert "Zq7" not in text, text
+    if log_format == "json":
+        record = json.loads(text)
+        assert record["message"] == "request failed: {'password': '***'}"
+        assert record["exception"].endswith("ValueError: bad header value '***'")
