@@ -109,6 +109,15 @@ class SlackConfig(Section):
     ops_channel: str | None = None
     post_interval_seconds: float = Field(default=1.0, ge=0.0, le=60.0)
 
+    @field_validator("bot_token", "app_token", "signing_secret", mode="before")
+    @classmethod
+    def _strip_secret(cls, value: object) -> object:
+        # A secret pasted with its line break (a Kubernetes secret made from a file, `echo` into
+        # .env) would sign every request wrong, or not start with xoxb-: whitespace is never part of it.
+        if isinstance(value, SecretStr):
+            return SecretStr(value.get_secret_value().strip())
+        return value.strip() if isinstance(value, str) else value
+
     @field_validator("bot_token")
     @classmethod
     def _bot_token(cls, value: SecretStr) -> SecretStr:
@@ -163,6 +172,13 @@ def bot_token_problem(token: str) -> str | None:
         return "this is an app-level token (xapp-…); slack.app_token takes it. Here: the Bot User OAuth Token (xoxb-…)"
     if token.startswith("xoxp-"):
         return "this is a user token (xoxp-…), which acts as you; use the Bot User OAuth Token (xoxb-…)"
+    if token.startswith("xoxe.xoxb-"):
+        return (
+            "a rotating bot token (token rotation is on): chatops needs one that does not expire; "
+            "turn token rotation off (OAuth & Permissions) and use the Bot User OAuth Token (xoxb-…)"
+        )
+    if token.startswith("xoxe-"):
+        return "this is a refresh token (xoxe-…); use the Bot User OAuth Token (xoxb-…)"
     return "must be the Bot User OAuth Token, starting with xoxb- (OAuth & Permissions)"
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from chatops.cli import main
+from chatops.config import ConfigError, parse_settings, secret_value
 from chatops.observability.logs import configure_logging
 from chatops.testing.fake_slack import FakeSlack
 
@@ -270,3 +271,27 @@ def test_a_secret_quoted_with_repr_is_masked(log_format: str) -> None:
         record = json.loads(text)
         assert record["message"] == "request failed: {'password': '***'}"
         assert record["exception"].endswith("ValueError: bad header value '***'")
+
+
+def test_slack_secrets_pasted_with_a_line_break_are_used_without_it() -> None:
+    # A signing secret with its newline would verify no request at all (every click: 401).
+    slack = {
+        "bot_token": " xoxb-1-pasted\n",
+        "app_token": "xapp-1-pasted\r\n",
+        "signing_secret": "0123456789abcdef\n",
+        "inbox_channel": "C1",
+    }
+    settings = parse_settings({"slack": slack, "plugins": {"enabled": []}}, {})
+    assert secret_value(settings.slack.bot_token) == "xoxb-1-pasted"
+    assert secret_value(settings.slack.app_token) == "xapp-1-pasted"
+    assert secret_value(settings.slack.signing_secret) == "0123456789abcdef"
+
+
+@pytest.mark.parametrize(
+    ("token", "words"), [("xoxe.xoxb-1-rotating", "token rotation is on"), ("xoxe-1-refresh", "a refresh token")]
+)
+def test_token_rotation_tokens_are_named(token: str, words: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings({"slack": {"bot_token": token, "app_token": "xapp-1", "inbox_channel": "C1"}}, {})
+    assert caught.value.key == "slack.bot_token"
+    assert words in caught.value.problem
