@@ -13,7 +13,7 @@ import sys
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from chatops import __version__
 from chatops.config import (
@@ -411,8 +411,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PluginFailed as exc:
         print(str(exc), file=sys.stderr)
         return 1
-    except OperationalError as exc:
-        # The database refused (a file it cannot open, a server that says no): its own words, one line.
+    except DBAPIError as exc:
+        # The database refused (a file it cannot open, a role or password it does not know, a
+        # database that does not exist): its own words, one line.
         print(f"database: {' '.join(str(exc.orig or exc).split())}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from chatops.cli import main
 from chatops.config import ConfigError, parse_settings, secret_value
@@ -295,3 +296,17 @@ def test_token_rotation_tokens_are_named(token: str, words: str) -> None:
         parse_settings({"slack": {"bot_token": token, "app_token": "xapp-1", "inbox_channel": "C1"}}, {})
     assert caught.value.key == "slack.bot_token"
     assert words in caught.value.problem
+
+
+@pytest.mark.parametrize("command", [["db", "status"], ["outbox"]])
+def test_a_database_role_that_does_not_exist_is_one_line(chatops: Run, command: list[str]) -> None:
+    base = os.environ.get("CHATOPS_TEST_POSTGRES_URL")
+    if not base:
+        pytest.skip("CHATOPS_TEST_POSTGRES_URL is not set")
+    url = make_url(base).set(username="nobody_hostile", password="pw-hostile-123")
+    env = {**NO_PLUGINS, "CHATOPS_DATABASE__URL": url.render_as_string(hide_password=False)}
+    code, out, err = chatops(*command, env=env)
+    assert (code, out) == (1, "")
+    assert len(_lines(err)) == 1, err
+    assert err.startswith("database: ") and "nobody_hostile" in err
+    assert "pw-hostile-123" not in err
