@@ -26,7 +26,7 @@ from chatops.config import (
     validate_storage_settings,
 )
 from chatops.migrate import SchemaOutOfDate
-from chatops.observability.logs import LOG_FORMATS, LOG_LEVELS, configure_logging
+from chatops.observability.logs import LOG_FORMATS, LOG_LEVELS, SecretMaskingJsonFormatter, configure_logging
 from chatops.observability.logs import SecretMaskingFormatter as SecretMaskingFormatter  # its old home: re-exported
 from chatops.plugins import PluginFailed
 
@@ -389,32 +389,52 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _says_json(args: argparse.Namespace) -> bool:
+    """Whether stderr is a JSON log: ``--log-format json``, or a config that set it and was read."""
+    if args.log_format == "json":
+        return True
+    return any(isinstance(handler.formatter, SecretMaskingJsonFormatter) for handler in logging.getLogger().handlers)
+
+
+def report_stop(args: argparse.Namespace, lines: Iterable[str]) -> None:
+    """Why the command stopped, on stderr: plain lines for a person, JSON log records in a JSON log.
+
+    A log shipper reading ``--log-format json`` would otherwise drop (or mangle) the one line
+    that says why the bot is not running.
+    """
+    if not _says_json(args):
+        for line in lines:
+            print(line, file=sys.stderr)
+        return
+    if not any(isinstance(h.formatter, SecretMaskingJsonFormatter) for h in logging.getLogger().handlers):
+        configure_logging(args.log_level or "info", "json")  # the config could not be read: no secrets known
+    for line in lines:
+        log.error("%s", line)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``chatops`` console script."""
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except ConfigError as exc:
-        if exc.note:
-            print(exc.note, file=sys.stderr)
-        for line in exc.lines():
-            print(line, file=sys.stderr)
+        report_stop(args, [*([exc.note] if exc.note else []), *exc.lines()])
         return EXIT_CONFIG
     except SchemaOutOfDate as exc:
-        print(f"database: {exc}", file=sys.stderr)
+        report_stop(args, [f"database: {exc}"])
         return EXIT_CONFIG
     except (OSError, TimeoutError) as exc:
         # A database or server that cannot be reached (refused, a name that does not resolve,
         # no answer in time): one line, as for the other mistakes of the surroundings.
-        print(f"connection: {connection_problem(exc)}", file=sys.stderr)
+        report_stop(args, [f"connection: {connection_problem(exc)}"])
         return 1
     except PluginFailed as exc:
-        print(str(exc), file=sys.stderr)
+        report_stop(args, [str(exc)])
         return 1
     except DBAPIError as exc:
         # The database refused (a file it cannot open, a role or password it does not know, a
         # database that does not exist): its own words, one line.
-        print(f"database: {' '.join(str(exc.orig or exc).split())}", file=sys.stderr)
+        report_stop(args, [f"database: {' '.join(str(exc.orig or exc).split())}"])
         return 1
     except KeyboardInterrupt:
         return 130

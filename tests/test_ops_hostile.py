@@ -310,3 +310,37 @@ def test_a_database_role_that_does_not_exist_is_one_line(chatops: Run, command: 
     assert len(_lines(err)) == 1, err
     assert err.startswith("database: ") and "nobody_hostile" in err
     assert "pw-hostile-123" not in err
+
+
+@pytest.fixture
+def saved_logging() -> Iterator[None]:
+    """Put the root logger back as it was (the JSON log configured here would outlive the test)."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.mark.usefixtures("saved_logging")
+@pytest.mark.parametrize(
+    ("env", "args", "words"),
+    [
+        ({}, ["check"], "config error: slack.bot_token: missing"),
+        (
+            {**NO_PLUGINS, "CHATOPS_DATABASE__URL": "postgresql://u:pw-hostile-123@db.invalid/x"},
+            ["outbox"],
+            "connection:",
+        ),
+    ],
+)
+def test_under_log_format_json_why_it_stopped_is_json_too(
+    chatops: Run, env: dict[str, str], args: list[str], words: str
+) -> None:
+    # `--log-format json` for a log shipper: the last line, the one that says why the bot is not
+    # running, was printed plain and dropped by the shipper.
+    code, _, err = chatops("--log-format", "json", *args, env=env)
+    assert code in (1, 2)
+    records = [json.loads(line) for line in err.splitlines()]
+    assert any(words in record["message"] and record["level"] == "ERROR" for record in records), records
+    assert "pw-hostile-123" not in err
