@@ -391,9 +391,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _says_json(args: argparse.Namespace) -> bool:
     """Whether stderr is a JSON log: ``--log-format json``, or a config that set it and was read."""
-    if args.log_format == "json":
+    if args.log_format is not None:
+        return bool(args.log_format == "json")
+    if any(isinstance(handler.formatter, SecretMaskingJsonFormatter) for handler in logging.getLogger().handlers):
         return True
-    return any(isinstance(handler.formatter, SecretMaskingJsonFormatter) for handler in logging.getLogger().handlers)
+    # The config did not validate, so logging was never set up: its [logging] format may still be read.
+    try:
+        section = read_config(args.config).data.get("logging")
+    except ConfigError:
+        return False
+    return isinstance(section, dict) and section.get("format") == "json"
 
 
 def report_stop(args: argparse.Namespace, lines: Iterable[str]) -> None:
