@@ -8,11 +8,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import socket
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from chatops import __version__
 from chatops.config import (
@@ -25,7 +26,7 @@ from chatops.config import (
     validate_storage_settings,
 )
 from chatops.migrate import SchemaOutOfDate
-from chatops.observability.logs import LOG_FORMATS, LOG_LEVELS, configure_logging
+from chatops.observability.logs import LOG_FORMATS, LOG_LEVELS, SecretMaskingJsonFormatter, configure_logging
 from chatops.observability.logs import SecretMaskingFormatter as SecretMaskingFormatter  # its old home: re-exported
 from chatops.plugins import PluginFailed
 
@@ -77,19 +78,26 @@ def with_http_overrides(settings: Settings, host: str | None, port: str | None) 
     return settings.model_copy(update={"http": http})
 
 
-def load_settings_of(args: argparse.Namespace) -> Settings:
+def load_settings_of(args: argparse.Namespace, *, plugin_sections: bool = True) -> Settings:
     """The settings of the config file a command was given (``-c``), for plugins' sub-commands too.
 
     When the core settings are wrong, the enabled plugins' sections are validated as well,
-    so the one :class:`ConfigError` raised names every mistake.
+    so the one :class:`ConfigError` raised names every mistake; with ``plugin_sections``
+    (the default) they are validated when the core settings are right, too.
     """
     from chatops.plugins import plugin_config_problems
 
     raw = read_config(args.config)
     try:
-        return validate_settings(raw)
+        settings = validate_settings(raw)
     except ConfigError as exc:
         raise ConfigError(problems=[*exc.problems, *plugin_config_problems(raw)], note=exc.note) from None
+    # Only the plugins' sections wrong: raised here, with the note on where settings came from
+    # (the person may believe the secret they miss is in a ./config.toml that was never read).
+    problems = plugin_config_problems(raw) if plugin_sections else []
+    if problems:
+        raise ConfigError(problems=problems, note=raw.note)
+    return settings
 
 
 def load_storage_settings_of(args: argparse.Namespace) -> StorageSettings:
@@ -221,7 +229,8 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 
     known: Settings | PluginsConfig | None
     try:
-        known = load_settings_of(args)
+        # The plugins' own states (not installed, misconfigured) are what the list shows.
+        known = load_settings_of(args, plugin_sections=False)
         failed = False
     except ConfigError as exc:
         failed = True
@@ -313,6 +322,15 @@ def cmd_outbox_retry(args: argparse.Namespace) -> int:
     return 0
 
 
+def connection_problem(exc: BaseException) -> str:
+    """Why a connection failed, in words (a bare TimeoutError or gaierror says little by itself)."""
+    if isinstance(exc, TimeoutError):
+        return "no answer in time (a wrong host or port, or a firewall dropping the packets?)"
+    if isinstance(exc, socket.gaierror):
+        return f"a host name does not resolve ({exc.strerror or exc})"
+    return str(exc) or type(exc).__name__
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, including plugins' sub-commands."""
     parser = argparse.ArgumentParser(prog="chatops", description="Social-media customer service in Slack.")
@@ -371,29 +389,59 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _says_json(args: argparse.Namespace) -> bool:
+    """Whether stderr is a JSON log: ``--log-format json``, or a config that set it and was read."""
+    if args.log_format is not None:
+        return bool(args.log_format == "json")
+    if any(isinstance(handler.formatter, SecretMaskingJsonFormatter) for handler in logging.getLogger().handlers):
+        return True
+    # The config did not validate, so logging was never set up: its [logging] format may still be read.
+    try:
+        section = read_config(args.config).data.get("logging")
+    except ConfigError:
+        return False
+    return isinstance(section, dict) and section.get("format") == "json"
+
+
+def report_stop(args: argparse.Namespace, lines: Iterable[str]) -> None:
+    """Why the command stopped, on stderr: plain lines for a person, JSON log records in a JSON log.
+
+    A log shipper reading ``--log-format json`` would otherwise drop (or mangle) the one line
+    that says why the bot is not running.
+    """
+    if not _says_json(args):
+        for line in lines:
+            print(line, file=sys.stderr)
+        return
+    if not any(isinstance(h.formatter, SecretMaskingJsonFormatter) for h in logging.getLogger().handlers):
+        configure_logging(args.log_level or "info", "json")  # the config could not be read: no secrets known
+    for line in lines:
+        log.error("%s", line)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``chatops`` console script."""
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except ConfigError as exc:
-        if exc.note:
-            print(exc.note, file=sys.stderr)
-        for line in exc.lines():
-            print(line, file=sys.stderr)
+        report_stop(args, [*([exc.note] if exc.note else []), *exc.lines()])
         return EXIT_CONFIG
     except SchemaOutOfDate as exc:
-        print(f"database: {exc}", file=sys.stderr)
+        report_stop(args, [f"database: {exc}"])
         return EXIT_CONFIG
-    except ConnectionError as exc:
-        print(f"connection: {exc}", file=sys.stderr)
+    except (OSError, TimeoutError) as exc:
+        # A database or server that cannot be reached (refused, a name that does not resolve,
+        # no answer in time): one line, as for the other mistakes of the surroundings.
+        report_stop(args, [f"connection: {connection_problem(exc)}"])
         return 1
     except PluginFailed as exc:
-        print(str(exc), file=sys.stderr)
+        report_stop(args, [str(exc)])
         return 1
-    except OperationalError as exc:
-        # The database refused (a file it cannot open, a server that says no): its own words, one line.
-        print(f"database: {' '.join(str(exc.orig or exc).split())}", file=sys.stderr)
+    except DBAPIError as exc:
+        # The database refused (a file it cannot open, a role or password it does not know, a
+        # database that does not exist): its own words, one line.
+        report_stop(args, [f"database: {' '.join(str(exc.orig or exc).split())}"])
         return 1
     except KeyboardInterrupt:
         return 130

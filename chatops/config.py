@@ -55,7 +55,8 @@ class ConfigError(Exception):
         problems: Iterable[tuple[str, str]] = (),
         note: str | None = None,
     ) -> None:
-        found = [ConfigProblem(*item) for item in problems] or [ConfigProblem(key, problem)]
+        # The same mistake can be found twice (the core and the plugins both read [plugins]): say it once.
+        found = list(dict.fromkeys(ConfigProblem(*item) for item in problems)) or [ConfigProblem(key, problem)]
         super().__init__("\n".join(str(item) for item in found))
         self.problems: list[ConfigProblem] = found
         self.key, self.problem = found[0]
@@ -107,6 +108,15 @@ class SlackConfig(Section):
     escalation_leads: list[str] = Field(default_factory=list)
     ops_channel: str | None = None
     post_interval_seconds: float = Field(default=1.0, ge=0.0, le=60.0)
+
+    @field_validator("bot_token", "app_token", "signing_secret", mode="before")
+    @classmethod
+    def _strip_secret(cls, value: object) -> object:
+        # A secret pasted with its line break (a Kubernetes secret made from a file, `echo` into
+        # .env) would sign every request wrong, or not start with xoxb-: whitespace is never part of it.
+        if isinstance(value, SecretStr):
+            return SecretStr(value.get_secret_value().strip())
+        return value.strip() if isinstance(value, str) else value
 
     @field_validator("bot_token")
     @classmethod
@@ -162,6 +172,13 @@ def bot_token_problem(token: str) -> str | None:
         return "this is an app-level token (xapp-…); slack.app_token takes it. Here: the Bot User OAuth Token (xoxb-…)"
     if token.startswith("xoxp-"):
         return "this is a user token (xoxp-…), which acts as you; use the Bot User OAuth Token (xoxb-…)"
+    if token.startswith("xoxe.xoxb-"):
+        return (
+            "a rotating bot token (token rotation is on): chatops needs one that does not expire; "
+            "turn token rotation off (OAuth & Permissions) and use the Bot User OAuth Token (xoxb-…)"
+        )
+    if token.startswith("xoxe-"):
+        return "this is a refresh token (xoxe-…); use the Bot User OAuth Token (xoxb-…)"
     return "must be the Bot User OAuth Token, starting with xoxb- (OAuth & Permissions)"
 
 
@@ -372,11 +389,18 @@ def sqlite_folder_problem(url: str) -> str | None:
     """
     parsed = make_url(url)
     database = parsed.database
+    if parsed.drivername.startswith("sqlite") and (parsed.host or parsed.username or parsed.port):
+        # sqlite://chatops.db (two slashes) names a host: SQLAlchemy refuses it only when connecting.
+        return (
+            "an SQLite URL names no host: sqlite:///chatops.db (relative) or sqlite:////var/lib/chatops.db (absolute)"
+        )
     if not parsed.drivername.startswith("sqlite") or not database or database == ":memory:":
         return None
     if database.startswith("file:") or "uri" in parsed.query:
         return None  # an SQLite URI (shared memory, read-only modes…): the driver decides
-    file = Path(database).expanduser()
+    if database.startswith("~"):
+        return f"~ is not expanded in a database URL: write the full path ({Path(database).expanduser()})"
+    file = Path(database)
     folder = file.parent
     where = "" if folder.is_absolute() else f" (relative to {Path.cwd()})"
     if not folder.exists():
@@ -432,7 +456,9 @@ def validation_problems(exc: ValidationError, prefix: str = "") -> list[ConfigPr
             message = message[len("Value error, ") :]
         key = ".".join([prefix, *loc] if prefix else loc)
         variable = f"{ENV_PREFIX}{key.replace('.', '__').upper()}"
-        if error["type"] == "extra_forbidden":
+        if error["type"] == "extra_forbidden" and loc[0].startswith(ENV_PREFIX):
+            key, message = loc[0], "not a config key (an empty part between the __ separators)"
+        elif error["type"] == "extra_forbidden":
             message = "unknown key"
         elif error["type"] == "missing" and len(loc) == 1 and not prefix:
             message = f"missing [{loc[0]}] section (in the config file, or {ENV_PREFIX}{loc[0].upper()}__… variables)"
@@ -489,6 +515,10 @@ def read_config(path: str | os.PathLike[str] | None = None, environ: Mapping[str
             raise ConfigError(str(config_path), f"not valid TOML: {exc}") from None
         except OSError as exc:
             raise ConfigError(str(config_path), f"cannot be read: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(str(config_path), "is not UTF-8 text (save it as UTF-8)") from None
+    elif named_by is not None and config_path.is_dir():
+        raise ConfigError(named_by, f"{config_path} is a folder, not a config file")
     elif named_by == "-c":
         raise ConfigError(str(config_path), "config file not found")
     elif named_by == "CHATOPS_CONFIG":

@@ -29,6 +29,11 @@ def env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
         if not name.startswith(ENV_PREFIX) or "__" not in name:
             continue
         path = [part.lower() for part in name[len(ENV_PREFIX) :].split("__")]
+        if not all(path):
+            # CHATOPS_SLACK__ or CHATOPS___X: kept under the variable's own name, so that
+            # validation names it (an unknown top-level key) instead of an empty key.
+            tree[name] = FromEnv(value)
+            continue
         node = tree
         for part in path[:-1]:
             child = node.setdefault(part, {})

@@ -38,12 +38,18 @@ class SecretMasker:
 
     def __init__(self, secrets: Iterable[str]) -> None:
         forms: set[str] = set()
-        for secret in secrets:
-            if secret and len(secret) >= MIN_SECRET_LENGTH:
-                forms.add(secret)
+        # A secret pasted with a newline or spaces around it still works (HTTP clients strip
+        # headers), so lines may carry it without them: mask that form too.
+        for secret in {form for given in secrets for form in (given, given.strip())}:
+            if not secret or len(secret) < MIN_SECRET_LENGTH:
+                continue
+            # As written, and as repr() shows it (an exception message quoting a value with
+            # ``!r``, a dict printed whole): there a backslash or a newline is escaped.
+            for written in (secret, repr(secret)[1:-1]):
+                forms.add(written)
                 # In a JSON line a quote, backslash or non-ASCII character is escaped.
-                forms.add(json.dumps(secret)[1:-1])
-                forms.add(json.dumps(secret, ensure_ascii=False)[1:-1])
+                forms.add(json.dumps(written)[1:-1])
+                forms.add(json.dumps(written, ensure_ascii=False)[1:-1])
         # Longest first, so a secret containing another is masked whole.
         self._forms = sorted(forms, key=len, reverse=True)
 

@@ -37,6 +37,7 @@ _TOKEN_ERRORS = {
     "token_expired": "the token expired (token rotation is on?)",
     "account_inactive": "the token belongs to a deleted user or workspace",
     "not_allowed_token_type": "this kind of token may not call it (bot and app-level tokens swapped?)",
+    "ratelimited": "Slack is rate-limiting these calls (HTTP 429), so the token was not judged: try again in a minute",
 }
 
 
@@ -64,6 +65,10 @@ def unreachable_reason(exc: BaseException) -> str:
     if isinstance(exc, aiohttp.ClientConnectorDNSError) or isinstance(getattr(exc, "os_error", None), socket.gaierror):
         host = getattr(exc, "host", None)
         return f"the host name {host} does not resolve (DNS)" if host else "the host name does not resolve (DNS)"
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return "the connection broke before the whole answer arrived"
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return "the server closed the connection without answering"
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
         return f"its TLS certificate is not trusted ({exc.certificate_error})"
     os_error = getattr(exc, "os_error", None) or (exc if isinstance(exc, OSError) else None)
@@ -90,6 +95,9 @@ async def _call(api_url: str, request: Callable[[], Awaitable[Any]]) -> dict[str
         response = await request()
     except (aiohttp.ClientError, OSError, TimeoutError) as exc:
         raise _Unreachable(f"cannot reach Slack at {api_url}: {unreachable_reason(exc)}") from exc
+    except (AttributeError, TypeError, ValueError) as exc:
+        # slack_sdk reads the answer as a JSON object: a list, or a non-JSON body, breaks it.
+        raise _Unreachable(f"{api_url} answered something that is not Slack's (is api_url Slack's API?)") from exc
     return {"data": dict(response.data), "headers": dict(response.headers)}
 
 
