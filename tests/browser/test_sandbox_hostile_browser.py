@@ -1,31 +1,23 @@
 """What only a browser shows of the sandbox under a hostile or hurried user: text that tries to become
 markup or script, a double click on a modal's Send, and a channel already full when the page opens.
 
-Self-contained (no fixture from the browser tests' conftest): ``chatops sandbox`` runs as a newcomer
-starts it, with its data folder filled over HTTP first, and Debian's Chromium (by path, never
-downloaded) opens the page. Skipped, with the reason, where there is no Chromium.
+The module's ``chatops sandbox`` process and Debian's Chromium come from the browser tests'
+conftest; the channel is filled over HTTP first. Skipped, with the reason, where there is no Chromium.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
+from browser_kit import Sandbox
+from playwright.sync_api import Browser, Dialog, Page, expect
 
-CHROMIUM = "/usr/bin/chromium"
 #: Upper bounds on waiting (the bot delivers cards a moment after a comment), not timing claims.
 WAIT_S = 20.0
 WAIT_MS = int(WAIT_S * 1000)
-URL_LINE = re.compile(r"chatops sandbox: open (http://127\.0\.0\.1:\d+/)")
 HEADERS = {"X-Sandbox": "1"}
 
 #: Text a customer or a teammate types that must stay text: each would run ``window.__pwned=…`` if drawn as HTML.
@@ -48,60 +40,21 @@ def _cards(http: httpx.Client) -> int:
 
 
 @pytest.fixture(scope="module")
-def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A ``chatops sandbox`` whose channel is already full (as after a scripted day, or with ``--data``)."""
-    if not (os.access(CHROMIUM, os.X_OK) and Path(CHROMIUM).is_file()):
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    data = tmp_path_factory.mktemp("hostile-browser")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATOPS_") or k.startswith("CHATOPS_TEST")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "chatops.cli", "sandbox", "--port", "0", "--no-browser", "--data", str(data)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**env, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert process.stdout is not None
-        found = None
-        for line in process.stdout:
-            found = URL_LINE.search(line)
-            if found:
-                break
-        assert found, "chatops sandbox printed no URL"
-        base = found.group(1)
-        with httpx.Client(base_url=base, timeout=10, headers=HEADERS) as http:
-            texts = [f"Filler {n}: where is my order?" for n in range(FILLER)]
-            texts += [f"T{payload}" for payload in PAYLOADS]
-            for n, text in enumerate(texts):
-                author = f"N{PAYLOADS[n % len(PAYLOADS)]}"[:80]
-                for key in ("webhook", "facebook") if n >= FILLER else ("webhook",):
-                    response = http.post(f"/customers/{key}/posts", json={"author": author, "text": text})
-                    assert response.status_code == 201, response.text
-            deadline = time.monotonic() + WAIT_S
-            while _cards(http) < len(texts):
-                assert time.monotonic() < deadline, "the cards never all arrived"
-                time.sleep(0.1)
-        yield base
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            yield launched
-        finally:
-            launched.close()
+def url(sandbox: Sandbox) -> str:
+    """The module's sandbox once its channel is already full (as after a scripted day, or with ``--data``)."""
+    with httpx.Client(base_url=sandbox.url, timeout=10, headers=HEADERS) as http:
+        texts = [f"Filler {n}: where is my order?" for n in range(FILLER)]
+        texts += [f"T{payload}" for payload in PAYLOADS]
+        for n, text in enumerate(texts):
+            author = f"N{PAYLOADS[n % len(PAYLOADS)]}"[:80]
+            for key in ("webhook", "facebook") if n >= FILLER else ("webhook",):
+                response = http.post(f"/customers/{key}/posts", json={"author": author, "text": text})
+                assert response.status_code == 201, response.text
+        deadline = time.monotonic() + WAIT_S
+        while _cards(http) < len(texts):
+            assert time.monotonic() < deadline, "the cards never all arrived"
+            time.sleep(0.1)
+    return sandbox.url
 
 
 @pytest.fixture
