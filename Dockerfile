@@ -33,7 +33,8 @@ ENV CHATOPS_HTTP__HOST=0.0.0.0 \
     CHATOPS_DATABASE__URL=sqlite:////data/chatops.db
 VOLUME ["/data"]
 EXPOSE 8080
-# Liveness only: /healthz answers while the event loop does (/readyz is for load balancers).
+# Liveness only: /healthz answers while the event loop does (/readyz is for load balancers),
+# on the port the bot listens on (CHATOPS_HTTP__PORT may change it).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4).status != 200)"]
+    CMD ["python", "-c", "import os, sys, urllib.request; port = os.environ.get('CHATOPS_HTTP__PORT', '8080'); sys.exit(urllib.request.urlopen(f'http://127.0.0.1:{port}/healthz', timeout=4).status != 200)"]
 CMD ["chatops", "run"]
