@@ -7,12 +7,11 @@ from __future__ import annotations
 import os
 import re
 import socket
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cli_runs import Run, cli_runner
 
-from chatops.cli import main
 from chatops.config import ConfigError, load_settings, parse_settings
 from chatops.plugins import load_plugins
 from chatops.slack.preflight import MANIFEST_SCOPES, TEST_MESSAGE, scope_result
@@ -24,28 +23,12 @@ SLACK = '[slack]\nbot_token = "xoxb-1"\napp_token = "xapp-1"\ninbox_channel = "C
 WEBHOOK = f"[plugins.webhook]\nsecret = '{SECRET}'\n"
 GOOD = SLACK + WEBHOOK
 
-Run = Callable[..., tuple[int, str, str]]
-
 
 @pytest.fixture
 def chatops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
-    """``chatops <args>`` in ``tmp_path`` with only the given CHATOPS_ variables; (exit code, stdout, stderr)."""
-
-    def run(config: str | None, *args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-        monkeypatch.chdir(tmp_path)
-        if config is not None:
-            (tmp_path / "config.toml").write_text(config, encoding="utf-8")
-        for name in [name for name in os.environ if name.startswith("CHATOPS_")]:
-            monkeypatch.delenv(name)
-        for name, value in (env or {}).items():
-            monkeypatch.setenv(name, value)
-        capsys.readouterr()
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        assert "Traceback" not in out + err
-        return code, out, err
-
-    return run
+    """``chatops <args>`` in ``tmp_path``, ``config`` (when not None) as ./config.toml; (exit code, stdout, stderr)."""
+    run = cli_runner(tmp_path, monkeypatch, capsys)
+    return lambda config, *args, env=None: run(*args, env=env, config=config)
 
 
 def _errors(err: str) -> list[str]:

@@ -12,13 +12,13 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_runs import Run, cli_runner
 from sqlalchemy.engine import make_url
 
-from chatops.cli import main
 from chatops.config import ConfigError, parse_settings, secret_value
 from chatops.observability.logs import configure_logging
 from chatops.testing.fake_slack import FakeSlack
@@ -30,26 +30,11 @@ SLACK_ENV = {
 }
 NO_PLUGINS = {"CHATOPS_PLUGINS__ENABLED": "[]"}
 
-Run = Callable[..., tuple[int, str, str]]
-
 
 @pytest.fixture
 def chatops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
     """``chatops <args>`` in ``tmp_path`` with only the given CHATOPS_ variables; (exit code, stdout, stderr)."""
-
-    def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-        monkeypatch.chdir(tmp_path)
-        for name in [name for name in os.environ if name.startswith("CHATOPS_")]:
-            monkeypatch.delenv(name)
-        for name, value in (env or {}).items():
-            monkeypatch.setenv(name, value)
-        capsys.readouterr()
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        assert "Traceback" not in out + err
-        return code, out, err
-
-    return run
+    return cli_runner(tmp_path, monkeypatch, capsys)
 
 
 def _lines(err: str) -> list[str]:
