@@ -40,15 +40,15 @@ def http_server(app: ChatOps, *, log_level: str | None = None) -> uvicorn.Server
         access_log=False,
         timeout_keep_alive=5,  # seconds an idle keep-alive connection stays open
     )
-    return _Server(config)
+    return SignalFreeServer(config)
 
 
-class _Server(uvicorn.Server):
+class SignalFreeServer(uvicorn.Server):
     """uvicorn's server without its own signal capture.
 
     uvicorn re-raises a captured SIGTERM once it has stopped serving, which kills the
     process before the bot can stop its delivery worker and close the database;
-    ``run`` installs its own handlers instead.
+    ``run`` (and ``chatops sandbox``) install their own handlers instead.
     """
 
     @contextlib.contextmanager
@@ -126,9 +126,19 @@ async def run(app: ChatOps) -> None:
 async def serve_in_background(app: ChatOps, sock: socket.socket) -> tuple[uvicorn.Server, asyncio.Task[None]]:
     """Serve the bot's web app on ``sock`` from a task on the running loop (tests, embedding)."""
     server = http_server(app, log_level="warning")
+    return server, await start_serving(server, sock)
+
+
+async def start_serving(server: uvicorn.Server, sock: socket.socket) -> asyncio.Task[None]:
+    """Serve ``server`` on ``sock`` from a task on the running loop; return the task once it accepts connections.
+
+    A server that stops before it started (a bad socket, a failing app) raises here instead
+    of leaving the caller waiting.
+    """
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
         if task.done():
             task.result()
+            raise RuntimeError("the HTTP server stopped before it started")
         await asyncio.sleep(0.005)
-    return server, task
+    return task

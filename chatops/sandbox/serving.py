@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,14 +14,7 @@ import uvicorn
 from chatops.sandbox.page import Page
 from chatops.sandbox.runtime import Sandbox
 from chatops.sandbox.slack_bridge import SlackBridge
-
-
-class _PageServer(uvicorn.Server):
-    """uvicorn without its own signal capture (it re-raises SIGTERM after stopping, before the bot is stopped)."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
+from chatops.server import SignalFreeServer, start_serving
 
 
 @dataclass
@@ -46,14 +39,10 @@ async def served(sock: socket.socket, data_dir: Path) -> AsyncIterator[Served]:
         try:
             page = Page(sandbox, bridge)
             config = uvicorn.Config(page.app(), log_level="warning", lifespan="off", access_log=False)
-            server = _PageServer(config)
-            task = asyncio.create_task(server.serve(sockets=[sock]))
+            # Signals are the command's: uvicorn's own capture would re-raise SIGTERM before the bot stops.
+            server = SignalFreeServer(config)
+            task = await start_serving(server, sock)
             try:
-                while not server.started:
-                    if task.done():
-                        task.result()
-                        raise RuntimeError("the sandbox's page stopped before it started")
-                    await asyncio.sleep(0.01)
                 yield Served(sandbox, bridge, url, server, task)
             finally:
                 server.should_exit = True
