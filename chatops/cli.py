@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from chatops import __version__
 from chatops.config import (
     ConfigError,
+    RawConfig,
     Settings,
     StorageSettings,
     read_config,
@@ -85,6 +86,11 @@ def load_settings_of(args: argparse.Namespace, *, plugin_sections: bool = True) 
     so the one :class:`ConfigError` raised names every mistake; with ``plugin_sections``
     (the default) they are validated when the core settings are right, too.
     """
+    return _settings_and_config(args, plugin_sections=plugin_sections)[0]
+
+
+def _settings_and_config(args: argparse.Namespace, *, plugin_sections: bool) -> tuple[Settings, RawConfig]:
+    """:func:`load_settings_of`, plus the config as read (its note says where settings came from)."""
     from chatops.plugins import plugin_config_problems
 
     raw = read_config(args.config)
@@ -97,7 +103,7 @@ def load_settings_of(args: argparse.Namespace, *, plugin_sections: bool = True) 
     problems = plugin_config_problems(raw) if plugin_sections else []
     if problems:
         raise ConfigError(problems=problems, note=raw.note)
-    return settings
+    return settings, raw
 
 
 def load_storage_settings_of(args: argparse.Namespace) -> StorageSettings:
@@ -121,14 +127,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Validate the config (and plugins' sections); with --network, check what Slack can prove."""
-    from chatops.plugins import load_plugins
-
-    settings = load_settings_of(args)
-    load_plugins(settings)
+    # Every enabled plugin's section is validated here too (plugin_sections), once.
+    settings, raw = _settings_and_config(args, plugin_sections=True)
     print(f"config ok: {len(settings.plugins.enabled)} plugin(s) enabled: {', '.join(settings.plugins.enabled)}")
-    note = read_config(args.config).note
-    if note:
-        print(note)
+    if raw.note:
+        print(raw.note)
     if not (args.network or args.post):
         print(
             "not checked: the tokens against Slack, the Socket Mode connection, that the bot can post in "
