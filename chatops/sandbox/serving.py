@@ -38,7 +38,8 @@ async def served(sock: socket.socket, data_dir: Path) -> AsyncIterator[Served]:
         bridge = SlackBridge(sandbox.slack, sandbox.bot_url, url + "slack/response")
         try:
             page = Page(sandbox, bridge)
-            config = uvicorn.Config(page.app(), log_level="warning", lifespan="off", access_log=False)
+            # No logging config of uvicorn's own: its lines go through the process's handler, in chatops' format.
+            config = uvicorn.Config(page.app(), log_config=None, log_level="warning", lifespan="off", access_log=False)
             # Signals are the command's: uvicorn's own capture would re-raise SIGTERM before the bot stops.
             server = SignalFreeServer(config)
             task = await start_serving(server, sock)

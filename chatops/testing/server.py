@@ -47,7 +47,9 @@ class ThreadedServer:
         """Bind, start serving, and return once the server accepts connections."""
         # bind() sets TCP_NODELAY: see chatops.sockets.bind for the 40 ms it saves per request.
         self._sock = bind(self._host, self._port)
-        config = uvicorn.Config(self._app, log_level="warning", lifespan="off", access_log=False)
+        # No logging config of uvicorn's own: starting a fake must not take uvicorn's loggers from
+        # the process's handler (the sandbox serves its fakes beside the bot, in one log format).
+        config = uvicorn.Config(self._app, log_config=None, log_level="warning", lifespan="off", access_log=False)
         self._server = uvicorn.Server(config)
         # uvicorn installs signal handlers only on the main thread; this is not it.
         self._thread = threading.Thread(
