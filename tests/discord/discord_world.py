@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from chatops.models import Message
 from chatops.testing.bot import TestBot
+from chatops_plugins.discord.source import DiscordSource
 from chatops_plugins.discord.testing import FakeDiscord, GatewayConnection
 
 TOKEN = "discord-bot-token-for-tests"
@@ -35,6 +36,20 @@ THREAD_NAME = "Order 1234 never arrived"
 AINO = ("500000000000005551", "Aino Asiakas")
 EERO = ("500000000000005552", "Eero Esimerkki")
 ORDER_BOT = ("500000000000005559", "Order Notifier")
+
+
+def source(bot: TestBot) -> DiscordSource:
+    """The running bot's Discord source."""
+    assert bot.app is not None
+    found = bot.app.sources["discord"]
+    assert isinstance(found, DiscordSource)
+    return found
+
+
+async def connected(bot: TestBot) -> TestBot:
+    """``bot``, once its Discord gateway is ready (fails after 10 s)."""
+    assert await source(bot).wait_connected(10), "the Discord gateway never became ready"
+    return bot
 
 
 def build_world(fake: FakeDiscord) -> None:

@@ -10,13 +10,24 @@ import logging
 from typing import Any
 
 import pytest
-from discord_world import AINO, EERO, FEEDBACK, GUILD, OFFTOPIC, ORDER_BOT, SUPPORT, THREAD, TOKEN, discord_config
+from discord_world import (
+    AINO,
+    EERO,
+    FEEDBACK,
+    GUILD,
+    OFFTOPIC,
+    ORDER_BOT,
+    SUPPORT,
+    THREAD,
+    TOKEN,
+    connected,
+    discord_config,
+)
 from sqlalchemy import func, select
 
 from chatops.models import Message
 from chatops.testing.bot import OPS, TestBot
 from chatops.testing.fake_slack import FakeSlack
-from chatops_plugins.discord.source import DiscordSource
 from chatops_plugins.discord.testing import FakeDiscord
 
 # The database does not change what the plugin does (positions are ctx.state; the restart test in
@@ -32,18 +43,6 @@ def bot_config(fake: FakeDiscord, **discord: Any) -> dict[str, Any]:
     out = discord_config(fake, **FAST, **discord)
     out["plugins"]["enabled"] = ["webhook", "discord"]
     return out
-
-
-def source(bot: TestBot) -> DiscordSource:
-    assert bot.app is not None
-    found = bot.app.sources["discord"]
-    assert isinstance(found, DiscordSource)
-    return found
-
-
-async def connected(bot: TestBot) -> TestBot:
-    assert await source(bot).wait_connected(10), "the Discord gateway never became ready"
-    return bot
 
 
 @pytest.fixture

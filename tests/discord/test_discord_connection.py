@@ -8,7 +8,7 @@ import socket
 from typing import Any
 
 import pytest
-from discord_world import AINO, EERO, SUPPORT, THREAD, discord_config
+from discord_world import AINO, EERO, SUPPORT, THREAD, discord_config, source
 from sqlalchemy import func, select
 
 from chatops.models import Alert, Message
@@ -16,17 +16,9 @@ from chatops.testing.bot import OPS, Card, TestBot
 from chatops.testing.fake_slack import FakeSlack
 from chatops.testing.outages import database_read_only
 from chatops_plugins.discord import source as discord_source
-from chatops_plugins.discord.source import DiscordSource
 from chatops_plugins.discord.testing import FakeDiscord
 
 FAST = {"guild_ready_timeout_seconds": 0.05}
-
-
-def source(bot: TestBot) -> DiscordSource:
-    assert bot.app is not None
-    found = bot.app.sources["discord"]
-    assert isinstance(found, DiscordSource)
-    return found
 
 
 async def card_with(bot: TestBot, words: str) -> Card:

@@ -13,32 +13,31 @@ import warnings
 from typing import Any
 
 import pytest
-from discord_world import AINO, EERO, FEEDBACK, GUILD, OFFTOPIC, SUPPORT, THREAD, TOKEN, discord_config
+from discord_world import (
+    AINO,
+    EERO,
+    FEEDBACK,
+    GUILD,
+    OFFTOPIC,
+    SUPPORT,
+    THREAD,
+    TOKEN,
+    connected,
+    discord_config,
+    source,
+)
 from sqlalchemy import func, select
 
 from chatops.models import Direction, Message
 from chatops.testing.bot import OPS, Card, TestBot
 from chatops.testing.fake_slack import FakeSlack
 from chatops_plugins.discord import source as discord_source
-from chatops_plugins.discord.source import DiscordSource
 from chatops_plugins.discord.testing import FakeDiscord
 
 # Positions live in ctx.state and the core dedups by id on both engines; SQLite keeps this file fast.
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 FAST = {"guild_ready_timeout_seconds": 0.05}
-
-
-def source(bot: TestBot) -> DiscordSource:
-    assert bot.app is not None
-    found = bot.app.sources["discord"]
-    assert isinstance(found, DiscordSource)
-    return found
-
-
-async def connected(bot: TestBot) -> TestBot:
-    assert await source(bot).wait_connected(10), "the Discord gateway never became ready"
-    return bot
 
 
 async def card_with(bot: TestBot, words: str, tries: int = 1500) -> Card:
