@@ -36,6 +36,7 @@ from chatops.observability.metrics import Metrics
 from chatops.outbox import JobKinds, OutboxWorker, PluginOutbox, Wakeup
 from chatops.outbox.plugin import slack_post_kind
 from chatops.plugins import PluginFailed, describe_error, enabled_migrations, load_plugins
+from chatops.priority import Classification, Prioritizer
 from chatops.scheduler import Scheduler
 from chatops.slack.handlers import register_card_handlers, register_command_fallback
 from chatops.slack.outage import register_outage_notice
@@ -86,7 +87,8 @@ class ChatOps:
         self.events = EventBus(self._listeners, self._tell)
         self.db.after_commit = self.events.publish
         self.wake = Wakeup()
-        self.store = Store(self.db, wake=self.wake)
+        self.store = Store(self.db, wake=self.wake, reply_to_us_score=settings.priority.reply_to_us_score)
+        self.priority = Prioritizer(settings.priority, self._classifications)
         self.alerts = Alerts(self.store)
         self.sources: dict[str, Source] = {}
         self.workflow = Workflow(self.store, self.sources, self.t, settings.workflow)
@@ -292,6 +294,19 @@ class ChatOps:
         found = await asyncio.gather(*(of(plugin) for plugin in plugins))
         return [blocks for per_plugin in found for blocks in per_plugin]
 
+    def _classifications(self, message: InboundMessage) -> list[Classification | None]:
+        """Each classifier plugin's verdict on ``message``; one that fails is logged and left out.
+
+        A classifier must never cost a customer's comment: the message is stored either way.
+        """
+        verdicts: list[Classification | None] = []
+        for plugin in self._listeners("chatops_classify"):
+            try:
+                verdicts.extend(self.hooks.call_sync("chatops_classify", only=plugin, message=message))
+            except Exception:
+                log.exception("plugin %s: chatops_classify failed; the message is stored without its verdict", plugin)
+        return verdicts
+
     def _listeners(self, hook: str) -> list[str]:
         """The enabled plugins implementing notification ``hook``, in the order they are enabled."""
         return self.hooks.implementers_in(hook, self.plugin_names)
@@ -391,6 +406,8 @@ class ChatOps:
         if isinstance(event, MessageRemoved):
             return await self.store.apply_removal(event)
         assert isinstance(event, InboundMessage)
+        if not event.from_account:
+            event = self.priority.annotate(event)
         result = await self.store.ingest(event)
         self._count_inbound(event, result)
         self._tell_inbound(event, result)
@@ -402,6 +419,9 @@ class ChatOps:
         For sources that receive batches (a Meta webhook carries up to 1,000 changes): the
         results are those :meth:`ingest` gives for each event, at a fraction of the cost.
         """
+        events = [
+            self.priority.annotate(e) if isinstance(e, InboundMessage) and not e.from_account else e for e in events
+        ]
         results = await self.store.ingest_many(events)
         for event, result in zip(events, results, strict=True):
             if isinstance(event, InboundMessage):

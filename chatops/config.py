@@ -274,6 +274,44 @@ class DeliveryConfig(Section):
     reconcile_seconds: float = Field(default=20.0, ge=0.0, le=600.0)
 
 
+class PriorityConfig(Section):
+    """What makes a customer's comment urgent: its score is the sum of the rules it meets (see chatops.priority)."""
+
+    #: Words or phrases (any language, case-insensitive, whole words) that make a comment urgent.
+    keywords: list[str] = Field(default_factory=list)
+    keyword_score: int = Field(default=40, ge=0, le=1000)
+    #: Authors whose comments are urgent: handles (with or without ``@``) or the platform's ids.
+    vip_authors: list[str] = Field(default_factory=list)
+    vip_score: int = Field(default=50, ge=0, le=1000)
+    #: A comment the source or a classifier plugin marks negative.
+    negative_score: int = Field(default=30, ge=0, le=1000)
+    #: A customer writing again after the team answered them.
+    reply_to_us_score: int = Field(default=60, ge=0, le=1000)
+    #: During a flood, conversations scoring at least this get their own card instead of a roll-up's line.
+    own_card_at: int = Field(default=40, ge=1, le=10_000)
+
+
+class CrisisConfig(Section):
+    """A flood of comments: roll-up cards, the crisis banner, the backlog alert and overflow channels."""
+
+    #: Gather a flood of new conversations on one card per post; false: one card each, always.
+    rollups: bool = True
+    #: New conversations on one post within the window before the post's next ones are rolled up.
+    rollup_per_post: int = Field(default=20, ge=2, le=100_000)
+    #: New conversations from one source within the window before all its next ones are rolled up.
+    rollup_per_source: int = Field(default=100, ge=2, le=1_000_000)
+    rollup_window_seconds: float = Field(default=600.0, gt=0.0, le=86_400.0)
+    #: A roll-up card is redrawn at most this often while comments keep joining it.
+    rollup_update_seconds: float = Field(default=10.0, ge=1.0, le=3600.0)
+    #: Show the crisis banner in the inbox channel while more comments than this wait for a card.
+    banner: bool = True
+    banner_backlog: int = Field(default=50, ge=1, le=1_000_000)
+    #: Raise the ops alert while the oldest comment waiting for a card has waited longer than this.
+    backlog_alert_seconds: float = Field(default=300.0, ge=10.0, le=86_400.0)
+    #: Extra channels a source's new cards spread to while its inbox channel's pace is the bottleneck.
+    overflow_channels: list[str] = Field(default_factory=list)
+
+
 class LoggingConfig(Section):
     """The log: its level and format (``text`` for people, ``json`` lines for log shippers).
 
@@ -326,6 +364,8 @@ class Settings(Section):
     http: HttpConfig = Field(default_factory=HttpConfig)
     workflow: WorkflowConfig = Field(default_factory=WorkflowConfig)
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
+    priority: PriorityConfig = Field(default_factory=PriorityConfig)
+    crisis: CrisisConfig = Field(default_factory=CrisisConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     plugins: PluginsConfig = Field(default_factory=PluginsConfig)
 

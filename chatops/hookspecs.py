@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from chatops.interception import ReplyDraft, Verdict
     from chatops.jobs import Job
     from chatops.plugin_migrations import PluginMigrations
+    from chatops.priority import Classification
     from chatops.sandbox.sources import SandboxSetup, SandboxSource
     from chatops.sources import InboundMessage, Source
 
@@ -205,6 +206,19 @@ def chatops_reply_check(ctx: PluginContext, draft: ReplyDraft) -> Verdict | None
 
 
 # -- what happened -----------------------------------------------------------------------
+
+
+@hookspec
+def chatops_classify(ctx: PluginContext, message: InboundMessage) -> Classification | None:
+    """Say how urgent a customer's message is, before it is stored: a ``Classification`` or None.
+
+    Its ``priority`` is added to the score of ``[priority]``'s rules (keywords, VIP authors,
+    negative sentiment); a ``sentiment`` is kept in ``extra["sentiment"]`` when the source gave
+    none; ``reasons`` are shown on the card. On a flood day the highest scores are carded first
+    and keep their own cards instead of a roll-up's line (see ``chatops.priority``). Called for
+    every message on the ingest path, so sync only and quick (no network, no database): a
+    plugin that needs more should set what it learns later through its own events.
+    """
 
 
 @hookspec

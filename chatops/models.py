@@ -139,6 +139,11 @@ class Conversation(Base):
     slack_ts: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    #: How urgent the conversation is (0 = ordinary): its first message's score, raised by follow-ups
+    #: (see :mod:`chatops.priority`). Cards are posted highest first while posts queue.
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: The roll-up card it is gathered on during a flood, instead of a card of its own (migration 0006).
+    rollup_id: Mapped[int | None] = mapped_column(ForeignKey("rollups.id", ondelete="SET NULL"), index=True)
 
     messages: Mapped[list[Message]] = relationship(back_populates="conversation", order_by="Message.id", lazy="raise")
 
@@ -253,7 +258,11 @@ class OutboxJob(Base):
     """Work announced in the same transaction as the data it concerns, done later by delivery."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "due_at"),
+        # Pending work, most urgent first (migration 0006).
+        Index("ix_outbox_status_priority", "status", "priority", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(64))
@@ -268,6 +277,30 @@ class OutboxJob(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Order among due jobs of the same lane: higher first, then oldest first (a card's priority).
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class Rollup(Base):
+    """One card gathering a flood of new conversations on one post (or one source), instead of one card each.
+
+    ``key`` names what they have in common: the post's URL or text, or ``*`` for a source's
+    comments without a post. While ``status`` is ``open``, new conversations on the key join it.
+    """
+
+    __tablename__ = "rollups"
+    __table_args__ = (Index("ix_rollups_source_key_status", "source", "key", "status"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    slack_channel: Mapped[str | None] = mapped_column(String(64))
+    slack_ts: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class SourceState(Base):

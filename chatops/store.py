@@ -39,6 +39,7 @@ from chatops.models import (
     Tag,
     utcnow,
 )
+from chatops.priority import score_of
 from chatops.sources import (
     Author,
     InboundEvent,
@@ -63,6 +64,14 @@ POST_ALERT = "alert.post"
 POST_NOTE = "note.post"
 
 MAX_TAG_LENGTH = 64
+
+
+@dataclass(frozen=True, slots=True)
+class _Bump:
+    """What a follow-up did to its conversation: reopened it, and the priority it now has."""
+
+    reopened: bool
+    priority: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +120,7 @@ def _conversation_values(msg: InboundMessage, now: datetime) -> dict[str, Any]:
         "context_text": msg.context.text if msg.context else None,
         "context_url": msg.context.url if msg.context else None,
         "status": Status.NEW.value,
+        "priority": score_of(msg.extra),
         "followup_pending": False,
         "created_at": now,
         "updated_at": now,
@@ -143,9 +153,11 @@ def _message_values(conv_id: int, msg: InboundMessage, direction: Direction, now
 class Store:
     """Transactions over the chatops tables; ``wake`` is called after work was queued."""
 
-    def __init__(self, db: Database, wake: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, db: Database, wake: Callable[[], None] = lambda: None, *, reply_to_us_score: int = 0) -> None:
         self.db = db
         self._wake = wake
+        #: Added to a follow-up's priority when the team had answered the conversation (see chatops.priority).
+        self.reply_to_us_score = reply_to_us_score
 
     def wake(self) -> None:
         """Tell delivery that work was queued."""
@@ -304,12 +316,13 @@ class Store:
             audits.append(_audit_row(conv_id, _author_label(msg.author), "received", {"message_id": message_id}))
             if conv_id in new_convs and conv_id not in carded:
                 carded.add(conv_id)
-                jobs.append(_job_row(POST_CARD, conv_id, None))
+                jobs.append(_job_row(POST_CARD, conv_id, None, priority=score_of(msg.extra)))
                 results.append(IngestResult(conv_id, message_id, new_conversation=True))
                 continue
-            if await self._bump_for_followup(session, conv_id, now):
+            bump = await self._bump_for_followup(session, conv_id, now, score_of(msg.extra))
+            if bump.reopened:
                 audits.append(_audit_row(conv_id, "customer", "reopened", {"reason": "follow-up"}))
-            jobs.append(_job_row(POST_THREAD, conv_id, message_id))
+            jobs.append(_job_row(POST_THREAD, conv_id, message_id, priority=bump.priority))
             if conv_id not in updated:
                 updated.add(conv_id)
                 await self._enqueue_card_update(session, conv_id)
@@ -335,20 +348,24 @@ class Store:
         stmt = _ingest_statements(session.get_bind().dialect.name)[1]
         return await session.scalar(stmt, values)
 
-    async def _bump_for_followup(self, session: AsyncSession, conv_id: int, now: datetime) -> bool:
-        """A customer wrote again: the card needs attention, and a resolved one reopens (True).
+    async def _bump_for_followup(self, session: AsyncSession, conv_id: int, now: datetime, score: int) -> _Bump:
+        """A customer wrote again: the card needs attention, and a resolved one reopens.
 
-        The caller writes the "reopened" audit line after the message's "received", so that the
-        log and the events plugins hear keep that order.
+        The follow-up's ``score`` raises the conversation's priority, and more so when the team had
+        answered (a reply to our reply). The caller writes the "reopened" audit line after the
+        message's "received", so that the log and the events plugins hear keep that order.
         """
         conv = await _lock_conversation(session, conv_id)
         conv.last_inbound_at = now
         conv.followup_pending = True
         reopened = conv.status == Status.RESOLVED.value
+        if conv.first_response_at is not None:
+            score += self.reply_to_us_score
+        conv.priority = max(conv.priority or 0, score)
         if conv.status in (Status.RESOLVED.value, Status.REPLIED.value):
             conv.status = Status.CLAIMED.value if conv.assignee else Status.NEW.value
             conv.resolved_at = None
-        return reopened
+        return _Bump(reopened, conv.priority)
 
     async def _ingest_account_answer(self, session: AsyncSession, msg: InboundMessage, now: datetime) -> IngestResult:
         """Record an answer the team's own account made directly on the platform."""
@@ -905,14 +922,25 @@ def _announce(session: AsyncSession, rows: Iterable[dict[str, Any]]) -> None:
 
 
 def _job_row(
-    kind: str, conversation_id: int | None, message_id: int | None, payload: dict[str, Any] | None = None
+    kind: str,
+    conversation_id: int | None,
+    message_id: int | None,
+    payload: dict[str, Any] | None = None,
+    *,
+    priority: int = 0,
 ) -> dict[str, Any]:
     """An outbox row's values: :meth:`Store.add_job` adds one, a batch ingest inserts many at once.
 
     Status, attempts and times come from the model's column defaults (a new job: pending, due now),
     which a Core INSERT applies too.
     """
-    return {"kind": kind, "conversation_id": conversation_id, "message_id": message_id, "payload": payload or {}}
+    return {
+        "kind": kind,
+        "conversation_id": conversation_id,
+        "message_id": message_id,
+        "payload": payload or {},
+        "priority": priority,
+    }
 
 
 def _target(conv: Conversation, msg: Message, answered: frozenset[str]) -> Target:

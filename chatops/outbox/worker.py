@@ -18,6 +18,7 @@ import logging
 import random
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -186,8 +187,20 @@ class OutboxWorker:
         #: Kinds of pending jobs that no registered kind runs (each warned about once).
         self._unknown_kinds: set[str] = set()
         self._method_ready_at: dict[str, float] = {}
+        #: Steps run at the start of every pass (roll-ups, the crisis banner): see :meth:`add_pass`.
+        self._passes: list[Callable[[], Awaitable[None]]] = []
 
     # -- lifecycle -------------------------------------------------------------
+
+    def add_pass(self, step: Callable[[], Awaitable[None]]) -> None:
+        """Run ``step`` at the start of every delivery pass, before due jobs are read.
+
+        For work over the whole backlog rather than one job (gathering a flood into roll-ups,
+        redrawing the crisis banner). A step paces itself (the worker may pass many times a
+        second) and queues what it decides as outbox jobs; one that raises is logged and the
+        pass goes on.
+        """
+        self._passes.append(step)
 
     def wake(self) -> None:
         """Look for work now (called after a transaction queued some)."""
@@ -235,6 +248,13 @@ class OutboxWorker:
     async def run_once(self) -> float | None:
         """Do every job that is due and allowed now; return seconds until a paced job may run."""
         soonest: float | None = None
+        for step in self._passes:
+            try:
+                await step()
+            except DatabaseUnavailable:
+                raise
+            except Exception:
+                log.exception("delivery pass step %s failed; going on", getattr(step, "__qualname__", step))
         for job in await self._due_jobs():
             if self._stopping:
                 break
@@ -248,7 +268,7 @@ class OutboxWorker:
         return soonest
 
     async def _due_jobs(self) -> list[DueJob]:
-        """Due jobs: card updates and platform answers first, then posts in queue order.
+        """Due jobs: card updates and platform answers first, then posts, most urgent first.
 
         Two queries, so that a burst of new cards waiting for their channel's pace never
         fills the batch and holds up a claim's card update or a customer's reply.
@@ -267,7 +287,8 @@ class OutboxWorker:
                         or_(OutboxJob.lease_until.is_(None), OutboxJob.lease_until < now),
                         kind_filter if posting else ~kind_filter,
                     )
-                    .order_by(OutboxJob.id)
+                    # Posts wait for their channel's pace: the most urgent go first (chatops.priority).
+                    .order_by(*((OutboxJob.priority.desc(), OutboxJob.id) if posting else (OutboxJob.id,)))
                     .limit(BATCH)
                 )
                 jobs.extend(
