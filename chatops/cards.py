@@ -101,6 +101,10 @@ class CardData:
     root_answered_kinds: frozenset[str] = frozenset()
     #: All answers in the conversation (``answers`` holds only the latest few); 0 means ``len(answers)``.
     answer_count: int = 0
+    #: How urgent the conversation is (chatops.priority); the reasons are in ``root.extra["priority"]``.
+    priority: int = 0
+    #: The roll-up card the conversation is gathered on, while it has no card of its own.
+    rollup_id: int | None = None
 
     def target(self) -> Target:
         """The customer's first message, as the source plugin sees it."""
@@ -184,6 +188,8 @@ async def load_card(db: Database, conversation_id: int) -> CardData | None:
             tags=list(tags),
             root_answered_kinds=answered,
             answer_count=int(answer_count or 0),
+            priority=conv.priority or 0,
+            rollup_id=conv.rollup_id,
         )
 
 
