@@ -374,6 +374,7 @@ class ChatOps:
         await self.scheduler.shutdown()
         await self.delivery.stop()
         await self._stop_plugins()
+        await self.store.drain()  # messages in hand are written before the database closes
         await self.db.dispose()
 
     async def user_name(self, user_id: str | None) -> str | None:

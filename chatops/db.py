@@ -220,12 +220,23 @@ class Database:
         self._read_sessions = async_sessionmaker(read_engine, expire_on_commit=False)
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
-        """A transaction that may write; committed on success, rolled back on error."""
+    async def write(self, *, deadline: float | None = None) -> AsyncIterator[AsyncSession]:
+        """A transaction that may write; committed on success, rolled back on error.
+
+        ``deadline`` (``time.monotonic()``) is when waiting for SQLite's write lock gives up;
+        by default ``lock_timeout`` from now. A group commit passes its oldest member's, so that
+        nobody in the group waits longer than it would have alone.
+        """
         async with _translated():
             if self._write_lock is None:
                 async with self._sessions() as session:
                     async with session.begin():
+                        left = None if deadline is None else deadline - time.monotonic()
+                        if left is not None and left < self.lock_timeout - _QUEUE_GRACE_SECONDS:
+                            # A group commit's oldest member already waited (behind the group before):
+                            # its lock waits get only what is left (0 would mean no limit at all).
+                            ms = max(1, int(left * 1000))
+                            await session.execute(text(f"SET LOCAL lock_timeout = {ms}"))
                         yield session
                     self._committed(session)
                 return
@@ -236,9 +247,11 @@ class Database:
             # bounded too: behind a writer stuck on a lock, every request would otherwise wait.
             # One budget for both waits: the queue's and SQLite's busy handler's, so that a
             # request behind a writer stuck on the lock is answered within lock_timeout too.
-            deadline = time.monotonic() + self.lock_timeout
+            if deadline is None:
+                deadline = time.monotonic() + self.lock_timeout
+            budget = max(0.0, deadline - time.monotonic())
             try:
-                async with asyncio.timeout(self.lock_timeout):  # no extra task, unlike wait_for
+                async with asyncio.timeout(budget):  # no extra task, unlike wait_for
                     await self._write_lock.acquire()
             except TimeoutError:
                 raise DatabaseUnavailable(f"the write queue did not move for {self.lock_timeout:g} s") from None

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chatops.cards import answered_kinds
 from chatops.db import Database
 from chatops.events import PENDING_EVENTS, ConversationEvent
+from chatops.group_commit import GroupCommit
 from chatops.models import (
     Assignment,
     AuditEntry,
@@ -158,6 +159,10 @@ class Store:
         self._wake = wake
         #: Added to a follow-up's priority when the team had answered the conversation (see chatops.priority).
         self.reply_to_us_score = reply_to_us_score
+        #: Customers' messages arriving at once (a webhook flood) share transactions: see :meth:`ingest`.
+        self._customer_messages: GroupCommit[InboundMessage, IngestResult] = GroupCommit(
+            lambda: self.db, self._store_customer_messages, committed=self._woken_by
+        )
 
     def wake(self) -> None:
         """Tell delivery that work was queued."""
@@ -199,19 +204,38 @@ class Store:
     # -- inbound -----------------------------------------------------------------
 
     async def ingest(self, msg: InboundMessage) -> IngestResult:
-        """Store a message once (by source + external id), and queue its card or thread post."""
-        now = utcnow()
-        if msg.from_account:
-            async with self.db.write() as session:
-                result = await self._ingest_account_answer(session, msg, now)
-            if result.message_id is not None and not result.duplicate:
-                self._wake()
-            return result
+        """Store a message once (by source + external id), and queue its card or thread post.
+
+        Returns once the message is committed. A customer's message is stored together with
+        those arriving at the same moment (group commit, :mod:`chatops.group_commit`): one
+        transaction and one commit for a whole burst of webhooks instead of one each, and one
+        wake-up of the delivery worker. Each result is what storing the message alone, in
+        arrival order, would have given.
+        """
+        if not msg.from_account:
+            return await self._customer_messages.submit(msg)
         async with self.db.write() as session:
-            result = await self._ingest_customer_message(session, msg, now)
-        if not result.duplicate:
+            result = await self._ingest_account_answer(session, msg, utcnow())
+        if result.message_id is not None and not result.duplicate:
             self._wake()
         return result
+
+    async def _store_customer_messages(
+        self, session: AsyncSession, msgs: Sequence[InboundMessage]
+    ) -> list[IngestResult]:
+        """One group of :meth:`ingest`: its customers' messages, in the group's transaction."""
+        # Rows go in at commit rather than before each follow-up's query (as in ingest_many).
+        with session.no_autoflush:
+            return await self._ingest_customer_messages(session, msgs, utcnow())
+
+    def _woken_by(self, results: Sequence[IngestResult]) -> None:
+        """Wake delivery once for a committed group, when it queued anything."""
+        if any(r.message_id is not None and not r.duplicate for r in results):
+            self._wake()
+
+    async def drain(self) -> None:
+        """Wait until the messages handed to :meth:`ingest` so far are written (stopping uses it)."""
+        await self._customer_messages.drain()
 
     async def ingest_many(self, events: Sequence[InboundEvent]) -> list[IngestResult]:
         """Store a batch of inbound events, in order, in ONE transaction: all of them or none.
@@ -255,10 +279,6 @@ class Store:
         # Customer messages never come here: ingest_many stores runs of them as one batch.
         assert event.from_account, "customer messages are stored by _ingest_customer_messages"
         return await self._ingest_account_answer(session, event, now)
-
-    async def _ingest_customer_message(self, session: AsyncSession, msg: InboundMessage, now: datetime) -> IngestResult:
-        """Store a customer's message in the caller's transaction: a batch of one."""
-        return (await self._ingest_customer_messages(session, [msg], now))[0]
 
     async def _ingest_customer_messages(
         self, session: AsyncSession, msgs: Sequence[InboundMessage], now: datetime
