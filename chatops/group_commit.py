@@ -71,13 +71,15 @@ class GroupCommit(Generic[T, R]):
         *,
         committed: Callable[[list[R]], None] = lambda _results: None,
         max_group: int = MAX_GROUP,
+        in_flight: int = 1,
     ) -> None:
         self._db = db
         self._write = write
         self._committed = committed
         self._max_group = max_group
+        self._in_flight = in_flight
         self._pending: deque[_Waiter[T, R]] = deque()
-        self._flusher: asyncio.Task[None] | None = None
+        self._flushers: set[asyncio.Task[None]] = set()
 
     async def submit(self, item: T) -> R:
         """Store ``item`` with whatever else is waiting; return its result once it is committed.
@@ -88,26 +90,31 @@ class GroupCommit(Generic[T, R]):
         loop = asyncio.get_running_loop()
         waiter: _Waiter[T, R] = _Waiter(item, time.monotonic() + self._db().lock_timeout, loop.create_future())
         self._pending.append(waiter)
-        if self._flusher is None:
-            self._flusher = loop.create_task(self._flush(), name="chatops-group-commit")
+        if len(self._flushers) < self._in_flight:
+            self._flushers.add(loop.create_task(self._flush(), name="chatops-group-commit"))
         # A caller that goes away (its request cancelled) before its group is taken is left out
         # of it; once taken, its item is stored all the same, as a lone write in hand would be.
         return await waiter.future
 
     async def drain(self) -> None:
         """Wait until everything submitted so far is written (or has failed)."""
-        while self._flusher is not None:
-            await asyncio.shield(self._flusher)
+        while self._flushers:
+            await asyncio.wait(self._flushers)
 
     async def _flush(self) -> None:
         try:
             while self._pending:
                 await self._write_next_group()
-        finally:
-            self._flusher = None
-            # Only cancellation (the loop closing) ends the loop early: nobody may wait for ever.
+        except BaseException:
+            # Only cancellation (the loop closing) ends a flusher early: nobody may wait for ever.
             while self._pending:
                 self._pending.popleft().future.cancel()
+            raise
+        finally:
+            # At once, not in a done callback: a caller arriving in between would find no flusher free.
+            task = asyncio.current_task()
+            if task is not None:
+                self._flushers.discard(task)
 
     def _take(self) -> list[_Waiter[T, R]]:
         """The next group: the waiting callers still there, oldest first."""

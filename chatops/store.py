@@ -65,6 +65,8 @@ POST_ALERT = "alert.post"
 POST_NOTE = "note.post"
 
 MAX_TAG_LENGTH = 64
+#: Groups of customers' messages written at once on PostgreSQL (see :meth:`Store.ingest`); the pool has 5 connections.
+POSTGRES_GROUPS_IN_FLIGHT = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +163,12 @@ class Store:
         self.reply_to_us_score = reply_to_us_score
         #: Customers' messages arriving at once (a webhook flood) share transactions: see :meth:`ingest`.
         self._customer_messages: GroupCommit[InboundMessage, IngestResult] = GroupCommit(
-            lambda: self.db, self._store_customer_messages, committed=self._woken_by
+            lambda: self.db,
+            self._store_customer_messages,
+            committed=self._woken_by,
+            # SQLite takes one writer at a time; PostgreSQL commits several groups at once, overlapping
+            # one group's round trips and commit with the next one's.
+            in_flight=1 if db.is_sqlite else POSTGRES_GROUPS_IN_FLIGHT,
         )
 
     def wake(self) -> None:
@@ -289,15 +296,22 @@ class Store:
         stored before is a duplicate; one stored before in another thread (a source that changed
         its mind about a reply's parent) stays where it was, and the conversation just made for
         it is deleted again (nothing points at it yet), so nothing new is kept. One INSERT of the
-        conversations, one SELECT of the ids of those that existed, one INSERT of the messages:
+        conversations, one SELECT of the ids of those that existed, one INSERT of the messages,
+        one SELECT locking the conversations followed up and one of their waiting card updates:
         per-statement round trips, not rows, were the cost of a large webhook batch.
+
+        Rows that other transactions may want too are taken in one order (conversations by
+        thread, then by id), so that two batches stored at once on PostgreSQL (two replicas, or
+        two groups of :meth:`ingest`) wait for each other instead of deadlocking.
         """
         insert_conv, insert_msg = _ingest_statements(session.get_bind().dialect.name)
         threads: dict[tuple[str, str], InboundMessage] = {}
         for msg in msgs:
             threads.setdefault((msg.source, msg.thread_id), msg)
         # executemany with RETURNING: SQLAlchemy sends it as a few multi-row INSERTs ("insertmanyvalues").
-        created = await session.execute(insert_conv, [_conversation_values(m, now) for m in threads.values()])
+        created = await session.execute(
+            insert_conv, [_conversation_values(threads[key], now) for key in sorted(threads)]
+        )
         conv_of: dict[tuple[str, str], int] = {(source, thread): conv_id for conv_id, source, thread in created.all()}
         new_convs = set(conv_of.values())
         for source in {key[0] for key in threads if key not in conv_of}:
@@ -320,32 +334,41 @@ class Store:
         unused = new_convs - used
         if unused:
             await session.execute(delete(Conversation).where(Conversation.id.in_(unused)))
-        results: list[IngestResult] = []
+        # What each message is: a duplicate (no id), the start of a new conversation, or a follow-up.
         carded: set[int] = set()
-        updated: set[int] = set()
+        plan: list[tuple[InboundMessage, int, int | None, bool]] = []
+        for msg in msgs:
+            conv_id = conv_of[(msg.source, msg.thread_id)]
+            message_id = stored.pop((msg.source, msg.external_id), None)  # popped: a repeat here is a duplicate
+            starts = message_id is not None and conv_id in new_convs and conv_id not in carded
+            if starts:
+                carded.add(conv_id)
+            plan.append((msg, conv_id, message_id, starts))
+        followed = sorted({conv_id for _, conv_id, message_id, starts in plan if message_id is not None and not starts})
+        convs = await _lock_conversations(session, followed)
+        waiting = await _waiting_card_updates(session, [c for c in followed if c not in new_convs])
+        results: list[IngestResult] = []
         audits: list[dict[str, Any]] = []
         jobs: list[dict[str, Any]] = []
-        for msg in msgs:
-            key = (msg.source, msg.external_id)
-            conv_id = conv_of[(msg.source, msg.thread_id)]
-            message_id = stored.pop(key, None)  # popped: a repeat within the batch is a duplicate
+        for msg, conv_id, message_id, starts in plan:
             if message_id is None:
+                key = (msg.source, msg.external_id)
                 known = conv_id if conv_id not in unused else await self._conversation_of(session, *key)
                 results.append(IngestResult(known, None, duplicate=True))
                 continue
             audits.append(_audit_row(conv_id, _author_label(msg.author), "received", {"message_id": message_id}))
-            if conv_id in new_convs and conv_id not in carded:
-                carded.add(conv_id)
+            if starts:
                 jobs.append(_job_row(POST_CARD, conv_id, None, priority=score_of(msg.extra)))
                 results.append(IngestResult(conv_id, message_id, new_conversation=True))
                 continue
-            bump = await self._bump_for_followup(session, conv_id, now, score_of(msg.extra))
+            bump = self._bump_for_followup(convs[conv_id], now, score_of(msg.extra))
             if bump.reopened:
                 audits.append(_audit_row(conv_id, "customer", "reopened", {"reason": "follow-up"}))
             jobs.append(_job_row(POST_THREAD, conv_id, message_id, priority=bump.priority))
-            if conv_id not in updated:
-                updated.add(conv_id)
-                await self._enqueue_card_update(session, conv_id)
+            if conv_id not in waiting:
+                # One pending, not-yet-picked update already renders the latest state.
+                waiting.add(conv_id)
+                jobs.append(_job_row(UPDATE_CARD, conv_id, None))
             results.append(IngestResult(conv_id, message_id))
         # Plain executemany (no RETURNING): the cheapest way in for hundreds of rows.
         if audits:
@@ -368,14 +391,14 @@ class Store:
         stmt = _ingest_statements(session.get_bind().dialect.name)[1]
         return await session.scalar(stmt, values)
 
-    async def _bump_for_followup(self, session: AsyncSession, conv_id: int, now: datetime, score: int) -> _Bump:
+    def _bump_for_followup(self, conv: Conversation, now: datetime, score: int) -> _Bump:
         """A customer wrote again: the card needs attention, and a resolved one reopens.
 
-        The follow-up's ``score`` raises the conversation's priority, and more so when the team had
-        answered (a reply to our reply). The caller writes the "reopened" audit line after the
-        message's "received", so that the log and the events plugins hear keep that order.
+        ``conv`` is locked by the caller. The follow-up's ``score`` raises the conversation's
+        priority, and more so when the team had answered (a reply to our reply). The caller
+        writes the "reopened" audit line after the message's "received", so that the log and
+        the events plugins hear keep that order.
         """
-        conv = await _lock_conversation(session, conv_id)
         conv.last_inbound_at = now
         conv.followup_pending = True
         reopened = conv.status == Status.RESOLVED.value
@@ -919,6 +942,31 @@ async def _lock_conversation(session: AsyncSession, conversation_id: int) -> Con
     the same reason (answers and outbox rows point at them). SQLite ignores row locks.
     """
     return await session.get_one(Conversation, conversation_id, with_for_update={"key_share": True})
+
+
+async def _lock_conversations(session: AsyncSession, ids: Sequence[int]) -> dict[int, Conversation]:
+    """Lock conversations as :func:`_lock_conversation` does, all in one statement and in id order."""
+    if not ids:
+        return {}
+    found = await session.scalars(
+        select(Conversation).where(Conversation.id.in_(ids)).order_by(Conversation.id).with_for_update(key_share=True)
+    )
+    return {conv.id: conv for conv in found}
+
+
+async def _waiting_card_updates(session: AsyncSession, ids: Sequence[int]) -> set[int]:
+    """Those of the conversations ``ids`` with a card update pending and not yet picked (one query)."""
+    if not ids:
+        return set()
+    found = await session.scalars(
+        select(OutboxJob.conversation_id).where(
+            OutboxJob.kind == UPDATE_CARD,
+            OutboxJob.conversation_id.in_(ids),
+            OutboxJob.status == OutboxStatus.PENDING.value,
+            OutboxJob.leased_by.is_(None),
+        )
+    )
+    return {conv_id for conv_id in found if conv_id is not None}
 
 
 async def _current_owner(session: AsyncSession, conversation_id: int) -> ClaimResult:
