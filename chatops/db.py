@@ -111,6 +111,13 @@ def unavailable_reason(exc: BaseException) -> str | None:
     return None
 
 
+def lost_a_race(exc: BaseException) -> bool:
+    """True when ``exc`` is a deadlock or serialization failure: the transaction may simply be run again."""
+    cause = exc.__cause__ if isinstance(exc, DatabaseUnavailable) else exc
+    state = _sqlstate(cause) if cause is not None else None
+    return state in ("40001", "40P01")
+
+
 @asynccontextmanager
 async def _translated() -> AsyncIterator[None]:
     """Re-raise outage errors as :class:`DatabaseUnavailable`; let every other error through."""

@@ -15,7 +15,8 @@ A group that fails is not a loss. When the database cannot take a write
 alone (the web layer answers 503 and the sender retries); nothing of the group is stored.
 Any other error (one member's data the database refuses, a bug) is someone's: each member
 is then written again in a transaction of its own, so that the one at fault fails alone
-and its neighbours are stored.
+and its neighbours are stored. So is a group that lost a race with another writer
+(a PostgreSQL deadlock or serialization failure), which alone would most likely succeed.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from typing import Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chatops.db import Database, DatabaseUnavailable
+from chatops.db import Database, DatabaseUnavailable, lost_a_race
 
 log = logging.getLogger(__name__)
 
@@ -144,19 +145,22 @@ class GroupCommit(Generic[T, R]):
                 if group:
                     results = await self._write(session, [w.item for w in group])
         except DatabaseUnavailable as exc:
+            if len(group) > 1 and lost_a_race(exc):
+                # A deadlock or serialization failure with another writer (PostgreSQL): nobody's fault.
+                await self._write_each_alone(group)
+                return
             for waiter in group or self._take_expired():
                 _fail(waiter, DatabaseUnavailable(exc.reason), exc)
             return
         except Exception as exc:
             if not group:  # failed before any member was taken: the oldest hears it, the rest try again
-                _fail(self._pending.popleft(), exc)
+                if self._pending:
+                    _fail(self._pending.popleft(), exc)
                 return
             if len(group) == 1:
-                await self._write_alone(group[0])
+                _fail(group[0], exc)
                 return
-            log.warning("a group of %d writes failed; writing each alone", len(group), exc_info=True)
-            for waiter in group:
-                await self._write_alone(waiter)
+            await self._write_each_alone(group)
             return
         except BaseException:
             for waiter in group:
@@ -168,6 +172,12 @@ class GroupCommit(Generic[T, R]):
             if not waiter.future.done():
                 waiter.future.set_result(result)
         self._committed(results)
+
+    async def _write_each_alone(self, group: list[_Waiter[T, R]]) -> None:
+        """A failed group again, one member after another, each in a transaction of its own."""
+        log.warning("a group of %d writes failed; writing each alone", len(group), exc_info=True)
+        for waiter in group:
+            await self._write_alone(waiter)
 
     async def _write_alone(self, waiter: _Waiter[T, R]) -> None:
         """Write one member in a transaction of its own; its error is its own."""
