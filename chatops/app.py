@@ -37,6 +37,7 @@ from chatops.outbox import JobKinds, OutboxWorker, PluginOutbox, Wakeup
 from chatops.outbox.plugin import slack_post_kind
 from chatops.plugins import PluginFailed, describe_error, enabled_migrations, load_plugins
 from chatops.priority import Classification, Prioritizer
+from chatops.rollups import Rollups
 from chatops.scheduler import Scheduler
 from chatops.slack.handlers import register_card_handlers, register_command_fallback
 from chatops.slack.outage import register_outage_notice
@@ -170,6 +171,16 @@ class ChatOps:
             interceptors=ReplyInterceptors(self.hooks, self.plugin_names),
         )
         register_post_events(self.bolt, self.poster)
+        #: Roll-up cards for floods (``[crisis] rollups``): job kinds, the worker's flood watch, buttons.
+        self.rollups = Rollups(
+            settings,
+            self.db,
+            self.t,
+            inbox_channel=self.renderer.inbox_channel,
+            source_name=self.renderer.source_name,
+            wake=self.wake,
+        )
+        self.rollups.register(self.outbox_kinds, self.delivery, self.bolt)
         for plugin in self.plugin_names:
             self._set_up(plugin, "chatops_slack_listeners", bolt=self.bolt)
         register_command_fallback(self.bolt, self.t)

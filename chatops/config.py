@@ -302,7 +302,11 @@ class CrisisConfig(Section):
     rollup_per_source: int = Field(default=100, ge=2, le=1_000_000)
     rollup_window_seconds: float = Field(default=600.0, gt=0.0, le=86_400.0)
     #: A roll-up card is redrawn at most this often while comments keep joining it.
-    rollup_update_seconds: float = Field(default=10.0, ge=1.0, le=3600.0)
+    rollup_update_seconds: float = Field(default=10.0, ge=0.0, le=3600.0)
+    #: How often the delivery worker looks for floods among the cards waiting to be posted.
+    rollup_check_seconds: float = Field(default=1.0, ge=0.0, le=60.0)
+    #: How many members "Open the most urgent" turns into cards of their own at once.
+    rollup_open_count: int = Field(default=10, ge=1, le=100)
     #: Show the crisis banner in the inbox channel while more comments than this wait for a card.
     banner: bool = True
     banner_backlog: int = Field(default=50, ge=1, le=1_000_000)

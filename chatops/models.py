@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -301,6 +302,18 @@ class Rollup(Base):
     slack_ts: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    #: Conversations ever gathered here (those opened as cards since included): the card's "N in all".
+    gathered: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: When the last conversation joined: an open roll-up older than the window takes no more.
+    last_joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: A redraw of the card is queued (one pending ``rollup.update`` job at most), and when it was last drawn.
+    redraw_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The listing job still filling up (not yet started): new members are appended to it.
+    listing_job_id: Mapped[int | None] = mapped_column(BigId)
+    #: Who resolved every member at once ("Resolve all"), and when.
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class SourceState(Base):
