@@ -130,17 +130,16 @@ async def test_a_flood_on_one_post_becomes_one_rollup_card_listing_every_comment
         await quiet.comment("<!channel> spam & <https://evil.example|your invoice>", id="hostile", context=POST)
     async with TestBot(fake_slack, database_url, config=FLOOD) as bot:
         await until(
-            lambda: len(rollup_cards(fake_slack)) == 1 and len(listing(fake_slack, rollup_cards(fake_slack)[0])) == 9
+            lambda: len(rollup_cards(fake_slack)) == 1 and len(listing(fake_slack, rollup_cards(fake_slack)[0])) == 12
         )
         await bot.idle()
         [rollup] = rollup_cards(fake_slack)
         cards = bot.cards()
-        # The first 3 of the window keep their cards, and so does the urgent one; the other 9 are gathered.
-        own = [c.text for c in cards]
-        assert len(cards) == 4 and any("lawyer" in t for t in own)
-        assert "9 more comments on <https://shop.example/p/summer|Summer sale>" in block_text(rollup["blocks"])
+        # The post is hot (13 > 3) before any card went out: only the urgent one keeps its own card.
+        assert len(cards) == 1 and "I will call my lawyer about this" in cards[0].text
+        assert "12 more comments on <https://shop.example/p/summer|Summer sale>" in block_text(rollup["blocks"])
         lines = [line["text"]["text"] for line in listing(fake_slack, rollup)]
-        assert len(lines) == 9 and len(fake_slack.thread(INBOX, rollup["ts"])) == 3  # 4 + 4 + 1 lines
+        assert len(lines) == 12 and len(fake_slack.thread(INBOX, rollup["ts"])) == 3  # 4 + 4 + 4 lines
         everything = every_text(fake_slack)
         for text in texts:
             # Each comment is visible exactly once: on its own card or on one listing line.
@@ -151,7 +150,7 @@ async def test_a_flood_on_one_post_becomes_one_rollup_card_listing_every_comment
             line.get("accessory", {}).get("text", {}).get("text") == "Open as card"
             for line in listing(fake_slack, rollup)
         )
-        assert len(fake_slack.calls_to("chat.postMessage")) == 4 + 1 + 3
+        assert len(fake_slack.calls_to("chat.postMessage")) == 1 + 1 + 3
         assert fake_slack.rate_limited == 0
 
 
@@ -163,7 +162,7 @@ async def test_open_as_card_makes_one_card_however_often_it_is_clicked(
     async with TestBot(fake_slack, database_url, config=FLOOD) as bot:
         anna = bot.person("Anna")
         await until(
-            lambda: bool(rollup_cards(fake_slack)) and len(listing(fake_slack, rollup_cards(fake_slack)[0])) == 5
+            lambda: bool(rollup_cards(fake_slack)) and len(listing(fake_slack, rollup_cards(fake_slack)[0])) == 8
         )
         await bot.idle()
         [rollup] = rollup_cards(fake_slack)
@@ -178,7 +177,7 @@ async def test_open_as_card_makes_one_card_however_often_it_is_clicked(
         await until(lambda: "That comment already has a card of its own." in bot.ephemerals(anna))
         await bot.idle()
         assert len(bot.cards()) == before + 1
-        assert "4 more comments on" in block_text(rollup_cards(fake_slack)[0]["blocks"])
+        assert "7 more comments on" in block_text(rollup_cards(fake_slack)[0]["blocks"])
         # The card works like any other.
         await bot.click(anna, new, "claim")
         await new.wait_for(lambda c: "Claimed by <@UANNA>" in c.text)
@@ -187,26 +186,25 @@ async def test_open_as_card_makes_one_card_however_often_it_is_clicked(
 async def test_open_the_most_urgent_and_resolve_all_with_a_confirm(fake_slack: FakeSlack, database_url: str) -> None:
     async with TestBot(fake_slack, database_url, config=FLOOD, deliver=False) as quiet:
         await flood(quiet, 10, prefix="spam")
-        # Urgent, but above the allowance: a keyword scores 40 (own card); the rest score 0.
     async with TestBot(fake_slack, database_url, config=FLOOD) as bot:
         anna = bot.person("Anna")
         await until(
-            lambda: bool(rollup_cards(fake_slack)) and len(listing(fake_slack, rollup_cards(fake_slack)[0])) == 7
+            lambda: bool(rollup_cards(fake_slack)) and len(listing(fake_slack, rollup_cards(fake_slack)[0])) == 10
         )
         await bot.idle()
         [rollup] = rollup_cards(fake_slack)
         await click_rollup(bot, anna, rollup, "rollup_open_top")
-        await until(lambda: len(bot.cards()) == 5)  # rollup_open_count = 2
+        await until(lambda: len(bot.cards()) == 2)  # rollup_open_count = 2
         resolve = next(b for b in _buttons(rollup_cards(fake_slack)[0]) if "rollup_resolve" in b["action_id"])
         assert resolve["confirm"]["title"]["text"] == "Resolve every comment here?"
         await click_rollup(bot, anna, rollup_cards(fake_slack)[0], "rollup_resolve")
-        await until(lambda: "Resolved 5 comments." in bot.ephemerals(anna))
+        await until(lambda: "Resolved 8 comments." in bot.ephemerals(anna))
         await until(lambda: "Resolved by <@UANNA>" in block_text(rollup_cards(fake_slack)[0]["blocks"]))
         assert not any("rollup_resolve" in b["action_id"] for b in _buttons(rollup_cards(fake_slack)[0]))
         await bot.idle()
         # The opened ones keep their own cards, open; the spam wave is closed.
         assert all("Resolved" not in c.text for c in bot.cards())
-        assert len(bot.cards()) == 5
+        assert len(bot.cards()) == 2
 
 
 async def test_a_follow_up_in_a_gathered_conversation_gets_its_own_card(
@@ -216,17 +214,17 @@ async def test_a_follow_up_in_a_gathered_conversation_gets_its_own_card(
         await flood(quiet, 6, thread_id=None)
     async with TestBot(fake_slack, database_url, config=FLOOD) as bot:
         await until(
-            lambda: bool(rollup_cards(fake_slack)) and len(listing(fake_slack, rollup_cards(fake_slack)[0])) == 3
+            lambda: bool(rollup_cards(fake_slack)) and len(listing(fake_slack, rollup_cards(fake_slack)[0])) == 6
         )
         await bot.idle()
-        assert len(bot.cards()) == 3
+        assert len(bot.cards()) == 0
         await bot.comment("Hello? Still waiting for an answer", id="again", thread_id="comment-5", context=POST)
         await until(lambda: any("comment 5:" in c.text for c in bot.cards()))
         card = next(c for c in bot.cards() if "comment 5:" in c.text)
         await card.wait_for(lambda c: "Hello? Still waiting" in c.thread_text())
         await bot.idle()
-        assert len(bot.cards()) == 4
-        assert "2 more comments on" in block_text(rollup_cards(fake_slack)[0]["blocks"])
+        assert len(bot.cards()) == 1
+        assert "5 more comments on" in block_text(rollup_cards(fake_slack)[0]["blocks"])
 
 
 async def test_rollups_off_keeps_one_card_each_and_a_quiet_post_is_untouched(
@@ -263,13 +261,13 @@ async def test_a_restart_mid_rollup_lists_every_comment_once(
         fake_slack.fail_next("chat.postMessage", error="internal_error", times=2)
         await fake_slack.wait_for("chat.postMessage", lambda c: c.error == "internal_error")
     async with TestBot(fake_slack, database_url, config=FLOOD) as second:
-        await until(lambda: len(listing(fake_slack, rollup_cards(fake_slack)[0])) == 11, timeout=15)
+        await until(lambda: len(listing(fake_slack, rollup_cards(fake_slack)[0])) == 14, timeout=15)
         await second.idle(timeout=15)
     assert len(rollup_cards(fake_slack)) == 1
     everything = every_text(fake_slack)
     for text in texts:
         assert everything.count(text) == 1, text
-    assert len(first.cards()) == 3
+    assert first.cards() == []
 
 
 async def test_a_live_flood_keeps_urgent_cards_and_lists_the_rest(fake_slack: FakeSlack, database_url: str) -> None:
@@ -278,7 +276,6 @@ async def test_a_live_flood_keeps_urgent_cards_and_lists_the_rest(fake_slack: Fa
         texts = await flood(bot, 16)
         await bot.comment("My lawyer will hear of this", id="urgent-late", context=POST)
         await bot.idle()
-        await until(lambda: not rollup_cards(fake_slack) or "16 more" in every_text(fake_slack) or True)
         everything = every_text(fake_slack)
         for text in texts:
             assert everything.count(text) == 1, text

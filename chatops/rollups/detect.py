@@ -9,10 +9,12 @@ It runs at the start of delivery passes (``OutboxWorker.add_pass``), at most eve
    (``conversations.created_at`` is indexed: a quiet window is a few rows) per post and per
    source. A post with more than ``rollup_per_post`` is hot; a source with more than
    ``rollup_per_source`` is hot.
-3. The waiting cards of hot posts beyond the first ``rollup_per_post`` of the window join their
-   post's roll-up; those of a hot source beyond its first ``rollup_per_source`` join their post's
-   roll-up when the post is hot, else the source's catch-all roll-up. Conversations scoring at
-   least ``[priority] own_card_at`` keep their own cards, and so do those with a follow-up waiting.
+3. Every card still waiting on a hot post joins its post's roll-up; on a hot source, every card
+   still waiting joins its post's roll-up when the post is hot, else the source's catch-all
+   roll-up. The first comments of a flood got their cards while the post was not yet hot (in
+   quiet times a card is posted within a second); what waits once it is hot would wait behind
+   the flood, so it is listed at once instead. Conversations scoring at least
+   ``[priority] own_card_at`` keep their own cards, and so do those with a follow-up waiting.
 """
 
 from __future__ import annotations
@@ -104,8 +106,6 @@ class FloodWatch:
                 return 0
             per_key: Counter[tuple[str, str | None]] = Counter()
             per_source: Counter[str] = Counter()
-            #: How to find a key's conversations again: its URL, else its text.
-            sample: dict[tuple[str, str | None], tuple[str | None, str | None]] = {}
             for source, url, text, count in (
                 await session.execute(
                     select(Conversation.source, Conversation.context_url, Conversation.context_text, func.count())
@@ -116,43 +116,10 @@ class FloodWatch:
                 on = (source, post_key(url, text))
                 per_key[on] += count
                 per_source[source] += count
-                sample.setdefault(on, (url, text))
             hot_posts = {k for k, n in per_key.items() if k[1] is not None and n > self.config.rollup_per_post}
             hot_sources = {s for s, n in per_source.items() if n > self.config.rollup_per_source}
             if not hot_posts and not hot_sources:
                 return 0
-            # The first N conversations of the window on a hot post (or source) keep their own cards,
-            # the same ones on every look and after a restart: up to the N-th one's id.
-            last_own_key: dict[tuple[str, str | None], int] = {}
-            for source, hot_key in hot_posts:
-                url, text = sample[(source, hot_key)]
-                on_post = (
-                    Conversation.context_url == url
-                    if url
-                    else (Conversation.context_url.is_(None) & (Conversation.context_text == text))
-                )
-                last_own_key[(source, hot_key)] = int(
-                    await session.scalar(
-                        select(Conversation.id)
-                        .where(Conversation.created_at >= cutoff, Conversation.source == source, on_post)
-                        .order_by(Conversation.id)
-                        .offset(self.config.rollup_per_post - 1)
-                        .limit(1)
-                    )
-                    or 0
-                )
-            last_own_source: dict[str, int] = {}
-            for source in hot_sources:
-                last_own_source[source] = int(
-                    await session.scalar(
-                        select(Conversation.id)
-                        .where(Conversation.created_at >= cutoff, Conversation.source == source)
-                        .order_by(Conversation.id)
-                        .offset(self.config.rollup_per_source - 1)
-                        .limit(1)
-                    )
-                    or 0
-                )
             candidates = (
                 await session.execute(
                     select(
@@ -161,7 +128,6 @@ class FloodWatch:
                         Conversation.source,
                         Conversation.context_url,
                         Conversation.context_text,
-                        Conversation.created_at,
                     )
                     .join(Conversation, Conversation.id == OutboxJob.conversation_id)
                     .where(
@@ -180,18 +146,12 @@ class FloodWatch:
                 )
             ).all()
         groups: dict[tuple[str, str], Group] = {}
-        for job_id, cid, source, url, text, created in candidates:
+        for job_id, cid, source, url, text in candidates:
             key = post_key(url, text)
-            # Waiting since before the window (a backlog older than it): not among the window's first N.
-            in_window = created is not None and created >= cutoff
             target: tuple[str, str] | None = None
             if key is not None and (source, key) in hot_posts:
-                if in_window and cid <= last_own_key[(source, key)]:
-                    continue
                 target = (source, key)
             elif source in hot_sources:
-                if in_window and cid <= last_own_source[source]:
-                    continue
                 target = (source, SOURCE_WIDE)
             if target is None:
                 continue

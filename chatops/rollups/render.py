@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 from chatops.i18n import Translator
 from chatops.rollups.store import Member, RollupView
-from chatops.slack.blockkit import TOTAL_TEXT_BUDGET
 from chatops.slack.card import ACTION_PREFIX, format_time
 from chatops.slack.escape import clip_mrkdwn, escape_fit, link, mention, one_line, plain_truncated
 
@@ -25,10 +24,12 @@ OPEN_TOP_ACTION = "rollup_open_top"
 RESOLVE_ACTION = "rollup_resolve"
 #: Most characters of a comment a listing line or the card shows.
 MEMBER_TEXT_LIMIT = 200
-AUTHOR_LIMIT = 40
+AUTHOR_LIMIT = 30
 TITLE_LIMIT = 150
 SECTION_LIMIT = 3000
 BUTTON_LIMIT = 75
+#: The text a listing message may carry in all: Slack refuses ~13k (``msg_blocks_too_long``), its fake 12k.
+LISTING_TEXT_BUDGET = 11_500
 
 
 def _action_id(name: str, suffix: int) -> str:
@@ -127,8 +128,8 @@ def render_listing(members: Sequence[Member], first: int, t: Translator, tz: Zon
     last = first + len(members) - 1
     header = t("rollup.listing", first=first, last=last)
     button_text = len(t("rollup.open"))
-    # Share what the message may carry between the lines: ~200 characters each at 42 a message.
-    per_line = (TOTAL_TEXT_BUDGET - len(header)) // max(len(members), 1) - button_text
+    # Share what the message may carry between the lines: ~170-200 characters of comment each.
+    per_line = (LISTING_TEXT_BUDGET - len(header)) // max(len(members), 1) - button_text
     blocks: list[dict[str, Any]] = [{"type": "context", "elements": [{"type": "mrkdwn", "text": header}]}]
     for member in members:
         overhead = len(member_line(replace(member, text=""), tz, 0))

@@ -24,10 +24,10 @@ from chatops.store import POST_CARD, Store
 ROLLUP_POST = "rollup.post"
 ROLLUP_LIST = "rollup.list"
 ROLLUP_UPDATE = "rollup.update"
-#: Members named by one listing message: each is a section with an "Open as card" button, and a
-#: message holds 50 blocks and ~12k characters. 42 lines of up to 200 characters fit both, and
-#: list 10,000 comments in 239 messages, 4 minutes at Slack's pace of one a second.
-LISTING_SIZE = 42
+#: Members named by one listing message: each is a section with an "Open as card" button, after
+#: one header block; a message holds 50 blocks and ~12k characters (lines of ~170-200 characters).
+#: 10,000 comments take 205 messages: under 3.5 minutes at Slack's pace of one a second.
+LISTING_SIZE = 49
 #: The key of a source's catch-all roll-up: comments without a post, or on posts not flooded themselves.
 SOURCE_WIDE = "*"
 #: The column's width: longer post URLs or texts are keyed by their digest.
