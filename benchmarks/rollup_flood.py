@@ -58,9 +58,10 @@ def _comments(count: int, posts: int, urgent_share: float) -> list[InboundMessag
 async def main(options: argparse.Namespace) -> dict[str, Any]:
     url, drop = await _database(options.postgres)
     config = {
-        "slack": {"post_interval_seconds": 0.0},
+        # Slack's pace and the watch's look scaled down alike (--pace 0.05: twenty times faster).
+        "slack": {"post_interval_seconds": options.pace},
         "priority": {"keywords": ["lawyer"]},
-        "crisis": {"rollup_check_seconds": 0.2},
+        "crisis": {"rollup_check_seconds": options.pace, "rollup_update_seconds": 10 * options.pace},
         "plugins": {"enabled": ["webhook"], "webhook": {"secret": "x" * 32}},
     }
     with FakeSlack() as slack:
@@ -83,7 +84,7 @@ async def main(options: argparse.Namespace) -> dict[str, Any]:
             # 10,000 in 60 s: 500 every 3 s (the pace here is the machine's, not the clock's).
             for start in range(0, len(comments), 500):
                 await bot.app.ingest_many(comments[start : start + 500])
-            await bot.idle(timeout=600)
+            await bot.idle(timeout=1200)
             elapsed = time.monotonic() - started
             posts = [c for c in slack.calls_to("chat.postMessage") if c.ok]
             texts = "\n".join(block_text(m.get("blocks") or []) for m in slack.messages(INBOX))
@@ -118,4 +119,5 @@ if __name__ == "__main__":
     parser.add_argument("--comments", type=int, default=10_000)
     parser.add_argument("--posts", type=int, default=5)
     parser.add_argument("--urgent", type=float, default=0.005)
+    parser.add_argument("--pace", type=float, default=0.05, help="seconds between posts to a channel (Slack: ~1)")
     print(asyncio.run(main(parser.parse_args())))

@@ -179,6 +179,7 @@ class ChatOps:
             inbox_channel=self.renderer.inbox_channel,
             source_name=self.renderer.source_name,
             wake=self.wake,
+            alerts=self.alerts,
         )
         self.rollups.register(self.outbox_kinds, self.delivery, self.bolt)
         for plugin in self.plugin_names:

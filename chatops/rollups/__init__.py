@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from slack_bolt.async_app import AsyncApp
 
+from chatops.alerts import Alerts
 from chatops.config import Settings
 from chatops.db import Database
 from chatops.i18n import Translator
@@ -38,6 +39,7 @@ class Rollups:
         inbox_channel: Callable[[str], str],
         source_name: Callable[[str], str],
         wake: Callable[[], None],
+        alerts: Alerts,
     ) -> None:
         crisis = settings.crisis
         self.settings = settings
@@ -55,7 +57,7 @@ class Rollups:
         )
         self.watch = FloodWatch(db, self.store, crisis, own_card_at=settings.priority.own_card_at)
         self.delivery = RollupDelivery(
-            self.store, t, settings.team.tz, source_name, open_count=crisis.rollup_open_count
+            self.store, t, settings.team.tz, source_name, open_count=crisis.rollup_open_count, alerts=alerts
         )
 
     def register(self, kinds: JobKinds, worker: OutboxWorker, bolt: AsyncApp) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from chatops.alerts import Alerts
 from chatops.i18n import Translator
 from chatops.outbox.kinds import DueJob, JobKind, JobKinds, JobSlack
 from chatops.outbox.worker import Deferred, Refused
@@ -21,6 +22,8 @@ from chatops.slack.escape import one_line
 
 log = logging.getLogger(__name__)
 
+#: The ops alerts of roll-ups are the core's (as the card kinds' are, ``chatops.delivery``).
+ALERT_PLUGIN = "chatops"
 #: How long a listing or a redraw waits for the roll-up card to be posted before looking again.
 CARD_WAIT_SECONDS = 0.25
 
@@ -36,8 +39,10 @@ class RollupDelivery:
         source_name: Callable[[str], str],
         *,
         open_count: int,
+        alerts: Alerts,
     ) -> None:
         self.store = store
+        self.alerts = alerts
         self.t = t
         self.tz = tz
         self.source_name = source_name
@@ -46,7 +51,16 @@ class RollupDelivery:
     def register(self, registry: JobKinds) -> None:
         """Register the roll-up kinds."""
         registry.register(JobKind(ROLLUP_POST, self._post_card, channel=_payload_channel, log=log))
-        registry.register(JobKind(ROLLUP_LIST, self._post_listing, channel=_payload_channel, log=log))
+        registry.register(
+            JobKind(
+                ROLLUP_LIST,
+                self._post_listing,
+                channel=_payload_channel,
+                on_give_up=self._unlisted,
+                on_recovered=self._listed,
+                log=log,
+            )
+        )
         registry.register(JobKind(ROLLUP_UPDATE, self._update_card, method="chat.update", log=log))
 
     def _card(self, view: RollupView) -> dict[str, Any]:
@@ -102,6 +116,19 @@ class RollupDelivery:
         if view is None:
             return
         await slack.client.chat_update(channel=rollup.slack_channel, ts=rollup.slack_ts, **self._card(view))
+
+    async def _unlisted(self, job: DueJob, error: str) -> None:
+        """A listing given up: its comments are not visible in Slack, which the ops channel must hear."""
+        try:
+            _first, ids = await self.store.listing_members(job.id)
+            problem = self.t("rollup.alert_unlisted", count=len(ids), error=one_line(error, 200), job=job.id)
+            await self.alerts.raise_once(ALERT_PLUGIN, f"rollup-listing:{job.id}", problem)
+        except Exception:  # the alert is a courtesy on top of the log line; never fail the worker for it
+            log.exception("roll-up listing job %s: could not raise the ops alert", job.id)
+
+    async def _listed(self, job: DueJob) -> None:
+        """A listing retried by an operator went through: clear its alert."""
+        await self.alerts.clear(ALERT_PLUGIN, f"rollup-listing:{job.id}")
 
 
 def _payload_channel(job: DueJob) -> str | None:

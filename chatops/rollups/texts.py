@@ -4,6 +4,10 @@ from __future__ import annotations
 
 TEXTS = {
     "en": {
+        "rollup.alert_unlisted": (
+            "{count} comments gathered on a roll-up could not be listed in Slack: {error}. "
+            "Retry with `chatops outbox retry {job}`."
+        ),
         "rollup.title": "*{count} more comments on {post}*",
         "rollup.title_source": "*{count} more comments from {source}*",
         "rollup.fallback": "{count} more comments on {post}",
@@ -32,6 +36,10 @@ TEXTS = {
         "rollup.already_resolved": "This roll-up was resolved already.",
     },
     "fi": {
+        "rollup.alert_unlisted": (
+            "{count} koosteeseen koottua kommenttia ei voitu listata Slackiin: {error}. "
+            "Yritä uudelleen: `chatops outbox retry {job}`."
+        ),
         "rollup.title": "*{count} kommenttia lisää: {post}*",
         "rollup.title_source": "*{count} kommenttia lisää lähteestä {source}*",
         "rollup.fallback": "{count} kommenttia lisää: {post}",
@@ -59,6 +67,10 @@ TEXTS = {
         "rollup.already_resolved": "Tämä kooste on jo ratkaistu.",
     },
     "pl": {
+        "rollup.alert_unlisted": (
+            "{count} komentarzy zebranych w zbiorze nie udało się wypisać w Slacku: {error}. "
+            "Ponów: `chatops outbox retry {job}`."
+        ),
         "rollup.title": "*{count} kolejnych komentarzy do {post}*",
         "rollup.title_source": "*{count} kolejnych komentarzy z {source}*",
         "rollup.fallback": "{count} kolejnych komentarzy do {post}",
