@@ -282,3 +282,20 @@ async def test_a_live_flood_keeps_urgent_cards_and_lists_the_rest(fake_slack: Fa
         assert any("My lawyer will hear of this" in c.text for c in bot.cards())
         [rollup] = rollup_cards(fake_slack)
         assert len(bot.cards()) + len(listing(fake_slack, rollup)) == 17
+
+
+async def test_comments_without_a_post_gather_per_source_when_the_source_floods(
+    fake_slack: FakeSlack, database_url: str
+) -> None:
+    config = {**FLOOD, "crisis": {**FLOOD["crisis"], "rollup_per_source": 4}}
+    async with TestBot(fake_slack, database_url, config=config, deliver=False) as quiet:
+        for i in range(6):
+            await quiet.comment(f"contact form {i}: where is my parcel", id=f"form-{i}")
+    async with TestBot(fake_slack, database_url, config=config) as bot:
+        await until(
+            lambda: bool(rollup_cards(fake_slack)) and len(listing(fake_slack, rollup_cards(fake_slack)[0])) == 6
+        )
+        await bot.idle()
+        [rollup] = rollup_cards(fake_slack)
+        assert "6 more comments from Webhook" in block_text(rollup["blocks"])
+        assert bot.cards() == []
