@@ -34,6 +34,9 @@ SOURCE_WIDE = "*"
 MAX_KEY = 255
 #: A card someone asked for goes before every other waiting card.
 OPENED_PRIORITY = 1_000_000
+#: Each roll-up gathering at once adds this much to the time between redraws of every one of them:
+#: 20 roll-ups redraw once a minute each, 20 chat.update calls a minute in all.
+REDRAW_SHARE = timedelta(seconds=3)
 #: How many ids one ``IN (…)`` names (both engines take far more; this keeps statements small).
 CHUNK = 500
 
@@ -135,13 +138,18 @@ class RollupStore:
         moved = 0
         now = utcnow()
         async with self.db.write() as session:
+            gathering = await session.scalar(
+                select(func.count(Rollup.id)).where(Rollup.status == "open", Rollup.last_joined_at >= now - self.window)
+            )
+            # chat.update is shared by every card (Slack's Tier 3, ~50 a minute): many roll-ups redraw less often.
+            spacing = max(self.update_every, REDRAW_SHARE * (int(gathering or 0) + 1))
             for group in groups:
-                moved += await self._gather_one(session, group, now)
+                moved += await self._gather_one(session, group, now, spacing)
         if moved:
             self.wake()
         return moved
 
-    async def _gather_one(self, session: AsyncSession, group: Group, now: datetime) -> int:
+    async def _gather_one(self, session: AsyncSession, group: Group, now: datetime, spacing: timedelta) -> int:
         rollup = await session.scalar(
             select(Rollup)
             .where(
@@ -203,7 +211,7 @@ class RollupStore:
         await self._list(session, rollup, taken, channel, now)
         rollup.gathered = (rollup.gathered or 0) + len(taken)
         rollup.last_joined_at = now
-        self._queue_redraw(session, rollup, now)
+        self._queue_redraw(session, rollup, now, spacing=spacing)
         return len(taken)
 
     async def _list(self, session: AsyncSession, rollup: Rollup, ids: list[int], channel: str, now: datetime) -> None:
@@ -248,12 +256,21 @@ class RollupStore:
             rollup.listing_job_id = job.id
             first += len(chunk)
 
-    def _queue_redraw(self, session: AsyncSession, rollup: Rollup, now: datetime, *, at_once: bool = False) -> None:
+    def _queue_redraw(
+        self,
+        session: AsyncSession,
+        rollup: Rollup,
+        now: datetime,
+        *,
+        at_once: bool = False,
+        spacing: timedelta | None = None,
+    ) -> None:
         """Queue one redraw of the card, no sooner than the pace allows (a person's action: at once)."""
         if rollup.redraw_pending and not at_once:
             return
         rollup.redraw_pending = True
-        due = now if at_once or rollup.drawn_at is None else max(now, rollup.drawn_at + self.update_every)
+        every = spacing or self.update_every
+        due = now if at_once or rollup.drawn_at is None else max(now, rollup.drawn_at + every)
         session.add(OutboxJob(kind=ROLLUP_UPDATE, payload={"rollup_id": rollup.id}, due_at=due))
 
     # -- people's actions ------------------------------------------------------------------
