@@ -131,7 +131,7 @@ def reasons_of(extra: dict[str, Any] | None) -> list[str]:
 def short(reason: str) -> str:
     """A reason on one line, without control or format characters, at most :data:`REASON_LENGTH` long."""
     kept = "".join(" " if unicodedata.category(c)[0] in "CZ" else c for c in reason[: REASON_LENGTH * 4])
-    return " ".join(kept.split())[:REASON_LENGTH]
+    return " ".join(kept.split())[:REASON_LENGTH].rstrip()
 
 
 def is_negative(sentiment: Any) -> bool:
