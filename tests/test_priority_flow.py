@@ -75,6 +75,8 @@ async def test_urgent_comments_are_carded_before_earlier_ordinary_ones(
         *("ordinary",) * 4,
         "Fake VIP",
     ], order
+    # The customer who wrote again after our answer: their card says so, and how urgent it now is.
+    assert "⚑ *Priority 60*" in answered.text and "The customer wrote again" in answered.text
     texts = "\n".join(c.text for c in bot.cards())
     assert "⚑ *Priority 50*: VIP" in texts
     assert "⚑ *Priority 40*: money back" in texts
@@ -87,22 +89,32 @@ async def test_urgent_comments_are_carded_before_earlier_ordinary_ones(
 async def test_card_updates_and_answers_keep_their_lane_while_new_cards_queue(
     fake_slack: FakeSlack, database_url: str, callback: CallbackReceiver
 ) -> None:
-    async with TestBot(fake_slack, database_url, config=paced(fake_slack, 0.3)) as bot:
+    async with TestBot(fake_slack, database_url, config=paced(fake_slack, 0.2)) as bot:
+        assert bot.app is not None
         anna = bot.person("Anna")
         await bot.comment("Where is my order?", reply_url=callback.url)
         card = await bot.next_card()
+        await bot.idle()
+        # A flood queues while delivery is down; Anna claims and answers the card meanwhile.
+        await bot.app.delivery.stop()
         for i in range(10):
             await bot.comment(f"flood {i}", id=f"flood-{i}")
         await bot.click(anna, card, "claim")
         await bot.reply(anna, card, "It left the warehouse today.")
+        await bot.stored_answer()
+        await bot.comment("I was promised my money back!", id="urgent")
+        bot.app.delivery.start()
         [answer] = await callback.wait_for(1)
-        await card.wait_for(lambda c: "Claimed by <@UANNA>" in c.text or "Reply by <@UANNA>" in c.text)
-        # The answer reached the customer and the card moved while new cards still wait their turn
-        # (in the posts' queue they would have come after all ten).
+        await card.wait_for(lambda c: "Reply by <@UANNA>" in c.text)
+        # The answer reached the customer and the card moved before the flood's cards (two seconds of
+        # posts at this pace): in the posts' queue they would have waited behind all ten.
         assert answer["text"] == "It left the warehouse today."
-        assert len(bot.cards()) <= 9
+        assert len(bot.cards()) <= 3
         await bot.idle()
-        assert len(bot.cards()) == 11
+        assert len(bot.cards()) == 12
+    # The urgent comment, though it came last, is carded before the whole flood.
+    order = posted(fake_slack, ["Where is my order", "warehouse", "money back", *(f"flood {i}" for i in range(10))])
+    assert order.index("money back") < order.index("flood 0")
     assert fake_slack.rate_limited == 0
 
 
