@@ -279,7 +279,7 @@ _CRISIS_NAMES = (
     "Sarah", "James", "Olivia", "Lucas", "Sofia", "Eero", "Helmi", "Marek", "Zofia", "Noah",
 )  # fmt: skip
 #: The keywords the sandbox's ``[priority]`` gives, so that the crisis shows urgent comments carded first.
-CRISIS_KEYWORDS = ("refund", "lawyer", "hyvitys", "hyvityksen", "zwrot", "zwrotu")
+CRISIS_KEYWORDS = ("refund*", "lawyer*", "hyvity*", "zwrot*")
 
 
 def crisis_hour(count: int = 120, *, seconds: float = 30.0, seed: int = 7) -> Sequence[ScriptedComment]:

@@ -263,7 +263,8 @@ def test_the_crisis_is_a_flood_on_one_post_in_three_languages_with_urgent_commen
     assert {c.source for c in crisis} == {"facebook"} and all(c.reply_to is None for c in crisis)
     assert sum(c.delay for c in crisis) == pytest.approx(30.0 * 119 / 120)
     assert len({c.text for c in crisis}) == len(crisis)  # each names its own order: no two look alike
-    urgent = [c for c in crisis if any(word in c.text.lower() for word in scripted_day.CRISIS_KEYWORDS)]
+    stems = [word.rstrip("*") for word in scripted_day.CRISIS_KEYWORDS]
+    urgent = [c for c in crisis if any(stem in c.text.lower() for stem in stems)]
     assert 10 <= len(urgent) <= 80, "some, not all, of the crowd write what the sandbox scores as urgent"
     with pytest.raises(ValueError, match="at least one"):
         scripted_day.crisis_hour(0)
