@@ -36,7 +36,7 @@ from chatops.observability.metrics import Metrics
 from chatops.outbox import JobKinds, OutboxWorker, PluginOutbox, Wakeup
 from chatops.outbox.plugin import slack_post_kind
 from chatops.plugins import PluginFailed, describe_error, enabled_migrations, load_plugins
-from chatops.priority import Classification, Prioritizer
+from chatops.priority import Prioritizer
 from chatops.rollups import Rollups
 from chatops.scheduler import Scheduler
 from chatops.slack.handlers import register_card_handlers, register_command_fallback
@@ -306,15 +306,18 @@ class ChatOps:
         found = await asyncio.gather(*(of(plugin) for plugin in plugins))
         return [blocks for per_plugin in found for blocks in per_plugin]
 
-    def _classifications(self, message: InboundMessage) -> list[Classification | None]:
-        """Each classifier plugin's verdict on ``message``; one that fails is logged and left out.
+    def _classifications(self, message: InboundMessage) -> list[tuple[str, Any]]:
+        """Each classifier plugin's name and answer on ``message``; one that fails is logged and left out.
 
-        A classifier must never cost a customer's comment: the message is stored either way.
+        A classifier must never cost a customer's comment: the message is stored either way. The
+        answers are checked by the Prioritizer, which names the plugin of one it refuses.
         """
-        verdicts: list[Classification | None] = []
+        verdicts: list[tuple[str, Any]] = []
         for plugin in self._listeners("chatops_classify"):
             try:
-                verdicts.extend(self.hooks.call_sync("chatops_classify", only=plugin, message=message))
+                verdicts.extend(
+                    (plugin, v) for v in self.hooks.call_sync("chatops_classify", only=plugin, message=message)
+                )
             except Exception:
                 log.exception("plugin %s: chatops_classify failed; the message is stored without its verdict", plugin)
         return verdicts

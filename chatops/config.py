@@ -277,11 +277,12 @@ class DeliveryConfig(Section):
 class PriorityConfig(Section):
     """What makes a customer's comment urgent: its score is the sum of the rules it meets (see chatops.priority)."""
 
-    #: Words or phrases (any language, case-insensitive, whole words) that make a comment urgent.
-    keywords: list[str] = Field(default_factory=list)
+    #: Words or phrases (any language, case-insensitive, whole words) that make a comment urgent;
+    #: ``stem*`` matches every word starting with the stem (``hyvity*``: hyvitys, hyvityksen).
+    keywords: list[str] = Field(default_factory=list, max_length=500)
     keyword_score: int = Field(default=40, ge=0, le=1000)
     #: Authors whose comments are urgent: handles (with or without ``@``) or the platform's ids.
-    vip_authors: list[str] = Field(default_factory=list)
+    vip_authors: list[str] = Field(default_factory=list, max_length=5000)
     vip_score: int = Field(default=50, ge=0, le=1000)
     #: A comment the source or a classifier plugin marks negative.
     negative_score: int = Field(default=30, ge=0, le=1000)
@@ -289,6 +290,27 @@ class PriorityConfig(Section):
     reply_to_us_score: int = Field(default=60, ge=0, le=1000)
     #: During a flood, conversations scoring at least this get their own card instead of a roll-up's line.
     own_card_at: int = Field(default=40, ge=1, le=10_000)
+
+    @field_validator("keywords")
+    @classmethod
+    def _keywords(cls, value: list[str]) -> list[str]:
+        for word in value:
+            stem = word.strip().removesuffix("*")
+            if len(word) > 100:
+                raise ValueError(f"{word[:20]!r}…: a keyword is at most 100 characters")
+            if "*" in stem:
+                raise ValueError(f"{word!r}: * may only end a keyword (stem*, a prefix match)")
+            if word.strip().endswith("*") and len(stem.strip()) < 3:
+                raise ValueError(f"{word!r}: a prefix keyword needs at least 3 letters before the *")
+        return value
+
+    @field_validator("vip_authors")
+    @classmethod
+    def _vips(cls, value: list[str]) -> list[str]:
+        long = next((v for v in value if len(v) > 255), None)
+        if long is not None:
+            raise ValueError(f"{long[:20]!r}…: a handle or id is at most 255 characters")
+        return value
 
 
 class CrisisConfig(Section):

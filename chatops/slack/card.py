@@ -35,6 +35,7 @@ from slack_sdk.models.blocks import (
 from chatops.cards import ANSWERS_ON_CARD, CardData, MessageView
 from chatops.i18n import Translator
 from chatops.models import Delivery, Direction, Status
+from chatops.priority import reasons_of
 from chatops.slack.blockkit import MAX_BLOCKS, MAX_SECTION_TEXT, TOTAL_TEXT_BUDGET, block_problem, text_length
 from chatops.slack.escape import clip_mrkdwn, escape_fit, link, mention, mrkdwn_escape, one_line, safe_url
 from chatops.sources import Capability
@@ -179,6 +180,17 @@ def _answer_line(answer: MessageView, ctx: CardContext) -> tuple[str, bool]:
     return clip_mrkdwn(f"{head}\n>{text}", MAX_SECTION_TEXT), retry
 
 
+def _priority_line(card: CardData, ctx: CardContext) -> str | None:
+    """The line "⚑ Priority 70: VIP · refund · negative" for a conversation scoring above 0 (chatops.priority)."""
+    if card.priority <= 0:
+        return None
+    # A reason is the team's keyword, "vip"/"negative", or a plugin's word: escaped like customer text.
+    words = [ctx.t(f"priority.{r}") if r in ("vip", "negative") else r for r in reasons_of(card.root.extra)]
+    reasons = " · ".join(escape_fit(one_line(r, 40), 120).text for r in words)
+    key = "card.priority" if reasons else "card.priority_plain"
+    return ctx.t(key, score=card.priority, reasons=reasons)
+
+
 def _metadata(card: CardData) -> dict[str, Any]:
     return {
         "event_type": METADATA_EVENT_TYPE,
@@ -232,6 +244,9 @@ def render_card(card: CardData, ctx: CardContext, extra_blocks: Sequence[Mapping
     blocks.append(ContextBlock(block_id="notes", elements=[MarkdownTextObject(text=notes_text)]))
 
     status = [_status_line(card, ctx)]
+    urgent = _priority_line(card, ctx)
+    if urgent:
+        status.insert(0, urgent)
     if card.tags:
         status.append(t("card.tags", tags=_tags_text(card.tags, ctx)))
     if card.escalated_at and card.escalation_reason:
