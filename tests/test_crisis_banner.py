@@ -10,10 +10,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from chatops.config import ConfigError, parse_settings
-from chatops.models import Alert, OutboxJob, utcnow
+from chatops.models import Alert, Conversation, OutboxJob, Rollup, utcnow
 from chatops.testing.bot import INBOX, OPS, TestBot
 from chatops.testing.fake_slack import FakeSlack
 
@@ -119,6 +119,35 @@ async def test_a_deleted_banner_is_not_posted_again(fake_slack: FakeSlack, datab
         await bot.idle()
     assert banner_messages(fake_slack) == []
     assert len([c for c in fake_slack.calls_to("chat.postMessage") if "Busy inbox" in c.args.get("text", "")]) == 1
+
+
+async def test_comments_on_a_roll_up_not_yet_posted_count_as_waiting(fake_slack: FakeSlack, database_url: str) -> None:
+    fake_slack.post_interval = PACE
+    async with TestBot(fake_slack, database_url, config=CONFIG, deliver=False) as quiet:
+        for i in range(10):
+            await quiet.comment(f"Summer sale broke {i}", id=f"sale-{i}")
+        assert quiet.app is not None
+        db = quiet.app.db
+        # What the roll-up feature does: six of them gathered on one roll-up, whose card is not posted.
+        async with db.write() as session:
+            rollup = Rollup(source="webhook", key="https://example.test/c/1", status="open")
+            session.add(rollup)
+            await session.flush()
+            members = (await session.scalars(select(Conversation.id).order_by(Conversation.id).limit(6))).all()
+            await session.execute(update(Conversation).where(Conversation.id.in_(members)).values(rollup_id=rollup.id))
+            await session.execute(delete(OutboxJob).where(OutboxJob.conversation_id.in_(members)))
+    async with TestBot(fake_slack, database_url, config=CONFIG) as bot:
+        [banner] = await wait_until(lambda: banner_messages(fake_slack), what="the banner")
+        first = banner["history"][0]["text"] if banner.get("history") else banner["text"]
+        assert "*Busy inbox: 10 comments are waiting for a card*" in first
+        assert "6 of them are gathered on roll-up cards still to be posted" in first
+        await wait_until(lambda: len(bot.cards()) == 4, what="the four own cards")
+        await bot.idle()
+        assert "comments are waiting" in banner_messages(fake_slack)[0]["text"]  # the six still wait
+        assert bot.app is not None
+        async with bot.app.db.write() as session:
+            await session.execute(update(Rollup).values(slack_channel=INBOX, slack_ts="1.000001"))
+        await wait_until(lambda: "rush is over" in banner_messages(fake_slack)[0]["text"], what="the end")
 
 
 async def test_the_backlog_alert_is_raised_when_the_oldest_waits_too_long_and_cleared_when_it_does_not(

@@ -1,7 +1,8 @@
 """The backlog: how many customer comments wait for a card, how long the oldest has waited, how many are urgent.
 
 A comment waits for a card while its ``card.post`` job is pending in the outbox, or while it is
-gathered on a roll-up card (``conversations.rollup_id`` set) without a card of its own. Both
+gathered on a roll-up (``conversations.rollup_id`` set, no card of its own) whose card is not
+posted yet: once the roll-up's card is up, its members are visible there and wait no more. Both
 counts read an index: the pending rows of ``ix_outbox_status_priority`` (done rows are never
 visited) and ``ix_conversations_rollup_id`` (empty unless roll-ups are in use), so the cost
 follows the backlog, not the 100,000 conversations behind it.
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped
 
 from chatops.db import Database
-from chatops.models import Conversation, OutboxJob, OutboxStatus
+from chatops.models import Conversation, OutboxJob, OutboxStatus, Rollup
 from chatops.store import POST_CARD
 
 
@@ -27,7 +28,7 @@ class Backlog:
 
     #: Pending card posts.
     waiting: int = 0
-    #: Comments gathered on roll-up cards, without a card of their own.
+    #: Comments gathered on roll-ups whose card is not posted yet (and without a card of their own).
     rolled_up: int = 0
     #: Of both, those at least as urgent as ``[priority] own_card_at``.
     urgent: int = 0
@@ -63,7 +64,10 @@ def _pending_posts() -> tuple[ColumnElement[bool], ...]:
 
 
 def _rolled_up() -> tuple[ColumnElement[bool], ...]:
-    return (Conversation.rollup_id.is_not(None), Conversation.slack_ts.is_(None))
+    # "> 0", not "IS NOT NULL": SQLite scans the whole table for the latter, and reads the
+    # rollup_id index for a range (ids are positive); PostgreSQL reads the index for either.
+    # A member of a roll-up already posted is visible there: it waits for nothing.
+    return (Conversation.rollup_id > 0, Conversation.slack_ts.is_(None), Rollup.slack_ts.is_(None))
 
 
 async def measure(db: Database, urgent_at: int) -> Backlog:
@@ -83,9 +87,9 @@ async def measure(db: Database, urgent_at: int) -> Backlog:
 async def _members(session: AsyncSession, urgent_at: int) -> Backlog:
     row = (
         await session.execute(
-            select(func.count(), func.min(Conversation.created_at), _urgent(Conversation.priority, urgent_at)).where(
-                *_rolled_up()
-            )
+            select(func.count(), func.min(Conversation.created_at), _urgent(Conversation.priority, urgent_at))
+            .join(Rollup, Rollup.id == Conversation.rollup_id)
+            .where(*_rolled_up())
         )
     ).one()
     return Backlog(0, int(row[0]), int(row[2] or 0), row[1])
@@ -108,15 +112,19 @@ async def measure_by_source(db: Database, urgent_at: int) -> dict[str, Backlog]:
         )
         for source, count, oldest, urgent in posts.all():
             found[source] = found.get(source, Backlog()) + Backlog(int(count), 0, int(urgent or 0), oldest)
+        # Grouped by "source || ''", not the column: grouped by the column, SQLite walks the
+        # whole (source, thread_id) index in order instead of reading the few roll-up members.
+        grouped = Conversation.source.op("||")("")
         members = await session.execute(
             select(
-                Conversation.source,
+                grouped,
                 func.count(),
                 func.min(Conversation.created_at),
                 _urgent(Conversation.priority, urgent_at),
             )
+            .join(Rollup, Rollup.id == Conversation.rollup_id)
             .where(*_rolled_up())
-            .group_by(Conversation.source)
+            .group_by(grouped)
         )
         for source, count, oldest, urgent in members.all():
             found[source] = found.get(source, Backlog()) + Backlog(0, int(count), int(urgent or 0), oldest)

@@ -8,7 +8,7 @@ TEXTS = {
             ":rotating_light: *Busy inbox: {total} comments are waiting for a card* "
             "(the oldest for {age}; {urgent} urgent). Urgent ones get their cards first.{rolled_up}{overflow}"
         ),
-        "crisis.banner_rolled_up": " {count} of them are gathered on roll-up cards.",
+        "crisis.banner_rolled_up": " {count} of them are gathered on roll-up cards still to be posted.",
         "crisis.banner_overflow": " New cards also go to {channels}.",
         "crisis.banner_updated": "Updated {time}; redrawn at most every {seconds} s.",
         "crisis.over": (
@@ -25,7 +25,7 @@ TEXTS = {
             ":rotating_light: *Ruuhka: {total} kommenttia odottaa korttia* "
             "(vanhin {age}; kiireellisiä {urgent}). Kiireelliset saavat korttinsa ensin.{rolled_up}{overflow}"
         ),
-        "crisis.banner_rolled_up": " Niistä {count} on koottu koontikorteille.",
+        "crisis.banner_rolled_up": " Niistä {count} on koottu koontikorteille, joita ei ole vielä julkaistu.",
         "crisis.banner_overflow": " Uusia kortteja menee myös kanaville {channels}.",
         "crisis.banner_updated": "Päivitetty {time}; päivittyy enintään {seconds} s välein.",
         "crisis.over": (
@@ -42,7 +42,7 @@ TEXTS = {
             ":rotating_light: *Duży ruch: {total} komentarzy czeka na kartę* "
             "(najstarszy od {age}; pilnych: {urgent}). Pilne dostają karty najpierw.{rolled_up}{overflow}"
         ),
-        "crisis.banner_rolled_up": " {count} z nich zebrano na kartach zbiorczych.",
+        "crisis.banner_rolled_up": " {count} z nich zebrano na kartach zbiorczych, które jeszcze nie są opublikowane.",
         "crisis.banner_overflow": " Nowe karty trafiają też na {channels}.",
         "crisis.banner_updated": "Zaktualizowano {time}; odświeżane najwyżej co {seconds} s.",
         "crisis.over": (
