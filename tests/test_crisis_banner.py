@@ -13,7 +13,10 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from chatops.config import ConfigError, parse_settings
-from chatops.models import Alert, Conversation, OutboxJob, Rollup, utcnow
+from chatops.crisis import CrisisBanners
+from chatops.db import Database
+from chatops.i18n import Translator
+from chatops.models import Alert, Conversation, CrisisBanner, OutboxJob, Rollup, utcnow
 from chatops.testing.bot import INBOX, OPS, TestBot
 from chatops.testing.fake_slack import FakeSlack
 
@@ -195,3 +198,43 @@ def test_an_overflow_channel_that_is_not_a_channel_id_is_a_config_error_naming_t
         )
     assert raised.value.key.startswith("crisis.overflow_channels")
     assert "channel ID" in raised.value.problem
+
+
+@pytest.mark.parametrize("language", ["en", "fi", "pl"])
+def test_the_banner_and_its_end_read_in_each_language_with_every_figure(language: str) -> None:
+    settings = parse_settings(
+        {
+            "team": {"language": language, "timezone": "Europe/Helsinki"},
+            "slack": {"bot_token": "xoxb-1", "app_token": "xapp-1", "inbox_channel": "C1"},
+            "crisis": {"overflow_channels": ["COVER1", "COVER2"]},
+        },
+        environ={},
+    )
+    t = Translator(language)
+    banners = CrisisBanners(
+        Database("sqlite+aiosqlite://"),
+        settings.crisis,
+        t,
+        settings.team.tz,
+        lambda: None,
+        overflow_channels=["COVER1"],
+    )
+    now = utcnow()
+    row = CrisisBanner(
+        channel="C1",
+        generation=1,
+        state="active",
+        waiting=1234,
+        rolled_up=56,
+        urgent=78,
+        peak=1290,
+        oldest_at=now - timedelta(minutes=42),
+        started_at=now - timedelta(hours=1),
+        updated_at=now,
+    )
+    text = banners.render(row, now)["text"]
+    assert all(figure in text for figure in ("1290", "42 min", "78", "56", "<#COVER1>")), text
+    row.state, row.ended_at = "over", now
+    over = banners.render(row, now)["text"]
+    assert "1290" in over and "{" not in over + text
+    assert text != over
