@@ -183,7 +183,13 @@ class CrisisBanners:
             )
             if cast("CursorResult[Any]", result).rowcount != 1:
                 return False
-            _queue(session, UPDATE_BANNER, row.channel, row.generation)
+            # The last word is drawn now and travels with the job: a new flood in the channel may
+            # re-open the row (a new generation, a new message) before this redraw runs.
+            ended = CrisisBanner(
+                channel=row.channel, state=OVER, peak=row.peak, started_at=row.started_at, ended_at=now
+            )
+            final: dict[str, Any] = {"ts": row.slack_ts, "message": self.render(ended)} if row.slack_ts else {}
+            _queue(session, UPDATE_BANNER, row.channel, row.generation, **final)
         log.warning("crisis banner in %s: the backlog is cleared (at most %d waited)", row.channel, row.peak)
         return True
 
@@ -249,20 +255,25 @@ class CrisisBanners:
             await slack.client.chat_update(channel=row.channel, ts=response["ts"], **self.render(after))
 
     async def _update(self, job: DueJob, slack: JobSlack) -> None:
-        row = await self._banner(job)
-        if row is None or row.slack_ts is None:
-            return
+        if job.payload.get("message") and job.payload.get("ts"):
+            channel, ts, message = str(job.payload["channel"]), str(job.payload["ts"]), dict(job.payload["message"])
+        else:
+            row = await self._banner(job)
+            if row is None or row.slack_ts is None:
+                return
+            channel, ts, message = row.channel, row.slack_ts, self.render(row)
+        generation = int(job.payload["generation"])
         try:
-            await slack.client.chat_update(channel=row.channel, ts=row.slack_ts, **self.render(row))
+            await slack.client.chat_update(channel=channel, ts=ts, **message)
         except SlackApiError as exc:
             if exc.response.get("error") not in GONE:
                 raise
             # Someone deleted it: that is their call, not posted again for this crisis.
-            log.info("crisis banner in %s is gone (%s); not redrawn", row.channel, exc.response.get("error"))
+            log.info("crisis banner in %s is gone (%s); not redrawn", channel, exc.response.get("error"))
             async with self.db.write() as session:
                 await session.execute(
                     update(CrisisBanner)
-                    .where(CrisisBanner.channel == row.channel, CrisisBanner.generation == row.generation)
+                    .where(CrisisBanner.channel == channel, CrisisBanner.generation == generation)
                     .values(slack_ts=None)
                 )
 
@@ -280,8 +291,9 @@ def _owner(job: DueJob) -> str:
     return "chatops"
 
 
-def _queue(session: AsyncSession, kind: str, channel: str, generation: int, *, priority: int = 0) -> None:
-    session.add(OutboxJob(kind=kind, payload={"channel": channel, "generation": generation}, priority=priority))
+def _queue(session: AsyncSession, kind: str, channel: str, generation: int, *, priority: int = 0, **more: Any) -> None:
+    payload = {"channel": channel, "generation": generation, **more}
+    session.add(OutboxJob(kind=kind, payload=payload, priority=priority))
 
 
 __all__ = ["ACTIVE", "OVER", "POST_BANNER", "UPDATE_BANNER", "CrisisBanners"]
