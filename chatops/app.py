@@ -24,6 +24,7 @@ from chatops.bot_actions import BotActions
 from chatops.cards import CardData
 from chatops.config import Settings, secret_value
 from chatops.context import Channels, PluginContext
+from chatops.crisis import BacklogMonitor, CrisisBanners, OverflowChannels
 from chatops.db import Database
 from chatops.delivery import CardDelivery
 from chatops.events import EventBus
@@ -132,6 +133,29 @@ class ChatOps:
             availability=self.workflow.availability,
             decorations=self._decorations,
         )
+        crisis = settings.crisis
+        self.banners = (
+            CrisisBanners(
+                self.db, crisis, self.t, settings.team.tz, self.wake, overflow_channels=crisis.overflow_channels
+            )
+            if crisis.banner
+            else None
+        )
+        self.backlog = BacklogMonitor(
+            self.db,
+            crisis,
+            urgent_at=settings.priority.own_card_at,
+            alerts=self.alerts,
+            t=self.t,
+            banners=self.banners,
+            inbox_channel=self.renderer.inbox_channel,
+        )
+        overflow = OverflowChannels(
+            crisis.overflow_channels,
+            ready_in=self.delivery.channel_ready_in,
+            waiting=lambda: self.backlog.latest.waiting,
+            backlog=crisis.overflow_backlog,
+        )
         CardDelivery(
             settings,
             self.db,
@@ -142,7 +166,11 @@ class ChatOps:
             self.sources,
             self.user_name,
             metrics=self.metrics,
+            card_channel=overflow.choose,
         ).register(self.outbox_kinds)
+        if self.banners is not None:
+            self.banners.register(self.outbox_kinds)
+        self.delivery.add_pass(self.backlog.step)
         self.scheduler = Scheduler(
             self.db,
             instance_id=self.instance_id,

@@ -332,10 +332,27 @@ class CrisisConfig(Section):
     #: Show the crisis banner in the inbox channel while more comments than this wait for a card.
     banner: bool = True
     banner_backlog: int = Field(default=50, ge=1, le=1_000_000)
+    #: The banner is redrawn (chat.update) at most this often while the crisis lasts.
+    banner_update_seconds: float = Field(default=30.0, ge=0.0, le=3600.0)
     #: Raise the ops alert while the oldest comment waiting for a card has waited longer than this.
     backlog_alert_seconds: float = Field(default=300.0, ge=10.0, le=86_400.0)
+    #: How often each replica counts the comments waiting for a card (one indexed COUNT).
+    backlog_check_seconds: float = Field(default=5.0, ge=0.0, le=600.0)
     #: Extra channels a source's new cards spread to while its inbox channel's pace is the bottleneck.
     overflow_channels: list[str] = Field(default_factory=list)
+    #: New cards overflow only while at least this many wait for their post (a quiet day stays in the inbox).
+    overflow_backlog: int = Field(default=10, ge=1, le=1_000_000)
+
+    @field_validator("overflow_channels")
+    @classmethod
+    def _overflow_channel_ids(cls, value: list[str]) -> list[str]:
+        for channel in value:
+            problem = channel_id_problem(channel)
+            if problem:
+                raise ValueError(problem)
+        if len(set(value)) != len(value):
+            raise ValueError("names a channel twice")
+        return value
 
 
 class LoggingConfig(Section):

@@ -98,8 +98,11 @@ class CardDelivery:
         user_name: Callable[[str | None], Awaitable[str | None]],
         *,
         metrics: Metrics | None = None,
+        card_channel: Callable[[str], str] | None = None,
     ) -> None:
         self.settings = settings
+        #: Where a new card goes, given its source's inbox channel (the overflow channels choose; default: there).
+        self.choose_card_channel = card_channel or (lambda inbox: inbox)
         #: Counts cards posted and answers sent or failed (a registry of its own when not given).
         self.metrics = metrics or Metrics()
         self.db = db
@@ -135,7 +138,8 @@ class CardDelivery:
     # -- where each kind posts -------------------------------------------------------
 
     def _card_channel(self, job: DueJob) -> str | None:
-        return self.renderer.inbox_channel(job.source or "")
+        # Asked for the pace and again for the post, with nothing posted between: the same answer.
+        return self.choose_card_channel(self.renderer.inbox_channel(job.source or ""))
 
     def _thread_channel(self, job: DueJob) -> str | None:
         return job.slack_channel
@@ -206,7 +210,7 @@ class CardDelivery:
         card = await load_card(self.db, job.conversation_id)
         if card is None or card.slack_ts:
             return  # already posted: never post a card twice
-        channel = self.renderer.inbox_channel(card.source)
+        channel = self.choose_card_channel(self.renderer.inbox_channel(card.source))
         message = await self._card_message(card, minimal=bool(job.payload.get(MINIMAL)))
         response = await slack.post(channel=channel, unfurl_links=False, unfurl_media=False, **message)
         await self.store.record_card_posted(card.conversation_id, response["channel"], response["ts"])

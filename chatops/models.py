@@ -316,6 +316,34 @@ class Rollup(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class CrisisBanner(Base):
+    """The crisis banner of one inbox channel: where it is, what it last said, and who may redraw it next.
+
+    One row per channel, so two replicas never post two banners: the first to insert the row
+    (or to re-open an ended one) queues the post; the one whose conditional UPDATE moves
+    ``next_update_at`` queues the redraw (``chatops.crisis.banner``). ``generation`` counts the
+    crises in the channel: a post or redraw queued for an earlier one does nothing.
+    """
+
+    __tablename__ = "crisis_banners"
+
+    channel: Mapped[str] = mapped_column(String(64), primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer, default=1)
+    #: ``active`` while the backlog lasts, then ``over`` (the message stays, saying so).
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    slack_ts: Mapped[str | None] = mapped_column(String(32))
+    waiting: Mapped[int] = mapped_column(Integer, default=0)
+    rolled_up: Mapped[int] = mapped_column(Integer, default=0)
+    urgent: Mapped[int] = mapped_column(Integer, default=0)
+    oldest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    peak: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: No replica redraws the banner before this (the pace holds across replicas and restarts).
+    next_update_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
 class SourceState(Base):
     """Small durable state a plugin keeps, such as a polling cursor or X's since_id."""
 

@@ -316,6 +316,10 @@ class OutboxWorker:
             return self._method_ready_at.get(kind.method, 0.0) - now
         return 0.0  # platform answers do not wait on Slack's limits
 
+    def channel_ready_in(self, channel: str) -> float:
+        """Seconds until this worker may post to ``channel`` again (0 when it may now): its pace or a 429's wait."""
+        return max(0.0, self._channel_ready_at.get(channel, 0.0) - time.monotonic())
+
     def posted(self, channel: str) -> None:
         """A message was just posted to ``channel``: the next one waits for the pace."""
         self._channel_ready_at[channel] = time.monotonic() + self.post_interval

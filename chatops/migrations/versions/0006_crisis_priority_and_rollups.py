@@ -63,9 +63,32 @@ def upgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.add_column(sa.Column("priority", sa.Integer(), server_default="0", nullable=False))
         batch_op.create_index("ix_outbox_status_priority", ["status", "priority", "id"])
+    _create_crisis_banners()
+
+
+def _create_crisis_banners() -> None:
+    """The crisis banner of each inbox channel (chatops.crisis.banner): one row per channel, claimed by replicas."""
+    op.create_table(
+        "crisis_banners",
+        sa.Column("channel", sa.String(length=64), nullable=False),
+        sa.Column("generation", sa.Integer(), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("slack_ts", sa.String(length=32), nullable=True),
+        sa.Column("waiting", sa.Integer(), nullable=False),
+        sa.Column("rolled_up", sa.Integer(), nullable=False),
+        sa.Column("urgent", sa.Integer(), nullable=False),
+        sa.Column("oldest_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("peak", sa.Integer(), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("next_update_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("channel", name=op.f("pk_crisis_banners")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("crisis_banners")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index("ix_outbox_status_priority")
         batch_op.drop_column("priority")
