@@ -150,7 +150,7 @@ class ChatOps:
             banners=self.banners,
             inbox_channel=self.renderer.inbox_channel,
         )
-        overflow = OverflowChannels(
+        self.overflow = OverflowChannels(
             crisis.overflow_channels,
             ready_in=self.delivery.channel_ready_in,
             waiting=lambda: self.backlog.latest.waiting,
@@ -166,7 +166,7 @@ class ChatOps:
             self.sources,
             self.user_name,
             metrics=self.metrics,
-            card_channel=overflow.choose,
+            card_channel=self.overflow.choose,
         ).register(self.outbox_kinds)
         if self.banners is not None:
             self.banners.register(self.outbox_kinds)
@@ -204,7 +204,8 @@ class ChatOps:
             settings,
             self.db,
             self.t,
-            inbox_channel=self.renderer.inbox_channel,
+            # A roll-up's card and listings share one channel, chosen like a new card's (overflow too).
+            inbox_channel=lambda source: self.overflow.choose(self.renderer.inbox_channel(source)),
             source_name=self.renderer.source_name,
             wake=self.wake,
             alerts=self.alerts,
