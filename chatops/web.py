@@ -83,9 +83,34 @@ MAX_NUMBER_LENGTH = 40
 #: A JSON string literal (the unrolled-loop form, linear on long strings), for the depth scan.
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _BRACKETS = re.compile(r"[\[\]{}]")
-#: A UTF-16 surrogate or U+0000 written as a JSON escape; only so can a decoded string hold one
-#: (raw control characters are not valid JSON).
-_UNSTORABLE_ESCAPE = re.compile(r"\\u(?:[dD][89a-fA-F][0-9a-fA-F]{2}|0000)")
+#: A JSON escape: ``\\uXXXX`` (its code in group 1) or a backslash and one character.
+_JSON_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|.)", re.DOTALL)
+
+
+def has_unstorable_escape(text: str) -> bool:
+    """True when valid JSON ``text`` decodes to a string holding U+0000 or a lone UTF-16 surrogate.
+
+    Only an escape can put one there (raw control characters are not valid JSON). A surrogate
+    *pair* is an ordinary character: Slack writes every emoji that way, and every card carries
+    some, so treating pairs as suspect walked each click's whole payload (half a millisecond).
+    Escapes are read left to right, so an escaped backslash before ``ud800`` is not taken for one.
+    """
+    if "\\u" not in text:
+        return False
+    high_ends_at = -1  # where the escape of a high surrogate waiting for its low half ended
+    for escape in _JSON_ESCAPE.finditer(text):
+        code = escape.group(1)
+        value = int(code, 16) if code is not None else -1
+        if high_ends_at >= 0:
+            if escape.start() != high_ends_at or not 0xDC00 <= value <= 0xDFFF:
+                return True
+            high_ends_at = -1
+            continue
+        if value == 0 or 0xDC00 <= value <= 0xDFFF:
+            return True
+        if 0xD800 <= value <= 0xDBFF:
+            high_ends_at = escape.end()
+    return high_ends_at >= 0
 
 
 class UnacceptableJSON(ValueError):
@@ -143,7 +168,7 @@ def parse_json_body(body: bytes) -> Any:
     if json_depth_exceeds(text, MAX_JSON_DEPTH):
         raise UnacceptableJSON(f"arrays and objects nested deeper than {MAX_JSON_DEPTH} levels")
     data = json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_refuse_constant)
-    if _UNSTORABLE_ESCAPE.search(text):
+    if has_unstorable_escape(text):
         data = replace_unstorable(data)
     return data
 

@@ -6,8 +6,15 @@ raw body, and its signature middleware must still refuse a body that is not the 
 
 from __future__ import annotations
 
+import json
+
+from any_input import PROPERTY
+from hypothesis import given
+from hypothesis import strategies as st
+
 from chatops.testing.bot import SIGNING_SECRET, TestBot
 from chatops.testing.slack_requests import block_actions_body, signed_headers
+from chatops.web import has_unstorable_escape
 
 
 async def test_a_click_signed_with_another_secret_or_altered_after_signing_is_401_and_changes_nothing(
@@ -43,3 +50,33 @@ async def test_a_signed_click_parsed_once_still_claims_the_card(bot: TestBot) ->
     card = await bot.next_card()
     await bot.click(anna, card, "claim")
     await card.wait_for(lambda c: "Claimed by <@UANNA>" in c.text and "unclaim" in c.buttons)
+
+
+tricky = st.lists(
+    st.sampled_from(["\ud800", "\udbff", "\udc00", "\udfff", "\x00", "\\", "u", "d800", "😀", "ä", '"', "a"])
+    | st.characters(),
+    max_size=12,
+).map("".join)
+
+
+@PROPERTY
+@given(texts=st.lists(tricky, min_size=1, max_size=3), ascii_only=st.booleans())
+def test_only_a_lone_surrogate_or_nul_in_the_json_counts_as_unstorable(texts: list[str], ascii_only: bool) -> None:
+    # Slack writes emoji as escaped surrogate pairs; those are text and must not cost a walk of the payload.
+    try:
+        document = json.dumps({"values": texts}, ensure_ascii=ascii_only)
+        document.encode("utf-8")  # what reaches the parser was UTF-8 on the wire
+    except UnicodeEncodeError:
+        document = json.dumps({"values": texts}, ensure_ascii=True)
+    # Judged on what the parser gives back: an escaped high and low half side by side make one character.
+    decoded = json.loads(document)["values"]
+    unstorable = any(c == "\x00" or "\ud800" <= c <= "\udfff" for text in decoded for c in text)
+    assert has_unstorable_escape(document) == unstorable
+
+
+def test_an_escaped_backslash_before_u_d800_is_text_not_a_surrogate() -> None:
+    assert not has_unstorable_escape(r'{"a": "\\ud800"}')
+    assert has_unstorable_escape(r'{"a": "\\\ud800"}')
+    assert not has_unstorable_escape(r'{"a": "\ud83d\ude00"}')
+    assert has_unstorable_escape(r'{"a": "\ud83d", "b": "\ude00"}')
+    assert has_unstorable_escape(r'{"a": "\u0000"}')
