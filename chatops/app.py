@@ -24,6 +24,7 @@ from chatops.bot_actions import BotActions
 from chatops.cards import CardData
 from chatops.config import Settings, secret_value
 from chatops.context import Channels, PluginContext
+from chatops.crisis import BacklogMonitor, CrisisBanners, OverflowChannels
 from chatops.db import Database
 from chatops.delivery import CardDelivery
 from chatops.events import EventBus
@@ -36,7 +37,8 @@ from chatops.observability.metrics import Metrics
 from chatops.outbox import JobKinds, OutboxWorker, PluginOutbox, Wakeup
 from chatops.outbox.plugin import slack_post_kind
 from chatops.plugins import PluginFailed, describe_error, enabled_migrations, load_plugins
-from chatops.priority import Classification, Prioritizer
+from chatops.priority import Prioritizer
+from chatops.rollups import Rollups
 from chatops.scheduler import Scheduler
 from chatops.slack.handlers import register_card_handlers, register_command_fallback
 from chatops.slack.outage import register_outage_notice
@@ -131,6 +133,29 @@ class ChatOps:
             availability=self.workflow.availability,
             decorations=self._decorations,
         )
+        crisis = settings.crisis
+        self.banners = (
+            CrisisBanners(
+                self.db, crisis, self.t, settings.team.tz, self.wake, overflow_channels=crisis.overflow_channels
+            )
+            if crisis.banner
+            else None
+        )
+        self.backlog = BacklogMonitor(
+            self.db,
+            crisis,
+            urgent_at=settings.priority.own_card_at,
+            alerts=self.alerts,
+            t=self.t,
+            banners=self.banners,
+            inbox_channel=self.renderer.inbox_channel,
+        )
+        self.overflow = OverflowChannels(
+            crisis.overflow_channels,
+            ready_in=self.delivery.channel_ready_in,
+            waiting=lambda: self.backlog.latest.waiting,
+            backlog=crisis.overflow_backlog,
+        )
         CardDelivery(
             settings,
             self.db,
@@ -141,7 +166,11 @@ class ChatOps:
             self.sources,
             self.user_name,
             metrics=self.metrics,
+            card_channel=self.overflow.choose,
         ).register(self.outbox_kinds)
+        if self.banners is not None:
+            self.banners.register(self.outbox_kinds)
+        self.delivery.add_pass(self.backlog.step)
         self.scheduler = Scheduler(
             self.db,
             instance_id=self.instance_id,
@@ -170,6 +199,18 @@ class ChatOps:
             interceptors=ReplyInterceptors(self.hooks, self.plugin_names),
         )
         register_post_events(self.bolt, self.poster)
+        #: Roll-up cards for floods (``[crisis] rollups``): job kinds, the worker's flood watch, buttons.
+        self.rollups = Rollups(
+            settings,
+            self.db,
+            self.t,
+            # A roll-up's card and listings share one channel, chosen like a new card's (overflow too).
+            inbox_channel=lambda source: self.overflow.choose(self.renderer.inbox_channel(source)),
+            source_name=self.renderer.source_name,
+            wake=self.wake,
+            alerts=self.alerts,
+        )
+        self.rollups.register(self.outbox_kinds, self.delivery, self.bolt)
         for plugin in self.plugin_names:
             self._set_up(plugin, "chatops_slack_listeners", bolt=self.bolt)
         register_command_fallback(self.bolt, self.t)
@@ -294,15 +335,18 @@ class ChatOps:
         found = await asyncio.gather(*(of(plugin) for plugin in plugins))
         return [blocks for per_plugin in found for blocks in per_plugin]
 
-    def _classifications(self, message: InboundMessage) -> list[Classification | None]:
-        """Each classifier plugin's verdict on ``message``; one that fails is logged and left out.
+    def _classifications(self, message: InboundMessage) -> list[tuple[str, Any]]:
+        """Each classifier plugin's name and answer on ``message``; one that fails is logged and left out.
 
-        A classifier must never cost a customer's comment: the message is stored either way.
+        A classifier must never cost a customer's comment: the message is stored either way. The
+        answers are checked by the Prioritizer, which names the plugin of one it refuses.
         """
-        verdicts: list[Classification | None] = []
+        verdicts: list[tuple[str, Any]] = []
         for plugin in self._listeners("chatops_classify"):
             try:
-                verdicts.extend(self.hooks.call_sync("chatops_classify", only=plugin, message=message))
+                verdicts.extend(
+                    (plugin, v) for v in self.hooks.call_sync("chatops_classify", only=plugin, message=message)
+                )
             except Exception:
                 log.exception("plugin %s: chatops_classify failed; the message is stored without its verdict", plugin)
         return verdicts

@@ -6,11 +6,13 @@ and that plugins decorate (``chatops_card_blocks``). It holds no Slack syntax.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatops.db import Database
@@ -122,75 +124,122 @@ class CardData:
 
 
 async def load_card(db: Database, conversation_id: int) -> CardData | None:
-    """Read a conversation's card data; None if the conversation does not exist."""
+    """Read a conversation's card data in one SELECT; None if the conversation (or its first message) does not exist.
+
+    A card is drawn after every click and every answer, and its seven SELECTs (conversation,
+    first message, latest answers, two counts, tags, answered kinds, escalation reason) were
+    seven round trips. Here the first message and the latest answers are the rows, and the rest
+    are subqueries on the conversation's id alone, which SQLite and PostgreSQL run once per query,
+    not once per row; tags and answered kinds come as JSON arrays (``json_group_array`` on
+    SQLite, ``json_agg`` on PostgreSQL).
+    """
+    statement = _card_statement(conversation_id, sqlite=db.is_sqlite)
     async with db.read() as session:
-        conv = await session.get(Conversation, conversation_id)
-        if conv is None:
-            return None
-        root = await session.scalar(
-            select(Message)
-            .where(Message.conversation_id == conversation_id, Message.direction == Direction.INBOUND.value)
-            .order_by(Message.id)
-            .limit(1)
+        rows = (await session.execute(statement)).all()
+    if not rows or rows[0].root_id is None:
+        return None
+    first = rows[0]
+    conv: Conversation = first.Conversation
+    root = next(row.Message for row in rows if row.Message.id == first.root_id)
+    answers = [row.Message for row in rows if row.Message.id != first.root_id]
+    return CardData(
+        conversation_id=conv.id,
+        source=conv.source,
+        thread_id=conv.thread_id,
+        channel_name=conv.channel_name,
+        context_text=conv.context_text,
+        context_url=conv.context_url,
+        status=conv.status,
+        assignee=conv.assignee,
+        escalated_at=conv.escalated_at,
+        escalation_reason=first.reason,
+        followup_pending=conv.followup_pending,
+        slack_channel=conv.slack_channel,
+        slack_ts=conv.slack_ts,
+        root=MessageView.of(root),
+        answers=[MessageView.of(a) for a in answers],
+        message_count=int(first.message_count or 0),
+        tags=_json_list(first.tags),
+        root_answered_kinds=frozenset(_json_list(first.answered_kinds)),
+        answer_count=int(first.answer_count or 0),
+        priority=conv.priority or 0,
+        rollup_id=conv.rollup_id,
+    )
+
+
+#: What a card counts as the team's answers (the customer's own messages are inbound).
+_ANSWER_DIRECTIONS = (Direction.OUTBOUND.value, Direction.EXTERNAL.value)
+#: An answer that is sent or on its way: the source must not be offered the same kind again.
+_LIVE_DELIVERIES = (Delivery.PENDING.value, Delivery.SENDING.value, Delivery.SENT.value)
+
+
+def _card_statement(conversation_id: int, *, sqlite: bool) -> Select[Any]:
+    """The one SELECT of :func:`load_card`: rows of (Message, Conversation, …), the first message and latest answers."""
+    of_conversation = Message.conversation_id == conversation_id
+    root_id = (
+        select(func.min(Message.id))
+        .where(of_conversation, Message.direction == Direction.INBOUND.value)
+        .scalar_subquery()
+    )
+    latest_answers = (
+        select(Message.id)
+        .where(of_conversation, Message.direction.in_(_ANSWER_DIRECTIONS))
+        .order_by(Message.id.desc())
+        .limit(ANSWERS_ON_CARD)
+    )
+    message_count = select(func.count(Message.id)).where(of_conversation).scalar_subquery()
+    answer_count = (
+        select(func.count(Message.id)).where(of_conversation, Message.direction.in_(_ANSWER_DIRECTIONS))
+    ).scalar_subquery()
+    reason = (
+        select(Escalation.reason)
+        .where(Escalation.conversation_id == conversation_id)
+        .order_by(Escalation.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    tag_names = (
+        select(Tag.name)
+        .join(ConversationTag, ConversationTag.tag_id == Tag.id)
+        .where(ConversationTag.conversation_id == conversation_id)
+    )
+    kinds = (
+        select(Message.kind)
+        .where(Message.in_reply_to_id == root_id, Message.delivery.in_(_LIVE_DELIVERIES))
+        .distinct()
+        .subquery()
+    )
+    if sqlite:
+        # SQLite's json_group_array keeps the order of the rows it is fed.
+        ordered = tag_names.order_by(Tag.name).subquery()
+        tags = select(func.json_group_array(ordered.c.name)).scalar_subquery()
+        answered = select(func.json_group_array(kinds.c.kind)).scalar_subquery()
+    else:
+        tags = tag_names.with_only_columns(func.json_agg(aggregate_order_by(Tag.name, Tag.name))).scalar_subquery()
+        answered = select(func.json_agg(kinds.c.kind)).scalar_subquery()
+    return (
+        select(
+            Message,
+            Conversation,
+            root_id.label("root_id"),
+            message_count.label("message_count"),
+            answer_count.label("answer_count"),
+            reason.label("reason"),
+            tags.label("tags"),
+            answered.label("answered_kinds"),
         )
-        if root is None:
-            return None
-        answers = (
-            await session.scalars(
-                select(Message)
-                .where(
-                    Message.conversation_id == conversation_id,
-                    Message.direction.in_([Direction.OUTBOUND.value, Direction.EXTERNAL.value]),
-                )
-                .order_by(Message.id.desc())
-                .limit(ANSWERS_ON_CARD)
-            )
-        ).all()
-        count = await session.scalar(select(func.count(Message.id)).where(Message.conversation_id == conversation_id))
-        answer_count = await session.scalar(
-            select(func.count(Message.id)).where(
-                Message.conversation_id == conversation_id,
-                Message.direction.in_([Direction.OUTBOUND.value, Direction.EXTERNAL.value]),
-            )
-        )
-        tags = (
-            await session.scalars(
-                select(Tag.name)
-                .join(ConversationTag, ConversationTag.tag_id == Tag.id)
-                .where(ConversationTag.conversation_id == conversation_id)
-                .order_by(Tag.name)
-            )
-        ).all()
-        answered = await answered_kinds(session, root.id)
-        reason = await session.scalar(
-            select(Escalation.reason)
-            .where(Escalation.conversation_id == conversation_id)
-            .order_by(Escalation.id.desc())
-            .limit(1)
-        )
-        return CardData(
-            conversation_id=conv.id,
-            source=conv.source,
-            thread_id=conv.thread_id,
-            channel_name=conv.channel_name,
-            context_text=conv.context_text,
-            context_url=conv.context_url,
-            status=conv.status,
-            assignee=conv.assignee,
-            escalated_at=conv.escalated_at,
-            escalation_reason=reason,
-            followup_pending=conv.followup_pending,
-            slack_channel=conv.slack_channel,
-            slack_ts=conv.slack_ts,
-            root=MessageView.of(root),
-            answers=[MessageView.of(a) for a in reversed(answers)],
-            message_count=int(count or 0),
-            tags=list(tags),
-            root_answered_kinds=answered,
-            answer_count=int(answer_count or 0),
-            priority=conv.priority or 0,
-            rollup_id=conv.rollup_id,
-        )
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(of_conversation, or_(Message.id == root_id, Message.id.in_(latest_answers)))
+        .order_by(Message.id)
+    )
+
+
+def _json_list(value: Any) -> list[str]:
+    """A JSON array from the database as a list (drivers give text or the parsed list; NULL when empty)."""
+    if value is None:
+        return []
+    parsed = json.loads(value) if isinstance(value, str | bytes) else value
+    return [str(item) for item in parsed or []]
 
 
 async def answered_kinds(session: AsyncSession, message_id: int) -> frozenset[str]:

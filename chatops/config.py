@@ -277,11 +277,12 @@ class DeliveryConfig(Section):
 class PriorityConfig(Section):
     """What makes a customer's comment urgent: its score is the sum of the rules it meets (see chatops.priority)."""
 
-    #: Words or phrases (any language, case-insensitive, whole words) that make a comment urgent.
-    keywords: list[str] = Field(default_factory=list)
+    #: Words or phrases (any language, case-insensitive, whole words) that make a comment urgent;
+    #: ``stem*`` matches every word starting with the stem (``hyvity*``: hyvitys, hyvityksen).
+    keywords: list[str] = Field(default_factory=list, max_length=500)
     keyword_score: int = Field(default=40, ge=0, le=1000)
     #: Authors whose comments are urgent: handles (with or without ``@``) or the platform's ids.
-    vip_authors: list[str] = Field(default_factory=list)
+    vip_authors: list[str] = Field(default_factory=list, max_length=5000)
     vip_score: int = Field(default=50, ge=0, le=1000)
     #: A comment the source or a classifier plugin marks negative.
     negative_score: int = Field(default=30, ge=0, le=1000)
@@ -289,6 +290,27 @@ class PriorityConfig(Section):
     reply_to_us_score: int = Field(default=60, ge=0, le=1000)
     #: During a flood, conversations scoring at least this get their own card instead of a roll-up's line.
     own_card_at: int = Field(default=40, ge=1, le=10_000)
+
+    @field_validator("keywords")
+    @classmethod
+    def _keywords(cls, value: list[str]) -> list[str]:
+        for word in value:
+            stem = word.strip().removesuffix("*")
+            if len(word) > 100:
+                raise ValueError(f"{word[:20]!r}…: a keyword is at most 100 characters")
+            if "*" in stem:
+                raise ValueError(f"{word!r}: * may only end a keyword (stem*, a prefix match)")
+            if word.strip().endswith("*") and len(stem.strip()) < 3:
+                raise ValueError(f"{word!r}: a prefix keyword needs at least 3 letters before the *")
+        return value
+
+    @field_validator("vip_authors")
+    @classmethod
+    def _vips(cls, value: list[str]) -> list[str]:
+        long = next((v for v in value if len(v) > 255), None)
+        if long is not None:
+            raise ValueError(f"{long[:20]!r}…: a handle or id is at most 255 characters")
+        return value
 
 
 class CrisisConfig(Section):
@@ -302,14 +324,35 @@ class CrisisConfig(Section):
     rollup_per_source: int = Field(default=100, ge=2, le=1_000_000)
     rollup_window_seconds: float = Field(default=600.0, gt=0.0, le=86_400.0)
     #: A roll-up card is redrawn at most this often while comments keep joining it.
-    rollup_update_seconds: float = Field(default=10.0, ge=1.0, le=3600.0)
+    rollup_update_seconds: float = Field(default=10.0, ge=0.0, le=3600.0)
+    #: How often the delivery worker looks for floods among the cards waiting to be posted.
+    rollup_check_seconds: float = Field(default=1.0, ge=0.0, le=60.0)
+    #: How many members "Open the most urgent" turns into cards of their own at once.
+    rollup_open_count: int = Field(default=10, ge=1, le=100)
     #: Show the crisis banner in the inbox channel while more comments than this wait for a card.
     banner: bool = True
     banner_backlog: int = Field(default=50, ge=1, le=1_000_000)
+    #: The banner is redrawn (chat.update) at most this often while the crisis lasts.
+    banner_update_seconds: float = Field(default=30.0, ge=0.0, le=3600.0)
     #: Raise the ops alert while the oldest comment waiting for a card has waited longer than this.
     backlog_alert_seconds: float = Field(default=300.0, ge=10.0, le=86_400.0)
+    #: How often each replica counts the comments waiting for a card (one indexed COUNT).
+    backlog_check_seconds: float = Field(default=5.0, ge=0.0, le=600.0)
     #: Extra channels a source's new cards spread to while its inbox channel's pace is the bottleneck.
     overflow_channels: list[str] = Field(default_factory=list)
+    #: New cards overflow only while at least this many wait for their post (a quiet day stays in the inbox).
+    overflow_backlog: int = Field(default=10, ge=1, le=1_000_000)
+
+    @field_validator("overflow_channels")
+    @classmethod
+    def _overflow_channel_ids(cls, value: list[str]) -> list[str]:
+        for channel in value:
+            problem = channel_id_problem(channel)
+            if problem:
+                raise ValueError(problem)
+        if len(set(value)) != len(value):
+            raise ValueError("names a channel twice")
+        return value
 
 
 class LoggingConfig(Section):

@@ -44,6 +44,15 @@ log = logging.getLogger(__name__)
 CARD_KINDS = {kinds.POST_CARD, kinds.UPDATE_CARD}
 #: Plugin name and key prefix of the ops alert raised when a customer message cannot be shown.
 ALERT_PLUGIN = "chatops"
+#: How long a thread post of a gathered conversation waits before looking for its card again.
+ROLLED_UP_WAIT_SECONDS = 0.5
+
+
+class RolledUp(Deferred):
+    """The conversation is gathered on a roll-up and has no card yet: wait for the one it is given."""
+
+    def __init__(self) -> None:
+        super().__init__(ROLLED_UP_WAIT_SECONDS)
 
 
 class CardRenderer(Protocol):
@@ -89,8 +98,11 @@ class CardDelivery:
         user_name: Callable[[str | None], Awaitable[str | None]],
         *,
         metrics: Metrics | None = None,
+        card_channel: Callable[[str], str] | None = None,
     ) -> None:
         self.settings = settings
+        #: Where a new card goes, given its source's inbox channel (the overflow channels choose; default: there).
+        self.choose_card_channel = card_channel or (lambda inbox: inbox)
         #: Counts cards posted and answers sent or failed (a registry of its own when not given).
         self.metrics = metrics or Metrics()
         self.db = db
@@ -126,7 +138,8 @@ class CardDelivery:
     # -- where each kind posts -------------------------------------------------------
 
     def _card_channel(self, job: DueJob) -> str | None:
-        return self.renderer.inbox_channel(job.source or "")
+        # Asked for the pace and again for the post, with nothing posted between: the same answer.
+        return self.choose_card_channel(self.renderer.inbox_channel(job.source or ""))
 
     def _thread_channel(self, job: DueJob) -> str | None:
         return job.slack_channel
@@ -197,7 +210,7 @@ class CardDelivery:
         card = await load_card(self.db, job.conversation_id)
         if card is None or card.slack_ts:
             return  # already posted: never post a card twice
-        channel = self.renderer.inbox_channel(card.source)
+        channel = self.choose_card_channel(self.renderer.inbox_channel(card.source))
         message = await self._card_message(card, minimal=bool(job.payload.get(MINIMAL)))
         response = await slack.post(channel=channel, unfurl_links=False, unfurl_media=False, **message)
         await self.store.record_card_posted(card.conversation_id, response["channel"], response["ts"])
@@ -211,13 +224,17 @@ class CardDelivery:
             # Slack's event finishes late): read where the card is now.
             placed = (
                 await session.execute(
-                    select(Conversation.slack_channel, Conversation.slack_ts).where(
+                    select(Conversation.slack_channel, Conversation.slack_ts, Conversation.rollup_id).where(
                         Conversation.id == job.conversation_id
                     )
                 )
             ).first()
             if placed is not None and placed.slack_channel and placed.slack_ts:
                 return placed.slack_channel, placed.slack_ts
+            if placed is not None and placed.rollup_id is not None:
+                # Gathered on a roll-up card during a flood: the roll-ups' watch gives it a card
+                # of its own because this job waits for one (chatops.rollups.detect).
+                raise RolledUp()
             pending_post = await session.scalar(
                 select(OutboxJob.id).where(
                     OutboxJob.conversation_id == job.conversation_id,
@@ -234,7 +251,7 @@ class CardDelivery:
         if not job.slack_ts:
             try:
                 await self._require_card(job)
-            except RuntimeError:
+            except (RuntimeError, RolledUp):
                 return  # nothing to update; a card posted later renders the latest state
         card = await load_card(self.db, job.conversation_id)
         if card is None or not card.slack_ts or not card.slack_channel:

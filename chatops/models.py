@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -300,6 +301,46 @@ class Rollup(Base):
     slack_channel: Mapped[str | None] = mapped_column(String(64))
     slack_ts: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    #: Conversations ever gathered here (those opened as cards since included): the card's "N in all".
+    gathered: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: When the last conversation joined: an open roll-up older than the window takes no more.
+    last_joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: A redraw of the card is queued (one pending ``rollup.update`` job at most), and when it was last drawn.
+    redraw_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The listing job still filling up (not yet started): new members are appended to it.
+    listing_job_id: Mapped[int | None] = mapped_column(BigId)
+    #: Who resolved every member at once ("Resolve all"), and when.
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CrisisBanner(Base):
+    """The crisis banner of one inbox channel: where it is, what it last said, and who may redraw it next.
+
+    One row per channel, so two replicas never post two banners: the first to insert the row
+    (or to re-open an ended one) queues the post; the one whose conditional UPDATE moves
+    ``next_update_at`` queues the redraw (``chatops.crisis.banner``). ``generation`` counts the
+    crises in the channel: a post or redraw queued for an earlier one does nothing.
+    """
+
+    __tablename__ = "crisis_banners"
+
+    channel: Mapped[str] = mapped_column(String(64), primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer, default=1)
+    #: ``active`` while the backlog lasts, then ``over`` (the message stays, saying so).
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    slack_ts: Mapped[str | None] = mapped_column(String(32))
+    waiting: Mapped[int] = mapped_column(Integer, default=0)
+    rolled_up: Mapped[int] = mapped_column(Integer, default=0)
+    urgent: Mapped[int] = mapped_column(Integer, default=0)
+    oldest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    peak: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: No replica redraws the banner before this (the pace holds across replicas and restarts).
+    next_update_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

@@ -19,12 +19,13 @@ import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import exists, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from chatops.alerts import Alerts
@@ -189,6 +190,8 @@ class OutboxWorker:
         self._method_ready_at: dict[str, float] = {}
         #: Steps run at the start of every pass (roll-ups, the crisis banner): see :meth:`add_pass`.
         self._passes: list[Callable[[], Awaitable[None]]] = []
+        #: The job that went through and when, not yet marked done: see :meth:`_mark_done`.
+        self._done: tuple[int, datetime] | None = None
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -218,6 +221,8 @@ class OutboxWorker:
         if self._task is not None:
             await self._task
             self._task = None
+        with contextlib.suppress(DatabaseUnavailable):  # else its lease runs out and it is done again
+            await self._write_done()
 
     async def _run(self) -> None:
         poll = self.config.poll_interval_seconds
@@ -265,6 +270,7 @@ class OutboxWorker:
             if not await self._lease(job):
                 continue
             await self._process(job)
+        await self._write_done()
         return soonest
 
     async def _due_jobs(self) -> list[DueJob]:
@@ -316,6 +322,10 @@ class OutboxWorker:
             return self._method_ready_at.get(kind.method, 0.0) - now
         return 0.0  # platform answers do not wait on Slack's limits
 
+    def channel_ready_in(self, channel: str) -> float:
+        """Seconds until this worker may post to ``channel`` again (0 when it may now): its pace or a 429's wait."""
+        return max(0.0, self._channel_ready_at.get(channel, 0.0) - time.monotonic())
+
     def posted(self, channel: str) -> None:
         """A message was just posted to ``channel``: the next one waits for the pace."""
         self._channel_ready_at[channel] = time.monotonic() + self.post_interval
@@ -341,11 +351,44 @@ class OutboxWorker:
                     other.lease_until >= now,
                 )
             )
+        done = self._done
         async with self.db.write() as session:
+            # The previous job's "done" goes in the same transaction, first: it frees that job's
+            # card for this lease's one-update-per-card check, as its own transaction did.
+            await self._mark_done(session, done)
             result = await session.execute(
                 update(OutboxJob).where(*conditions).values(leased_by=self.worker_id, lease_until=now + lease)
             )
-            return result.rowcount == 1  # type: ignore[attr-defined]
+        if self._done is done:
+            self._done = None
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+    async def _mark_done(self, session: AsyncSession, done: tuple[int, datetime] | None) -> None:
+        """Mark a job that went through done, in the caller's transaction.
+
+        A pass used to write each job's "done" in a transaction of its own, right before the
+        next job's lease in another; now the two share one (a write, an fsync on SQLite, less
+        per job), and the pass's last job is marked at the end of the pass. Nothing runs in
+        between but the next job's pace check, so its lease cannot run out meanwhile.
+        """
+        if done is None:
+            return
+        job_id, at = done
+        await session.execute(
+            update(OutboxJob)
+            .where(OutboxJob.id == job_id, OutboxJob.leased_by == self.worker_id)
+            .values(leased_by=None, lease_until=None, status=OutboxStatus.DONE.value, done_at=at)
+        )
+
+    async def _write_done(self) -> None:
+        """Mark the last job that went through done, if it is not yet."""
+        done = self._done
+        if done is None:
+            return
+        async with self.db.write() as session:
+            await self._mark_done(session, done)
+        if self._done is done:
+            self._done = None
 
     async def _settle(
         self,
@@ -427,7 +470,8 @@ class OutboxWorker:
             kind.log.exception("%s failed", describe(job))
             await self._failure(kind, job, f"{type(exc).__name__}: {exc}")
         else:
-            await self._settle(job.id, status=OutboxStatus.DONE)
+            # Written with the next job's lease, or at the end of the pass (see _mark_done).
+            self._done = (job.id, utcnow())
             await self._succeeded(kind, job)
 
     async def _succeeded(self, kind: JobKind, job: DueJob) -> None:

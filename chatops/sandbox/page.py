@@ -272,7 +272,15 @@ class Page:
         """``POST /script``: start playing a scripted day (503 without :mod:`chatops.sandbox.scripted_day`).
 
         The day takes a minute or so; it plays in the background and the fragment tells how it went.
+        ``{"script": "crisis"}`` plays a crisis hour instead: 120 comments on one post in 30 s.
         """
+        try:
+            wanted = json.loads(await request.body() or b"{}")
+        except ValueError:
+            return _error(400, "not JSON")
+        kind = wanted.get("script", "day") if isinstance(wanted, dict) else None
+        if kind not in ("day", "crisis"):
+            return _error(400, "script must be 'day' or 'crisis'")
         try:
             scripted_day = importlib.import_module(SCRIPTED_DAY)
         except ModuleNotFoundError as exc:
@@ -283,13 +291,18 @@ class Page:
             return _error(409, "a scripted day is already playing")
         if not self.sandbox.sources:
             return _error(409, "no source to play the day through")
-        self.script_status = "Playing a scripted day: the comments arrive over a minute or so."
-        self._script = asyncio.create_task(self._play(scripted_day))
+        if kind == "crisis":
+            script = scripted_day.crisis_hour()
+            self.script_status = f"Playing a crisis: {len(script)} comments on one post in 30 s."
+        else:
+            script = scripted_day.SCRIPT
+            self.script_status = "Playing a scripted day: the comments arrive over a minute or so."
+        self._script = asyncio.create_task(self._play(scripted_day, script))
         return JSONResponse({"ok": True, "text": self.script_status}, status_code=202)
 
-    async def _play(self, scripted_day: Any) -> None:
+    async def _play(self, scripted_day: Any, script: Any) -> None:
         try:
-            result = await scripted_day.play(list(self.sandbox.sources.values()), self.sandbox.bot_url)
+            result = await scripted_day.play(list(self.sandbox.sources.values()), self.sandbox.bot_url, script=script)
         except Exception as exc:
             log.exception("the scripted day stopped")
             self.script_status = f"The scripted day stopped: {exc}"

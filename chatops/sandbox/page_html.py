@@ -197,7 +197,8 @@ class PageHtml:
             sections.append('<p class="empty">No installed plugin has a customers\' side.</p>')
         return (
             '<div class="script"><button type="button" data-testid="play-script" id="play-script">'
-            'Play a scripted day</button><p class="script-status" role="status"></p></div>' + "".join(sections)
+            'Play a scripted day</button> <button type="button" data-testid="play-crisis" id="play-crisis">'
+            'Play a crisis (120 comments)</button><p class="script-status" role="status"></p></div>' + "".join(sections)
         )
 
     def page_html(self) -> str:

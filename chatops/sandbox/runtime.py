@@ -22,6 +22,7 @@ from typing import Any
 
 from chatops.plugins import discover, new_manager
 from chatops.sandbox import people
+from chatops.sandbox.scripted_day import CRISIS_KEYWORDS
 from chatops.sandbox.slack_state import SandboxSlack
 from chatops.sandbox.sources import SandboxSetup, SandboxSource
 from chatops.testing.bot import OPS, TestBot
@@ -137,6 +138,8 @@ class Sandbox:
             "plugins": plugins_config(list(self.sources.values()), list(discover())),
             # A newcomer tries things quickly: the fake answers at once, so no pacing between posts.
             "delivery": {"reconcile_seconds": 2.0},
+            # The crisis button's urgent comments (a refund demanded, a lawyer named) are carded first.
+            "priority": {"keywords": list(CRISIS_KEYWORDS)},
         }
         self.bot = TestBot(self.slack, self.database_url, config=config, instance_id="sandbox")
         await self.bot.start()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -258,3 +259,44 @@ async def play(
             continue
         ids[index] = (source.key, comment_id)
     return PlayResult(posted=len(ids), failed=tuple(failed), ids=ids)
+
+
+#: What customers write in a crisis hour: the web shop charged their cards twice. ``{order}`` is filled in.
+_CRISIS_LINES: Sequence[tuple[Literal["en", "fi", "pl"], str]] = (
+    ("en", "I was charged twice for order #{order}. What is going on?"),
+    ("en", "Double charge on my card for #{order}!! Fix this now or I want a refund."),
+    ("en", "Same here, two payments for order #{order}. Is the shop hacked?"),
+    ("en", "Still no answer about the double payment (#{order}). Talking to my lawyer next."),
+    ("fi", "Kortiltani veloitettiin kaksi kertaa tilauksesta #{order}. Mitä tapahtui?"),
+    ("fi", "Tuplaveloitus tilauksesta #{order}! Haluan hyvityksen heti."),
+    ("fi", "Sama täällä, kaksi maksua tilauksesta #{order}. Onko kauppa hakkeroitu?"),
+    ("pl", "Pobraliście dwa razy opłatę za zamówienie #{order}. Co się dzieje?"),
+    ("pl", "Podwójne obciążenie karty za #{order}! Żądam zwrotu pieniędzy."),
+    ("pl", "U mnie też dwie płatności za zamówienie #{order}. Czy sklep został zhakowany?"),
+)
+_CRISIS_NAMES = (
+    "Aino", "Mikko", "Laura", "Jussi", "Emma", "Oskari", "Kasia", "Piotr", "Agnieszka", "Tomasz",
+    "Sarah", "James", "Olivia", "Lucas", "Sofia", "Eero", "Helmi", "Marek", "Zofia", "Noah",
+)  # fmt: skip
+#: The keywords the sandbox's ``[priority]`` gives, so that the crisis shows urgent comments carded first.
+CRISIS_KEYWORDS = ("refund*", "lawyer*", "hyvity*", "zwrot*")
+
+
+def crisis_hour(count: int = 120, *, seconds: float = 30.0, seed: int = 7) -> Sequence[ScriptedComment]:
+    """A flood on one post: ``count`` customers write about a double charge within ``seconds``.
+
+    Enough to pass the default roll-up threshold, so the sandbox shows a roll-up card with its
+    listing, the urgent comments (a refund demanded, a lawyer named) on cards of their own first,
+    and the crisis banner while the backlog lasts. Always the same comments for the same ``seed``.
+    """
+    if count < 1:
+        raise ValueError(f"a crisis needs at least one comment, got {count}")
+    pick = random.Random(seed)  # noqa: S311 - the same crowd every time, not a secret
+    delay = seconds / count
+    comments: list[ScriptedComment] = []
+    for index in range(count):
+        language, line = _CRISIS_LINES[pick.randrange(len(_CRISIS_LINES))]
+        name = f"{_CRISIS_NAMES[index % len(_CRISIS_NAMES)]} {index + 1}"
+        text = line.format(order=4400 + index)
+        comments.append(ScriptedComment("facebook", name, text, language, delay=0.0 if index == 0 else delay))
+    return tuple(comments)

@@ -1,8 +1,9 @@
 """Block Kit for a conversation's card, its thread posts, and escalation posts.
 
-Built with slack_sdk's block models, whose ``to_dict()`` enforces Block Kit's
-limits, so a card that would be rejected by Slack fails here, in a test. Every
-piece of customer text goes through ``chatops.slack.escape`` first.
+Built as plain dicts with ``chatops.slack.blockkit``'s builders, which make what slack_sdk's
+block models make without re-checking, on every draw, limits the budgets below already
+keep; the tests hold every card to slack_sdk's checks, so a card that Slack would reject
+fails there. Every piece of customer text goes through ``chatops.slack.escape`` first.
 
 Every part of a block has a budget counted on the escaped text, and the parts of a
 block together stay within Slack's limit for it (3,000 characters for a section),
@@ -21,21 +22,25 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ConfirmObject,
-    ContextBlock,
-    MarkdownTextObject,
-    PlainTextObject,
-    SectionBlock,
-)
-
 from chatops.cards import ANSWERS_ON_CARD, CardData, MessageView
 from chatops.i18n import Translator
 from chatops.models import Delivery, Direction, Status
-from chatops.slack.blockkit import MAX_BLOCKS, MAX_SECTION_TEXT, TOTAL_TEXT_BUDGET, block_problem, text_length
+from chatops.priority import reasons_of
+from chatops.slack.blockkit import (
+    MAX_BLOCKS,
+    MAX_SECTION_TEXT,
+    TOTAL_TEXT_BUDGET,
+    BlockDict,
+    actions,
+    block_problem,
+    button,
+    confirm,
+    context,
+    mrkdwn,
+    plain,
+    section,
+    text_length,
+)
 from chatops.slack.escape import clip_mrkdwn, escape_fit, link, mention, mrkdwn_escape, one_line, safe_url
 from chatops.sources import Capability
 
@@ -179,6 +184,17 @@ def _answer_line(answer: MessageView, ctx: CardContext) -> tuple[str, bool]:
     return clip_mrkdwn(f"{head}\n>{text}", MAX_SECTION_TEXT), retry
 
 
+def _priority_line(card: CardData, ctx: CardContext) -> str | None:
+    """The line "⚑ Priority 70: VIP · refund · negative" for a conversation scoring above 0 (chatops.priority)."""
+    if card.priority <= 0:
+        return None
+    # A reason is the team's keyword, "vip"/"negative", or a plugin's word: escaped like customer text.
+    words = [ctx.t(f"priority.{r}") if r in ("vip", "negative") else r for r in reasons_of(card.root.extra)]
+    reasons = " · ".join(escape_fit(one_line(r, 40), 120).text for r in words)
+    key = "card.priority" if reasons else "card.priority_plain"
+    return ctx.t(key, score=card.priority, reasons=reasons)
+
+
 def _metadata(card: CardData) -> dict[str, Any]:
     return {
         "event_type": METADATA_EVENT_TYPE,
@@ -196,12 +212,12 @@ def render_card(card: CardData, ctx: CardContext, extra_blocks: Sequence[Mapping
     """The ``chat.postMessage``/``chat.update`` arguments (text, blocks, metadata) for a card."""
     t = ctx.t
     root = card.root
-    blocks: list[Block | Mapping[str, Any]] = []
+    blocks: list[BlockDict] = []
 
     where = f"*{escape_fit(ctx.source_name, 100).text}*"
     if card.channel_name:
         where += f" · {escape_fit(one_line(card.channel_name, 150), CHANNEL_NAME_LIMIT).text}"
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=where or " ")]))
+    blocks.append(context(where or " "))
 
     author = author_label(root)
     profile = safe_url(root.author_url, AUTHOR_URL_LIMIT)
@@ -213,7 +229,7 @@ def render_card(card: CardData, ctx: CardContext, extra_blocks: Sequence[Mapping
     text = body.text
     if root.removed_at and text.strip():
         text = f"~{text}~"
-    blocks.append(SectionBlock(block_id="message", text=MarkdownTextObject(text=head + text)))
+    blocks.append(section(mrkdwn(head + text), block_id="message"))
 
     notes: list[str] = []
     if body.truncated:
@@ -229,9 +245,12 @@ def render_card(card: CardData, ctx: CardContext, extra_blocks: Sequence[Mapping
     if card.message_count > 1:
         notes.append(t("card.messages", count=card.message_count))
     notes_text = clip_mrkdwn(" · ".join(notes), MAX_SECTION_TEXT)
-    blocks.append(ContextBlock(block_id="notes", elements=[MarkdownTextObject(text=notes_text)]))
+    blocks.append(context(notes_text, block_id="notes"))
 
     status = [_status_line(card, ctx)]
+    urgent = _priority_line(card, ctx)
+    if urgent:
+        status.insert(0, urgent)
     if card.tags:
         status.append(t("card.tags", tags=_tags_text(card.tags, ctx)))
     if card.escalated_at and card.escalation_reason:
@@ -240,37 +259,28 @@ def render_card(card: CardData, ctx: CardContext, extra_blocks: Sequence[Mapping
     if root.hide_error:
         status.append(t("card.hide_error", error=escape_fit(one_line(root.hide_error, 200), ERROR_LIMIT).text))
     status_text = clip_mrkdwn("\n".join(status), MAX_SECTION_TEXT)
-    blocks.append(SectionBlock(block_id="status", text=MarkdownTextObject(text=status_text)))
+    blocks.append(section(mrkdwn(status_text), block_id="status"))
 
     # The card shows the latest few answers; the thread holds them all.
     shown_answers = card.answers[-ANSWERS_ON_CARD:]
     earlier = max(card.answer_count, len(card.answers)) - len(shown_answers)
     if earlier > 0:
         more = t("card.more_answers", count=earlier)
-        blocks.append(ContextBlock(block_id="more_answers", elements=[MarkdownTextObject(text=more)]))
+        blocks.append(context(more, block_id="more_answers"))
     for answer in shown_answers:
         line, retry = _answer_line(answer, ctx)
         accessory = (
-            ButtonElement(
-                text=t("button.retry"),
-                action_id=action_id("retry", answer.id),
-                value=str(answer.id),
-                style="danger",
-            )
+            button(t("button.retry"), action_id=action_id("retry", answer.id), value=str(answer.id), style="danger")
             if retry
             else None
         )
-        blocks.append(
-            SectionBlock(block_id=f"answer:{answer.id}", text=MarkdownTextObject(text=line), accessory=accessory)
-        )
+        blocks.append(section(mrkdwn(line), block_id=f"answer:{answer.id}", accessory=accessory))
 
-    actions = _action_blocks(card, ctx, body.truncated)
-    core = [b.to_dict() if isinstance(b, Block) else dict(b) for b in blocks]
-    tail = [b.to_dict() for b in actions]
-    decorations = _fitting_decorations(card, extra_blocks, core + tail)
+    tail = _action_blocks(card, ctx, body.truncated)
+    decorations = _fitting_decorations(card, extra_blocks, blocks + tail)
     return {
         "text": _fallback_text(card, ctx),
-        "blocks": core + decorations + tail,
+        "blocks": blocks + decorations + tail,
         "metadata": _metadata(card),
     }
 
@@ -310,37 +320,37 @@ def render_minimal_card(card: CardData, ctx: CardContext) -> dict[str, Any]:
     t = ctx.t
     body = escape_fit(card.root.text, MINIMAL_TEXT_LIMIT)
     source = escape_fit(ctx.source_name, 100).text or "?"
-    blocks: list[Block] = [
-        ContextBlock(block_id="source", elements=[MarkdownTextObject(text=f"*{source}* · {t('card.minimal')}")]),
-        SectionBlock(block_id="message", text=MarkdownTextObject(text=f"*{author_label(card.root)}*\n{body.text}")),
-        ContextBlock(block_id="status", elements=[MarkdownTextObject(text=clip_mrkdwn(_status_line(card, ctx), 1000))]),
+    blocks: list[BlockDict] = [
+        context(f"*{source}* · {t('card.minimal')}", block_id="source"),
+        section(mrkdwn(f"*{author_label(card.root)}*\n{body.text}"), block_id="message"),
+        context(clip_mrkdwn(_status_line(card, ctx), 1000), block_id="status"),
         *_action_blocks(card, ctx, body.truncated, explain_unavailable=False),
     ]
-    return {"text": _fallback_text(card, ctx), "blocks": [b.to_dict() for b in blocks], "metadata": _metadata(card)}
+    return {"text": _fallback_text(card, ctx), "blocks": blocks, "metadata": _metadata(card)}
 
 
 def _action_blocks(
     card: CardData, ctx: CardContext, truncated: bool, *, explain_unavailable: bool = True
-) -> list[Block]:
+) -> list[BlockDict]:
     t = ctx.t
     value = str(card.conversation_id)
-    buttons: list[ButtonElement] = []
+    buttons: list[BlockDict] = []
     unavailable: list[str] = []
 
-    def button(name: str, label: str, style: str | None = None, confirm: ConfirmObject | None = None) -> None:
-        buttons.append(ButtonElement(text=label, action_id=action_id(name), value=value, style=style, confirm=confirm))
+    def add(name: str, label: str, style: str | None = None, dialog: BlockDict | None = None) -> None:
+        buttons.append(button(label, action_id=action_id(name), value=value, style=style, confirm=dialog))
 
     resolved = card.status == Status.RESOLVED.value
     if card.assignee:
-        button("unclaim", t("button.unclaim"))
+        add("unclaim", t("button.unclaim"))
     else:
-        button("claim", t("button.claim"), style="primary")
+        add("claim", t("button.claim"), style="primary")
     for capability, name in ((Capability.REPLY, "reply"), (Capability.PRIVATE_REPLY, "private_reply")):
         if capability not in ctx.capabilities or card.root.removed_at:
             continue
         reason = ctx.capabilities[capability]
         if reason is None:
-            button(name, t(f"button.{name}"))
+            add(name, t(f"button.{name}"))
         else:
             unavailable.append(t("card.unavailable", action=t(f"button.{name}"), reason=escape_fit(reason, 300).text))
     # A deleted message (hide_deletes) has nothing to undo: no Unhide.
@@ -350,35 +360,34 @@ def _action_blocks(
         # The button keeps its action ("hide"); its words say what the platform will really do.
         words = "delete" if ctx.hide_deletes else verb
         if reason is None:
-            confirm = ConfirmObject(
+            dialog = confirm(
                 title=t(f"confirm.{words}.title"),
                 text=t(f"confirm.{words}.text"),
-                confirm=t(f"confirm.{words}.yes"),
-                deny=t("confirm.no"),
+                yes=t(f"confirm.{words}.yes"),
+                no=t("confirm.no"),
             )
-            button(verb, t(f"button.{words}"), confirm=confirm)
+            add(verb, t(f"button.{words}"), dialog=dialog)
         else:
             unavailable.append(t("card.unavailable", action=t(f"button.{words}"), reason=escape_fit(reason, 300).text))
-    button("tag", t("button.tag"))
+    add("tag", t("button.tag"))
     if not card.escalated_at:
-        button("escalate", t("button.escalate"), style="danger")
-    button("reopen" if resolved else "resolve", t("button.reopen" if resolved else "button.resolve"))
+        add("escalate", t("button.escalate"), style="danger")
+    add("reopen" if resolved else "resolve", t("button.reopen" if resolved else "button.resolve"))
     if truncated:
-        button("full_text", t("button.full_text"))
+        add("full_text", t("button.full_text"))
     original = safe_url(card.root.permalink)
     if original:
-        buttons.append(
-            ButtonElement(text=t("button.open"), action_id=action_id("open"), url=card.root.permalink, value=value)
-        )
+        # safe_url has held the link to Slack's 3,000 characters for a button's url.
+        buttons.append(button(t("button.open"), action_id=action_id("open"), url=original, value=value))
 
-    blocks: list[Block] = []
+    blocks: list[BlockDict] = []
     if unavailable and explain_unavailable:
         text = clip_mrkdwn("\n".join(unavailable), MAX_SECTION_TEXT)
-        blocks.append(ContextBlock(block_id="unavailable", elements=[MarkdownTextObject(text=text)]))
+        blocks.append(context(text, block_id="unavailable"))
     # 25 elements fit one actions block; two rows read better than one long one.
-    blocks.append(ActionsBlock(block_id="actions", elements=buttons[:5]))
+    blocks.append(actions(buttons[:5], block_id="actions"))
     if buttons[5:]:
-        blocks.append(ActionsBlock(block_id="actions2", elements=buttons[5:]))
+        blocks.append(actions(buttons[5:], block_id="actions2"))
     return blocks
 
 
@@ -403,11 +412,11 @@ def render_thread_message(message: MessageView, ctx: CardContext, note: str | No
     # Budgeted on the quoted text: every newline in a quote costs a ">" more.
     escaped = escape_fit(body, THREAD_TEXT_LIMIT - len(head) - 2, quote=True).text
     text = f"{head}\n>{escaped}" if escaped else head
-    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text))]
+    blocks: list[BlockDict] = [section(mrkdwn(text))]
     original = safe_url(message.permalink, 1000)
     if original and message.direction == Direction.INBOUND.value and note is None:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=link(message.permalink, t("button.open")))]))
-    return {"text": head, "blocks": [b.to_dict() for b in blocks]}
+        blocks.append(context(link(message.permalink, t("button.open"))))
+    return {"text": head, "blocks": blocks}
 
 
 def render_escalation(
@@ -424,7 +433,7 @@ def render_escalation(
     if card_url:
         lines.append(link(card_url, t("escalation.link")))
     text = clip_mrkdwn("\n".join(lines), MAX_SECTION_TEXT)
-    return {"text": head, "blocks": [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]}
+    return {"text": head, "blocks": [section(mrkdwn(text))]}
 
 
 def full_text_blocks(text: str) -> list[dict[str, Any]]:
@@ -438,4 +447,4 @@ def full_text_blocks(text: str) -> list[dict[str, Any]]:
         rest = rest[piece.shown :]
     chunks = chunks or [""]
     # A modal holds 100 blocks: 290,000 characters, more than any platform allows.
-    return [SectionBlock(text=PlainTextObject(text=chunk or " ", emoji=False)).to_dict() for chunk in chunks]
+    return [section(plain(chunk or " ", emoji=False)) for chunk in chunks]

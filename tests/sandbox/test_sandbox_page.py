@@ -187,6 +187,13 @@ async def test_play_a_scripted_day(page: PageUser) -> None:
     await page.wait_for(lambda f: len(cards(f["channel"])) > before, timeout=10)
 
 
+async def test_only_a_day_or_a_crisis_can_be_played(page: PageUser) -> None:
+    for body in ({"script": "apocalypse"}, {"script": ["crisis"]}, ["crisis"]):
+        response = await page.post("/script", body)
+        assert response.status_code == 400, response.text
+        assert "script must be" in response.json()["error"]
+
+
 async def test_a_choice_must_be_one_of_the_menus_options(page: PageUser, sandbox: Served) -> None:
     client = AsyncWebClient(token=sandbox.sandbox.slack.bot_token, base_url=sandbox.sandbox.slack.api_url)
     options = [{"text": {"type": "plain_text", "text": word}, "value": word.lower()} for word in ("Spam", "Praise")]

@@ -254,3 +254,17 @@ async def test_a_failing_source_is_reported_and_the_rest_of_the_day_goes_on(paus
             assert "was not posted" in failed[index].reason
         if comment.source in ("facebook", "webhook"):
             assert index in result.ids
+
+
+def test_the_crisis_is_a_flood_on_one_post_in_three_languages_with_urgent_comments() -> None:
+    crisis = scripted_day.crisis_hour()
+    assert len(crisis) == 120 and crisis == scripted_day.crisis_hour()  # the same crowd every time
+    assert {c.language for c in crisis} == {"en", "fi", "pl"}
+    assert {c.source for c in crisis} == {"facebook"} and all(c.reply_to is None for c in crisis)
+    assert sum(c.delay for c in crisis) == pytest.approx(30.0 * 119 / 120)
+    assert len({c.text for c in crisis}) == len(crisis)  # each names its own order: no two look alike
+    stems = [word.rstrip("*") for word in scripted_day.CRISIS_KEYWORDS]
+    urgent = [c for c in crisis if any(stem in c.text.lower() for stem in stems)]
+    assert 10 <= len(urgent) <= 80, "some, not all, of the crowd write what the sandbox scores as urgent"
+    with pytest.raises(ValueError, match="at least one"):
+        scripted_day.crisis_hour(0)

@@ -301,12 +301,14 @@
     answering(section.querySelector(".customer-form"), follow);
   });
 
-  document.getElementById("play-script").addEventListener("click", async function () {
+  async function play(script) {
     const status = document.querySelector(".script-status");
     status.textContent = "Playing…";
-    const answer = await send("/script", {});
+    const answer = await send("/script", { script: script });
     status.textContent = answer.status === 202 ? answer.text : (answer.error || "not available");
-  });
+  }
+  document.getElementById("play-script").addEventListener("click", function () { play("day"); });
+  document.getElementById("play-crisis").addEventListener("click", function () { play("crisis"); });
 
   setInterval(refresh, 1000);
   refresh();

@@ -1,0 +1,97 @@
+"""Bolt listeners for roll-up buttons: open one member as a card, open the most urgent, resolve all.
+
+Like the card's buttons (``chatops.slack.handlers``) each acknowledges first, acts once per
+click however often Slack delivers it (``chatops.slack.replays``), and answers the person who
+clicked with a message only they see. Opening is also idempotent by itself: a member that has
+left its roll-up is not opened again, so two different clicks on the same line make one card.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from chatops.db import Database
+from chatops.i18n import Translator
+from chatops.rollups.render import OPEN_ACTION, OPEN_TOP_ACTION, RESOLVE_ACTION
+from chatops.rollups.store import RollupStore
+from chatops.slack.card import ACTION_PREFIX
+from chatops.slack.replays import ReplayGuard, click_key
+
+log = logging.getLogger(__name__)
+
+Body = dict[str, Any]
+
+
+def _pattern(name: str) -> re.Pattern[str]:
+    return re.compile(rf"^{re.escape(ACTION_PREFIX + name)}(:.*)?$")
+
+
+def register_rollup_handlers(
+    bolt: AsyncApp, *, store: RollupStore, db: Database, t: Translator, open_count: int
+) -> None:
+    """Attach the roll-up buttons' listeners to ``bolt``."""
+    replays = ReplayGuard(db)
+
+    async def tell(client: AsyncWebClient, body: Body, key: str, **values: Any) -> None:
+        channel = (body.get("container") or {}).get("channel_id") or (body.get("channel") or {}).get("id")
+        if not channel:
+            return
+        try:
+            await client.chat_postEphemeral(channel=channel, user=body["user"]["id"], text=t(key, **values))
+        except SlackApiError as exc:
+            log.warning("could not answer %s: %s", body["user"]["id"], exc.response.get("error"))
+
+    def button(name: str, work: Callable[[int, Body, AsyncWebClient], Awaitable[None]]) -> None:
+        async def listener(ack: AsyncAck, body: Body, client: AsyncWebClient) -> None:
+            await ack()
+            action = body["actions"][0]
+            try:
+                value = int(action.get("value", ""))
+            except ValueError:
+                log.warning("ignoring %s with value %r", action.get("action_id"), action.get("value"))
+                return
+            key = click_key(body)
+            user = body["user"]["id"]
+            if not await replays.first(key, f"click:{name}", user):
+                log.info("ignoring a replayed %s from %s", name, user)
+                return
+            try:
+                await work(value, body, client)
+            except BaseException:
+                await replays.forget(key)
+                raise
+
+        bolt.action(_pattern(name))(listener)
+
+    async def open_one(conversation_id: int, body: Body, client: AsyncWebClient) -> None:
+        opened = await store.open_as_cards([conversation_id])
+        await tell(client, body, "rollup.opened" if opened else "rollup.already_card")
+
+    async def open_top(rollup_id: int, body: Body, client: AsyncWebClient) -> None:
+        ids = await store.most_urgent(rollup_id, open_count)
+        opened = await store.open_as_cards(ids) if ids else 0
+        if opened:
+            await tell(client, body, "rollup.opened_top", count=opened)
+        else:
+            await tell(client, body, "rollup.nothing_to_open")
+
+    async def resolve_all(rollup_id: int, body: Body, client: AsyncWebClient) -> None:
+        resolved = await store.resolve_all(rollup_id, body["user"]["id"])
+        if resolved is None:
+            await tell(client, body, "rollup.already_resolved")
+        else:
+            await tell(client, body, "rollup.resolved_now", count=resolved)
+
+    button(OPEN_ACTION, open_one)
+    button(OPEN_TOP_ACTION, open_top)
+    button(RESOLVE_ACTION, resolve_all)
+
+
+__all__ = ["register_rollup_handlers"]

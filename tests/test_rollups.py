@@ -1,0 +1,301 @@
+"""Roll-up cards: a flood on one post becomes one card listing every comment, and stays workable.
+
+Through the real bot: comments arrive as signed webhooks, the delivery worker's flood watch
+gathers waiting cards, and everything is asserted on what reached the fake Slack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from chatops.rollups import store as rollup_store
+from chatops.testing.bot import INBOX, Card, Person, TestBot, block_text
+from chatops.testing.fake_slack import FakeSlack
+from chatops.testing.slack_requests import block_actions_body
+
+POST = {"text": "Summer sale", "url": "https://shop.example/p/summer"}
+#: Small thresholds: more than 3 new conversations on a post within the window is a flood.
+FLOOD = {
+    "crisis": {
+        "rollup_per_post": 3,
+        "rollup_per_source": 1000,
+        "rollup_check_seconds": 0,
+        "rollup_update_seconds": 0,
+        "rollup_open_count": 2,
+    },
+    "priority": {"keywords": ["lawyer"]},
+}
+
+
+def _buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for block in message.get("blocks") or []:
+        if block.get("type") == "actions":
+            found.extend(block.get("elements", []))
+        elif isinstance(block.get("accessory"), dict):
+            found.append(block["accessory"])
+    return found
+
+
+def _is_rollup(message: dict[str, Any]) -> bool:
+    return any(b.get("action_id", "").startswith("chatops:rollup_resolve") for b in _buttons(message)) or any(
+        b.get("action_id", "").startswith("chatops:rollup_open_top") for b in _buttons(message)
+    )
+
+
+def rollup_cards(slack: FakeSlack) -> list[dict[str, Any]]:
+    """The roll-up cards in the inbox, as they are now."""
+    return [m for m in slack.top_level_messages(INBOX) if _is_rollup(m)]
+
+
+def listing(slack: FakeSlack, rollup: dict[str, Any]) -> list[dict[str, Any]]:
+    """The listing lines in a roll-up's thread: one section (with its Open button) per member."""
+    lines: list[dict[str, Any]] = []
+    for message in slack.thread(INBOX, rollup["ts"]):
+        lines.extend(b for b in message.get("blocks") or [] if b.get("type") == "section")
+    return lines
+
+
+def every_text(slack: FakeSlack) -> str:
+    """Where a comment is shown for good: the conversation cards and the roll-up listings.
+
+    The roll-up card itself also shows its newest and most urgent members: that is a
+    preview, not where a comment is kept, so it is left out.
+    """
+    return "\n".join(block_text(m.get("blocks") or []) for m in slack.messages(INBOX) if not _is_rollup(m))
+
+
+async def until(check: Callable[[], bool], timeout: float = 10.0) -> None:  # noqa: ASYNC109
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        await asyncio.sleep(0.02)
+
+
+async def flood(bot: TestBot, count: int, *, prefix: str = "comment", **fields: Any) -> list[str]:
+    """``count`` new conversations on the Summer sale post; returns their texts."""
+    texts = [f"{prefix} {i}: the discount code does not work" for i in range(count)]
+    for i, text in enumerate(texts):
+        await bot.comment(text, id=f"{prefix}-{i}", context=POST, **fields)
+    return texts
+
+
+async def click_line(bot: TestBot, person: Person, rollup: dict[str, Any], text: str, *, replay: int = 1) -> None:
+    """``person`` presses "Open as card" on the listing line of the comment starting with ``text``."""
+    for message in bot.slack.thread(INBOX, rollup["ts"]):
+        for block in message.get("blocks") or []:
+            if block.get("type") == "section" and text in block["text"]["text"] and block.get("accessory"):
+                button = block["accessory"]
+                body = block_actions_body(
+                    user_id=person.id,
+                    user_name=person.name.lower(),
+                    channel_id=INBOX,
+                    message_ts=message["ts"],
+                    action_id=button["action_id"],
+                    value=button["value"],
+                    block_id=block.get("block_id") or "line",
+                    trigger_id=bot.slack.new_trigger_id(person.id),
+                    message=message,
+                )
+                [response, *_] = await bot.replay_request(body, replay)
+                assert response.status_code == 200
+                return
+    raise AssertionError(f"no listing line for {text!r}")
+
+
+async def click_rollup(bot: TestBot, person: Person, rollup: dict[str, Any], name: str) -> None:
+    """``person`` presses the roll-up card's ``name`` button (e.g. ``rollup_resolve``)."""
+    card = Card(bot, INBOX, rollup["ts"])
+    await bot.click(person, card, name)
+
+
+@pytest.fixture
+def small_listings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Listing messages of 4 lines, so that a handful of comments spans several messages."""
+    monkeypatch.setattr(rollup_store, "LISTING_SIZE", 4)
+
+
+async def test_a_flood_on_one_post_becomes_one_rollup_card_listing_every_comment(
+    fake_slack: FakeSlack, database_url: str, small_listings: None
+) -> None:
+    async with TestBot(fake_slack, database_url, config=FLOOD, deliver=False) as quiet:
+        texts = await flood(quiet, 11)
+        await quiet.comment("I will call my lawyer about this", id="urgent", context=POST)
+        await quiet.comment("<!channel> spam & <https://evil.example|your invoice>", id="hostile", context=POST)
+    async with TestBot(fake_slack, database_url, config=FLOOD) as bot:
+        await until(
+            lambda: len(rollup_cards(fake_slack)) == 1 and len(listing(fake_slack, rollup_cards(fake_slack)[0])) == 12
+        )
+        await bot.idle()
+        [rollup] = rollup_cards(fake_slack)
+        cards = bot.cards()
+        # The post is hot (13 > 3) before any card went out: only the urgent one keeps its own card.
+        assert len(cards) == 1 and "I will call my lawyer about this" in cards[0].text
+        assert "12 more comments on <https://shop.example/p/summer|Summer sale>" in block_text(rollup["blocks"])
+        lines = [line["text"]["text"] for line in listing(fake_slack, rollup)]
+        assert len(lines) == 12 and len(fake_slack.thread(INBOX, rollup["ts"])) == 3  # 4 + 4 + 4 lines
+        everything = every_text(fake_slack)
+        for text in texts:
+            # Each comment is visible exactly once: on its own card or on one listing line.
+            assert everything.count(text) == 1, text
+        assert everything.count("&lt;!channel&gt; spam &amp; &lt;https://evil.example|your invoice&gt;") == 1
+        assert "<!channel>" not in everything
+        assert all(
+            line.get("accessory", {}).get("text", {}).get("text") == "Open as card"
+            for line in listing(fake_slack, rollup)
+        )
+        assert len(fake_slack.calls_to("chat.postMessage")) == 1 + 1 + 3
+        assert fake_slack.rate_limited == 0
+
+
+async def test_open_as_card_makes_one_card_however_often_it_is_clicked(
+    fake_slack: FakeSlack, database_url: str
+) -> None:
+    async with TestBot(fake_slack, database_url, config=FLOOD, deliver=False) as quiet:
+        await flood(quiet, 8)
+    async with TestBot(fake_slack, database_url, config=FLOOD) as bot:
+        anna = bot.person("Anna")
+        await until(
+            lambda: bool(rollup_cards(fake_slack)) and len(listing(fake_slack, rollup_cards(fake_slack)[0])) == 8
+        )
+        await bot.idle()
+        [rollup] = rollup_cards(fake_slack)
+        before = len(bot.cards())
+        await click_line(bot, anna, rollup, "comment 6:", replay=3)
+        await until(lambda: len(bot.cards()) == before + 1)
+        await bot.idle()
+        new = bot.cards()[-1]
+        assert "comment 6: the discount code does not work" in new.text and "Claim" in new.text
+        # A second, separate click on the same line: still one card, and Anna is told why.
+        await click_line(bot, anna, rollup, "comment 6:")
+        await until(lambda: "That comment already has a card of its own." in bot.ephemerals(anna))
+        await bot.idle()
+        assert len(bot.cards()) == before + 1
+        assert "7 more comments on" in block_text(rollup_cards(fake_slack)[0]["blocks"])
+        # The card works like any other.
+        await bot.click(anna, new, "claim")
+        await new.wait_for(lambda c: "Claimed by <@UANNA>" in c.text)
+
+
+async def test_open_the_most_urgent_and_resolve_all_with_a_confirm(fake_slack: FakeSlack, database_url: str) -> None:
+    async with TestBot(fake_slack, database_url, config=FLOOD, deliver=False) as quiet:
+        await flood(quiet, 10, prefix="spam")
+    async with TestBot(fake_slack, database_url, config=FLOOD) as bot:
+        anna = bot.person("Anna")
+        await until(
+            lambda: bool(rollup_cards(fake_slack)) and len(listing(fake_slack, rollup_cards(fake_slack)[0])) == 10
+        )
+        await bot.idle()
+        [rollup] = rollup_cards(fake_slack)
+        await click_rollup(bot, anna, rollup, "rollup_open_top")
+        await until(lambda: len(bot.cards()) == 2)  # rollup_open_count = 2
+        resolve = next(b for b in _buttons(rollup_cards(fake_slack)[0]) if "rollup_resolve" in b["action_id"])
+        assert resolve["confirm"]["title"]["text"] == "Resolve every comment here?"
+        await click_rollup(bot, anna, rollup_cards(fake_slack)[0], "rollup_resolve")
+        await until(lambda: "Resolved 8 comments." in bot.ephemerals(anna))
+        await until(lambda: "Resolved by <@UANNA>" in block_text(rollup_cards(fake_slack)[0]["blocks"]))
+        assert not any("rollup_resolve" in b["action_id"] for b in _buttons(rollup_cards(fake_slack)[0]))
+        await bot.idle()
+        # The opened ones keep their own cards, open; the spam wave is closed.
+        assert all("Resolved" not in c.text for c in bot.cards())
+        assert len(bot.cards()) == 2
+
+
+async def test_a_follow_up_in_a_gathered_conversation_gets_its_own_card(
+    fake_slack: FakeSlack, database_url: str
+) -> None:
+    async with TestBot(fake_slack, database_url, config=FLOOD, deliver=False) as quiet:
+        await flood(quiet, 6, thread_id=None)
+    async with TestBot(fake_slack, database_url, config=FLOOD) as bot:
+        await until(
+            lambda: bool(rollup_cards(fake_slack)) and len(listing(fake_slack, rollup_cards(fake_slack)[0])) == 6
+        )
+        await bot.idle()
+        assert len(bot.cards()) == 0
+        await bot.comment("Hello? Still waiting for an answer", id="again", thread_id="comment-5", context=POST)
+        await until(lambda: any("comment 5:" in c.text for c in bot.cards()))
+        card = next(c for c in bot.cards() if "comment 5:" in c.text)
+        await card.wait_for(lambda c: "Hello? Still waiting" in c.thread_text())
+        await bot.idle()
+        assert len(bot.cards()) == 1
+        assert "5 more comments on" in block_text(rollup_cards(fake_slack)[0]["blocks"])
+
+
+async def test_rollups_off_keeps_one_card_each_and_a_quiet_post_is_untouched(
+    fake_slack: FakeSlack, database_url: str
+) -> None:
+    off = {**FLOOD, "crisis": {**FLOOD["crisis"], "rollups": False}}
+    async with TestBot(fake_slack, database_url, config=off, deliver=False) as quiet:
+        await flood(quiet, 6)
+    async with TestBot(fake_slack, database_url, config=off) as bot:
+        await until(lambda: len(bot.cards()) == 6)
+        await bot.idle()
+        assert rollup_cards(fake_slack) == []
+    async with TestBot(fake_slack, database_url, config=FLOOD) as bot:
+        # A new post with 3 comments: at the threshold, not above it.
+        for i in range(3):
+            await bot.comment(f"quiet {i}", id=f"quiet-{i}", context={"text": "Winter boots"})
+        await until(lambda: len(bot.cards()) == 9)
+        await bot.idle()
+        assert rollup_cards(fake_slack) == []
+
+
+async def test_a_restart_mid_rollup_lists_every_comment_once(
+    fake_slack: FakeSlack, database_url: str, small_listings: None
+) -> None:
+    async with TestBot(fake_slack, database_url, config=FLOOD, deliver=False) as quiet:
+        texts = await flood(quiet, 14)
+    async with TestBot(fake_slack, database_url, config=FLOOD) as first:
+        # The second listing message fails for a while: the bot stops with listings still to post.
+        await until(
+            lambda: (
+                bool(rollup_cards(fake_slack)) and len(fake_slack.thread(INBOX, rollup_cards(fake_slack)[0]["ts"])) >= 1
+            )
+        )
+        fake_slack.fail_next("chat.postMessage", error="internal_error", times=2)
+        await fake_slack.wait_for("chat.postMessage", lambda c: c.error == "internal_error")
+    async with TestBot(fake_slack, database_url, config=FLOOD) as second:
+        await until(lambda: len(listing(fake_slack, rollup_cards(fake_slack)[0])) == 14, timeout=15)
+        await second.idle(timeout=15)
+    assert len(rollup_cards(fake_slack)) == 1
+    everything = every_text(fake_slack)
+    for text in texts:
+        assert everything.count(text) == 1, text
+    assert first.cards() == []
+
+
+async def test_a_live_flood_keeps_urgent_cards_and_lists_the_rest(fake_slack: FakeSlack, database_url: str) -> None:
+    """Comments arrive while the worker posts: whatever the timing, each is visible once."""
+    async with TestBot(fake_slack, database_url, config=FLOOD) as bot:
+        texts = await flood(bot, 16)
+        await bot.comment("My lawyer will hear of this", id="urgent-late", context=POST)
+        await bot.idle()
+        everything = every_text(fake_slack)
+        for text in texts:
+            assert everything.count(text) == 1, text
+        assert any("My lawyer will hear of this" in c.text for c in bot.cards())
+        [rollup] = rollup_cards(fake_slack)
+        assert len(bot.cards()) + len(listing(fake_slack, rollup)) == 17
+
+
+async def test_comments_without_a_post_gather_per_source_when_the_source_floods(
+    fake_slack: FakeSlack, database_url: str
+) -> None:
+    config = {**FLOOD, "crisis": {**FLOOD["crisis"], "rollup_per_source": 4}}
+    async with TestBot(fake_slack, database_url, config=config, deliver=False) as quiet:
+        for i in range(6):
+            await quiet.comment(f"contact form {i}: where is my parcel", id=f"form-{i}")
+    async with TestBot(fake_slack, database_url, config=config) as bot:
+        await until(
+            lambda: bool(rollup_cards(fake_slack)) and len(listing(fake_slack, rollup_cards(fake_slack)[0])) == 6
+        )
+        await bot.idle()
+        [rollup] = rollup_cards(fake_slack)
+        assert "6 more comments from Webhook" in block_text(rollup["blocks"])
+        assert bot.cards() == []
