@@ -106,7 +106,7 @@ def ratio_row(
 def absolute_row(
     case: str,
     unit: str,
-    value: float,
+    value: float | None,
     *,
     target: str,
     met: bool,
@@ -117,7 +117,8 @@ def absolute_row(
     """A row whose figure stands against a fixed target (the burst's seconds, counts), not a baseline.
 
     ``baselines`` may still show a figure beside it (e.g. the same burst without roll-ups);
-    the ratio is then shown too, but ``met`` is the caller's verdict on ``value``.
+    the ratio is then shown too, but ``met`` is the caller's verdict on ``value``. ``value``
+    None means the run ended before the figure could be measured (shown as "not reached").
     """
     shown = dict(baselines or {})
     return {
@@ -125,7 +126,7 @@ def absolute_row(
         "unit": unit,
         "ours": value,
         "baselines": shown,
-        "ratios": {name: (value / b if b else float("inf")) for name, b in shown.items()},
+        "ratios": {name: (value / b if b and value is not None else None) for name, b in shown.items()},
         "target": target,
         "met": bool(met),
         "rounds": rounds,
@@ -133,8 +134,10 @@ def absolute_row(
     }
 
 
-def _figure(value: float) -> str:
+def _figure(value: float | None) -> str:
     """A figure with as many digits as it deserves."""
+    if value is None:
+        return "not reached"
     if value != value or value in (float("inf"), float("-inf")):  # NaN or infinite
         return str(value)
     if abs(value) >= 100 or value == int(value):
@@ -153,7 +156,7 @@ def format_table(rows: Sequence[Mapping[str, Any]]) -> str:
     for row in rows:
         unit = row["unit"]
         baselines = "; ".join(f"{name} {_figure(v)}" for name, v in row["baselines"].items()) or "—"
-        ratios = "; ".join(f"{r:.2f}× {name}" for name, r in row["ratios"].items()) or "—"
+        ratios = "; ".join(f"{_figure(r)}× {name}" for name, r in row["ratios"].items()) or "—"
         verdict = "yes" if row["met"] else "**no**"
         lines.append(
             f"| {row['case']} | {_figure(row['ours'])} {unit} | {baselines} | {ratios} | {row['target']} | {verdict} |"
