@@ -156,11 +156,10 @@ def format_table(rows: Sequence[Mapping[str, Any]]) -> str:
     for row in rows:
         unit = row["unit"]
         baselines = "; ".join(f"{name} {_figure(v)}" for name, v in row["baselines"].items()) or "—"
-        ratios = "; ".join(f"{_figure(r)}× {name}" for name, r in row["ratios"].items()) or "—"
+        ratios = "; ".join(f"{r:.2f}× {name}" for name, r in row["ratios"].items() if r is not None) or "—"
         verdict = "yes" if row["met"] else "**no**"
-        lines.append(
-            f"| {row['case']} | {_figure(row['ours'])} {unit} | {baselines} | {ratios} | {row['target']} | {verdict} |"
-        )
+        ours = "not reached" if row["ours"] is None else f"{_figure(row['ours'])} {unit}"
+        lines.append(f"| {row['case']} | {ours} | {baselines} | {ratios} | {row['target']} | {verdict} |")
     return "\n".join(lines)
 
 

@@ -235,7 +235,7 @@ async def measure(
 
 async def run(options: argparse.Namespace) -> list[dict[str, Any]]:
     """The memory case on SQLite, and on PostgreSQL when given (``--quick``: 10,000, one round, 5 s)."""
-    conversations, pending, rounds, window = (10_000, 200, 1, 5.0) if options.quick else (100_000, 2_000, 3, 20.0)
+    conversations, pending, rounds, window = (10_000, 200, 1, 5.0) if options.quick else (100_000, 2_000, 3, 15.0)
     rows = [await measure("SQLite", None, conversations, pending, rounds, window)]
     if options.postgres:
         rows.append(await measure("PostgreSQL", options.postgres, conversations, pending, rounds, window))

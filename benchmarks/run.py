@@ -121,6 +121,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="small numbers and few rounds: a smoke test")
     parser.add_argument("--only", nargs="+", metavar="CASE", help=f"run only these cases (of {', '.join(CASES)})")
     parser.add_argument(
+        "--burst-baseline",
+        action="store_true",
+        help="also run the burst with [crisis] rollups = false as its baseline (about 7 more minutes)",
+    )
+    parser.add_argument(
         "--output", help="write the figures here (default: benchmarks/results.json on a full run, nowhere otherwise)"
     )
     return parser.parse_args(argv)
