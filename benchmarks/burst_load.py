@@ -7,9 +7,10 @@ order, spread evenly over SECONDS (comment i is due at ``start + i * SECONDS / c
 most CONNECTIONS requests in flight: a steady stream as a flood of comments arrives, not a
 closed loop that slows down with the bot. A comment whose turn comes while every connection is
 busy goes as soon as one frees up; the lag is reported. Each body is signed with SECRET as the
-webhook plugin checks (``X-Chatops-Signature: sha256=<hmac>``).
+webhook plugin checks (``X-Chatops-Signature: sha256=<hmac>``); a 503 is sent again after its
+Retry-After, as real senders do (at most 5 tries).
 
-Writes JSON to OUT: ``{"start": t, "end": t, "results": [[sent, answered, status], …]}`` in
+Writes JSON to OUT: ``{"start": t, "end": t, "results": [[sent, answered, status, tries], …]}`` in
 plan order, times from ``time.monotonic()`` (CLOCK_MONOTONIC, shared by every process on Linux,
 so the benchmark compares them with the times it sees cards appear).
 """
@@ -27,6 +28,9 @@ import httpx
 
 from chatops_plugins.webhook.signature import SIGNATURE_HEADER, sign
 
+#: Tries of one comment answered 503 before it counts as refused.
+RETRIES = 5
+
 
 async def main(bodies: list[bytes], url: str, secret: str, seconds: float, connections: int) -> dict[str, Any]:
     """Send every body on schedule; return when each was sent and answered (see the module's docstring)."""
@@ -34,7 +38,7 @@ async def main(bodies: list[bytes], url: str, secret: str, seconds: float, conne
         raise SystemExit("the load generator only targets 127.0.0.1")
     # Signed up front: the generator's own CPU must not pace the stream.
     headers = [{"Content-Type": "application/json", SIGNATURE_HEADER: sign(secret, body)} for body in bodies]
-    results: list[list[float]] = [[0.0, 0.0, 0] for _ in bodies]
+    results: list[list[float]] = [[0.0, 0.0, 0, 0] for _ in bodies]
     interval = seconds / max(1, len(bodies))
     next_index = 0
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
@@ -50,12 +54,20 @@ async def main(bodies: list[bytes], url: str, secret: str, seconds: float, conne
                 if delay > 0:
                     await asyncio.sleep(delay)
                 sent = time.monotonic()
-                try:
-                    response = await client.post(url, content=bodies[i], headers=headers[i])
+                status, attempts = 0, 0
+                # As Meta and webhook callers do, a 503 (the database busy) is sent again after Retry-After.
+                while attempts < RETRIES:
+                    attempts += 1
+                    try:
+                        response = await client.post(url, content=bodies[i], headers=headers[i])
+                    except httpx.HTTPError:
+                        status = 0
+                        break
                     status = response.status_code
-                except httpx.HTTPError:
-                    status = 0
-                results[i] = [sent, time.monotonic(), status]
+                    if status != 503:
+                        break
+                    await asyncio.sleep(min(5.0, float(response.headers.get("Retry-After") or 1)))
+                results[i] = [sent, time.monotonic(), status, attempts]
 
         await asyncio.gather(*(sender() for _ in range(connections)))
         end = time.monotonic()
