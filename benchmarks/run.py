@@ -1,19 +1,22 @@
 """The benchmarks of the real bot, one command: a table of ratios against baselines run beside it.
 
-    .venv/bin/python benchmarks/run.py [--postgres URL] [--quick] [--only CASE ...]
+    .venv/bin/python benchmarks/run.py [--postgres URL] [--quick] [--only CASE ...] [--burst-baseline]
 
 Each case is a module here with ``async def run(options) -> list[dict]`` returning table rows
-(see ``benchmarks/common.py``): ingest (the webhook door against a bare endpoint and one INSERT
-per request), acks (button clicks against a bare Bolt app), overflow (one inbox channel against
-three), burst (10,000 comments in 60 s against a Slack paced at one message per second per
-channel) and memory (100,000 open conversations against an empty database). Ours and its
-baselines run interleaved in the same run and medians are reported; load generators run in
-their own process. Everything runs on this machine, over loopback.
+(see ``benchmarks/common.py``): acks (button clicks against a bare Bolt app), ingest (the webhook
+door against a bare endpoint and one INSERT per request, 16 and 64 connections), overflow (one
+inbox channel against three), memory (100,000 open conversations against an empty database) and
+burst (10,000 comments in 60 s against a Slack paced at one message per second per channel).
+Ours and its baselines run interleaved in the same run and medians are reported; load generators,
+and the bot where its memory is measured, run in their own processes. Everything runs on this
+machine, over loopback; PostgreSQL cases run when ``--postgres`` (or
+``$CHATOPS_TEST_POSTGRES_URL``) names a test database, beside which they make their own.
 
 The machine and its load average (before and after) are printed with the table; a full run
-writes benchmarks/results.json. Exit status 1 when a target is missed or a case fails.
-Targets are checked here, never in unit tests. A full run takes about 20 minutes on 2 CPUs;
-``--quick`` (smaller numbers, fewer rounds, for a smoke test) a few minutes.
+writes benchmarks/results.json. Exit status 1 when a target is missed or a case fails; a case
+whose module does not exist is reported as not present. Targets are checked here, never in unit
+tests. On 2 CPUs the burst takes about 8 minutes and memory about 4; ``--quick`` (smaller
+numbers, fewer rounds: a smoke test, not figures) takes a few minutes in all.
 """
 
 from __future__ import annotations
@@ -73,7 +76,8 @@ async def main(options: argparse.Namespace) -> int:
     for name in options.only or CASES:
         case_start = time.monotonic()
         print(f"\n== {name} ...", flush=True)
-        status, case_rows, detail = await run_case(name, options)
+        # A copy each: cases fill in their own defaults (rounds, clicks) on the options they get.
+        status, case_rows, detail = await run_case(name, argparse.Namespace(**vars(options)))
         seconds = round(time.monotonic() - case_start, 1)
         cases[name] = {"status": status, "seconds": seconds, "detail": detail, "load_after": load_average()}
         print(f"== {name}: {status} in {seconds} s" + (f" ({detail})" if detail else ""), flush=True)
