@@ -7,10 +7,6 @@
 and delivers to the Slack named there until its standard input closes, then stops cleanly.
 Run apart from the benchmark, the bot's resident memory (``/proc/<pid>/status``) is its own,
 not the fake Slack's or the load generator's.
-
-Enable ``bench_sentiment`` to add :data:`SENTIMENT`, a stand-in for a sentiment classifier
-plugin: the webhook's payload has no sentiment field, and a team that wants negative comments
-first runs such a plugin through the ``chatops_classify`` hook.
 """
 
 from __future__ import annotations
@@ -18,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import sys
 from pathlib import Path
 from types import TracebackType
@@ -28,28 +23,10 @@ from common import process_memory
 
 from chatops.app import ChatOps
 from chatops.config import parse_settings
-from chatops.hookspecs import hookimpl
-from chatops.priority import Classification
 from chatops.server import serve_in_background
 from chatops.slack.posting import SUBSCRIBED_EVENT_TYPES
 from chatops.sockets import bind
 from chatops.testing.fake_slack import FakeSlack
-
-#: Words the stand-in classifier takes as a negative comment.
-NEGATIVE_WORDS = ("terrible", "furious", "worst", "scam", "unacceptable")
-_NEGATIVE = re.compile(r"\b(" + "|".join(NEGATIVE_WORDS) + r")\b", re.IGNORECASE)
-
-
-class BenchSentiment:
-    """A sentiment classifier plugin in miniature: negative when the text has an angry word."""
-
-    @hookimpl
-    def chatops_classify(self, ctx: Any, message: Any) -> Classification | None:
-        """Negative for the angry words of :data:`NEGATIVE_WORDS`, nothing otherwise."""
-        return Classification(sentiment="negative") if _NEGATIVE.search(message.text) else None
-
-
-SENTIMENT = BenchSentiment()
 
 
 def settings(
@@ -88,9 +65,7 @@ def settings(
 
 async def main(config: dict[str, Any]) -> None:
     """Serve until standard input closes."""
-    enabled = config.get("plugins", {}).get("enabled", [])
-    extra_plugins = {"bench_sentiment": SENTIMENT} if "bench_sentiment" in enabled else None
-    app = ChatOps(parse_settings(config, environ={}), extra_plugins=extra_plugins, instance_id="bench")
+    app = ChatOps(parse_settings(config, environ={}), instance_id="bench")
     await app.start(deliver=True)
     sock = bind("127.0.0.1", 0)
     server, task = await serve_in_background(app, sock)

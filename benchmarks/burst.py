@@ -1,10 +1,11 @@
 """A crisis-day burst: 10,000 comments in 60 s against a Slack paced at one message per second per channel.
 
 The real bot runs in its own process (``bot_process.py``) with the default ``[crisis]`` settings,
-a realistic ``[priority]`` (keywords, VIP authors) and a stand-in sentiment classifier plugin; a
+a realistic ``[priority]`` (keywords, VIP authors) and the sentiment plugin (its lexicon); a
 load generator in its own process (``burst_load.py``) sends signed webhooks at a steady rate.
 The comments are spread over a few posts (``context``); a few hundred are urgent (keywords, VIP
-authors, angry words), and 20 of them meet every rule (the top 20). Every comment's text starts
+authors, negative, angry and legal words), and 20 of them meet every rule (the top 20; the bot's
+own scores are read back to check that they outrank the rest). Every comment's text starts
 with a unique token (``k00042``), so the benchmark can find it in whatever Slack shows.
 
 The fake Slack (``FakeSlack(post_interval=1.0)``, Slack's real rate; HTTP 429 with Retry-After
@@ -60,10 +61,9 @@ TOKEN = re.compile(r"\bk(\d{5})\b")
 
 #: What a crisis day's team would configure: words that mean trouble, and the press.
 PRIORITY = {
-    "keywords": ["refund", "lawyer", "data breach", "journalist"],
+    "keywords": ["refund", "chargeback", "journalist"],
     "vip_authors": ["@hs_uutiset", "yle_news"],
 }
-KEYWORD_SCORE, VIP_SCORE, NEGATIVE_SCORE = 40, 50, 30  # the [priority] defaults
 POSTS = [
     ("Summer sale: 50% off everything", "https://example.test/posts/summer-sale", 0.50),
     ("Our app update is live", "https://example.test/posts/app-update", 0.25),
@@ -71,14 +71,27 @@ POSTS = [
     ("New store in Tampere", "https://example.test/posts/tampere", 0.05),
     (None, None, 0.05),  # comments on no post (direct mentions)
 ]
+#: Texts neither [priority] nor the sentiment plugin's lexicon scores.
 ORDINARY = [
     "where is my order? it has been a week",
-    "the site says out of stock again",
-    "my discount code does not work",
-    "can I still change my delivery address",
-    "the app crashes when I open the cart",
     "is the sale on in the stores too",
+    "when does the sale end",
+    "which size should I order",
+    "can I still change my delivery address",
+    "is the blue one coming back",
 ]
+#: What each kind of urgent comment adds to an ordinary text, and how many there are per 10,000.
+#: Scores with the [priority] defaults and the sentiment plugin's: a keyword 40 (refund* is a
+#: negative word too: +30), a VIP 50, negative 30, angry +20, legal +50. The top kind meets
+#: every rule (190); no other reaches 100, so the top 20 are the comments of that kind.
+URGENT = {
+    "keyword": (150, "I want a refund"),
+    "vip": (50, ""),
+    "legal": (30, "I will talk to my lawyer"),
+    "angry": (50, "this is unacceptable"),
+    "negative": (50, "this is terrible"),
+}
+TOP = "I want a refund, this is unacceptable, I will talk to my lawyer"
 
 
 @dataclass
@@ -87,7 +100,8 @@ class Comment:
 
     index: int
     payload: dict[str, Any]
-    score: int
+    #: ``top``, a kind of :data:`URGENT`, or ``ordinary``.
+    kind: str
 
 
 @dataclass
@@ -142,32 +156,22 @@ def _is_own_card(message: dict[str, Any]) -> bool:
 def plan(count: int, seed: int = 12) -> list[Comment]:
     """The burst's comments: mostly ordinary, spread over the posts; a few hundred urgent; 20 meeting every rule.
 
-    Per 10,000: 20 top (VIP author, a keyword, an angry word: 120 points), 80 keyword and angry
-    (70), 50 VIP (50), 100 keyword (40), 50 angry only (30). The top 20 are spread evenly over the
-    burst, so some arrive when the backlog is longest.
+    The top 20 are spread evenly over the burst, so some arrive when the backlog is longest.
     """
     rng = random.Random(seed)
-    scale = count / 10_000
-    kinds = (
-        ["keyword+negative"] * round(80 * scale)
-        + ["vip"] * round(50 * scale)
-        + ["keyword"] * round(100 * scale)
-        + ["negative"] * round(50 * scale)
-    )
+    kinds = [kind for kind, (per, _) in URGENT.items() for _ in range(round(per * count / 10_000))]
     kinds += ["ordinary"] * (count - 20 - len(kinds))
     rng.shuffle(kinds)
     top_at = {round((i + 0.5) * count / 20) for i in range(20)}
     comments: list[Comment] = []
     for i in range(count):
         kind = "top" if i in top_at else kinds.pop()
-        keyword = kind in ("top", "keyword+negative", "keyword")
-        negative = kind in ("top", "keyword+negative", "negative")
-        vip = kind in ("top", "vip")
         words = [rng.choice(ORDINARY)]
-        if keyword:
-            words.append(f"I want a {rng.choice(['refund', 'lawyer'])}")
-        if negative:
-            words.append(f"this is {rng.choice(['terrible', 'unacceptable', 'the worst'])}")
+        if kind == "top":
+            words.append(TOP)
+        elif kind in URGENT and URGENT[kind][1]:
+            words.append(URGENT[kind][1])
+        vip = kind in ("top", "vip")
         handle = rng.choice(PRIORITY["vip_authors"]).lstrip("@") if vip else f"customer{i}"
         title, url, _ = rng.choices(POSTS, weights=[p[2] for p in POSTS])[0]
         payload: dict[str, Any] = {
@@ -180,8 +184,7 @@ def plan(count: int, seed: int = 12) -> list[Comment]:
         }
         if title is not None:
             payload["context"] = {"text": title, "url": url}
-        score = KEYWORD_SCORE * keyword + VIP_SCORE * vip + NEGATIVE_SCORE * negative
-        comments.append(Comment(i, payload, score))
+        comments.append(Comment(i, payload, kind))
     return comments
 
 
@@ -204,7 +207,7 @@ async def burst(
             api_url=fake.api_url,
             bot_token=fake.bot_token,
             database_url=database_url,
-            plugins={"enabled": ["webhook", "bench_sentiment"], "webhook": {"secret": SECRET}},
+            plugins={"enabled": ["webhook", "sentiment"], "webhook": {"secret": SECRET}},
             extra={"priority": PRIORITY, **({"crisis": crisis} if crisis else {})},
         )
         async with BotProcess(config, fake, log=work / "bot.log") as bot:
@@ -238,13 +241,16 @@ async def burst(
             final.scan(fake)
             memory = bot.memory()
             queued = await still_queued(database_url, accepted - final.visible.keys())
+            scores = await scores_given(database_url)
         rate_limited = fake.rate_limited
         # How much the team has to scroll through: the inbox's top-level messages (cards, roll-ups, banner).
         inbox = len(fake.top_level_messages("CINBOX"))
         updates = len([c for c in fake.calls_to("chat.update") if c.ok])
         (work / "slack-messages.json").write_text(json.dumps(fake.messages(), indent=1), encoding="utf-8")
     arrived = {i: sent["results"][i][0] for i in range(count)}
-    top = sorted(comments, key=lambda c: (-c.score, c.index))[:20]
+    top = [c for c in comments if c.kind == "top"]
+    others = [scores[c.index] for c in comments if c.kind != "top" and c.index in scores]
+    top_scores = [scores.get(c.index) for c in top]
     top_waits = [watch.own_card[c.index] - arrived[c.index] if c.index in watch.own_card else None for c in top]
     waits = [watch.visible[i] - arrived[i] for i in accepted if i in watch.visible]
     lost = sorted(accepted - final.visible.keys() - queued)
@@ -257,7 +263,10 @@ async def burst(
         "answers": dict(Counter(str(result[2]) for result in sent["results"])),
         "sent_again_after_503": sum(result[3] > 1 for result in sent["results"]),
         "sending_took_s": round(sent["end"] - sent["start"], 1),
-        "top20_scores": sorted({c.score for c in top}),
+        # The bot's own scores: the designed top 20 must outrank every other comment.
+        "top20_scores": sorted({s for s in top_scores if s is not None}),
+        "others_max_score": max(others, default=None),
+        "scores": dict(Counter(str(score) for score in scores.values())),
         "top20_wait_s": [None if w is None else round(w, 1) for w in top_waits],
         "visible": len(accepted & watch.visible.keys()),
         "visible_at_end": len(accepted & final.visible.keys()),
@@ -276,6 +285,21 @@ async def burst(
         "peak_rss_mib": round(memory["VmHWM"] / 1024, 1),
         "grace_s": grace,
     }
+
+
+async def scores_given(database_url: str) -> dict[int, int]:
+    """The priority the bot gave each burst comment's conversation, by comment."""
+    db = Database(database_url)
+    try:
+        async with db.read() as session:
+            rows = await session.execute(
+                select(Message.external_id, Conversation.priority).join(
+                    Conversation, Message.conversation_id == Conversation.id
+                )
+            )
+            return {int(ext.removeprefix("burst-")): priority for ext, priority in rows.all()}
+    finally:
+        await db.dispose()
 
 
 async def still_queued(database_url: str, unseen: set[int]) -> set[int]:
@@ -319,6 +343,8 @@ def rows_of(figures: dict[str, Any], label: str, fifo: dict[str, Any] | None = N
         return {"rollups off": value} if fifo is not None and value is not None else {}
 
     top = top_wait(figures)
+    # The designed top 20 must be the bot's top 20 too, or the figure times the wrong comments.
+    ranked = bool(figures["top20_scores"]) and min(figures["top20_scores"]) > (figures["others_max_score"] or 0)
     all_seen = figures["visible"] == accepted
     worst = figures["visible_wait_max_s"] if all_seen else None
     raw = {"burst": figures, **({"rollups off": fifo} if fifo else {})}
@@ -327,8 +353,8 @@ def rows_of(figures: dict[str, Any], label: str, fifo: dict[str, Any] | None = N
             f"{label}: top-20 priority, arrival to own card (worst)",
             "s",
             top,
-            target="≤ 30 s",
-            met=top is not None and top <= 30,
+            target="≤ 30 s (and the bot ranks them top)",
+            met=top is not None and top <= 30 and ranked,
             raw=raw,
             baselines=beside(fifo and top_wait(fifo)),
         ),
