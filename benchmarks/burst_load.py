@@ -7,10 +7,10 @@ order, spread evenly over SECONDS (comment i is due at ``start + i * SECONDS / c
 most CONNECTIONS requests in flight: a steady stream as a flood of comments arrives, not a
 closed loop that slows down with the bot. A comment whose turn comes while every connection is
 busy goes as soon as one frees up; the lag is reported. Each body is signed with SECRET as the
-webhook plugin checks (``X-Chatops-Signature: sha256=<hmac>``); a 503 is sent again after its
-Retry-After, as real senders do (at most 5 tries).
+webhook plugin checks (``X-Chatops-Signature: sha256=<hmac>``); a 503 or a dropped connection
+is sent again, as real senders do (at most 5 tries).
 
-Writes JSON to OUT: ``{"start": t, "end": t, "results": [[sent, answered, status, tries], …]}`` in
+Writes JSON to OUT: ``{"start": t, "end": t, "results": [[sent, answered, status, tries, last error], …]}`` in
 plan order, times from ``time.monotonic()`` (CLOCK_MONOTONIC, shared by every process on Linux,
 so the benchmark compares them with the times it sees cards appear).
 """
@@ -38,7 +38,7 @@ async def main(bodies: list[bytes], url: str, secret: str, seconds: float, conne
         raise SystemExit("the load generator only targets 127.0.0.1")
     # Signed up front: the generator's own CPU must not pace the stream.
     headers = [{"Content-Type": "application/json", SIGNATURE_HEADER: sign(secret, body)} for body in bodies]
-    results: list[list[float]] = [[0.0, 0.0, 0, 0] for _ in bodies]
+    results: list[list[Any]] = [[0.0, 0.0, 0, 0, ""] for _ in bodies]
     interval = seconds / max(1, len(bodies))
     next_index = 0
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
@@ -54,20 +54,23 @@ async def main(bodies: list[bytes], url: str, secret: str, seconds: float, conne
                 if delay > 0:
                     await asyncio.sleep(delay)
                 sent = time.monotonic()
-                status, attempts = 0, 0
-                # As Meta and webhook callers do, a 503 (the database busy) is sent again after Retry-After.
+                status, attempts, error = 0, 0, ""
+                # As Meta and webhook callers do, a 503 (the database busy) is sent again after its
+                # Retry-After, and a dropped connection (a keep-alive closed as it was reused) after
+                # a second: the webhook is idempotent, a copy already stored is answered 200.
                 while attempts < RETRIES:
                     attempts += 1
                     try:
                         response = await client.post(url, content=bodies[i], headers=headers[i])
-                    except httpx.HTTPError:
-                        status = 0
-                        break
+                    except httpx.HTTPError as exc:
+                        status, error = 0, type(exc).__name__
+                        await asyncio.sleep(1.0)
+                        continue
                     status = response.status_code
                     if status != 503:
                         break
                     await asyncio.sleep(min(5.0, float(response.headers.get("Retry-After") or 1)))
-                results[i] = [sent, time.monotonic(), status, attempts]
+                results[i] = [sent, time.monotonic(), status, attempts, error]
 
         await asyncio.gather(*(sender() for _ in range(connections)))
         end = time.monotonic()
