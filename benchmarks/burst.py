@@ -316,7 +316,7 @@ async def scores_given(database_url: str) -> dict[int, int]:
                     Conversation, Message.conversation_id == Conversation.id
                 )
             )
-            return {int(ext.removeprefix("burst-")): priority for ext, priority in rows.all()}
+            return {int(str(ext).removeprefix("burst-")): priority for ext, priority in rows.all()}
     finally:
         await db.dispose()
 
@@ -339,7 +339,7 @@ async def still_queued(database_url: str, unseen: set[int]) -> set[int]:
                 .join(Conversation, Message.conversation_id == Conversation.id)
                 .where(Message.external_id.in_([f"burst-{i}" for i in unseen]))
             )
-            found = {int(ext.removeprefix("burst-")): (conv, rollup) for ext, conv, rollup in rows.all()}
+            found = {int(str(ext).removeprefix("burst-")): (conv, rollup) for ext, conv, rollup in rows.all()}
     finally:
         await db.dispose()
     shared = None in waiting
