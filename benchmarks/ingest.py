@@ -30,13 +30,14 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from common import interleaved, load_average, ratio_row
 from sqlalchemy import JSON, Column, DateTime, Integer, MetaData, String, Table, Text, UniqueConstraint, insert
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -56,52 +57,6 @@ BARE = "bare endpoint"
 ONE_INSERT = "one INSERT per request"
 CONNECTIONS = (16, 64)
 TARGET = "≥1.0× one INSERT, ≥0.25× bare"
-
-try:
-    from common import interleaved, load_average, ratio_row
-except ModuleNotFoundError:  # benchmarks/common.py (the shared helpers) is not on this branch yet: the same, small
-
-    async def interleaved(
-        variants: Mapping[str, Callable[[], Awaitable[float]]], rounds: int
-    ) -> dict[str, list[float]]:
-        """Every variant once per round, the order alternating round by round."""
-        names = list(variants)
-        figures: dict[str, list[float]] = {name: [] for name in names}
-        for i in range(rounds):
-            for name in names if i % 2 == 0 else reversed(names):
-                figures[name].append(float(await variants[name]()))
-        return figures
-
-    def load_average() -> list[float]:
-        """The machine's 1, 5 and 15-minute load averages."""
-        return [round(x, 2) for x in os.getloadavg()]
-
-    def ratio_row(
-        case: str,
-        unit: str,
-        ours: Sequence[float],
-        baselines: Mapping[str, Sequence[float]],
-        *,
-        target: str,
-        met: bool | Callable[[dict[str, float]], bool],
-        raw: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """A table row: medians, ``ours / baseline`` ratios, the verdict and every round's figure."""
-        ours_median = statistics.median(ours)
-        medians = {name: statistics.median(values) for name, values in baselines.items()}
-        ratios = {name: ours_median / value if value else float("inf") for name, value in medians.items()}
-        return {
-            "case": case,
-            "unit": unit,
-            "ours": ours_median,
-            "baselines": medians,
-            "ratios": ratios,
-            "target": target,
-            "met": bool(met(ratios) if callable(met) else met),
-            "rounds": len(ours),
-            "raw": {"ours": list(ours), **{name: list(v) for name, v in baselines.items()}, **(raw or {})},
-        }
-
 
 # -- the baselines ---------------------------------------------------------------------------------
 
