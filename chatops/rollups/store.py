@@ -170,6 +170,9 @@ class RollupStore:
                     OutboxJob.kind == POST_CARD,
                     OutboxJob.status == OutboxStatus.PENDING.value,
                     _free_lease(now),
+                    # A post begun and in doubt (Slack's answer lost) may already be a card in the channel:
+                    # gathering it would show the comment twice; it finishes as the card it is.
+                    ~exists().where(SlackPost.outbox_id == OutboxJob.id),
                 )
                 .values(status=OutboxStatus.DONE.value, done_at=now, last_error="gathered on a roll-up")
                 .returning(OutboxJob.conversation_id)
