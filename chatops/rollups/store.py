@@ -101,6 +101,19 @@ def _free_lease(now: datetime) -> Any:
     return or_(OutboxJob.lease_until.is_(None), OutboxJob.lease_until < now)
 
 
+async def _lock_key(session: AsyncSession, source: str, key: str) -> None:
+    """Hold the (source, key) gathering lock to the end of the transaction (PostgreSQL; SQLite's writes are serial).
+
+    Two replicas gathering one post at once would otherwise each make a roll-up card for it, or
+    both extend the same listing job from the payload each read, the later write dropping the
+    earlier one's members: gathered, their card jobs done, listed nowhere.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(f"rollup\0{source}\0{key}".encode("utf-8", "surrogatepass")).digest()
+    await session.execute(select(func.pg_advisory_xact_lock(int.from_bytes(digest[:8], "big", signed=True))))
+
+
 def _chunks(ids: Sequence[int], size: int = CHUNK) -> Iterable[Sequence[int]]:
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
@@ -143,13 +156,15 @@ class RollupStore:
             )
             # chat.update is shared by every card (Slack's Tier 3, ~50 a minute): many roll-ups redraw less often.
             spacing = max(self.update_every, REDRAW_SHARE * (int(gathering or 0) + 1))
-            for group in groups:
+            # Keys in one order: two replicas gathering overlapping posts take their locks alike, never crosswise.
+            for group in sorted(groups, key=lambda g: (g.source, g.key)):
                 moved += await self._gather_one(session, group, now, spacing)
         if moved:
             self.wake()
         return moved
 
     async def _gather_one(self, session: AsyncSession, group: Group, now: datetime, spacing: timedelta) -> int:
+        await _lock_key(session, group.source, group.key)
         rollup = await session.scalar(
             select(Rollup)
             .where(
