@@ -7,16 +7,19 @@ straight to the store, as two bots' flood watches would call it in the same inst
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from chatops.models import Conversation, OutboxJob, OutboxStatus, Rollup
 from chatops.rollups.store import ROLLUP_LIST, Group
 from chatops.store import POST_CARD
-from chatops.testing.bot import INBOX, TestBot
+from chatops.testing.bot import INBOX, TestBot, block_text
 from chatops.testing.fake_slack import FakeSlack
-from tests.test_rollups import FLOOD, POST, every_text, flood, rollup_cards, until
+from chatops.testing.slack_requests import block_actions_body
+from tests.test_rollups import FLOOD, POST, click_line, every_text, flood, listing, rollup_cards, until
 
 
 async def test_a_card_whose_answer_was_lost_is_not_also_listed_on_the_rollup(
@@ -84,3 +87,58 @@ async def test_two_replicas_gathering_the_same_post_at_once_make_one_rollup_list
         assert gathered == 40
         assert _listed(list(listings)) == sorted(c for _, c in members), "every gathered comment is named in a listing"
         assert rollups[0].gathered == 40
+
+
+async def test_forged_button_values_change_nothing_and_break_nothing(
+    fake_slack: FakeSlack, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Values no roll-up button carries (too big for the database, negative, not numbers) are ignored quietly."""
+    async with TestBot(fake_slack, database_url, config=FLOOD, deliver=False) as quiet:
+        await flood(quiet, 5)
+    async with TestBot(fake_slack, database_url, config=FLOOD) as bot:
+        anna = bot.person("Anna")
+        await until(
+            lambda: bool(rollup_cards(fake_slack)) and len(listing(fake_slack, rollup_cards(fake_slack)[0])) == 5
+        )
+        await bot.idle()
+        [rollup] = rollup_cards(fake_slack)
+        caplog.clear()
+        for name in ("rollup_open", "rollup_open_top", "rollup_resolve"):
+            for value in ("9" * 30, str(2**63), "-1", "0", "1e3", "", " 3 "):
+                body = block_actions_body(
+                    user_id=anna.id,
+                    user_name="anna",
+                    channel_id=INBOX,
+                    message_ts=rollup["ts"],
+                    action_id=f"chatops:{name}:{value}",
+                    value=value,
+                    trigger_id=fake_slack.new_trigger_id(anna.id),
+                    message=rollup,
+                )
+                [response] = await bot.replay_request(body, 1)
+                assert response.status_code == 200, (name, value)
+        await bot.idle()
+        assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+        # Nothing was opened or resolved: the roll-up still holds all five, and its buttons still work.
+        assert bot.cards() == []
+        assert "5 more comments on" in block_text(rollup_cards(fake_slack)[0]["blocks"])
+        await click_line(bot, anna, rollup_cards(fake_slack)[0], "comment 3:")
+        await until(lambda: len(bot.cards()) == 1)
+        # The conversation card's own buttons read their values the same way.
+        [card] = bot.cards()
+        claim = card.buttons["claim"]
+        body = block_actions_body(
+            user_id=anna.id,
+            user_name="anna",
+            channel_id=INBOX,
+            message_ts=card.ts,
+            action_id=claim["action_id"],
+            value="9" * 30,
+            trigger_id=fake_slack.new_trigger_id(anna.id),
+            message=card.message,
+        )
+        [response] = await bot.replay_request(body, 1)
+        assert response.status_code == 200
+        await bot.idle()
+        assert "Claimed by" not in bot.cards()[0].text
+        assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
