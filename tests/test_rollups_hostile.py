@@ -142,3 +142,42 @@ async def test_forged_button_values_change_nothing_and_break_nothing(
         await bot.idle()
         assert "Claimed by" not in bot.cards()[0].text
         assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+HOSTILE_TEXTS = [
+    "<!channel> " + "😀" * 10_000,
+    "<http://evil.example|your invoice> " * 300,
+    "\u202eRTL override \u200f" + "שלום " * 500,
+    "\u200b" * 5_000 + "zero width",
+    "*_~`>" * 1_000,
+    "&amp;&lt;&" * 1_000,
+    "👨\u200d👩\u200d👧\u200d👦" * 2_000,
+    "<@U0ADMIN> <#C0SECRET> <!subteam^S0TEAM> <!here|here>",
+]
+
+
+async def test_full_listings_of_hostile_comments_are_accepted_by_slack_and_ping_no_one(
+    fake_slack: FakeSlack, database_url: str
+) -> None:
+    """55 comments at the webhook's limits: two listing messages (49 + 6), every comment's start shown, all escaped."""
+    config: dict[str, Any] = {**FLOOD, "crisis": {**FLOOD["crisis"], "rollup_per_post": 10}}
+    post = {"text": "<!everyone> " + "Ω" * 1_980, "url": "https://shop.example/p/" + "x" * 1_900}
+    author = {"name": "<!channel> *" + "ﷺ" * 243, "handle": "h" * 255, "url": "https://evil.example/u?a=<b>|c"}
+    async with TestBot(fake_slack, database_url, config=config, deliver=False) as quiet:
+        for i in range(55):
+            text = f"c{i:02d}: {HOSTILE_TEXTS[i % len(HOSTILE_TEXTS)]}"
+            response = await quiet.comment(text, id=f"h-{i}", context=post, author=author)
+            assert response.status_code == 201, response.text
+    async with TestBot(fake_slack, database_url, config=config) as bot:
+        await until(lambda: bool(rollup_cards(fake_slack)) and len(listing(fake_slack, rollup_cards(fake_slack)[0])) == 55)
+        await bot.idle()
+        [rollup] = rollup_cards(fake_slack)
+        thread = fake_slack.thread(INBOX, rollup["ts"])
+        assert len(thread) == 2
+        shown = "\n".join(block_text(m.get("blocks") or []) for m in [rollup, *thread])
+        for i in range(55):
+            assert f"c{i:02d}: " in shown, i
+        for ping in ("<!channel>", "<!everyone>", "<!here", "<@U0ADMIN>", "<#C0SECRET>", "<!subteam", "<http"):
+            assert ping not in shown
+        assert "<b>" not in shown
+        assert fake_slack.rate_limited == 0
