@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from chatops.models import Conversation, OutboxJob, OutboxStatus, Rollup
 from chatops.rollups.store import ROLLUP_LIST, Group
 from chatops.store import POST_CARD
-from chatops.testing.bot import INBOX, TestBot, block_text
+from chatops.testing.bot import INBOX, OPS, TestBot, block_text
 from chatops.testing.fake_slack import FakeSlack
 from chatops.testing.slack_requests import block_actions_body
 from tests.test_rollups import FLOOD, POST, click_line, every_text, flood, listing, rollup_cards, until
@@ -169,7 +169,9 @@ async def test_full_listings_of_hostile_comments_are_accepted_by_slack_and_ping_
             response = await quiet.comment(text, id=f"h-{i}", context=post, author=author)
             assert response.status_code == 201, response.text
     async with TestBot(fake_slack, database_url, config=config) as bot:
-        await until(lambda: bool(rollup_cards(fake_slack)) and len(listing(fake_slack, rollup_cards(fake_slack)[0])) == 55)
+        await until(
+            lambda: bool(rollup_cards(fake_slack)) and len(listing(fake_slack, rollup_cards(fake_slack)[0])) == 55
+        )
         await bot.idle()
         [rollup] = rollup_cards(fake_slack)
         thread = fake_slack.thread(INBOX, rollup["ts"])
@@ -181,3 +183,21 @@ async def test_full_listings_of_hostile_comments_are_accepted_by_slack_and_ping_
             assert ping not in shown
         assert "<b>" not in shown
         assert fake_slack.rate_limited == 0
+
+
+async def test_a_rollup_card_slack_never_takes_does_not_hide_its_comments(
+    fake_slack: FakeSlack, database_url: str
+) -> None:
+    """The roll-up's card post is given up (the bot was removed from the channel): its comments must still be shown."""
+    config: dict[str, Any] = {**FLOOD, "delivery": {"max_attempts": 2}}
+    async with TestBot(fake_slack, database_url, config=config, deliver=False) as quiet:
+        texts = await flood(quiet, 6)
+    fake_slack.fail_next("chat.postMessage", error="not_in_channel", times=2)
+    async with TestBot(fake_slack, database_url, config=config) as bot:
+        await until(lambda: all(text in every_text(fake_slack) for text in texts))
+        await bot.idle()
+        shown = every_text(fake_slack)
+        for text in texts:
+            assert shown.count(text) == 1, text
+        # The operators hear that a roll-up card could not be posted.
+        assert any("roll-up" in m.get("text", "") for m in fake_slack.messages(OPS))

@@ -333,6 +333,37 @@ class RollupStore:
             self.wake()
         return opened
 
+    async def release(self, rollup_id: int) -> int:
+        """Put the members of a roll-up whose card was never posted back in line for cards; how many.
+
+        Its card post was given up (the channel is archived, the bot removed from it, the card
+        refused): the members' card jobs are done and their listings wait for a card that will
+        never be, so nothing would ever show them. Closed, the roll-up takes no one more; each
+        member gets a card job at its own priority again, which the flood watch gathers on a new
+        roll-up while the post is still hot, or posts as a card once it is not.
+        """
+        async with self.db.write() as session:
+            rollup = await session.get(Rollup, rollup_id, with_for_update=True)
+            if rollup is None or rollup.slack_ts is not None:
+                return 0
+            rollup.status = "closed"
+            members = (
+                await session.execute(
+                    update(Conversation)
+                    .where(Conversation.rollup_id == rollup_id, Conversation.slack_ts.is_(None))
+                    .values(rollup_id=None)
+                    .returning(Conversation.id, Conversation.priority)
+                    .execution_options(synchronize_session=False)
+                )
+            ).all()
+            for cid, priority in members:
+                session.add(
+                    OutboxJob(kind=POST_CARD, conversation_id=int(cid), payload={}, priority=int(priority or 0))
+                )
+        if members:
+            self.wake()
+        return len(members)
+
     async def most_urgent(self, rollup_id: int, count: int) -> list[int]:
         """The ``count`` most urgent members still gathered (then the newest)."""
         async with self.db.read() as session:
