@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import func, select
 
 from chatops.models import Conversation, OutboxJob, OutboxStatus, Rollup
-from chatops.rollups.store import ROLLUP_LIST, Group
+from chatops.rollups import store as rollup_store
+from chatops.rollups.store import ROLLUP_LIST, ROLLUP_POST, Group, RollupStore
 from chatops.store import POST_CARD
 from chatops.testing.bot import INBOX, OPS, TestBot, block_text
 from chatops.testing.fake_slack import FakeSlack
@@ -201,3 +202,40 @@ async def test_a_rollup_card_slack_never_takes_does_not_hide_its_comments(
             assert shown.count(text) == 1, text
         # The operators hear that a roll-up card could not be posted.
         assert any("roll-up" in m.get("text", "") for m in fake_slack.messages(OPS))
+
+
+async def test_a_rollup_keeps_its_channel_when_overflow_would_choose_another(
+    fake_slack: FakeSlack, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Listings are paced by the channel in their job: it must be the one the roll-up's card is in."""
+    monkeypatch.setattr(rollup_store, "LISTING_SIZE", 4)  # each gathering below starts a listing message
+    async with TestBot(fake_slack, database_url, config=FLOOD, deliver=False) as bot:
+        await flood(bot, 12)
+        assert bot.app is not None
+        real = bot.app.rollups.store
+        turns = iter(["COVERFLOW1", "COVERFLOW2", "COVERFLOW3"])
+        store = RollupStore(
+            bot.app.db,
+            channel_of=lambda source: next(turns),
+            window_seconds=600,
+            update_seconds=0,
+            job_priority=real.job_priority,
+            wake=lambda: None,
+        )
+        async with bot.app.db.read() as session:
+            pending = (
+                await session.execute(
+                    select(OutboxJob.id, OutboxJob.conversation_id)
+                    .where(OutboxJob.kind == POST_CARD)
+                    .order_by(OutboxJob.id)
+                )
+            ).all()
+        for share in (pending[:4], pending[4:8], pending[8:]):
+            group = Group(source="demo", key=POST["url"], title=POST["text"], url=POST["url"])
+            group.members.extend((int(j), int(c)) for j, c in share)
+            assert await store.gather([group]) == 4
+        async with bot.app.db.read() as session:
+            channels = (
+                await session.scalars(select(OutboxJob.payload).where(OutboxJob.kind.in_([ROLLUP_POST, ROLLUP_LIST])))
+            ).all()
+        assert {payload["channel"] for payload in channels} == {"COVERFLOW1"}

@@ -197,7 +197,9 @@ class RollupStore:
         if not taken:
             return 0
         taken.sort()
-        channel = self.channel_of(group.source)
+        # A roll-up keeps the channel chosen when it was made: its listings are paced where they are posted,
+        # although an overflow channel may be the one a new card would take now.
+        channel = (rollup.slack_channel if rollup is not None else None) or self.channel_of(group.source)
         if rollup is None:
             rollup = Rollup(
                 source=group.source,
@@ -205,6 +207,8 @@ class RollupStore:
                 title=group.title,
                 url=group.url,
                 status="open",
+                # Where its card goes (Slack's answer confirms it: ``record_posted``); posted once ``slack_ts`` is set.
+                slack_channel=channel,
                 gathered=0,
                 last_joined_at=now,
                 created_at=now,
