@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from chatops.models import Conversation, OutboxJob, OutboxStatus, Rollup
+from chatops.models import Conversation, OutboxJob, OutboxStatus, Rollup, utcnow
 from chatops.rollups import store as rollup_store
-from chatops.rollups.store import ROLLUP_LIST, ROLLUP_POST, Group, RollupStore
+from chatops.rollups.store import ROLLUP_LIST, ROLLUP_POST, ROLLUP_UPDATE, Group, RollupStore
 from chatops.store import POST_CARD
 from chatops.testing.bot import INBOX, OPS, TestBot, block_text
 from chatops.testing.fake_slack import FakeSlack
@@ -239,3 +240,41 @@ async def test_a_rollup_keeps_its_channel_when_overflow_would_choose_another(
                 await session.scalars(select(OutboxJob.payload).where(OutboxJob.kind.in_([ROLLUP_POST, ROLLUP_LIST])))
             ).all()
         assert {payload["channel"] for payload in channels} == {"COVERFLOW1"}
+
+
+async def test_a_clock_set_back_does_not_hold_the_rollup_cards_redraws(
+    fake_slack: FakeSlack, database_url: str
+) -> None:
+    """The card was last drawn at 15:00; NTP sets the clock back to 14:00. The next redraw is due in seconds, not at 15:00."""
+    config: dict[str, Any] = {**FLOOD, "crisis": {**FLOOD["crisis"], "rollup_update_seconds": 5}}
+    async with TestBot(fake_slack, database_url, config=config, deliver=False) as bot:
+        await flood(bot, 8)
+        assert bot.app is not None
+        store = bot.app.rollups.store
+        async with bot.app.db.read() as session:
+            pending = (
+                await session.execute(
+                    select(OutboxJob.id, OutboxJob.conversation_id)
+                    .where(OutboxJob.kind == POST_CARD)
+                    .order_by(OutboxJob.id)
+                )
+            ).all()
+
+        def group(share: Any) -> Group:
+            return Group(
+                source="demo",
+                key=POST["url"],
+                title=POST["text"],
+                url=POST["url"],
+                members=[(int(j), int(c)) for j, c in share],
+            )
+
+        assert await store.gather([group(pending[:4])]) == 4
+        async with bot.app.db.write() as session:
+            rollup = (await session.scalars(select(Rollup))).one()
+            rollup.drawn_at = utcnow() + timedelta(hours=1)  # drawn "later" than now: the clock went back
+            rollup.redraw_pending = False
+        assert await store.gather([group(pending[4:])]) == 4
+        async with bot.app.db.read() as session:
+            due = (await session.scalars(select(OutboxJob.due_at).where(OutboxJob.kind == ROLLUP_UPDATE))).all()
+        assert max(due) <= utcnow() + timedelta(seconds=6)

@@ -292,7 +292,9 @@ class RollupStore:
             return
         rollup.redraw_pending = True
         every = spacing or self.update_every
-        due = now if at_once or rollup.drawn_at is None else max(now, rollup.drawn_at + every)
+        # Never further off than one pace: a wall clock set back (drawn_at "in the future") must not hold
+        # the card's redraws, and so its count, for as long as the clock jumped.
+        due = now if at_once or rollup.drawn_at is None else min(max(now, rollup.drawn_at + every), now + every)
         session.add(OutboxJob(kind=ROLLUP_UPDATE, payload={"rollup_id": rollup.id}, due_at=due))
 
     # -- people's actions ------------------------------------------------------------------
