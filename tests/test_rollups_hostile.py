@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from chatops.models import Conversation, OutboxJob, OutboxStatus, Rollup, utcnow
+from chatops.models import AuditEntry, Conversation, OutboxJob, OutboxStatus, Rollup, Status, utcnow
 from chatops.rollups import store as rollup_store
 from chatops.rollups.store import ROLLUP_LIST, ROLLUP_POST, ROLLUP_UPDATE, Group, RollupStore
 from chatops.store import POST_CARD
@@ -278,3 +278,47 @@ async def test_a_clock_set_back_does_not_hold_the_rollup_cards_redraws(
         async with bot.app.db.read() as session:
             due = (await session.scalars(select(OutboxJob.due_at).where(OutboxJob.kind == ROLLUP_UPDATE))).all()
         assert max(due) <= utcnow() + timedelta(seconds=6)
+
+
+async def test_open_as_card_racing_resolve_all_leaves_each_comment_either_resolved_or_a_card(
+    fake_slack: FakeSlack, database_url: str
+) -> None:
+    """Anna resolves the roll-up while Ben, on another replica, opens half its comments: never both, and the record agrees."""
+    async with TestBot(fake_slack, database_url, config=FLOOD, deliver=False) as bot:
+        await flood(bot, 40)
+        assert bot.app is not None
+        store = bot.app.rollups.store
+        async with bot.app.db.read() as session:
+            pending = (
+                await session.execute(
+                    select(OutboxJob.id, OutboxJob.conversation_id)
+                    .where(OutboxJob.kind == POST_CARD)
+                    .order_by(OutboxJob.id)
+                )
+            ).all()
+        members = [(int(j), int(c)) for j, c in pending]
+        assert (
+            await store.gather(
+                [Group(source="demo", key=POST["url"], title=POST["text"], url=POST["url"], members=members)]
+            )
+            == 40
+        )
+        async with bot.app.db.read() as session:
+            rollup_id = (await session.scalars(select(Rollup.id))).one()
+        ids = [cid for _, cid in members]
+        resolved_count, opened = await asyncio.gather(
+            store.resolve_all(rollup_id, "UANNA"), store.open_as_cards(ids[::2])
+        )
+        async with bot.app.db.read() as session:
+            resolved = set(
+                (
+                    await session.scalars(select(Conversation.id).where(Conversation.status == Status.RESOLVED.value))
+                ).all()
+            )
+            audited = list(
+                (await session.scalars(select(AuditEntry.conversation_id).where(AuditEntry.action == "resolved"))).all()
+            )
+        assert resolved_count == len(resolved) == len(audited)
+        assert sorted(audited) == sorted(resolved)
+        # Every comment is resolved or has a card on its way (or both, when the click came after Resolve all).
+        assert opened + len(resolved) >= 40

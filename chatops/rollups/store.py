@@ -401,13 +401,19 @@ class RollupStore:
                     )
                 ).all()
             )
+            resolved: list[int] = []
             for chunk in _chunks(ids):
-                await session.execute(
+                # RETURNING, not ``ids``: on PostgreSQL a member opened as a card since the SELECT above
+                # (another replica's click) is skipped here, and must not be recorded as resolved.
+                result = await session.execute(
                     update(Conversation)
                     .where(Conversation.id.in_(chunk), Conversation.rollup_id == rollup_id)
                     .values(status=Status.RESOLVED.value, resolved_at=now, followup_pending=False, updated_at=now)
+                    .returning(Conversation.id)
                     .execution_options(synchronize_session=False)
                 )
+                resolved.extend(int(cid) for cid in result.scalars().all())
+            ids = sorted(resolved)
             for cid in ids:
                 Store.add_audit(session, cid, user, "resolved", rollup=rollup_id)
             # Closed: the flood's later comments start a new roll-up rather than join resolved ones.
