@@ -322,3 +322,22 @@ async def test_open_as_card_racing_resolve_all_leaves_each_comment_either_resolv
         assert sorted(audited) == sorted(resolved)
         # Every comment is resolved or has a card on its way (or both, when the click came after Resolve all).
         assert opened + len(resolved) >= 40
+
+
+async def test_a_rollup_through_429s_and_lost_answers_shows_every_comment_once(
+    fake_slack: FakeSlack, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slack rate-limits the roll-up card, then loses the answers of the card and a listing: one card, each line once."""
+    monkeypatch.setattr(rollup_store, "LISTING_SIZE", 4)
+    async with TestBot(fake_slack, database_url, config=FLOOD, deliver=False) as quiet:
+        texts = await flood(quiet, 10)
+    fake_slack.fail_next("chat.postMessage", status=429, retry_after=0, times=2)
+    fake_slack.lose_answers("chat.postMessage", times=3, how="500")
+    async with TestBot(fake_slack, database_url, config=FLOOD) as bot:
+        await until(lambda: all(text in every_text(fake_slack) for text in texts))
+        await bot.idle()
+        assert len(rollup_cards(fake_slack)) == 1
+        shown = every_text(fake_slack)
+        for text in texts:
+            assert shown.count(text) == 1, text
+        assert "10 more comments on" in block_text(rollup_cards(fake_slack)[0]["blocks"])
