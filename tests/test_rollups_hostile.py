@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from chatops.db import DatabaseUnavailable
 from chatops.models import AuditEntry, Conversation, OutboxJob, OutboxStatus, Rollup, Status, utcnow
 from chatops.rollups import store as rollup_store
 from chatops.rollups.store import ROLLUP_LIST, ROLLUP_POST, ROLLUP_UPDATE, Group, RollupStore
@@ -341,3 +342,30 @@ async def test_a_rollup_through_429s_and_lost_answers_shows_every_comment_once(
         for text in texts:
             assert shown.count(text) == 1, text
         assert "10 more comments on" in block_text(rollup_cards(fake_slack)[0]["blocks"])
+
+
+async def test_the_database_failing_mid_gather_loses_no_comment(
+    fake_slack: FakeSlack, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection breaks after the card jobs were taken and before they were listed: the gathering is undone."""
+    async with TestBot(fake_slack, database_url, config=FLOOD, deliver=False) as quiet:
+        texts = await flood(quiet, 8)
+    real_list = RollupStore._list
+    failures = 0
+
+    async def broken_list(self: RollupStore, *args: Any, **kwargs: Any) -> None:
+        nonlocal failures
+        if failures < 2:
+            failures += 1
+            raise DatabaseUnavailable("connection lost mid-gather")
+        await real_list(self, *args, **kwargs)
+
+    monkeypatch.setattr(RollupStore, "_list", broken_list)
+    async with TestBot(fake_slack, database_url, config=FLOOD) as bot:
+        await until(lambda: all(text in every_text(fake_slack) for text in texts))
+        await bot.idle()
+        assert failures == 2
+        assert len(rollup_cards(fake_slack)) == 1
+        shown = every_text(fake_slack)
+        for text in texts:
+            assert shown.count(text) == 1, text
