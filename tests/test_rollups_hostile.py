@@ -369,3 +369,29 @@ async def test_the_database_failing_mid_gather_loses_no_comment(
         shown = every_text(fake_slack)
         for text in texts:
             assert shown.count(text) == 1, text
+
+
+async def test_two_live_replicas_on_one_database_post_one_rollup_and_list_each_comment_once(
+    fake_slack: FakeSlack, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two bots (replicas) share the database and the flood; each comment arrives at either one."""
+    monkeypatch.setattr(rollup_store, "LISTING_SIZE", 5)
+    # Slack's pace (faster than its second, still slower than the flood) keeps cards waiting, as on the day.
+    config: dict[str, Any] = {**FLOOD, "slack": {"post_interval_seconds": 0.1}}
+    fake_slack.post_interval = 0.1
+    async with (
+        TestBot(fake_slack, database_url, config=config, instance_id="a") as a,
+        TestBot(fake_slack, database_url, config=config, instance_id="b") as b,
+    ):
+        texts = [f"replica {i}: where is my refund" for i in range(30)]
+        await asyncio.gather(
+            *((a if i % 2 else b).comment(text, id=f"r-{i}", context=POST) for i, text in enumerate(texts))
+        )
+        await until(lambda: all(text in every_text(fake_slack) for text in texts))
+        await a.idle()
+        await b.idle()
+        shown = every_text(fake_slack)
+        for text in texts:
+            assert shown.count(text) == 1, text
+        # (No assertion on 429s: pacing is per process, a known limit (README); the worker retries them.)
+        assert len(rollup_cards(fake_slack)) == 1
