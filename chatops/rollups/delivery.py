@@ -12,6 +12,8 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from slack_sdk.errors import SlackApiError
+
 from chatops.alerts import Alerts
 from chatops.i18n import Translator
 from chatops.models import Rollup
@@ -41,8 +43,11 @@ class RollupDelivery:
         *,
         open_count: int,
         alerts: Alerts,
+        channel_refused: Callable[[str, str], None] | None = None,
     ) -> None:
         self.store = store
+        #: Told (channel, Slack's error) when the card's post is refused: the overflow choice avoids that channel.
+        self.channel_refused = channel_refused or (lambda channel, error: None)
         self.alerts = alerts
         self.t = t
         self.tz = tz
@@ -79,9 +84,12 @@ class RollupDelivery:
         if view.status == "closed" and not view.waiting:
             return  # given up and its members released (an operator's retry of the dead job): nothing to show
         message = self._card(view)
-        response = await slack.post(
-            channel=str(job.payload["channel"]), unfurl_links=False, unfurl_media=False, **message
-        )
+        channel = str(job.payload["channel"])
+        try:
+            response = await slack.post(channel=channel, unfurl_links=False, unfurl_media=False, **message)
+        except SlackApiError as exc:
+            self.channel_refused(channel, str(exc.response.get("error", "")))
+            raise
         await self.store.record_posted(view.id, response["channel"], response["ts"])
 
     async def _post_listing(self, job: DueJob, slack: JobSlack) -> None:
