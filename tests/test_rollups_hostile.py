@@ -398,13 +398,10 @@ async def test_two_live_replicas_on_one_database_post_one_rollup_and_list_each_c
         assert len(rollup_cards(fake_slack)) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: a listing message is posted once and never redrawn, so a gathered comment the customer (or the "
-    "platform) removed, or edited, stays in the roll-up's thread as first written; a card strikes it through. "
-    "Needs listing redraws (chat.update of the listing's recorded ts) on edits and removals of members.",
-)
-async def test_a_removed_comment_leaves_the_rollup_listing(fake_slack: FakeSlack, database_url: str) -> None:
+async def test_a_gathered_comment_its_author_removes_gets_a_card_saying_so(
+    fake_slack: FakeSlack, database_url: str
+) -> None:
+    """The listing is posted once; the removal's note needs a card, so the comment gets one, struck through."""
     async with TestBot(fake_slack, database_url, config=FLOOD, deliver=False) as quiet:
         await flood(quiet, 5)
     async with TestBot(fake_slack, database_url, config=FLOOD) as bot:
@@ -416,5 +413,6 @@ async def test_a_removed_comment_leaves_the_rollup_listing(fake_slack: FakeSlack
         result = await bot.app.ingest(MessageRemoved(source="webhook", external_id="comment-3"))
         assert result.conversation_id is not None
         await bot.idle()
-        # As on a card: the removed comment struck through, so the team sees it was taken back.
-        assert "~comment 3: the discount code does not work~" in every_text(fake_slack)
+        [card] = bot.cards()
+        assert "~comment 3: the discount code does not work~" in card.text
+        assert "4 more comments on" in block_text(rollup_cards(fake_slack)[0]["blocks"])
