@@ -167,6 +167,7 @@ class ChatOps:
             self.user_name,
             metrics=self.metrics,
             card_channel=self.overflow.choose,
+            card_channel_refused=self.overflow.refused,
         ).register(self.outbox_kinds)
         if self.banners is not None:
             self.banners.register(self.outbox_kinds)
@@ -209,6 +210,7 @@ class ChatOps:
             source_name=self.renderer.source_name,
             wake=self.wake,
             alerts=self.alerts,
+            channel_refused=self.overflow.refused,
         )
         self.rollups.register(self.outbox_kinds, self.delivery, self.bolt)
         for plugin in self.plugin_names:

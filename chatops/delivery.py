@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
+from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 
 from chatops import store as kinds
@@ -99,10 +100,13 @@ class CardDelivery:
         *,
         metrics: Metrics | None = None,
         card_channel: Callable[[str], str] | None = None,
+        card_channel_refused: Callable[[str, str], None] | None = None,
     ) -> None:
         self.settings = settings
         #: Where a new card goes, given its source's inbox channel (the overflow channels choose; default: there).
         self.choose_card_channel = card_channel or (lambda inbox: inbox)
+        #: Told (channel, Slack's error) when a new card's post is refused, so that the choice can avoid that channel.
+        self.card_channel_refused = card_channel_refused or (lambda channel, error: None)
         #: Counts cards posted and answers sent or failed (a registry of its own when not given).
         self.metrics = metrics or Metrics()
         self.db = db
@@ -212,7 +216,11 @@ class CardDelivery:
             return  # already posted: never post a card twice
         channel = self.choose_card_channel(self.renderer.inbox_channel(card.source))
         message = await self._card_message(card, minimal=bool(job.payload.get(MINIMAL)))
-        response = await slack.post(channel=channel, unfurl_links=False, unfurl_media=False, **message)
+        try:
+            response = await slack.post(channel=channel, unfurl_links=False, unfurl_media=False, **message)
+        except SlackApiError as exc:
+            self.card_channel_refused(channel, str(exc.response.get("error", "")))
+            raise
         await self.store.record_card_posted(card.conversation_id, response["channel"], response["ts"])
         self.metrics.card_posted(card.source)
 

@@ -40,6 +40,7 @@ class Rollups:
         source_name: Callable[[str], str],
         wake: Callable[[], None],
         alerts: Alerts,
+        channel_refused: Callable[[str, str], None] | None = None,
     ) -> None:
         crisis = settings.crisis
         self.settings = settings
@@ -57,7 +58,13 @@ class Rollups:
         )
         self.watch = FloodWatch(db, self.store, crisis, own_card_at=settings.priority.own_card_at)
         self.delivery = RollupDelivery(
-            self.store, t, settings.team.tz, source_name, open_count=crisis.rollup_open_count, alerts=alerts
+            self.store,
+            t,
+            settings.team.tz,
+            source_name,
+            open_count=crisis.rollup_open_count,
+            alerts=alerts,
+            channel_refused=channel_refused,
         )
 
     def register(self, kinds: JobKinds, worker: OutboxWorker, bolt: AsyncApp) -> None:

@@ -12,8 +12,11 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from slack_sdk.errors import SlackApiError
+
 from chatops.alerts import Alerts
 from chatops.i18n import Translator
+from chatops.models import Rollup
 from chatops.outbox.kinds import DueJob, JobKind, JobKinds, JobSlack
 from chatops.outbox.worker import Deferred, Refused
 from chatops.rollups.render import render_listing, render_rollup
@@ -40,8 +43,11 @@ class RollupDelivery:
         *,
         open_count: int,
         alerts: Alerts,
+        channel_refused: Callable[[str, str], None] | None = None,
     ) -> None:
         self.store = store
+        #: Told (channel, Slack's error) when the card's post is refused: the overflow choice avoids that channel.
+        self.channel_refused = channel_refused or (lambda channel, error: None)
         self.alerts = alerts
         self.t = t
         self.tz = tz
@@ -50,7 +56,9 @@ class RollupDelivery:
 
     def register(self, registry: JobKinds) -> None:
         """Register the roll-up kinds."""
-        registry.register(JobKind(ROLLUP_POST, self._post_card, channel=_payload_channel, log=log))
+        registry.register(
+            JobKind(ROLLUP_POST, self._post_card, channel=_payload_channel, on_give_up=self._unposted, log=log)
+        )
         registry.register(
             JobKind(
                 ROLLUP_LIST,
@@ -73,15 +81,20 @@ class RollupDelivery:
         view = await self.store.view(int(job.payload["rollup_id"]))
         if view is None or view.slack_ts:
             return  # posted already: a roll-up card is never posted twice
+        if view.status == "closed" and not view.waiting:
+            return  # given up and its members released (an operator's retry of the dead job): nothing to show
         message = self._card(view)
-        response = await slack.post(
-            channel=str(job.payload["channel"]), unfurl_links=False, unfurl_media=False, **message
-        )
+        channel = str(job.payload["channel"])
+        try:
+            response = await slack.post(channel=channel, unfurl_links=False, unfurl_media=False, **message)
+        except SlackApiError as exc:
+            self.channel_refused(channel, str(exc.response.get("error", "")))
+            raise
         await self.store.record_posted(view.id, response["channel"], response["ts"])
 
     async def _post_listing(self, job: DueJob, slack: JobSlack) -> None:
         rollup = await self.store.rollup(int(job.payload["rollup_id"]))
-        if rollup is None:
+        if rollup is None or _released(rollup):
             return
         if not rollup.slack_ts or not rollup.slack_channel:
             raise Deferred(CARD_WAIT_SECONDS)
@@ -106,7 +119,7 @@ class RollupDelivery:
     async def _update_card(self, job: DueJob, slack: JobSlack) -> None:
         rollup_id = int(job.payload["rollup_id"])
         rollup = await self.store.rollup(rollup_id)
-        if rollup is None:
+        if rollup is None or _released(rollup):
             return
         if not rollup.slack_ts or not rollup.slack_channel:
             raise Deferred(CARD_WAIT_SECONDS)
@@ -126,9 +139,25 @@ class RollupDelivery:
         except Exception:  # the alert is a courtesy on top of the log line; never fail the worker for it
             log.exception("roll-up listing job %s: could not raise the ops alert", job.id)
 
+    async def _unposted(self, job: DueJob, error: str) -> None:
+        """The roll-up card was given up: its comments go back in line for cards, and the ops channel hears it."""
+        try:
+            released = await self.store.release(int(job.payload["rollup_id"]))
+            problem = self.t("rollup.alert_unposted", count=released, error=one_line(error, 200))
+            # One alert per channel, not per roll-up: released comments gather again, and may fail again.
+            channel = str(job.payload.get("channel") or "")
+            await self.alerts.raise_once(ALERT_PLUGIN, f"rollup-card:{channel}", problem)
+        except Exception:  # the worker must go on; the log line is there and the job is dead for a retry
+            log.exception("roll-up card job %s: could not release its comments", job.id)
+
     async def _listed(self, job: DueJob) -> None:
         """A listing retried by an operator went through: clear its alert."""
         await self.alerts.clear(ALERT_PLUGIN, f"rollup-listing:{job.id}")
+
+
+def _released(rollup: Rollup) -> bool:
+    """A closed roll-up whose card was never posted gave its members back (``RollupStore.release``)."""
+    return rollup.status == "closed" and not rollup.slack_ts
 
 
 def _payload_channel(job: DueJob) -> str | None:

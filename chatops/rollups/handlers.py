@@ -21,6 +21,7 @@ from chatops.db import Database
 from chatops.i18n import Translator
 from chatops.rollups.render import OPEN_ACTION, OPEN_TOP_ACTION, RESOLVE_ACTION
 from chatops.rollups.store import RollupStore
+from chatops.slack.button_values import row_id
 from chatops.slack.card import ACTION_PREFIX
 from chatops.slack.replays import ReplayGuard, click_key
 
@@ -52,10 +53,9 @@ def register_rollup_handlers(
         async def listener(ack: AsyncAck, body: Body, client: AsyncWebClient) -> None:
             await ack()
             action = body["actions"][0]
-            try:
-                value = int(action.get("value", ""))
-            except ValueError:
-                log.warning("ignoring %s with value %r", action.get("action_id"), action.get("value"))
+            value = row_id(action.get("value"))
+            if value is None:
+                log.warning("ignoring %s with value %r", action.get("action_id"), str(action.get("value"))[:100])
                 return
             key = click_key(body)
             user = body["user"]["id"]

@@ -101,6 +101,19 @@ def _free_lease(now: datetime) -> Any:
     return or_(OutboxJob.lease_until.is_(None), OutboxJob.lease_until < now)
 
 
+async def _lock_key(session: AsyncSession, source: str, key: str) -> None:
+    """Hold the (source, key) gathering lock to the end of the transaction (PostgreSQL; SQLite's writes are serial).
+
+    Two replicas gathering one post at once would otherwise each make a roll-up card for it, or
+    both extend the same listing job from the payload each read, the later write dropping the
+    earlier one's members: gathered, their card jobs done, listed nowhere.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(f"rollup\0{source}\0{key}".encode("utf-8", "surrogatepass")).digest()
+    await session.execute(select(func.pg_advisory_xact_lock(int.from_bytes(digest[:8], "big", signed=True))))
+
+
 def _chunks(ids: Sequence[int], size: int = CHUNK) -> Iterable[Sequence[int]]:
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
@@ -143,13 +156,15 @@ class RollupStore:
             )
             # chat.update is shared by every card (Slack's Tier 3, ~50 a minute): many roll-ups redraw less often.
             spacing = max(self.update_every, REDRAW_SHARE * (int(gathering or 0) + 1))
-            for group in groups:
+            # Keys in one order: two replicas gathering overlapping posts take their locks alike, never crosswise.
+            for group in sorted(groups, key=lambda g: (g.source, g.key)):
                 moved += await self._gather_one(session, group, now, spacing)
         if moved:
             self.wake()
         return moved
 
     async def _gather_one(self, session: AsyncSession, group: Group, now: datetime, spacing: timedelta) -> int:
+        await _lock_key(session, group.source, group.key)
         rollup = await session.scalar(
             select(Rollup)
             .where(
@@ -170,6 +185,9 @@ class RollupStore:
                     OutboxJob.kind == POST_CARD,
                     OutboxJob.status == OutboxStatus.PENDING.value,
                     _free_lease(now),
+                    # A post begun and in doubt (Slack's answer lost) may already be a card in the channel:
+                    # gathering it would show the comment twice; it finishes as the card it is.
+                    ~exists().where(SlackPost.outbox_id == OutboxJob.id),
                 )
                 .values(status=OutboxStatus.DONE.value, done_at=now, last_error="gathered on a roll-up")
                 .returning(OutboxJob.conversation_id)
@@ -179,7 +197,9 @@ class RollupStore:
         if not taken:
             return 0
         taken.sort()
-        channel = self.channel_of(group.source)
+        # A roll-up keeps the channel chosen when it was made: its listings are paced where they are posted,
+        # although an overflow channel may be the one a new card would take now.
+        channel = (rollup.slack_channel if rollup is not None else None) or self.channel_of(group.source)
         if rollup is None:
             rollup = Rollup(
                 source=group.source,
@@ -187,6 +207,8 @@ class RollupStore:
                 title=group.title,
                 url=group.url,
                 status="open",
+                # Where its card goes (Slack's answer confirms it: ``record_posted``); posted once ``slack_ts`` is set.
+                slack_channel=channel,
                 gathered=0,
                 last_joined_at=now,
                 created_at=now,
@@ -270,7 +292,9 @@ class RollupStore:
             return
         rollup.redraw_pending = True
         every = spacing or self.update_every
-        due = now if at_once or rollup.drawn_at is None else max(now, rollup.drawn_at + every)
+        # Never further off than one pace: a wall clock set back (drawn_at "in the future") must not hold
+        # the card's redraws, and so its count, for as long as the clock jumped.
+        due = now if at_once or rollup.drawn_at is None else min(max(now, rollup.drawn_at + every), now + every)
         session.add(OutboxJob(kind=ROLLUP_UPDATE, payload={"rollup_id": rollup.id}, due_at=due))
 
     # -- people's actions ------------------------------------------------------------------
@@ -315,6 +339,37 @@ class RollupStore:
             self.wake()
         return opened
 
+    async def release(self, rollup_id: int) -> int:
+        """Put the members of a roll-up whose card was never posted back in line for cards; how many.
+
+        Its card post was given up (the channel is archived, the bot removed from it, the card
+        refused): the members' card jobs are done and their listings wait for a card that will
+        never be, so nothing would ever show them. Closed, the roll-up takes no one more; each
+        member gets a card job at its own priority again, which the flood watch gathers on a new
+        roll-up while the post is still hot, or posts as a card once it is not.
+        """
+        async with self.db.write() as session:
+            rollup = await session.get(Rollup, rollup_id, with_for_update=True)
+            if rollup is None or rollup.slack_ts is not None:
+                return 0
+            rollup.status = "closed"
+            members = (
+                await session.execute(
+                    update(Conversation)
+                    .where(Conversation.rollup_id == rollup_id, Conversation.slack_ts.is_(None))
+                    .values(rollup_id=None)
+                    .returning(Conversation.id, Conversation.priority)
+                    .execution_options(synchronize_session=False)
+                )
+            ).all()
+            for cid, priority in members:
+                session.add(
+                    OutboxJob(kind=POST_CARD, conversation_id=int(cid), payload={}, priority=int(priority or 0))
+                )
+        if members:
+            self.wake()
+        return len(members)
+
     async def most_urgent(self, rollup_id: int, count: int) -> list[int]:
         """The ``count`` most urgent members still gathered (then the newest)."""
         async with self.db.read() as session:
@@ -346,13 +401,19 @@ class RollupStore:
                     )
                 ).all()
             )
+            resolved: list[int] = []
             for chunk in _chunks(ids):
-                await session.execute(
+                # RETURNING, not ``ids``: on PostgreSQL a member opened as a card since the SELECT above
+                # (another replica's click) is skipped here, and must not be recorded as resolved.
+                result = await session.execute(
                     update(Conversation)
                     .where(Conversation.id.in_(chunk), Conversation.rollup_id == rollup_id)
                     .values(status=Status.RESOLVED.value, resolved_at=now, followup_pending=False, updated_at=now)
+                    .returning(Conversation.id)
                     .execution_options(synchronize_session=False)
                 )
+                resolved.extend(int(cid) for cid in result.scalars().all())
+            ids = sorted(resolved)
             for cid in ids:
                 Store.add_audit(session, cid, user, "resolved", rollup=rollup_id)
             # Closed: the flood's later comments start a new roll-up rather than join resolved ones.

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 TEXTS = {
     "en": {
+        "rollup.alert_unposted": (
+            "A roll-up card could not be posted in Slack: {error}. Its {count} comments were put back in line "
+            "for cards (a new roll-up gathers them while the flood lasts)."
+        ),
         "rollup.alert_unlisted": (
             "{count} comments gathered on a roll-up could not be listed in Slack: {error}. "
             "Retry with `chatops outbox retry {job}`."
@@ -36,6 +40,10 @@ TEXTS = {
         "rollup.already_resolved": "This roll-up was resolved already.",
     },
     "fi": {
+        "rollup.alert_unposted": (
+            "Koostekorttia ei voitu lähettää Slackiin: {error}. Sen {count} kommenttia palautettiin jonoon "
+            "omiksi korteikseen (uusi kooste kokoaa ne, jos tulva jatkuu)."
+        ),
         "rollup.alert_unlisted": (
             "{count} koosteeseen koottua kommenttia ei voitu listata Slackiin: {error}. "
             "Yritä uudelleen: `chatops outbox retry {job}`."
@@ -67,6 +75,10 @@ TEXTS = {
         "rollup.already_resolved": "Tämä kooste on jo ratkaistu.",
     },
     "pl": {
+        "rollup.alert_unposted": (
+            "Nie udało się wysłać karty zbioru do Slacka: {error}. Jej {count} komentarzy wróciło do kolejki "
+            "po własne karty (nowy zbiór zbierze je, jeśli zalew trwa)."
+        ),
         "rollup.alert_unlisted": (
             "{count} komentarzy zebranych w zbiorze nie udało się wypisać w Slacku: {error}. "
             "Ponów: `chatops outbox retry {job}`."

@@ -23,6 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from chatops.interception import CheckFailed, ReplyDraft, ReplyInterceptors, VetoedReply
 from chatops.slack import modals
+from chatops.slack.button_values import row_id
 from chatops.slack.card import ACTION_PREFIX
 from chatops.slack.replays import ReplayGuard, click_key, view_key
 from chatops.workflow import Outcome
@@ -98,10 +99,9 @@ def register_card_handlers(
             async def listener(ack: AsyncAck, body: Body, client: AsyncWebClient) -> None:
                 await ack()
                 action = body["actions"][0]
-                try:
-                    value = int(action.get("value", ""))
-                except ValueError:
-                    log.warning("ignoring %s with value %r", action.get("action_id"), action.get("value"))
+                value = row_id(action.get("value"))
+                if value is None:
+                    log.warning("ignoring %s with value %r", action.get("action_id"), str(action.get("value"))[:100])
                     return
 
                 async def effect() -> None:
