@@ -34,6 +34,8 @@ SOURCE_WIDE = "*"
 MAX_KEY = 255
 #: A card someone asked for goes before every other waiting card.
 OPENED_PRIORITY = 1_000_000
+#: Marks the card job of a conversation opened from a roll-up (a click or a follow-up): never gathered again.
+OPENED = "opened"
 #: Each roll-up gathering at once adds this much to the time between redraws of every one of them:
 #: 20 roll-ups redraw once a minute each, 20 chat.update calls a minute in all.
 REDRAW_SHARE = timedelta(seconds=3)
@@ -275,11 +277,18 @@ class RollupStore:
 
     # -- people's actions ------------------------------------------------------------------
 
-    async def open_as_cards(self, conversation_ids: Sequence[int], *, priority: Mapping[int, int] | None = None) -> int:
+    async def open_as_cards(
+        self,
+        conversation_ids: Sequence[int],
+        *,
+        priority: Mapping[int, int] | None = None,
+        within: int | None = None,
+    ) -> int:
         """Give each still-gathered conversation a card of its own; how many were opened.
 
         One conditional UPDATE per roll-up decides: a conversation that already left its roll-up
-        (opened by a click a moment ago, or a replay of that click) is not opened twice.
+        (opened by a click a moment ago, or a replay of that click) is not opened twice. ``within``:
+        only members of that roll-up (a listing's menu names its roll-up; another id is not opened).
         """
         now = utcnow()
         opened = 0
@@ -288,7 +297,7 @@ class RollupStore:
                 await session.execute(
                     select(Conversation.id, Conversation.rollup_id).where(
                         Conversation.id.in_(list(conversation_ids)),
-                        Conversation.rollup_id.is_not(None),
+                        Conversation.rollup_id.is_not(None) if within is None else Conversation.rollup_id == within,
                         Conversation.slack_ts.is_(None),
                     )
                 )
@@ -306,7 +315,9 @@ class RollupStore:
                 )
                 for cid in result.scalars().all():
                     job_priority = (priority or {}).get(cid, OPENED_PRIORITY)
-                    session.add(OutboxJob(kind=POST_CARD, conversation_id=cid, payload={}, priority=job_priority))
+                    session.add(
+                        OutboxJob(kind=POST_CARD, conversation_id=cid, payload={OPENED: True}, priority=job_priority)
+                    )
                     opened += 1
                 rollup = await session.get(Rollup, rid)
                 if rollup is not None:
@@ -483,6 +494,7 @@ class RollupStore:
 
 __all__ = [
     "LISTING_SIZE",
+    "OPENED",
     "OPENED_PRIORITY",
     "ROLLUP_LIST",
     "ROLLUP_POST",
