@@ -24,10 +24,11 @@ from chatops.store import POST_CARD, Store
 ROLLUP_POST = "rollup.post"
 ROLLUP_LIST = "rollup.list"
 ROLLUP_UPDATE = "rollup.update"
-#: Members named by one listing message: each is a section with an "Open as card" button, after
-#: one header block; a message holds 50 blocks and ~12k characters (lines of ~170-200 characters).
-#: 10,000 comments take 205 messages: under 3.5 minutes at Slack's pace of one a second.
-LISTING_SIZE = 49
+#: Members named by one listing message: sections of 5 lines, each with a menu "Open as card…" naming
+#: its 5 members, after one header block; the lines and options share the message's ~12k characters
+#: (``chatops.rollups.render``). 10,000 comments take 100 messages: under 2 minutes at Slack's pace of one
+#: a second per channel.
+LISTING_SIZE = 100
 #: The key of a source's catch-all roll-up: comments without a post, or on posts not flooded themselves.
 SOURCE_WIDE = "*"
 #: The column's width: longer post URLs or texts are keyed by their digest.
