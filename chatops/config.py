@@ -327,6 +327,11 @@ class CrisisConfig(Section):
     rollup_update_seconds: float = Field(default=10.0, ge=0.0, le=3600.0)
     #: How often the delivery worker looks for floods among the cards waiting to be posted.
     rollup_check_seconds: float = Field(default=1.0, ge=0.0, le=60.0)
+    #: An urgent card (priority >= [priority] own_card_at) on a flooded post or source that has waited this
+    #: long for its post is gathered on the roll-up too, marked urgent there: Slack's pace of about one post
+    #: a second per channel cannot give hundreds of urgent comments cards of their own within minutes.
+    #: The most urgent still go first, so only those that would wait longer anyway are gathered.
+    rollup_own_card_wait_seconds: float = Field(default=60.0, ge=0.0, le=86_400.0)
     #: How many members "Open the most urgent" turns into cards of their own at once.
     rollup_open_count: int = Field(default=10, ge=1, le=100)
     #: Show the crisis banner in the inbox channel while more comments than this wait for a card.

@@ -7,9 +7,11 @@ gathers waiting cards, and everything is asserted on what reached the fake Slack
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qs, urlencode
 
 import pytest
 
@@ -53,11 +55,13 @@ def rollup_cards(slack: FakeSlack) -> list[dict[str, Any]]:
     return [m for m in slack.top_level_messages(INBOX) if _is_rollup(m)]
 
 
-def listing(slack: FakeSlack, rollup: dict[str, Any]) -> list[dict[str, Any]]:
-    """The listing lines in a roll-up's thread: one section (with its Open button) per member."""
-    lines: list[dict[str, Any]] = []
+def listing(slack: FakeSlack, rollup: dict[str, Any]) -> list[str]:
+    """The listing lines in a roll-up's thread: one mrkdwn line per member, sections of a few lines."""
+    lines: list[str] = []
     for message in slack.thread(INBOX, rollup["ts"]):
-        lines.extend(b for b in message.get("blocks") or [] if b.get("type") == "section")
+        for block in message.get("blocks") or []:
+            if block.get("type") == "section":
+                lines.extend(block["text"]["text"].split("\n"))
     return lines
 
 
@@ -86,26 +90,42 @@ async def flood(bot: TestBot, count: int, *, prefix: str = "comment", **fields: 
     return texts
 
 
+def pick_body(bot: TestBot, person: Person, message: dict[str, Any], menu: dict[str, Any], value: str) -> str:
+    """A signed-request body: ``person`` chooses the option ``value`` in a listing section's ``menu``."""
+    body = block_actions_body(
+        user_id=person.id,
+        user_name=person.name.lower(),
+        channel_id=INBOX,
+        message_ts=message["ts"],
+        action_id=menu["action_id"],
+        value="",
+        block_id="line",
+        trigger_id=bot.slack.new_trigger_id(person.id),
+        message=message,
+    )
+    payload = json.loads(parse_qs(body)["payload"][0])
+    [action] = payload["actions"]
+    chosen = next((o for o in menu["options"] if o["value"] == value), {"text": {"text": "?"}, "value": value})
+    del action["value"]
+    action.update({"type": "static_select", "selected_option": chosen, "placeholder": menu["placeholder"]})
+    return urlencode({"payload": json.dumps(payload)})
+
+
 async def click_line(bot: TestBot, person: Person, rollup: dict[str, Any], text: str, *, replay: int = 1) -> None:
-    """``person`` presses "Open as card" on the listing line of the comment starting with ``text``."""
+    """``person`` chooses the comment starting with ``text`` in its section's menu "Open as card…"."""
     for message in bot.slack.thread(INBOX, rollup["ts"]):
         for block in message.get("blocks") or []:
-            if block.get("type") == "section" and text in block["text"]["text"] and block.get("accessory"):
-                button = block["accessory"]
-                body = block_actions_body(
-                    user_id=person.id,
-                    user_name=person.name.lower(),
-                    channel_id=INBOX,
-                    message_ts=message["ts"],
-                    action_id=button["action_id"],
-                    value=button["value"],
-                    block_id=block.get("block_id") or "line",
-                    trigger_id=bot.slack.new_trigger_id(person.id),
-                    message=message,
-                )
-                [response, *_] = await bot.replay_request(body, replay)
-                assert response.status_code == 200
-                return
+            if block.get("type") != "section" or not block.get("accessory"):
+                continue
+            for line in block["text"]["text"].split("\n"):
+                if text in line:
+                    ordinal = line.split(".", 1)[0]
+                    menu = block["accessory"]
+                    [option] = [o for o in menu["options"] if o["text"]["text"].startswith(f"{ordinal}. ")]
+                    body = pick_body(bot, person, message, menu, option["value"])
+                    [response, *_] = await bot.replay_request(body, replay)
+                    assert response.status_code == 200
+                    return
     raise AssertionError(f"no listing line for {text!r}")
 
 
@@ -138,18 +158,22 @@ async def test_a_flood_on_one_post_becomes_one_rollup_card_listing_every_comment
         # The post is hot (13 > 3) before any card went out: only the urgent one keeps its own card.
         assert len(cards) == 1 and "I will call my lawyer about this" in cards[0].text
         assert "12 more comments on <https://shop.example/p/summer|Summer sale>" in block_text(rollup["blocks"])
-        lines = [line["text"]["text"] for line in listing(fake_slack, rollup)]
+        lines = listing(fake_slack, rollup)
         assert len(lines) == 12 and len(fake_slack.thread(INBOX, rollup["ts"])) == 3  # 4 + 4 + 4 lines
+        assert [line.split(".", 1)[0] for line in lines] == [str(n) for n in range(1, 13)]
         everything = every_text(fake_slack)
         for text in texts:
             # Each comment is visible exactly once: on its own card or on one listing line.
             assert everything.count(text) == 1, text
         assert everything.count("&lt;!channel&gt; spam &amp; &lt;https://evil.example|your invoice&gt;") == 1
         assert "<!channel>" not in everything
-        assert all(
-            line.get("accessory", {}).get("text", {}).get("text") == "Open as card"
-            for line in listing(fake_slack, rollup)
-        )
+        # Each section has one menu naming exactly its own lines' members, by number and author.
+        for message in fake_slack.thread(INBOX, rollup["ts"]):
+            for block in (b for b in message["blocks"] if b["type"] == "section"):
+                menu = block["accessory"]
+                assert menu["type"] == "static_select" and menu["placeholder"]["text"] == "Open as card…"
+                numbers = [line.split(".", 1)[0] for line in block["text"]["text"].split("\n")]
+                assert [o["text"]["text"].split(".", 1)[0] for o in menu["options"]] == numbers
         assert len(fake_slack.calls_to("chat.postMessage")) == 1 + 1 + 3
         assert fake_slack.rate_limited == 0
 
@@ -299,3 +323,67 @@ async def test_comments_without_a_post_gather_per_source_when_the_source_floods(
         [rollup] = rollup_cards(fake_slack)
         assert "6 more comments from Webhook" in block_text(rollup["blocks"])
         assert bot.cards() == []
+
+
+async def test_urgent_cards_that_waited_too_long_join_the_rollup_and_stay_marked_urgent(
+    fake_slack: FakeSlack, database_url: str
+) -> None:
+    """``rollup_own_card_wait_seconds = 0``: every waiting urgent card has waited too long already."""
+    config = {**FLOOD, "crisis": {**FLOOD["crisis"], "rollup_own_card_wait_seconds": 0}}
+    async with TestBot(fake_slack, database_url, config=config, deliver=False) as quiet:
+        texts = await flood(quiet, 8)
+        await quiet.comment("I will call my lawyer about this", id="urgent", context=POST)
+    async with TestBot(fake_slack, database_url, config=config) as bot:
+        anna = bot.person("Anna")
+        await until(
+            lambda: bool(rollup_cards(fake_slack)) and len(listing(fake_slack, rollup_cards(fake_slack)[0])) == 9
+        )
+        await bot.idle()
+        assert bot.cards() == []
+        [rollup] = rollup_cards(fake_slack)
+        shown = block_text(rollup["blocks"])
+        assert "Most urgent" in shown and "I will call my lawyer about this" in shown
+        [urgent_line] = [line for line in listing(fake_slack, rollup) if "lawyer" in line]
+        assert "⚠ 40" in urgent_line
+        await click_rollup(bot, anna, rollup, "rollup_open_top")
+        await until(lambda: len(bot.cards()) == 2)  # rollup_open_count = 2: the urgent one, then the newest
+        await bot.idle()
+        # An opened card is never gathered again, however long it waits.
+        assert any("I will call my lawyer about this" in c.text for c in bot.cards())
+        assert len(bot.cards()) == 2 and len(listing(fake_slack, rollup_cards(fake_slack)[0])) == 9
+        everything = every_text(fake_slack)
+        assert everything.count("I will call my lawyer about this") == 1 + 1  # its card and its listing line
+        for text in texts[:7]:
+            assert everything.count(text) == 1, text
+
+
+async def test_a_menu_opens_only_a_member_of_its_own_rollup(fake_slack: FakeSlack, database_url: str) -> None:
+    other = {"text": "Winter boots", "url": "https://shop.example/p/boots"}
+    async with TestBot(fake_slack, database_url, config=FLOOD, deliver=False) as quiet:
+        await flood(quiet, 5)
+        for i in range(5):
+            await quiet.comment(f"boots {i}: wrong size", id=f"boots-{i}", context=other)
+    async with TestBot(fake_slack, database_url, config=FLOOD) as bot:
+        anna = bot.person("Anna")
+        await until(
+            lambda: (
+                len(rollup_cards(fake_slack)) == 2
+                and all(len(listing(fake_slack, r)) == 5 for r in rollup_cards(fake_slack))
+            )
+        )
+        await bot.idle()
+        summer, boots = sorted(rollup_cards(fake_slack), key=lambda r: "boots" in block_text(r["blocks"]))
+        [summer_list] = fake_slack.thread(INBOX, summer["ts"])
+        [boots_list] = fake_slack.thread(INBOX, boots["ts"])
+        menu = next(b["accessory"] for b in summer_list["blocks"] if b["type"] == "section")
+        stranger = next(b["accessory"] for b in boots_list["blocks"] if b["type"] == "section")["options"][0]["value"]
+        # A forged choice: a member of the other roll-up, through this roll-up's menu; and a value that is no id.
+        await bot.replay_request(pick_body(bot, anna, summer_list, menu, stranger), 2)
+        await bot.replay_request(pick_body(bot, anna, summer_list, menu, "1 OR 1=1"), 1)
+        await until(lambda: "That comment is not on this roll-up." in bot.ephemerals(anna))
+        await bot.idle()
+        assert bot.cards() == []
+        assert bot.ephemerals(anna).count("That comment is not on this roll-up.") == 1
+        await click_line(bot, anna, boots, "boots 3:")
+        await until(lambda: len(bot.cards()) == 1)
+        assert "boots 3: wrong size" in bot.cards()[0].text

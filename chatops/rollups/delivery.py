@@ -105,7 +105,7 @@ class RollupDelivery:
             return
         post = one_line(rollup.title or rollup.url or self.source_name(rollup.source), 100)
         try:
-            body = render_listing(members, first, self.t, self.tz, post)
+            body = render_listing(members, first, self.t, self.tz, post, rollup_id=rollup.id)
         except Exception as exc:
             raise Refused(f"{type(exc).__name__}: {exc}") from exc
         await slack.post(

@@ -14,7 +14,13 @@ It runs at the start of delivery passes (``OutboxWorker.add_pass``), at most eve
    roll-up. The first comments of a flood got their cards while the post was not yet hot (in
    quiet times a card is posted within a second); what waits once it is hot would wait behind
    the flood, so it is listed at once instead. Conversations scoring at least
-   ``[priority] own_card_at`` keep their own cards, and so do those with a follow-up waiting.
+   ``[priority] own_card_at`` keep their own cards while they wait less than
+   ``[crisis] rollup_own_card_wait_seconds``: the worker posts the most urgent first, so the
+   highest get their cards at once, but hundreds of urgent comments would hold the channel for
+   minutes at Slack's pace (one post a second), and every comment must be visible within five.
+   Those that waited longer join the roll-up too, where they stay marked urgent (the card shows
+   the most urgent members, "Open the N most urgent" opens them first). Cards opened from a
+   roll-up (a click, a follow-up) and conversations with a follow-up waiting are never gathered.
 """
 
 from __future__ import annotations
@@ -23,13 +29,14 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from chatops.config import CrisisConfig
 from chatops.db import Database
 from chatops.models import Conversation, OutboxJob, OutboxStatus, utcnow
-from chatops.rollups.store import SOURCE_WIDE, Group, RollupStore, post_key
+from chatops.rollups.store import OPENED, OPENED_PRIORITY, SOURCE_WIDE, Group, RollupStore, post_key
 from chatops.store import POST_CARD, POST_ESCALATION, POST_NOTE, POST_THREAD
 
 log = logging.getLogger(__name__)
@@ -96,7 +103,10 @@ class FloodWatch:
 
     async def gather_floods(self) -> int:
         """Move the waiting cards of flooded posts and sources onto roll-ups; how many moved."""
-        cutoff = utcnow() - self.store.window
+        now = utcnow()
+        cutoff = now - self.store.window
+        # Urgent cards that have waited this long for the channel are listed rather than kept waiting.
+        urgent_since = now - timedelta(seconds=self.config.rollup_own_card_wait_seconds)
         async with self.db.read() as session:
             waiting = await session.scalar(
                 select(OutboxJob.id)
@@ -129,15 +139,21 @@ class FloodWatch:
                         Conversation.source,
                         Conversation.context_url,
                         Conversation.context_text,
+                        OutboxJob.payload,
                     )
                     .join(Conversation, Conversation.id == OutboxJob.conversation_id)
                     .where(
                         OutboxJob.status == OutboxStatus.PENDING.value,
                         OutboxJob.kind == POST_CARD,
                         OutboxJob.leased_by.is_(None),
-                        Conversation.priority < self.own_card_at,
-                        # Cards opened from a roll-up (or for a follow-up) are queued above this: never gathered again.
-                        OutboxJob.priority < self.own_card_at,
+                        or_(
+                            and_(Conversation.priority < self.own_card_at, OutboxJob.priority < self.own_card_at),
+                            and_(
+                                OutboxJob.created_at <= urgent_since,
+                                # Cards asked for from a roll-up are queued at OPENED_PRIORITY (and marked OPENED).
+                                OutboxJob.priority < OPENED_PRIORITY,
+                            ),
+                        ),
                         Conversation.slack_ts.is_(None),
                         Conversation.rollup_id.is_(None),
                         Conversation.followup_pending.is_(False),
@@ -147,7 +163,9 @@ class FloodWatch:
                 )
             ).all()
         groups: dict[tuple[str, str], Group] = {}
-        for job_id, cid, source, url, text in candidates:
+        for job_id, cid, source, url, text, payload in candidates:
+            if (payload or {}).get(OPENED):
+                continue
             key = post_key(url, text)
             target: tuple[str, str] | None = None
             if key is not None and (source, key) in hot_posts:

@@ -1,5 +1,8 @@
 """Bolt listeners for roll-up buttons: open one member as a card, open the most urgent, resolve all.
 
+A listing section's menu ("Open as card…") opens the chosen member, only while it is on the
+roll-up the menu's action id names: a forged or stale value opens nothing.
+
 Like the card's buttons (``chatops.slack.handlers``) each acknowledges first, acts once per
 click however often Slack delivers it (``chatops.slack.replays``), and answers the person who
 clicked with a message only they see. Opening is also idempotent by itself: a member that has
@@ -16,10 +19,12 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import select
 
 from chatops.db import Database
 from chatops.i18n import Translator
-from chatops.rollups.render import OPEN_ACTION, OPEN_TOP_ACTION, RESOLVE_ACTION
+from chatops.models import Conversation
+from chatops.rollups.render import OPEN_ACTION, OPEN_TOP_ACTION, PICK_ACTION, RESOLVE_ACTION
 from chatops.rollups.store import RollupStore
 from chatops.slack.button_values import row_id
 from chatops.slack.card import ACTION_PREFIX
@@ -89,7 +94,43 @@ def register_rollup_handlers(
         else:
             await tell(client, body, "rollup.resolved_now", count=resolved)
 
+    async def pick(ack: AsyncAck, body: Body, client: AsyncWebClient) -> None:
+        await ack()
+        action = body["actions"][0]
+        parts = str(action.get("action_id", "")).removeprefix(ACTION_PREFIX).split(":")
+        chosen = (action.get("selected_option") or {}).get("value", "")
+        try:
+            rollup_id, conversation_id = int(parts[1]), int(chosen)
+        except (IndexError, ValueError):
+            log.warning("ignoring %s with option %r", action.get("action_id"), chosen)
+            return
+        key = click_key(body)
+        user = body["user"]["id"]
+        if not await replays.first(key, f"click:{PICK_ACTION}", user):
+            log.info("ignoring a replayed %s from %s", PICK_ACTION, user)
+            return
+        try:
+            if await store.open_as_cards([conversation_id], within=rollup_id):
+                await tell(client, body, "rollup.opened")
+            elif await gathered_elsewhere(conversation_id, rollup_id):
+                log.warning("%s chose conversation %s, not on roll-up %s", user, conversation_id, rollup_id)
+                await tell(client, body, "rollup.not_here")
+            else:
+                await tell(client, body, "rollup.already_card")
+        except BaseException:
+            await replays.forget(key)
+            raise
+
+    async def gathered_elsewhere(conversation_id: int, rollup_id: int) -> bool:
+        """True when the conversation is unknown or on another roll-up (not merely opened already)."""
+        async with db.read() as session:
+            row = (
+                await session.execute(select(Conversation.rollup_id).where(Conversation.id == conversation_id))
+            ).first()
+        return row is None or (row[0] is not None and int(row[0]) != rollup_id)
+
     button(OPEN_ACTION, open_one)
+    bolt.action(_pattern(PICK_ACTION))(pick)
     button(OPEN_TOP_ACTION, open_top)
     button(RESOLVE_ACTION, resolve_all)
 

@@ -7,8 +7,8 @@ first words, verbatim once escaped: whoever looks for a comment finds it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,14 +22,28 @@ from chatops.slack.escape import clip_mrkdwn, escape_fit, link, mention, one_lin
 OPEN_ACTION = "rollup_open"
 OPEN_TOP_ACTION = "rollup_open_top"
 RESOLVE_ACTION = "rollup_resolve"
+#: A listing section's menu: ``chatops:rollup_pick:<roll-up id>:<section>``, the chosen option's value a
+#: conversation id (the roll-up card's own lines keep their ``rollup_open`` buttons).
+PICK_ACTION = "rollup_pick"
 #: Most characters of a comment a listing line or the card shows.
 MEMBER_TEXT_LIMIT = 200
 AUTHOR_LIMIT = 30
 TITLE_LIMIT = 150
 SECTION_LIMIT = 3000
 BUTTON_LIMIT = 75
-#: The text a listing message may carry in all: Slack refuses ~13k (``msg_blocks_too_long``), its fake 12k.
+#: Listing lines: members per section (one menu each), the author's width, and the least of a comment
+#: a line shows however long the others are. Short comments leave their room to long ones; when all
+#: 100 are long, each shows about 70 characters (with authors' names of ~12).
+LINES_PER_SECTION = 5
+LISTING_AUTHOR_LIMIT = 20
+OPTION_AUTHOR_LIMIT = 16
+OPTION_LIMIT = 75
+PLACEHOLDER_LIMIT = 150
+LISTING_TEXT_FLOOR = 40
+#: The text a listing message may carry in all, option texts and placeholders included: Slack refuses
+#: ~13k (``msg_blocks_too_long``), its fake 12k.
 LISTING_TEXT_BUDGET = 11_500
+_BREAKS = re.compile(r"\s*[\r\n\u2028\u2029]+\s*")
 
 
 def _action_id(name: str, suffix: int) -> str:
@@ -123,18 +137,87 @@ def render_rollup(
     return {"text": plain_truncated(fallback, 300), "blocks": blocks}
 
 
-def render_listing(members: Sequence[Member], first: int, t: Translator, tz: ZoneInfo, post: str) -> dict[str, Any]:
-    """One listing message: a line per member, each with "Open as card", within Slack's size limits."""
+def _flat(text: str) -> str:
+    """A comment on one listing line: its line breaks become spaces (the words stay verbatim)."""
+    return _BREAKS.sub(" ", text).strip()
+
+
+def _share(demands: Sequence[int], budget: int, floor: int) -> int:
+    """The largest cut ``c`` with ``sum(min(d, c)) <= budget``: short comments leave room for long ones."""
+    low, high = floor, max([floor, *demands])
+    while low < high:
+        mid = (low + high + 1) // 2
+        if sum(min(d, mid) for d in demands) <= budget:
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def _listing_line(member: Member, ordinal: int, tz: ZoneInfo, text: str) -> str:
+    """``12. *author* 12:04 ⚠ 45 `` and the comment's start (already escaped and cut)."""
+    author = escape_fit(one_line(member.author, LISTING_AUTHOR_LIMIT), LISTING_AUTHOR_LIMIT).text or "?"
+    head = f"{ordinal}. *{author}* {_time(member.at, tz)}"
+    if member.priority > 0:
+        head += f" ⚠ {member.priority}"
+    return f"{head} {text}" if text else head
+
+
+def _option_text(member: Member, ordinal: int) -> str:
+    """What the menu names a member by: the line's number and the author (plain text, never parsed)."""
+    author = escape_fit(one_line(member.author, OPTION_AUTHOR_LIMIT), OPTION_AUTHOR_LIMIT, plain=True).text or "?"
+    return plain_truncated(f"{ordinal}. {author}", OPTION_LIMIT)
+
+
+def render_listing(
+    members: Sequence[Member], first: int, t: Translator, tz: ZoneInfo, post: str, *, rollup_id: int
+) -> dict[str, Any]:
+    """One listing message: a line per member, ``LINES_PER_SECTION`` lines per section, each section with a
+    menu "Open as card…" naming its members; within Slack's size limits (50 blocks, ~12k characters).
+
+    The menu's action id names the roll-up, so the action handler opens a member only while it is on
+    this very roll-up; the option value is the conversation id.
+    """
     last = first + len(members) - 1
     header = t("rollup.listing", first=first, last=last)
-    button_text = len(t("rollup.open"))
-    # Share what the message may carry between the lines: ~170-200 characters of comment each.
-    per_line = (LISTING_TEXT_BUDGET - len(header)) // max(len(members), 1) - button_text
+    placeholder = plain_truncated(t("rollup.pick"), PLACEHOLDER_LIMIT)
+    sections = [members[i : i + LINES_PER_SECTION] for i in range(0, len(members), LINES_PER_SECTION)]
+    # What every line and option costs without its comment; the rest is shared by the comments.
+    fixed = len(header) + len(placeholder) * sum(1 for s in sections if any(not m.has_card for m in s))
+    for n, member in enumerate(members):
+        fixed += len(_listing_line(member, first + n, tz, "")) + 2
+        if not member.has_card:
+            fixed += len(_option_text(member, first + n))
+    demands = [len(escape_fit(_flat(m.text), MEMBER_TEXT_LIMIT).text) for m in members]
+    cut = min(_share(demands, LISTING_TEXT_BUDGET - fixed, LISTING_TEXT_FLOOR), MEMBER_TEXT_LIMIT)
     blocks: list[dict[str, Any]] = [{"type": "context", "elements": [{"type": "mrkdwn", "text": header}]}]
-    for member in members:
-        overhead = len(member_line(replace(member, text=""), tz, 0))
-        limit = min(MEMBER_TEXT_LIMIT, max(per_line - overhead, 20))
-        blocks.append(_member_section(t, member, tz, limit))
+    ordinal = first
+    for index, section_members in enumerate(sections):
+        lines: list[str] = []
+        options: list[dict[str, Any]] = []
+        for member in section_members:
+            text = escape_fit(_flat(member.text), cut).text
+            lines.append(_listing_line(member, ordinal, tz, text))
+            if not member.has_card:
+                options.append(
+                    {
+                        "text": {"type": "plain_text", "text": _option_text(member, ordinal)},
+                        "value": str(member.conversation_id),
+                    }
+                )
+            ordinal += 1
+        section: dict[str, Any] = {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": clip_mrkdwn("\n".join(lines), SECTION_LIMIT)},
+        }
+        if options:
+            section["accessory"] = {
+                "type": "static_select",
+                "action_id": f"{_action_id(PICK_ACTION, rollup_id)}:{index}",
+                "placeholder": {"type": "plain_text", "text": placeholder},
+                "options": options,
+            }
+        blocks.append(section)
     fallback = t("rollup.listing_fallback", count=len(members), post=post)
     return {"text": plain_truncated(fallback, 300), "blocks": blocks}
 
@@ -142,6 +225,7 @@ def render_listing(members: Sequence[Member], first: int, t: Translator, tz: Zon
 __all__ = [
     "OPEN_ACTION",
     "OPEN_TOP_ACTION",
+    "PICK_ACTION",
     "RESOLVE_ACTION",
     "member_line",
     "render_listing",

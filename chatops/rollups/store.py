@@ -24,16 +24,19 @@ from chatops.store import POST_CARD, Store
 ROLLUP_POST = "rollup.post"
 ROLLUP_LIST = "rollup.list"
 ROLLUP_UPDATE = "rollup.update"
-#: Members named by one listing message: each is a section with an "Open as card" button, after
-#: one header block; a message holds 50 blocks and ~12k characters (lines of ~170-200 characters).
-#: 10,000 comments take 205 messages: under 3.5 minutes at Slack's pace of one a second.
-LISTING_SIZE = 49
+#: Members named by one listing message: sections of 5 lines, each with a menu "Open as card…" naming
+#: its 5 members, after one header block; the lines and options share the message's ~12k characters
+#: (``chatops.rollups.render``). 10,000 comments take 100 messages: under 2 minutes at Slack's pace of one
+#: a second per channel.
+LISTING_SIZE = 100
 #: The key of a source's catch-all roll-up: comments without a post, or on posts not flooded themselves.
 SOURCE_WIDE = "*"
 #: The column's width: longer post URLs or texts are keyed by their digest.
 MAX_KEY = 255
 #: A card someone asked for goes before every other waiting card.
 OPENED_PRIORITY = 1_000_000
+#: Marks the card job of a conversation opened from a roll-up (a click or a follow-up): never gathered again.
+OPENED = "opened"
 #: Each roll-up gathering at once adds this much to the time between redraws of every one of them:
 #: 20 roll-ups redraw once a minute each, 20 chat.update calls a minute in all.
 REDRAW_SHARE = timedelta(seconds=3)
@@ -299,11 +302,18 @@ class RollupStore:
 
     # -- people's actions ------------------------------------------------------------------
 
-    async def open_as_cards(self, conversation_ids: Sequence[int], *, priority: Mapping[int, int] | None = None) -> int:
+    async def open_as_cards(
+        self,
+        conversation_ids: Sequence[int],
+        *,
+        priority: Mapping[int, int] | None = None,
+        within: int | None = None,
+    ) -> int:
         """Give each still-gathered conversation a card of its own; how many were opened.
 
         One conditional UPDATE per roll-up decides: a conversation that already left its roll-up
-        (opened by a click a moment ago, or a replay of that click) is not opened twice.
+        (opened by a click a moment ago, or a replay of that click) is not opened twice. ``within``:
+        only members of that roll-up (a listing's menu names its roll-up; another id is not opened).
         """
         now = utcnow()
         opened = 0
@@ -312,7 +322,7 @@ class RollupStore:
                 await session.execute(
                     select(Conversation.id, Conversation.rollup_id).where(
                         Conversation.id.in_(list(conversation_ids)),
-                        Conversation.rollup_id.is_not(None),
+                        Conversation.rollup_id.is_not(None) if within is None else Conversation.rollup_id == within,
                         Conversation.slack_ts.is_(None),
                     )
                 )
@@ -330,7 +340,9 @@ class RollupStore:
                 )
                 for cid in result.scalars().all():
                     job_priority = (priority or {}).get(cid, OPENED_PRIORITY)
-                    session.add(OutboxJob(kind=POST_CARD, conversation_id=cid, payload={}, priority=job_priority))
+                    session.add(
+                        OutboxJob(kind=POST_CARD, conversation_id=cid, payload={OPENED: True}, priority=job_priority)
+                    )
                     opened += 1
                 rollup = await session.get(Rollup, rid)
                 if rollup is not None:
@@ -544,6 +556,7 @@ class RollupStore:
 
 __all__ = [
     "LISTING_SIZE",
+    "OPENED",
     "OPENED_PRIORITY",
     "ROLLUP_LIST",
     "ROLLUP_POST",

@@ -707,3 +707,37 @@ def test_any_form_gives_a_state_slack_could_send(form: dict[str, Any]) -> None:
             assert {o["value"] for o in chosen if o} <= offered
     json.dumps(values)
     assert_only_renderer_markup(parse(view_html(_HOSTILE_VIEW, state=values)))
+
+
+def test_a_full_rollup_listing_fits_slack_and_renders_a_menu_per_section() -> None:
+    """100 long, hostile comments by long names: one listing message Slack takes, every member once."""
+    from chatops.rollups.render import render_listing
+    from chatops.rollups.store import Member
+    from chatops.rollups.texts import TEXTS
+    from chatops.testing.fake_slack.blocks import message_content_errors
+
+    t = Translator("en")
+    t.add(TEXTS)
+    at = datetime(2026, 11, 23, 10, 4, tzinfo=UTC)
+    hostile = "<!channel> & <https://evil.example|invoice> " * 20
+    members = [
+        Member(1000 + i, f"c{i:03d} {hostile}", "Ö" * 40 + "&<>", at, 40 if i % 7 == 0 else 0, i == 3, "new")
+        for i in range(100)
+    ]
+    message = render_listing(members, 9901, t, ZoneInfo("Europe/Helsinki"), "Summer sale", rollup_id=7)
+    assert message_content_errors(message) == []
+    dom = parse(message_html(message))
+    assert_only_renderer_markup(dom)
+    # Shown as written, never a ping or a hidden link.
+    mrkdwn = json.dumps(message["blocks"])
+    assert "<!channel>" not in mrkdwn and "<https://evil" not in mrkdwn and dom.find_all("a") == []
+    for i in range(100):
+        # The worst case (long names, text that escaping triples): still the start of each comment, once.
+        assert dom.text.count(f"c{i:03d} <!channel> & <https://evil.example") == 1
+    selects = dom.find_all("select")
+    assert len(selects) == 20
+    values = [o.attrs.get("value") for s in selects for o in s.find_all("option") if o.attrs.get("value")]
+    # A member that has a card already is listed but not offered.
+    assert values == [str(1000 + i) for i in range(100) if i != 3]
+    actions = [json.loads(s.attrs["data-action"])["action_id"] for s in selects]
+    assert actions == [f"chatops:rollup_pick:7:{n}" for n in range(20)]
