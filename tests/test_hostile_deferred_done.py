@@ -10,10 +10,13 @@ would send it twice).
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+import contextlib
+import copy
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatops.models import Message, OutboxJob, utcnow
 from chatops.outbox.worker import OutboxWorker
@@ -65,3 +68,47 @@ async def test_a_worker_killed_before_its_deferred_done_sends_nothing_twice(
     assert len(fake_slack.top_level_messages(INBOX)) == 1
     assert [m["text"] for m in fake_slack.thread(card.channel, card.ts)] == thread
     assert "✅ Reply by <@UANNA>" in card.text and "unknown" not in card.text.lower()
+
+
+async def test_two_replicas_each_marking_done_the_job_the_other_leases_do_not_deadlock(
+    fake_slack: FakeSlack, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Replica A finished job X and leases Y; replica B finished Y and leases X (due lists read
+    before a priority changed). Each lease transaction marks its own job done first, so the two
+    hold crossed row locks; neither may wait on the other's (a deadlock would stop the pass as
+    "database unavailable"): each row is still leased in the other's snapshot, so it is skipped."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("row locks: SQLite has one writer at a time")
+    async with TestBot(fake_slack, database_url, deliver=False) as bot:
+        for i in range(2):
+            await bot.comment(f"crossed {i}", id=f"crossed-{i}")
+        assert bot.app is not None
+        a = bot.app.delivery
+        b = copy.copy(a)
+        b.worker_id = a.worker_id + "-b"
+        due = {job.id: job for job in await a._due_jobs()}
+        x, y = sorted(due)
+        until = utcnow() + timedelta(seconds=60)
+        async with bot.app.db.write() as session:
+            await session.execute(
+                update(OutboxJob).where(OutboxJob.id == x).values(leased_by=a.worker_id, lease_until=until)
+            )
+            await session.execute(
+                update(OutboxJob).where(OutboxJob.id == y).values(leased_by=b.worker_id, lease_until=until)
+            )
+        a._done, b._done = (x, utcnow()), (y, utcnow())
+        both_marked = asyncio.Barrier(2)
+        mark_done = OutboxWorker._mark_done
+
+        async def mark_then_meet(self: OutboxWorker, session: AsyncSession, done: tuple[int, datetime] | None) -> None:
+            await mark_done(self, session, done)
+            if done is not None:  # both hold their own row's lock before either leases
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(both_marked.wait(), 0.5)
+
+        monkeypatch.setattr(OutboxWorker, "_mark_done", mark_then_meet)
+        leased = await asyncio.gather(a._lease(due[y]), b._lease(due[x]), return_exceptions=True)
+        assert leased == [False, False]  # each job is done, so neither is leased again
+        async with bot.app.db.read() as session:
+            rows = (await session.execute(select(OutboxJob.status, OutboxJob.leased_by).order_by(OutboxJob.id))).all()
+        assert [tuple(r) for r in rows] == [("done", None), ("done", None)]
