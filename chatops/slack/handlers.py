@@ -104,17 +104,23 @@ def register_card_handlers(
                     log.warning("ignoring %s with value %r", action.get("action_id"), str(action.get("value"))[:100])
                     return
 
+                outcomes: list[Outcome] = []
+
                 async def effect() -> None:
                     outcome = await work(value, body["user"]["id"], body, client)
                     if outcome is not None:
-                        await tell(client, body, outcome)
+                        outcomes.append(outcome)
 
                 # Buttons that open a modal are covered too: a replay must not open a second one.
                 if not queued:
                     await applied_once(click_key(body), f"click:{name}", body["user"]["id"], effect)
-                    return
-                async with post_ack_slots:
-                    await applied_once(click_key(body), f"click:{name}", body["user"]["id"], effect)
+                else:
+                    async with post_ack_slots:
+                        await applied_once(click_key(body), f"click:{name}", body["user"]["id"], effect)
+                # Told after the slot is given back: a slow Slack (chat.postEphemeral waits up to the
+                # client's timeout) would otherwise hold every slot and everyone's clicks with it.
+                for outcome in outcomes:
+                    await tell(client, body, outcome)
 
             bolt.action(_action(name))(listener)
 

@@ -1,0 +1,55 @@
+"""Hostile tests of the post-ack slots (chatops.slack.handlers.POST_ACK_SLOTS): a click's work after
+its ack waits for one of a few slots. A slow Slack must not let a few clicks hold every slot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from slack_sdk.web.async_client import AsyncWebClient
+
+from chatops.slack.handlers import POST_ACK_SLOTS
+from chatops.testing.bot import TestBot
+
+
+async def test_a_slow_slack_telling_people_no_holds_up_no_one_elses_click(
+    bot: TestBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Refusals are told through chat.postEphemeral; with Slack answering slowly (up to the client's
+    30 s timeout, twice with the connection retry), the refused clicks held every slot while they
+    waited, and everyone else's Claim and Resolve waited behind them."""
+    anna = bot.person("Anna")
+    await bot.comment("Hello?", id="held")
+    card = await bot.next_card()
+    await bot.comment("Another one", id="other")
+    other = await bot.next_card()
+    await bot.click(anna, card, "claim")
+    await card.wait_for(lambda c: "unclaim" in c.buttons)
+
+    released = asyncio.Event()
+    told: list[dict[str, Any]] = []
+    real = AsyncWebClient.chat_postEphemeral
+
+    async def slow(self: AsyncWebClient, **kwargs: Any) -> Any:
+        told.append(kwargs)
+        await released.wait()
+        return await real(self, **kwargs)
+
+    monkeypatch.setattr(AsyncWebClient, "chat_postEphemeral", slow)
+    refused = [bot.person(name) for name in ("Ben", "Cai", "Dora", "Eve", "Fay")[:POST_ACK_SLOTS]]
+    for person in refused:
+        await bot.click(person, card, "unclaim")  # acked: only Anna may unclaim, each is told so
+    for _ in range(250):
+        if len(told) == len(refused):
+            break
+        await asyncio.sleep(0.02)
+    assert len(told) == len(refused)
+
+    await bot.click(anna, other, "claim")
+    await other.wait_for(lambda c: "unclaim" in c.buttons)  # while Slack still has not answered
+    released.set()
+    for person in refused:
+        await bot.slack.wait_for("chat.postEphemeral", lambda c, p=person: c.args.get("user") == p.id)
+    assert all(bot.ephemerals(p) == ["Only <@UANNA>, who claimed it, can unclaim this."] for p in refused)
