@@ -11,7 +11,8 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from chatops.slack.handlers import POST_ACK_SLOTS
-from chatops.testing.bot import TestBot
+from chatops.testing.bot import CallbackReceiver, TestBot
+from chatops.workflow import Outcome, Workflow
 
 
 async def test_a_slow_slack_telling_people_no_holds_up_no_one_elses_click(
@@ -53,3 +54,43 @@ async def test_a_slow_slack_telling_people_no_holds_up_no_one_elses_click(
     for person in refused:
         await bot.slack.wait_for("chat.postEphemeral", lambda c, p=person: c.args.get("user") == p.id)
     assert all(bot.ephemerals(p) == ["Only <@UANNA>, who claimed it, can unclaim this."] for p in refused)
+
+
+async def test_fifty_clicks_behind_four_hung_ones_are_acked_kept_and_a_modal_still_opens(
+    bot: TestBot, callback: CallbackReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first clicks' work hangs (a slow database): every click is still acked at once, a
+    Reply still opens its dialog while they hang, and once they finish every click has had its
+    effect: one claim, everyone else told who has it."""
+    await bot.comment("Where is my refund?", reply_url=callback.url)
+    card = await bot.next_card()
+    released = asyncio.Event()
+    hanging: list[str] = []
+    real = Workflow.claim
+
+    async def slow_claim(self: Workflow, conversation_id: int, user: str) -> Outcome:
+        if len(hanging) < POST_ACK_SLOTS:
+            hanging.append(user)
+            await released.wait()
+        return await real(self, conversation_id, user)
+
+    monkeypatch.setattr(Workflow, "claim", slow_claim)
+    people = [bot.person(f"Agent{i}") for i in range(50)]
+    for person in people:
+        await bot.click(person, card, "claim")  # each answered 200: acked
+    for _ in range(250):
+        if len(hanging) == POST_ACK_SLOTS:
+            break
+        await asyncio.sleep(0.02)
+    assert len(hanging) == POST_ACK_SLOTS
+
+    anna = bot.person("Anna")
+    await bot.click(anna, card, "reply")
+    await bot.slack.wait_for("views.open", lambda c: c.ok, timeout=3)  # its trigger_id lives 3 s
+    released.set()
+    await card.wait_for(lambda c: "unclaim" in c.buttons)
+    winner = next(p for p in people if f"<@{p.id}>" in card.text)
+    for person in people:
+        if person is not winner:
+            await bot.slack.wait_for("chat.postEphemeral", lambda c, p=person: c.args.get("user") == p.id)
+            assert bot.ephemerals(person) == [f"Already claimed by <@{winner.id}>."]
