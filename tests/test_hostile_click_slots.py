@@ -19,7 +19,7 @@ async def test_a_slow_slack_telling_people_no_holds_up_no_one_elses_click(
     bot: TestBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Refusals are told through chat.postEphemeral; with Slack answering slowly (up to the client's
-    30 s timeout, twice with the connection retry), the refused clicks held every slot while they
+    30 s timeout), the refused clicks held every slot while they
     waited, and everyone else's Claim and Resolve waited behind them."""
     anna = bot.person("Anna")
     await bot.comment("Hello?", id="held")
