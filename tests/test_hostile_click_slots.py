@@ -9,9 +9,14 @@ from typing import Any
 
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import select
 
+from chatops.app import ChatOps
+from chatops.db import Database
+from chatops.models import Conversation
 from chatops.slack.handlers import POST_ACK_SLOTS
 from chatops.testing.bot import CallbackReceiver, TestBot
+from chatops.testing.fake_slack import FakeSlack
 from chatops.workflow import Outcome, Workflow
 
 
@@ -94,3 +99,42 @@ async def test_fifty_clicks_behind_four_hung_ones_are_acked_kept_and_a_modal_sti
         if person is not winner:
             await bot.slack.wait_for("chat.postEphemeral", lambda c, p=person: c.args.get("user") == p.id)
             assert bot.ephemerals(person) == [f"Already claimed by <@{winner.id}>."]
+
+
+async def test_clicks_acked_and_waiting_for_a_slot_are_done_before_the_bot_stops(
+    fake_slack: FakeSlack, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deploy stops the bot while clicks wait for a slot: they were acked (Slack will not send
+    them again) and nobody was told otherwise, so they are done before the database is closed.
+    Before, stopping closed the database under them and the process exit dropped them."""
+    released = asyncio.Event()
+    real_claim, real_stop = Workflow.claim, ChatOps.stop
+
+    async def slow_claim(self: Workflow, conversation_id: int, user: str) -> Outcome:
+        await released.wait()  # each takes a moment once the database answers again
+        await asyncio.sleep(0.1)
+        return await real_claim(self, conversation_id, user)
+
+    async def stop(self: ChatOps) -> None:
+        released.set()  # the slow database recovers as the deploy stops the bot
+        await real_stop(self)
+
+    async with TestBot(fake_slack, database_url) as bot:
+        await bot.comment("First", id="first")
+        first = await bot.next_card()
+        await bot.comment("Second", id="second")
+        second = await bot.next_card()
+        monkeypatch.setattr(Workflow, "claim", slow_claim)
+        monkeypatch.setattr(ChatOps, "stop", stop)
+        for i in range(POST_ACK_SLOTS):
+            await bot.click(bot.person(f"Early{i}"), first, "claim")
+        zed = bot.person("Zed")
+        await bot.click(zed, second, "claim")  # acked; its work waits for a slot
+    database = Database(database_url)
+    try:
+        async with database.read() as session:
+            owners = (await session.scalars(select(Conversation.assignee).order_by(Conversation.id))).all()
+    finally:
+        await database.dispose()
+    assert owners[0] is not None and owners[0].startswith("UEARLY")
+    assert owners[1] == zed.id
