@@ -190,7 +190,8 @@ class ChatOps:
 
         self._add_texts()
         self._add_sources()
-        register_card_handlers(
+        #: Clicks acked whose work waits for a slot: stopping waits for them (chatops.slack.handlers).
+        self.clicks = register_card_handlers(
             self.bolt,
             workflow=self.workflow,
             db=self.db,
@@ -417,6 +418,7 @@ class ChatOps:
 
     async def stop(self) -> None:
         """Stop everything started, in reverse order; a plugin failing to stop does not keep the others running."""
+        await self.clicks.drain()  # acked, so Slack will not send them again
         await self.scheduler.shutdown()
         await self.delivery.stop()
         await self._stop_plugins()

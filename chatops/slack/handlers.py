@@ -12,9 +12,10 @@ way and does nothing more (see ``chatops.slack.replays``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -42,6 +43,42 @@ Body = dict[str, Any]
 #: together kept the event loop so busy that the next clicks' acks waited behind them (p99
 #: 3.4× a bare Bolt app's); the database does them one or a few at a time anyway.
 POST_ACK_SLOTS = 4
+#: Seconds stopping waits for clicks already acked whose work has not run yet (see PostAckWork.drain).
+POST_ACK_DRAIN_SECONDS = 10.0
+
+
+class PostAckWork:
+    """Clicks acknowledged whose work has not finished: run a few at a time, waited for when the bot stops.
+
+    A click is acked before its work runs; with the work queued behind :data:`POST_ACK_SLOTS`,
+    dozens can be waiting when a deploy stops the process. Slack will not send them again (they
+    were acked) and the person was told nothing, so stopping waits for them first.
+    """
+
+    def __init__(self, slots: int = POST_ACK_SLOTS) -> None:
+        self._slots = asyncio.Semaphore(slots)
+        self._in_hand = 0
+        self._none_in_hand = asyncio.Event()
+        self._none_in_hand.set()
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Wait for a free slot and hold it for the block; counted as in hand from the moment of asking."""
+        self._in_hand += 1
+        self._none_in_hand.clear()
+        try:
+            async with self._slots:
+                yield
+        finally:
+            self._in_hand -= 1
+            if not self._in_hand:
+                self._none_in_hand.set()
+
+    async def drain(self) -> None:
+        """Wait (at most :data:`POST_ACK_DRAIN_SECONDS`) until every click in hand has done its work."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(POST_ACK_DRAIN_SECONDS):
+                await self._none_in_hand.wait()
 
 
 def _action(name: str) -> re.Pattern[str]:
@@ -57,11 +94,11 @@ def register_card_handlers(
     sources: Mapping[str, Source],
     allow_new_tags: bool,
     interceptors: ReplyInterceptors,
-) -> None:
-    """Attach every card button and modal listener to ``bolt``."""
+) -> PostAckWork:
+    """Attach every card button and modal listener to ``bolt``; returns the clicks' work in hand (to drain on stop)."""
     replays = ReplayGuard(db)
     # Clicks whose work is only the database's wait here for a turn after their ack (see POST_ACK_SLOTS).
-    post_ack_slots = asyncio.Semaphore(POST_ACK_SLOTS)
+    post_ack = PostAckWork()
 
     async def applied_once(key: str | None, kind: str, user: str, effect: Callable[[], Awaitable[None]]) -> None:
         """Run ``effect`` only for the first arrival of ``key``; give the key back if it fails."""
@@ -104,17 +141,23 @@ def register_card_handlers(
                     log.warning("ignoring %s with value %r", action.get("action_id"), str(action.get("value"))[:100])
                     return
 
+                outcomes: list[Outcome] = []
+
                 async def effect() -> None:
                     outcome = await work(value, body["user"]["id"], body, client)
                     if outcome is not None:
-                        await tell(client, body, outcome)
+                        outcomes.append(outcome)
 
                 # Buttons that open a modal are covered too: a replay must not open a second one.
                 if not queued:
                     await applied_once(click_key(body), f"click:{name}", body["user"]["id"], effect)
-                    return
-                async with post_ack_slots:
-                    await applied_once(click_key(body), f"click:{name}", body["user"]["id"], effect)
+                else:
+                    async with post_ack.slot():
+                        await applied_once(click_key(body), f"click:{name}", body["user"]["id"], effect)
+                # Told after the slot is given back: a slow Slack (chat.postEphemeral waits up to the
+                # client's timeout) would otherwise hold every slot and everyone's clicks with it.
+                for outcome in outcomes:
+                    await tell(client, body, outcome)
 
             bolt.action(_action(name))(listener)
 
@@ -315,6 +358,8 @@ def register_card_handlers(
                 await tell_on_card(client, card.slack_channel if card else None, body["user"]["id"], outcome)
 
         await applied_once(key, "view:escalate", body["user"]["id"], effect)
+
+    return post_ack
 
 
 #: Slack shows at most this much of an error under a dialog's input.
