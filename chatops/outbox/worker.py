@@ -368,8 +368,12 @@ class OutboxWorker:
 
         A pass used to write each job's "done" in a transaction of its own, right before the
         next job's lease in another; now the two share one (a write, an fsync on SQLite, less
-        per job), and the pass's last job is marked at the end of the pass. Nothing runs in
-        between but the next job's pace check, so its lease cannot run out meanwhile.
+        per job), and the pass's last job is marked at the end of the pass. In between run the
+        kind's ``on_recovered`` (clearing its alert) and the next job's pace check, both short,
+        so the lease does not run out meanwhile. If the process dies in that window the job runs
+        again: every built-in kind is safe to re-run (Slack posts are matched up in ``slack_posts``,
+        an answer already marked sent is skipped); a plugin's kind with an outside effect of its
+        own must be too (see ``chatops.outbox.kinds``).
         """
         if done is None:
             return
