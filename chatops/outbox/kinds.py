@@ -55,7 +55,12 @@ Handler = Callable[["DueJob", "JobSlack"], Awaitable[None]]
 
 @dataclass(frozen=True, slots=True)
 class JobKind:
-    """One kind of outbox job and how the worker treats it."""
+    """One kind of outbox job and how the worker treats it.
+
+    A job runs at least once: a process that dies after the handler succeeded and before the
+    job is marked done runs it again after its lease. A handler with an effect outside the
+    database makes that effect once (``JobSlack.post`` does so for Slack posts).
+    """
 
     name: str
     handler: Handler
