@@ -46,6 +46,9 @@ INGEST_TABLES = ("conversations", "messages", "outbox")
 #: The readiness probe's own, shorter wait: it must answer before the orchestrator's probe times out.
 READY_PROBE_TIMEOUT_SECONDS = 2.0
 
+#: PostgreSQL: this transaction's lock_timeout (``SET LOCAL``), e.g. ``{"ms": "250ms"}``.
+_SET_LOCAL_LOCK_TIMEOUT = text("SELECT set_config('lock_timeout', :ms, true)")
+
 #: Time in the write queue below which a writer keeps the full busy timeout.
 _QUEUE_GRACE_SECONDS = 0.05
 
@@ -242,8 +245,11 @@ class Database:
                         if left is not None and left < self.lock_timeout - _QUEUE_GRACE_SECONDS:
                             # A group commit's oldest member already waited (behind the group before):
                             # its lock waits get only what is left (0 would mean no limit at all).
+                            # set_config with a parameter, not SET LOCAL with the number in the text:
+                            # one statement prepared once per connection, instead of a new one (a
+                            # round trip more, and a place in the prepared-statement cache) per value.
                             ms = max(1, int(left * 1000))
-                            await session.execute(text(f"SET LOCAL lock_timeout = {ms}"))
+                            await session.execute(_SET_LOCAL_LOCK_TIMEOUT, {"ms": f"{ms}ms"})
                         yield session
                     self._committed(session)
                 return

@@ -20,6 +20,7 @@ from sqlalchemy import insert as sa_insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chatops import pg_ingest
 from chatops.cards import answered_kinds
 from chatops.db import Database
 from chatops.events import PENDING_EVENTS, ConversationEvent
@@ -313,15 +314,20 @@ class Store:
         thread, then by id), so that two batches stored at once on PostgreSQL (two replicas, or
         two groups of :meth:`ingest`) wait for each other instead of deadlocking.
         """
-        insert_conv, insert_msg = _ingest_statements(session.get_bind().dialect.name)
+        dialect = session.get_bind().dialect.name
+        # PostgreSQL: constant statements with arrays (chatops.pg_ingest); SQLite: executemany with
+        # RETURNING, which SQLAlchemy sends as a few multi-row INSERTs ("insertmanyvalues").
+        postgres = dialect == "postgresql"
+        insert_conv, insert_msg = _ingest_statements(dialect)
         threads: dict[tuple[str, str], InboundMessage] = {}
         for msg in msgs:
             threads.setdefault((msg.source, msg.thread_id), msg)
-        # executemany with RETURNING: SQLAlchemy sends it as a few multi-row INSERTs ("insertmanyvalues").
-        created = await session.execute(
-            insert_conv, [_conversation_values(threads[key], now) for key in sorted(threads)]
-        )
-        conv_of: dict[tuple[str, str], int] = {(source, thread): conv_id for conv_id, source, thread in created.all()}
+        new_rows = [_conversation_values(threads[key], now) for key in sorted(threads)]
+        if postgres:
+            created_rows = await pg_ingest.insert_conversations(session, new_rows, now)
+        else:
+            created_rows = (await session.execute(insert_conv, new_rows)).all()
+        conv_of: dict[tuple[str, str], int] = {(source, thread): conv_id for conv_id, source, thread in created_rows}
         new_convs = set(conv_of.values())
         for source in {key[0] for key in threads if key not in conv_of}:
             wanted = [key[1] for key in threads if key[0] == source and key not in conv_of]
@@ -336,8 +342,11 @@ class Store:
         for msg in msgs:
             first.setdefault((msg.source, msg.external_id), msg)
         rows = [_message_values(conv_of[(m.source, m.thread_id)], m, Direction.INBOUND, now) for m in first.values()]
-        inserted = await session.execute(insert_msg, rows)
-        stored.update({(source, ext): message_id for message_id, source, ext in inserted.all()})
+        if postgres:
+            inserted = await pg_ingest.insert_messages(session, rows, now)
+        else:
+            inserted = (await session.execute(insert_msg, rows)).all()
+        stored.update({(source, ext): message_id for message_id, source, ext in inserted})
         # Conversations made only for messages already stored elsewhere are undone.
         used = {conv_of[(m.source, m.thread_id)] for m in first.values() if (m.source, m.external_id) in stored}
         unused = new_convs - used
@@ -379,6 +388,10 @@ class Store:
                 waiting.add(conv_id)
                 jobs.append(_job_row(UPDATE_CARD, conv_id, None))
             results.append(IngestResult(conv_id, message_id))
+        if postgres and audits and jobs:
+            await pg_ingest.insert_audit_and_jobs(session, audits, jobs, OutboxStatus.PENDING.value)
+            _announce(session, audits)
+            return results
         # Plain executemany (no RETURNING) into the tables: the cheapest way in for hundreds of rows.
         if audits:
             await session.execute(sa_insert(_table(AuditEntry)), audits)

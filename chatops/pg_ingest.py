@@ -1,0 +1,132 @@
+"""PostgreSQL's statements for storing a group of customers' messages: arrays in, one statement per step.
+
+A group of ingest (:meth:`chatops.store.Store.ingest`) on PostgreSQL is bound by round trips,
+not by the server's CPU. SQLAlchemy sends a multi-row INSERT as ``VALUES (...), (...)`` with
+as many rows as the group has, so each group size is a statement of its own: asyncpg prepares
+it first (a round trip more), and the prepared-statement cache (100 statements per connection)
+turns over as sizes come and go. Here each table's rows go in as one array per column through
+``unnest``: the statement text never changes, so it is prepared once per connection, and the
+audit lines and outbox jobs share one statement (a data-modifying CTE) instead of one each.
+
+Rows are inserted in the order given (``WITH ORDINALITY ... ORDER BY``): ids keep arrival
+order, and conversations are taken in the caller's order (by thread), which keeps two groups
+written at once from deadlocking.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chatops.models import UTCDateTime, utcnow
+
+_CONVERSATIONS = text(
+    """
+    INSERT INTO conversations (source, thread_id, channel_name, context_text, context_url, status, priority,
+                               followup_pending, created_at, updated_at, last_inbound_at)
+    SELECT source, thread_id, channel_name, context_text, context_url, status, priority,
+           false, :now, :now, :now
+    FROM unnest(CAST(:source AS text[]), CAST(:thread_id AS text[]), CAST(:channel_name AS text[]),
+                CAST(:context_text AS text[]), CAST(:context_url AS text[]), CAST(:status AS text[]),
+                CAST(:priority AS integer[]))
+         WITH ORDINALITY AS row (source, thread_id, channel_name, context_text, context_url, status, priority, ord)
+    ORDER BY ord
+    ON CONFLICT (source, thread_id) DO NOTHING
+    RETURNING id, source, thread_id
+    """
+)
+
+_MESSAGES = text(
+    """
+    INSERT INTO messages (conversation_id, source, external_id, direction, author_id, author_name, author_handle,
+                          author_url, text, permalink, source_created_at, received_at, extra, kind, hidden,
+                          delivery_attempts)
+    SELECT conversation_id, source, external_id, direction, author_id, author_name, author_handle,
+           author_url, text, permalink, source_created_at, :now, CAST(extra AS json), 'comment', false, 0
+    FROM unnest(CAST(:conversation_id AS bigint[]), CAST(:source AS text[]), CAST(:external_id AS text[]),
+                CAST(:direction AS text[]), CAST(:author_id AS text[]), CAST(:author_name AS text[]),
+                CAST(:author_handle AS text[]), CAST(:author_url AS text[]), CAST(:text AS text[]),
+                CAST(:permalink AS text[]), CAST(:source_created_at AS timestamptz[]), CAST(:extra AS text[]))
+         WITH ORDINALITY AS row (conversation_id, source, external_id, direction, author_id, author_name,
+                                 author_handle, author_url, text, permalink, source_created_at, extra, ord)
+    ORDER BY ord
+    ON CONFLICT (source, external_id) DO NOTHING
+    RETURNING id, source, external_id
+    """
+)
+
+_AUDIT_AND_JOBS = text(
+    """
+    WITH audit AS (
+        INSERT INTO audit_log (conversation_id, actor, action, detail, at)
+        SELECT conversation_id, actor, action, CAST(detail AS json), at
+        FROM unnest(CAST(:a_conversation_id AS bigint[]), CAST(:a_actor AS text[]), CAST(:a_action AS text[]),
+                    CAST(:a_detail AS text[]), CAST(:a_at AS timestamptz[]))
+             WITH ORDINALITY AS row (conversation_id, actor, action, detail, at, ord)
+        ORDER BY ord
+    )
+    INSERT INTO outbox (kind, conversation_id, message_id, payload, priority, status, attempts, due_at, created_at)
+    SELECT kind, conversation_id, message_id, CAST(payload AS json), priority, :pending, 0, :now, :now
+    FROM unnest(CAST(:j_kind AS text[]), CAST(:j_conversation_id AS bigint[]), CAST(:j_message_id AS bigint[]),
+                CAST(:j_payload AS text[]), CAST(:j_priority AS integer[]))
+         WITH ORDINALITY AS row (kind, conversation_id, message_id, payload, priority, ord)
+    ORDER BY ord
+    """
+)
+
+_utc = UTCDateTime()
+
+
+def _columns(rows: Sequence[dict[str, Any]], names: Sequence[str], prefix: str = "") -> dict[str, Any]:
+    """The rows as one list per column (the statements' arrays)."""
+    return {prefix + name: [row[name] for row in rows] for name in names}
+
+
+def _json(value: Any) -> str:
+    # What SQLAlchemy's JSON type would send (json.dumps), here as text for the array.
+    return json.dumps(value)
+
+
+def _time(value: datetime | None) -> datetime | None:
+    # The checks and conversion UTCDateTime applies to what it stores (no naive datetimes).
+    return _utc.process_bind_param(value, None)
+
+
+async def insert_conversations(session: AsyncSession, rows: Sequence[dict[str, Any]], now: datetime) -> Sequence[Any]:
+    """Insert new conversations (rows of ``_conversation_values``), skipping threads that have one.
+
+    Returns ``(id, source, thread_id)`` of those inserted.
+    """
+    names = ("source", "thread_id", "channel_name", "context_text", "context_url", "status", "priority")
+    params = _columns(rows, names)
+    params["now"] = _time(now)
+    return (await session.execute(_CONVERSATIONS, params)).all()
+
+
+async def insert_messages(session: AsyncSession, rows: Sequence[dict[str, Any]], now: datetime) -> Sequence[Any]:
+    """Insert messages (rows of ``_message_values``), skipping those stored before; ``(id, source, external_id)``."""
+    names = ("conversation_id", "source", "external_id", "direction", "author_id", "author_name", "author_handle")
+    params = _columns(rows, (*names, "author_url", "text", "permalink"))
+    params["source_created_at"] = [_time(row["source_created_at"]) for row in rows]
+    params["extra"] = [_json(row["extra"]) for row in rows]
+    params["now"] = _time(now)
+    return (await session.execute(_MESSAGES, params)).all()
+
+
+async def insert_audit_and_jobs(
+    session: AsyncSession, audits: Sequence[dict[str, Any]], jobs: Sequence[dict[str, Any]], pending: str
+) -> None:
+    """Insert audit lines (``_audit_row``) and outbox jobs (``_job_row``, status ``pending``) in one statement."""
+    params = _columns(audits, ("conversation_id", "actor", "action"), "a_")
+    params["a_detail"] = [_json(row["detail"]) for row in audits]
+    params["a_at"] = [_time(row["at"]) for row in audits]
+    params.update(_columns(jobs, ("kind", "conversation_id", "message_id", "priority"), "j_"))
+    params["j_payload"] = [_json(row["payload"]) for row in jobs]
+    params["pending"] = pending
+    params["now"] = _time(utcnow())
+    await session.execute(_AUDIT_AND_JOBS, params)
