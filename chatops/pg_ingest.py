@@ -60,6 +60,45 @@ _MESSAGES = text(
     """
 )
 
+_FIRST_MESSAGES = text(
+    """
+    WITH input AS (
+        SELECT *
+        FROM unnest(CAST(:conversation_id AS bigint[]), CAST(:source AS text[]), CAST(:external_id AS text[]),
+                    CAST(:direction AS text[]), CAST(:author_id AS text[]), CAST(:author_name AS text[]),
+                    CAST(:author_handle AS text[]), CAST(:author_url AS text[]), CAST(:text AS text[]),
+                    CAST(:permalink AS text[]), CAST(:source_created_at AS timestamptz[]), CAST(:extra AS text[]),
+                    CAST(:actor AS text[]), CAST(:priority AS integer[]))
+             WITH ORDINALITY AS row (conversation_id, source, external_id, direction, author_id, author_name,
+                                     author_handle, author_url, text, permalink, source_created_at, extra,
+                                     actor, priority, ord)
+    ), message AS (
+        INSERT INTO messages (conversation_id, source, external_id, direction, author_id, author_name, author_handle,
+                              author_url, text, permalink, source_created_at, received_at, extra, kind, hidden,
+                              delivery_attempts)
+        SELECT conversation_id, source, external_id, direction, author_id, author_name, author_handle,
+               author_url, text, permalink, source_created_at, :now, CAST(extra AS json), 'comment', false, 0
+        FROM input
+        ORDER BY ord
+        ON CONFLICT (source, external_id) DO NOTHING
+        RETURNING id, conversation_id, source, external_id
+    ), audit AS (
+        INSERT INTO audit_log (conversation_id, actor, action, detail, at)
+        SELECT message.conversation_id, input.actor, 'received', json_build_object('message_id', message.id),
+               :audit_at
+        FROM message JOIN input USING (source, external_id)
+        ORDER BY message.id
+    ), job AS (
+        INSERT INTO outbox (kind, conversation_id, message_id, payload, priority, status, attempts, due_at,
+                            created_at)
+        SELECT :job_kind, message.conversation_id, NULL, CAST('{}' AS json), input.priority, :pending, 0, :now, :now
+        FROM message JOIN input USING (source, external_id)
+        ORDER BY message.id
+    )
+    SELECT id, source, external_id FROM message
+    """
+)
+
 _AUDIT_AND_JOBS = text(
     """
     WITH audit AS (
@@ -130,3 +169,33 @@ async def insert_audit_and_jobs(
     params["pending"] = pending
     params["now"] = _time(utcnow())
     await session.execute(_AUDIT_AND_JOBS, params)
+
+
+async def insert_first_messages(
+    session: AsyncSession,
+    rows: Sequence[dict[str, Any]],
+    actors: Sequence[str],
+    priorities: Sequence[int],
+    now: datetime,
+    *,
+    audit_at: datetime,
+    job_kind: str,
+    pending: str,
+) -> Sequence[Any]:
+    """Insert messages that each start their (new) conversation, with their audit lines and jobs.
+
+    Like :func:`insert_messages`, and in the same statement, for each message inserted (not one
+    stored before): its "received" audit line (by ``actors[i]``, at ``audit_at``) and its
+    ``job_kind`` outbox job (``priorities[i]``), in message order.
+    """
+    names = ("conversation_id", "source", "external_id", "direction", "author_id", "author_name", "author_handle")
+    params = _columns(rows, (*names, "author_url", "text", "permalink"))
+    params["source_created_at"] = [_time(row["source_created_at"]) for row in rows]
+    params["extra"] = [_json(row["extra"]) for row in rows]
+    params["actor"] = list(actors)
+    params["priority"] = list(priorities)
+    params["now"] = _time(now)
+    params["audit_at"] = _time(audit_at)
+    params["job_kind"] = job_kind
+    params["pending"] = pending
+    return (await session.execute(_FIRST_MESSAGES, params)).all()
