@@ -160,14 +160,15 @@ def _reconnect_after_outages(engine: AsyncEngine) -> None:
             context.is_disconnect = True
 
 
-def _ping_when_idle(engine: AsyncEngine, idle_seconds: float = PING_AFTER_IDLE_SECONDS) -> None:
+def _ping_when_idle(engine: AsyncEngine) -> None:
     """Check a pooled PostgreSQL connection before use, unless it was in use a moment ago.
 
     SQLAlchemy's ``pool_pre_ping`` pings at every checkout, and its asyncpg ping is three round
     trips (BEGIN, a query, ROLLBACK): as many as the rest of a group commit's transaction. A
     connection given back less than ``idle_seconds`` ago has just worked; one idle for longer
     may have been closed by the server (a restart, an idle timeout, a failover) and is pinged
-    as before, and replaced when the ping fails.
+    as before, and replaced when the ping fails. (``idle_seconds`` is
+    :data:`PING_AFTER_IDLE_SECONDS`, read at each checkout.)
     """
 
     @event.listens_for(engine.sync_engine, "checkin")
@@ -178,7 +179,7 @@ def _ping_when_idle(engine: AsyncEngine, idle_seconds: float = PING_AFTER_IDLE_S
     def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         # A new connection (the info is cleared when one is replaced) has no time: it just connected.
         checked_in = record.info.get("chatops_checked_in_at")
-        if checked_in is None or time.monotonic() - checked_in < idle_seconds:
+        if checked_in is None or time.monotonic() - checked_in < PING_AFTER_IDLE_SECONDS:
             return
         try:
             dbapi_connection.ping()
