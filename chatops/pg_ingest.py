@@ -60,26 +60,43 @@ _MESSAGES = text(
     """
 )
 
-_FIRST_MESSAGES = text(
+_NEW_THREADS = text(
     """
-    WITH input AS (
+    WITH conversation AS (
+        INSERT INTO conversations (source, thread_id, channel_name, context_text, context_url, status, priority,
+                                   followup_pending, created_at, updated_at, last_inbound_at)
+        SELECT source, thread_id, channel_name, context_text, context_url, status, priority,
+               false, :now, :now, :now
+        FROM unnest(CAST(:c_source AS text[]), CAST(:c_thread_id AS text[]), CAST(:c_channel_name AS text[]),
+                    CAST(:c_context_text AS text[]), CAST(:c_context_url AS text[]), CAST(:c_status AS text[]),
+                    CAST(:c_priority AS integer[]))
+             WITH ORDINALITY AS row (source, thread_id, channel_name, context_text, context_url, status, priority,
+                                     ord)
+        ORDER BY ord
+        ON CONFLICT (source, thread_id) DO NOTHING
+        RETURNING id, source, thread_id
+    ), input AS (
         SELECT *
-        FROM unnest(CAST(:conversation_id AS bigint[]), CAST(:source AS text[]), CAST(:external_id AS text[]),
+        FROM unnest(CAST(:thread_id AS text[]), CAST(:source AS text[]), CAST(:external_id AS text[]),
                     CAST(:direction AS text[]), CAST(:author_id AS text[]), CAST(:author_name AS text[]),
                     CAST(:author_handle AS text[]), CAST(:author_url AS text[]), CAST(:text AS text[]),
                     CAST(:permalink AS text[]), CAST(:source_created_at AS timestamptz[]), CAST(:extra AS text[]),
                     CAST(:actor AS text[]), CAST(:priority AS integer[]))
-             WITH ORDINALITY AS row (conversation_id, source, external_id, direction, author_id, author_name,
+             WITH ORDINALITY AS row (thread_id, source, external_id, direction, author_id, author_name,
                                      author_handle, author_url, text, permalink, source_created_at, extra,
                                      actor, priority, ord)
     ), message AS (
         INSERT INTO messages (conversation_id, source, external_id, direction, author_id, author_name, author_handle,
                               author_url, text, permalink, source_created_at, received_at, extra, kind, hidden,
                               delivery_attempts)
-        SELECT conversation_id, source, external_id, direction, author_id, author_name, author_handle,
-               author_url, text, permalink, source_created_at, :now, CAST(extra AS json), 'comment', false, 0
-        FROM input
-        ORDER BY ord
+        SELECT conversation.id, input.source, input.external_id, input.direction, input.author_id,
+               input.author_name, input.author_handle, input.author_url, input.text, input.permalink,
+               input.source_created_at, :now, CAST(input.extra AS json), 'comment', false, 0
+        FROM input JOIN conversation ON conversation.source = input.source
+                                    AND conversation.thread_id = input.thread_id
+        -- All or nothing: when a thread had a conversation, its message may be a follow-up.
+        WHERE (SELECT count(*) FROM conversation) = :threads
+        ORDER BY input.ord
         ON CONFLICT (source, external_id) DO NOTHING
         RETURNING id, conversation_id, source, external_id
     ), audit AS (
@@ -95,7 +112,9 @@ _FIRST_MESSAGES = text(
         FROM message JOIN input USING (source, external_id)
         ORDER BY message.id
     )
-    SELECT id, source, external_id FROM message
+    SELECT true, id, source, thread_id FROM conversation
+    UNION ALL
+    SELECT false, id, source, external_id FROM message
     """
 )
 
@@ -171,9 +190,10 @@ async def insert_audit_and_jobs(
     await session.execute(_AUDIT_AND_JOBS, params)
 
 
-async def insert_first_messages(
+async def insert_new_threads(
     session: AsyncSession,
-    rows: Sequence[dict[str, Any]],
+    conversations: Sequence[dict[str, Any]],
+    messages: Sequence[dict[str, Any]],
     actors: Sequence[str],
     priorities: Sequence[int],
     now: datetime,
@@ -181,21 +201,33 @@ async def insert_first_messages(
     audit_at: datetime,
     job_kind: str,
     pending: str,
-) -> Sequence[Any]:
-    """Insert messages that each start their (new) conversation, with their audit lines and jobs.
+) -> tuple[Sequence[Any], Sequence[Any]]:
+    """Start a conversation for each message, in one statement, when every thread is new.
 
-    Like :func:`insert_messages`, and in the same statement, for each message inserted (not one
-    stored before): its "received" audit line (by ``actors[i]``, at ``audit_at``) and its
-    ``job_kind`` outbox job (``priorities[i]``), in message order.
+    ``conversations`` (``_conversation_values``, in lock order) and ``messages``
+    (``_message_values`` with the ``thread_id``, one per thread, their ``conversation_id`` unused) are inserted as
+    :func:`insert_conversations` and :func:`insert_messages` would, and for each message
+    inserted its "received" audit line (by ``actors[i]``, at ``audit_at``) and its ``job_kind``
+    outbox job (``priorities[i]``), in message order. When a thread had a conversation already,
+    only the new conversations are inserted. Returns the conversations inserted
+    ``(id, source, thread_id)`` and the messages inserted ``(id, source, external_id)``.
     """
-    names = ("conversation_id", "source", "external_id", "direction", "author_id", "author_name", "author_handle")
-    params = _columns(rows, (*names, "author_url", "text", "permalink"))
-    params["source_created_at"] = [_time(row["source_created_at"]) for row in rows]
-    params["extra"] = [_json(row["extra"]) for row in rows]
+    kept = ("source", "thread_id", "channel_name", "context_text", "context_url", "status", "priority")
+    params = _columns(conversations, kept, "c_")
+    names = ("source", "external_id", "direction", "author_id", "author_name", "author_handle")
+    params.update(_columns(messages, (*names, "author_url", "text", "permalink")))
+    params["thread_id"] = [row["thread_id"] for row in messages]
+    params["source_created_at"] = [_time(row["source_created_at"]) for row in messages]
+    params["extra"] = [_json(row["extra"]) for row in messages]
     params["actor"] = list(actors)
     params["priority"] = list(priorities)
+    params["threads"] = len(conversations)
     params["now"] = _time(now)
     params["audit_at"] = _time(audit_at)
     params["job_kind"] = job_kind
     params["pending"] = pending
-    return (await session.execute(_FIRST_MESSAGES, params)).all()
+    created: list[Any] = []
+    inserted: list[Any] = []
+    for is_conversation, row_id, source, key in await session.execute(_NEW_THREADS, params):
+        (created if is_conversation else inserted).append((row_id, source, key))
+    return created, inserted

@@ -323,8 +323,33 @@ class Store:
         threads: dict[tuple[str, str], InboundMessage] = {}
         for msg in msgs:
             threads.setdefault((msg.source, msg.thread_id), msg)
+        first: dict[tuple[str, str], InboundMessage] = {}
+        for msg in msgs:
+            first.setdefault((msg.source, msg.external_id), msg)
         new_rows = [_conversation_values(threads[key], now) for key in sorted(threads)]
-        if postgres:
+        # One message per thread (a flood of new comments): on PostgreSQL, one statement tries it all
+        # at once, for when every thread is new: each message stored then starts its conversation and
+        # none is a follow-up, so its audit line and POST_CARD job go in with it (BEGIN, one statement,
+        # COMMIT). When a thread had a conversation already, that statement stored the new ones only;
+        # the messages go the general way below.
+        starts_only = False
+        audit_at = utcnow()
+        created_rows: Sequence[Any]
+        inserted: Sequence[Any] = []
+        if postgres and len(first) == len(threads):
+            created_rows, inserted = await pg_ingest.insert_new_threads(
+                session,
+                new_rows,
+                [{**_message_values(0, m, Direction.INBOUND, now), "thread_id": m.thread_id} for m in first.values()],
+                [_author_label(m.author) for m in first.values()],
+                [score_of(m.extra) for m in first.values()],
+                now,
+                audit_at=audit_at,
+                job_kind=POST_CARD,
+                pending=OutboxStatus.PENDING.value,
+            )
+            starts_only = len(created_rows) == len(threads)
+        elif postgres:
             created_rows = await pg_ingest.insert_conversations(session, new_rows, now)
         else:
             created_rows = (await session.execute(insert_conv, new_rows)).all()
@@ -339,32 +364,14 @@ class Store:
             )
             conv_of.update({(source, thread): conv_id for conv_id, thread in found.all()})
         stored: dict[tuple[str, str], int] = {}
-        first: dict[tuple[str, str], InboundMessage] = {}
-        for msg in msgs:
-            first.setdefault((msg.source, msg.external_id), msg)
-        rows = [_message_values(conv_of[(m.source, m.thread_id)], m, Direction.INBOUND, now) for m in first.values()]
-        # Every thread new, one message each (a flood of new comments): each message stored starts
-        # its conversation, none is a follow-up, so on PostgreSQL the audit lines and POST_CARD jobs
-        # go in with the messages, in the same statement (a round trip less per group).
-        starts_only = postgres and len(new_convs) == len(threads) == len(first)
-        audit_at = utcnow()
-        if starts_only:
-            labels = [_author_label(m.author) for m in first.values()]
-            scores = [score_of(m.extra) for m in first.values()]
-            inserted = await pg_ingest.insert_first_messages(
-                session,
-                rows,
-                labels,
-                scores,
-                now,
-                audit_at=audit_at,
-                job_kind=POST_CARD,
-                pending=OutboxStatus.PENDING.value,
-            )
-        elif postgres:
-            inserted = await pg_ingest.insert_messages(session, rows, now)
-        else:
-            inserted = (await session.execute(insert_msg, rows)).all()
+        if not starts_only:
+            rows = [
+                _message_values(conv_of[(m.source, m.thread_id)], m, Direction.INBOUND, now) for m in first.values()
+            ]
+            if postgres:
+                inserted = await pg_ingest.insert_messages(session, rows, now)
+            else:
+                inserted = (await session.execute(insert_msg, rows)).all()
         stored.update({(source, ext): message_id for message_id, source, ext in inserted})
         # Conversations made only for messages already stored elsewhere are undone.
         used = {conv_of[(m.source, m.thread_id)] for m in first.values() if (m.source, m.external_id) in stored}
