@@ -231,15 +231,16 @@ async def run(options: argparse.Namespace) -> list[dict[str, Any]]:
     quick = bool(getattr(options, "quick", False))
     rounds = getattr(options, "ingest_rounds", None) or (2 if quick else 5)
     comments = getattr(options, "ingest_comments", None) or (400 if quick else 2000)
-    databases: dict[str, str | None] = {"SQLite": None}
+    databases: dict[str, str | None] = {} if getattr(options, "postgres_only", False) else {"SQLite": None}
     if getattr(options, "postgres", None):
         databases["PostgreSQL"] = options.postgres
+    connection_counts = getattr(options, "connections", None) or CONNECTIONS
     rows: list[dict[str, Any]] = []
     with FakeSlack() as fake:
         for name, postgres in databases.items():
             store = Databases(postgres)
             try:
-                for connections in CONNECTIONS:
+                for connections in connection_counts:
                     rows.append(await _case(fake, store, name, connections, comments, rounds))
             finally:
                 await store.close()
@@ -307,6 +308,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rounds", dest="ingest_rounds", type=int)
     parser.add_argument("--comments", dest="ingest_comments", type=int)
     parser.add_argument("--sqlite-only", action="store_true", help="leave PostgreSQL out even when it is set")
+    parser.add_argument("--postgres-only", action="store_true", help="leave SQLite out (needs --postgres)")
+    parser.add_argument(
+        "--connections", type=int, nargs="+", choices=CONNECTIONS, help="only these connection counts (default: all)"
+    )
     options = parser.parse_args(argv)
     if options.sqlite_only:
         options.postgres = None

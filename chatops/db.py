@@ -46,6 +46,11 @@ INGEST_TABLES = ("conversations", "messages", "outbox")
 #: The readiness probe's own, shorter wait: it must answer before the orchestrator's probe times out.
 READY_PROBE_TIMEOUT_SECONDS = 2.0
 
+#: A pooled PostgreSQL connection idle for longer than this is pinged before use (see _ping_when_idle).
+PING_AFTER_IDLE_SECONDS = 1.0
+#: PostgreSQL: this transaction's lock_timeout (``SET LOCAL``), e.g. ``{"ms": "250ms"}``.
+_SET_LOCAL_LOCK_TIMEOUT = text("SELECT set_config('lock_timeout', :ms, true)")
+
 #: Time in the write queue below which a writer keeps the full busy timeout.
 _QUEUE_GRACE_SECONDS = 0.05
 
@@ -155,6 +160,34 @@ def _reconnect_after_outages(engine: AsyncEngine) -> None:
             context.is_disconnect = True
 
 
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """Check a pooled PostgreSQL connection before use, unless it was in use a moment ago.
+
+    SQLAlchemy's ``pool_pre_ping`` pings at every checkout, and its asyncpg ping is three round
+    trips (BEGIN, a query, ROLLBACK): as many as the rest of a group commit's transaction. A
+    connection given back less than ``idle_seconds`` ago has just worked; one idle for longer
+    may have been closed by the server (a restart, an idle timeout, a failover) and is pinged
+    as before, and replaced when the ping fails. (``idle_seconds`` is
+    :data:`PING_AFTER_IDLE_SECONDS`, read at each checkout.)
+    """
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["chatops_checked_in_at"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        # A new connection (the info is cleared when one is replaced) has no time: it just connected.
+        checked_in = record.info.get("chatops_checked_in_at")
+        if checked_in is None or time.monotonic() - checked_in < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            dbapi_connection.ping()
+        except Exception as exc:
+            # The pool drops this connection and checks out (or opens) another.
+            raise sa_exc.DisconnectionError(f"a pooled connection failed its ping: {type(exc).__name__}") from exc
+
+
 def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int, journal_mode: str) -> None:
     """Take transaction control away from the sqlite3 module so BEGIN is ours to choose."""
 
@@ -206,7 +239,6 @@ class Database:
             kwargs["connect_args"] = {"timeout": lock_timeout}
         else:
             kwargs["pool_size"] = pool_size
-            kwargs["pool_pre_ping"] = True
             kwargs["pool_timeout"] = lock_timeout
             # A server that is down or a table locked by someone else answers within seconds,
             # not after asyncpg's 60 s connect timeout or an endless lock wait.
@@ -216,6 +248,8 @@ class Database:
             }
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         _reconnect_after_outages(self.engine)
+        if not self.is_sqlite:
+            _ping_when_idle(self.engine)
         if self.is_sqlite:
             if sqlite_journal_mode not in ("wal", "delete"):
                 raise ValueError(f"unknown SQLite journal mode {sqlite_journal_mode!r}")
@@ -242,8 +276,11 @@ class Database:
                         if left is not None and left < self.lock_timeout - _QUEUE_GRACE_SECONDS:
                             # A group commit's oldest member already waited (behind the group before):
                             # its lock waits get only what is left (0 would mean no limit at all).
+                            # set_config with a parameter, not SET LOCAL with the number in the text:
+                            # one statement prepared once per connection, instead of a new one (a
+                            # round trip more, and a place in the prepared-statement cache) per value.
                             ms = max(1, int(left * 1000))
-                            await session.execute(text(f"SET LOCAL lock_timeout = {ms}"))
+                            await session.execute(_SET_LOCAL_LOCK_TIMEOUT, {"ms": f"{ms}ms"})
                         yield session
                     self._committed(session)
                 return

@@ -170,6 +170,48 @@ async def test_postgres_server_out_of_reach_is_503_not_500(fake_slack: FakeSlack
         assert (await bot.webhook(bot.comment_payload("Anyone there?"))).status_code == 201
 
 
+async def _kill_the_bots_connections(bot: TestBot, database_url: str) -> None:
+    """Close, from the server's side, every connection the bot holds (a restart or an idle timeout would)."""
+    import asyncpg
+
+    url = make_url(normalise_database_url(database_url))
+    admin = await asyncpg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
+    try:
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            url.database,
+        )
+    finally:
+        await admin.close()
+
+
+@pytest.mark.parametrize("idle", [True, False], ids=["idle connection", "connection used a moment ago"])
+async def test_a_pooled_connection_the_server_closed_is_replaced(
+    fake_slack: FakeSlack, database_url: str, monkeypatch: pytest.MonkeyPatch, idle: bool
+) -> None:
+    if database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL connections")
+    import chatops.db
+
+    # Pinged before use when idle longer than this: 0 stands for "idle long enough", without waiting.
+    monkeypatch.setattr(chatops.db, "PING_AFTER_IDLE_SECONDS", 0.0 if idle else 3600.0)
+    async with _bot(fake_slack, database_url) as bot:
+        assert (await bot.webhook(bot.comment_payload("First", id="first"))).status_code == 201
+        await bot.idle()
+        await _kill_the_bots_connections(bot, database_url)
+        answer = await bot.webhook(bot.comment_payload("Second", id="second"))
+        if idle:
+            assert answer.status_code == 201, answer.text  # the ping found it dead: another one, unnoticed
+        else:
+            # Not pinged (it had just worked): the write fails as an outage, never a 500 and never lost...
+            assert answer.status_code == 503, answer.text
+            assert answer.headers.get("Retry-After")
+            # ...and the pool has let the dead connection go: the sender's retry is stored.
+            answer = await bot.webhook(bot.comment_payload("Second", id="second"))
+            assert answer.status_code == 201, answer.text
+        assert await _messages(bot) == 2
+
+
 async def test_a_click_during_an_outage_tells_the_person_it_was_not_saved(
     fake_slack: FakeSlack, database_url: str
 ) -> None:
