@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from rollup_kit import FLOOD, POST, click_line, every_text, flood, listing, rollup_cards, until
 from sqlalchemy import func, select
 
 from chatops.db import DatabaseUnavailable
@@ -23,7 +24,6 @@ from chatops.store import POST_CARD
 from chatops.testing.bot import INBOX, OPS, TestBot, block_text
 from chatops.testing.fake_slack import FakeSlack
 from chatops.testing.slack_requests import block_actions_body
-from tests.test_rollups import FLOOD, POST, click_line, every_text, flood, listing, rollup_cards, until
 
 
 async def test_a_card_whose_answer_was_lost_is_not_also_listed_on_the_rollup(
