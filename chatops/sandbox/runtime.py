@@ -136,8 +136,11 @@ class Sandbox:
             self.sources[source.key] = source
         config: Mapping[str, Any] = {
             "plugins": plugins_config(list(self.sources.values()), list(discover())),
-            # A newcomer tries things quickly: the fake answers at once, so no pacing between posts.
             "delivery": {"reconcile_seconds": 2.0},
+            # Posts are paced as Slack paces them (about one a second per channel), at twice the
+            # rate so that a newcomer's clicks feel quick: a crisis then queues cards as it would in
+            # Slack, and the sandbox shows what chatops does about it (roll-ups, urgent cards first).
+            "slack": {"post_interval_seconds": 0.5},
             # The crisis button's urgent comments (a refund demanded, a lawyer named) are carded first.
             "priority": {"keywords": list(CRISIS_KEYWORDS)},
         }
