@@ -6,6 +6,8 @@ gathers waiting cards, and everything is asserted on what reached the fake Slack
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from rollup_kit import (
     FLOOD,
@@ -248,7 +250,9 @@ async def test_urgent_cards_that_waited_too_long_join_the_rollup_and_stay_marked
             assert everything.count(text) == 1, text
 
 
-async def test_a_menu_opens_only_a_member_of_its_own_rollup(fake_slack: FakeSlack, database_url: str) -> None:
+async def test_a_menu_opens_only_a_member_of_its_own_rollup(
+    fake_slack: FakeSlack, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
     other = {"text": "Winter boots", "url": "https://shop.example/p/boots"}
     async with TestBot(fake_slack, database_url, config=FLOOD, deliver=False) as quiet:
         await flood(quiet, 5)
@@ -271,10 +275,13 @@ async def test_a_menu_opens_only_a_member_of_its_own_rollup(fake_slack: FakeSlac
         # A forged choice: a member of the other roll-up, through this roll-up's menu; and a value that is no id.
         await bot.replay_request(pick_body(bot, anna, summer_list, menu, stranger), 2)
         await bot.replay_request(pick_body(bot, anna, summer_list, menu, "1 OR 1=1"), 1)
+        # An id past what the database holds is refused before any query, as on the buttons.
+        await bot.replay_request(pick_body(bot, anna, summer_list, menu, "9" * 30), 1)
         await until(lambda: "That comment is not on this roll-up." in bot.ephemerals(anna))
         await bot.idle()
         assert bot.cards() == []
         assert bot.ephemerals(anna).count("That comment is not on this roll-up.") == 1
+        assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
         await click_line(bot, anna, boots, "boots 3:")
         await until(lambda: len(bot.cards()) == 1)
         assert "boots 3: wrong size" in bot.cards()[0].text

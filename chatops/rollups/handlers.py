@@ -99,10 +99,11 @@ def register_rollup_handlers(
         action = body["actions"][0]
         parts = str(action.get("action_id", "")).removeprefix(ACTION_PREFIX).split(":")
         chosen = (action.get("selected_option") or {}).get("value", "")
-        try:
-            rollup_id, conversation_id = int(parts[1]), int(chosen)
-        except (IndexError, ValueError):
-            log.warning("ignoring %s with option %r", action.get("action_id"), chosen)
+        # Read like the buttons' values: a forged id too large for the database is refused here.
+        rollup_id = row_id(parts[1]) if len(parts) > 1 else None
+        conversation_id = row_id(chosen)
+        if rollup_id is None or conversation_id is None:
+            log.warning("ignoring %s with option %r", action.get("action_id"), str(chosen)[:100])
             return
         key = click_key(body)
         user = body["user"]["id"]
