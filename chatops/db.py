@@ -21,11 +21,12 @@ the web layer answers with 503 and ``Retry-After`` so that senders retry.
 from __future__ import annotations
 
 import asyncio
+import functools
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, insert, make_url, text
 from sqlalchemy import exc as sa_exc
@@ -34,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from chatops.config import normalise_database_url
 from chatops.events import PENDING_EVENTS
+from chatops.sqlite_writer import SQLiteWriter
 
 #: How long a transaction waits for the write lock (SQLite's busy timeout, our own writer
 #: queue, PostgreSQL's lock_timeout and connect timeout) before giving up with 503. A few
@@ -53,6 +55,10 @@ _SET_LOCAL_LOCK_TIMEOUT = text("SELECT set_config('lock_timeout', :ms, true)")
 
 #: Time in the write queue below which a writer keeps the full busy timeout.
 _QUEUE_GRACE_SECONDS = 0.05
+#: session.info key: the busy timeout (ms) left to a transaction run by the SQLite writer.
+_BUSY_TIMEOUT_MS = "chatops_busy_timeout_ms"
+
+R = TypeVar("R")
 
 # SQLite result codes that mean "cannot write now, maybe later" (not a bug in the query).
 _SQLITE_UNAVAILABLE = (
@@ -188,20 +194,37 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
             raise sa_exc.DisconnectionError(f"a pooled connection failed its ping: {type(exc).__name__}") from exc
 
 
+def sqlite_pragmas(dbapi_connection: Any, busy_timeout_ms: int, journal_mode: str) -> None:
+    """Set up a new SQLite connection: ours to BEGIN, WAL (or a rollback journal), foreign keys, the busy timeout.
+
+    For the pool's connections and the writer's (:mod:`chatops.sqlite_writer`) alike.
+    """
+    # pysqlite's own implicit BEGIN would defeat BEGIN IMMEDIATE (SQLAlchemy docs,
+    # "Serializable isolation / Savepoints / Transactional DDL").
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA journal_mode={journal_mode}")
+    cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_file(url: str) -> str | None:
+    """The file an SQLite URL names, or None for an in-memory database or one opened with URI options."""
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if not database or database == ":memory:" or parsed.query or database.startswith("file:"):
+        return None
+    return database
+
+
 def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int, journal_mode: str) -> None:
     """Take transaction control away from the sqlite3 module so BEGIN is ours to choose."""
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # pysqlite's own implicit BEGIN would defeat BEGIN IMMEDIATE (SQLAlchemy docs,
-        # "Serializable isolation / Savepoints / Transactional DDL").
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA journal_mode={journal_mode}")
-        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
+        sqlite_pragmas(dbapi_connection, busy_timeout_ms, journal_mode)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
@@ -228,6 +251,7 @@ class Database:
         pool_size: int = 5,
         lock_timeout: float = WRITE_LOCK_TIMEOUT_SECONDS,
         sqlite_journal_mode: str = "wal",
+        one_trip_writes: bool = True,
     ) -> None:
         #: Called with a transaction's events right after it commits (see chatops.events).
         self.after_commit: Callable[[list[Any]], None] | None = None
@@ -254,6 +278,13 @@ class Database:
             if sqlite_journal_mode not in ("wal", "delete"):
                 raise ValueError(f"unknown SQLite journal mode {sqlite_journal_mode!r}")
             _configure_sqlite(self.engine, int(lock_timeout * 1000), sqlite_journal_mode)
+        #: SQLite in a file: the writer that runs a transaction in one trip (see :meth:`write_in_one_trip`).
+        self.sqlite_writer: SQLiteWriter | None = None
+        path = _sqlite_file(self.url) if self.is_sqlite and one_trip_writes else None
+        if path is not None:
+            busy_ms = int(lock_timeout * 1000)
+            pragmas = functools.partial(sqlite_pragmas, busy_timeout_ms=busy_ms, journal_mode=sqlite_journal_mode)
+            self.sqlite_writer = SQLiteWriter(path, pragmas, busy_ms)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         # Reads on SQLite may share the database with a writer under WAL.
@@ -304,12 +335,30 @@ class Database:
                 queued = deadline - time.monotonic() < self.lock_timeout - _QUEUE_GRACE_SECONDS
                 bind = self.engine.execution_options(sqlite_deadline=deadline) if queued else self.engine
                 async with self._sessions(bind=bind) as session:
+                    # What is left of the budget, for a transaction the writer runs (write_in_one_trip).
+                    left = deadline - time.monotonic() if queued else self.lock_timeout
+                    session.info[_BUSY_TIMEOUT_MS] = max(1, int(left * 1000))
                     async with session.begin():
                         yield session
                     committed = session
             finally:
                 self._write_lock.release()
             self._committed(committed)
+
+    async def write_in_one_trip(self, session: AsyncSession, fn: Callable[[sqlite3.Connection], R | None]) -> R | None:
+        """SQLite in a file: run ``fn`` as the transaction of the write ``session`` belongs to, in one trip.
+
+        ``fn`` runs on the writer's connection (:class:`~chatops.sqlite_writer.SQLiteWriter`),
+        between ``BEGIN IMMEDIATE`` and ``COMMIT``, in the place in the write queue that
+        ``session`` (from :meth:`write`) holds: call it before ``session`` runs any statement,
+        or the two connections would wait for each other's lock until the busy timeout.
+        Returns None when there is no writer (PostgreSQL, an in-memory database) or ``fn``
+        declined (returned None, rolled back): the caller then does the work with ``session``.
+        """
+        busy_ms = session.info.get(_BUSY_TIMEOUT_MS)
+        if self.sqlite_writer is None or busy_ms is None:
+            return None
+        return await self.sqlite_writer.transaction(fn, busy_timeout_ms=busy_ms)
 
     def _committed(self, session: AsyncSession) -> None:
         """Hand the events of a transaction that has just committed to whoever listens."""
@@ -381,7 +430,9 @@ class Database:
             raise DatabaseUnavailable(reason or f"SQLite: {exc}") from exc
 
     async def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection, and the writer's."""
+        if self.sqlite_writer is not None:
+            await self.sqlite_writer.close()
         await self.engine.dispose()
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import insert as sa_insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chatops import pg_ingest
+from chatops import pg_ingest, sqlite_ingest
 from chatops.cards import answered_kinds
 from chatops.db import Database
 from chatops.events import PENDING_EVENTS, ConversationEvent
@@ -181,6 +181,8 @@ class Store:
             # SQLite takes one writer at a time; PostgreSQL could take several groups at once (see the constant).
             in_flight=1 if db.is_sqlite else POSTGRES_GROUPS_IN_FLIGHT,
         )
+        #: SQLite in a file: groups of new threads in one trip to the writer (see _start_threads_in_one_trip).
+        self._new_threads = sqlite_ingest.NewThreads(db.engine.dialect) if db.sqlite_writer is not None else None
 
     def wake(self) -> None:
         """Tell delivery that work was queued."""
@@ -242,9 +244,44 @@ class Store:
         self, session: AsyncSession, msgs: Sequence[InboundMessage]
     ) -> list[IngestResult]:
         """One group of :meth:`ingest`: its customers' messages, in the group's transaction."""
+        now = utcnow()
+        started = await self._start_threads_in_one_trip(session, msgs, now)
+        if started is not None:
+            return started
         # Rows go in at commit rather than before each follow-up's query (as in ingest_many).
         with session.no_autoflush:
-            return await self._ingest_customer_messages(session, msgs, utcnow())
+            return await self._ingest_customer_messages(session, msgs, now)
+
+    async def _start_threads_in_one_trip(
+        self, session: AsyncSession, msgs: Sequence[InboundMessage], now: datetime
+    ) -> list[IngestResult] | None:
+        """SQLite: a group whose messages each start a new thread (a flood of new comments), in one trip.
+
+        Stored by :class:`chatops.sqlite_ingest.NewThreads` on the writer's connection, as
+        :meth:`_ingest_customer_messages` would store it. None when that does not apply (PostgreSQL,
+        an in-memory database, a thread or message there already): the group then goes that way.
+        """
+        if self._new_threads is None or self.db.sqlite_writer is None:
+            return None
+        if len({(m.source, m.thread_id) for m in msgs}) != len(msgs):
+            return None
+        if len({(m.source, m.external_id) for m in msgs}) != len(msgs):
+            return None
+        threads = [
+            sqlite_ingest.NewThread(
+                conversation=_conversation_values(m, now),
+                message=_message_values(0, m, Direction.INBOUND, now),
+                actor=_author_label(m.author),
+                priority=score_of(m.extra),
+            )
+            for m in msgs
+        ]
+        store = functools.partial(self._new_threads.store, threads=threads, job_kind=POST_CARD, audit_at=utcnow())
+        stored = await self.db.write_in_one_trip(session, store)
+        if stored is None:
+            return None
+        _announce(session, stored.audits)
+        return [IngestResult(c, m, new_conversation=True) for c, m in stored.ids]
 
     def _woken_by(self, results: Sequence[IngestResult]) -> None:
         """Wake delivery once for a committed group, when it queued anything."""
