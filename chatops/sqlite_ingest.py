@@ -65,7 +65,8 @@ class TableRows:
         ]
         if sorted(name for name, _ in self._order) != sorted(names):
             raise RuntimeError(f"{table.name}: the compiled statement does not take the values given")
-        self._processors = [table.c[name].type.bind_processor(dialect) for name, _ in self._order]
+        # dialect_impl: the type as the dialect runs it (SQLite's DATETIME stores times without an offset).
+        self._processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name, _ in self._order]
 
     def encode(self, rows: Iterable[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
         """Each row's values, defaults added, encoded for sqlite3."""

@@ -61,6 +61,8 @@ class SQLiteWriter:
             # The thread goes on to its COMMIT or ROLLBACK whatever happens here; the caller's place
             # in the write queue is kept until then, so that the next writer does not wait on it.
             await asyncio.wait([future])
+            if not future.cancelled():
+                future.exception()  # retrieved: whatever it was, the cancelled caller is no longer there to hear it
             raise
 
     def _run(self, fn: Callable[[sqlite3.Connection], R | None], busy_timeout_ms: int) -> R | None:
