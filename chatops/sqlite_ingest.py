@@ -182,7 +182,7 @@ class NewThreads:
             }
             for t, (conversation_id, message_id) in zip(threads, ids, strict=True)
         ]
-        jobs = [
+        jobs: list[dict[str, Any]] = [
             {
                 "kind": job_kind,
                 "conversation_id": conversation_id,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -54,7 +55,8 @@ class SQLiteWriter:
         """
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chatops-sqlite-writer")
-        future = asyncio.get_running_loop().run_in_executor(self._executor, self._run, fn, busy_timeout_ms)
+        run: Callable[[], R | None] = functools.partial(self._run, fn, busy_timeout_ms)
+        future = asyncio.get_running_loop().run_in_executor(self._executor, run)
         try:
             return await asyncio.shield(future)
         except asyncio.CancelledError:
