@@ -13,6 +13,7 @@ import socket
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import async_default_handlers
 from slack_sdk.web.async_client import AsyncWebClient
@@ -40,6 +41,7 @@ from chatops.plugins import PluginFailed, describe_error, enabled_migrations, lo
 from chatops.priority import Prioritizer
 from chatops.rollups import Rollups
 from chatops.scheduler import Scheduler
+from chatops.slack.connections import share_connections
 from chatops.slack.handlers import register_card_handlers, register_command_fallback
 from chatops.slack.outage import register_outage_notice
 from chatops.slack.posting import SlackPoster, register_post_events
@@ -108,6 +110,8 @@ class ChatOps:
             # Replaced by a filter that keeps the metadata events of the bot's own posts (register_post_events).
             ignoring_self_events_enabled=False,
         )
+        #: The Slack clients' shared connections while the bot runs (chatops.slack.connections).
+        self._slack_connections: aiohttp.ClientSession | None = None
         self.poster = SlackPoster(
             self.db, self.slack, reconcile_seconds=settings.delivery.reconcile_seconds, wake=self.wake
         )
@@ -371,12 +375,14 @@ class ChatOps:
             auto_upgrade_sqlite=self.settings.database.auto_upgrade_sqlite,
         )
         self.events.start()
+        self._slack_connections = share_connections(self.slack, self.poster.client)
         try:
             await self._start_plugins()
         except BaseException:
             # `chatops run` exits on this error without calling stop(): what started is stopped now,
             # so a plugin's open clients (and the event task) do not outlive a failed start.
             await self._stop_plugins()
+            await self._close_slack_connections()
             raise
         if deliver:
             self.delivery.start()
@@ -424,6 +430,12 @@ class ChatOps:
         await self._stop_plugins()
         await self.store.drain()  # messages in hand are written before the database closes
         await self.db.dispose()
+        await self._close_slack_connections()
+
+    async def _close_slack_connections(self) -> None:
+        session, self._slack_connections = self._slack_connections, None
+        if session is not None:
+            await session.close()
 
     async def user_name(self, user_id: str | None) -> str | None:
         """A Slack user's display name (cached; None when unknown or not allowed to look up)."""
