@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 from sqlalchemy import event, insert, make_url, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from chatops.config import normalise_database_url
 from chatops.events import PENDING_EVENTS
@@ -290,6 +290,10 @@ class Database:
         # Reads on SQLite may share the database with a writer under WAL.
         read_engine = self.engine.execution_options(sqlite_begin="DEFERRED") if self.is_sqlite else self.engine
         self._read_sessions = async_sessionmaker(read_engine, expire_on_commit=False)
+        # PostgreSQL: statements that are a whole transaction alone (see single_statements).
+        self._autocommit_engine = (
+            None if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
 
     @asynccontextmanager
     async def write(self, *, deadline: float | None = None) -> AsyncIterator[AsyncSession]:
@@ -365,6 +369,20 @@ class Database:
         events = session.info.pop(PENDING_EVENTS, None)
         if events and self.after_commit is not None:
             self.after_commit(events)
+
+    @asynccontextmanager
+    async def single_statements(self) -> AsyncIterator[AsyncConnection]:
+        """PostgreSQL: a pooled connection on which each statement commits alone, for writes of one statement.
+
+        One round trip per statement instead of three (BEGIN, the statement, COMMIT), and none
+        of a session's bookkeeping: for the insert-once key every click takes
+        (:class:`chatops.slack.replays.ReplayGuard`). Not on SQLite, whose writers queue in
+        :meth:`write` (raises RuntimeError there).
+        """
+        if self._autocommit_engine is None:
+            raise RuntimeError("single_statements is for PostgreSQL; SQLite writes go through write()")
+        async with _translated(), self._autocommit_engine.connect() as conn:
+            yield conn
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
