@@ -41,8 +41,11 @@ Body = dict[str, Any]
 
 #: How many clicks' work (after their ack) runs at once. Fifty clicks' transactions running
 #: together kept the event loop so busy that the next clicks' acks waited behind them (p99
-#: 3.4× a bare Bolt app's); the database does them one or a few at a time anyway.
-POST_ACK_SLOTS = 4
+#: 3.4× a bare Bolt app's); the database does them one or a few at a time anyway. Under a
+#: stream of clicks the slots are never idle, so each slot is a share of the loop taken from
+#: the acks: 4 gave a PostgreSQL p99 of 1.46–1.54× bare Bolt, 2 gave 1.33–1.37×, 1 no better
+#: (benchmarks/acks.py, two runs each); 2 still finishes a person's click in tens of ms.
+POST_ACK_SLOTS = 2
 #: Seconds stopping waits for clicks already acked whose work has not run yet (see PostAckWork.drain).
 POST_ACK_DRAIN_SECONDS = 10.0
 
