@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
@@ -55,6 +56,8 @@ _SET_LOCAL_LOCK_TIMEOUT = text("SELECT set_config('lock_timeout', :ms, true)")
 
 #: Time in the write queue below which a writer keeps the full busy timeout.
 _QUEUE_GRACE_SECONDS = 0.05
+#: A pooled SQLite connection's record.info key: it was opened while the file was read-only.
+_OPENED_READ_ONLY = "chatops_opened_read_only"
 #: session.info key: the busy timeout (ms) left to a transaction run by the SQLite writer.
 _BUSY_TIMEOUT_MS = "chatops_busy_timeout_ms"
 
@@ -219,12 +222,28 @@ def _sqlite_file(url: str) -> str | None:
     return database
 
 
-def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int, journal_mode: str) -> None:
+def _writable(path: str) -> bool:
+    """Whether SQLite can write the database file and its write-ahead log (when there is one) now."""
+    wal = f"{path}-wal"
+    return os.access(path, os.W_OK) and (not os.path.exists(wal) or os.access(wal, os.W_OK))
+
+
+def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int, journal_mode: str, path: str | None) -> None:
     """Take transaction control away from the sqlite3 module so BEGIN is ours to choose."""
 
     @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
         sqlite_pragmas(dbapi_connection, busy_timeout_ms, journal_mode)
+        if path is not None and not _writable(path):
+            # SQLite opens a file it may not write read-only, and the connection stays so after the
+            # file is writable again: it would fail the first write after an outage (see checkout).
+            record.info[_OPENED_READ_ONLY] = True
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if path is not None and record.info.get(_OPENED_READ_ONLY) and _writable(path):
+            # The pool drops it and opens another: a reader took it during the outage, a writer wants it now.
+            raise sa_exc.DisconnectionError("a connection opened while the database file was read-only")
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
@@ -277,7 +296,7 @@ class Database:
         if self.is_sqlite:
             if sqlite_journal_mode not in ("wal", "delete"):
                 raise ValueError(f"unknown SQLite journal mode {sqlite_journal_mode!r}")
-            _configure_sqlite(self.engine, int(lock_timeout * 1000), sqlite_journal_mode)
+            _configure_sqlite(self.engine, int(lock_timeout * 1000), sqlite_journal_mode, _sqlite_file(self.url))
         #: SQLite in a file: the writer that runs a transaction in one trip (see :meth:`write_in_one_trip`).
         self.sqlite_writer: SQLiteWriter | None = None
         path = _sqlite_file(self.url) if self.is_sqlite and one_trip_writes else None

@@ -287,3 +287,38 @@ async def test_a_reply_sent_during_an_outage_is_not_lost_silently(
         assert again.status_code == 200, again.text
         replies = await callback.wait_for(1)
         assert replies[0]["text"] == "It ships today"
+
+
+async def test_connections_opened_while_the_sqlite_log_was_read_only_are_not_written_with_after(
+    tmp_path: Path, _sqlite_template: Path
+) -> None:
+    # SQLite opens a file it may not write read-only and keeps it so: readers that opened pooled
+    # connections during the outage must not hand them to the first writers after it.
+    import shutil
+
+    from sqlalchemy import text
+
+    from chatops.db import Database
+
+    path = tmp_path / "chatops.db"
+    shutil.copyfile(_sqlite_template, path)
+    url = f"sqlite+aiosqlite:///{path}"
+    db = Database(url)
+
+    async def read_for_a_while() -> None:
+        async with db.read() as session:
+            await session.execute(text("SELECT count(*) FROM conversations"))
+            await asyncio.sleep(0.1)  # held, so that the others open connections of their own
+
+    try:
+        await db.ping()  # the write-ahead log exists before the outage
+        async with database_read_only(url):
+            await asyncio.gather(*(read_for_a_while() for _ in range(4)))
+        for n in range(6):  # every pooled connection in turn
+            async with db.write() as session:
+                await session.execute(
+                    text("INSERT INTO source_state (plugin, key, value, updated_at) VALUES ('t', :k, 'v', '2026')"),
+                    {"k": str(n)},
+                )
+    finally:
+        await db.dispose()
