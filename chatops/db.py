@@ -293,17 +293,17 @@ class Database:
         _reconnect_after_outages(self.engine)
         if not self.is_sqlite:
             _ping_when_idle(self.engine)
+        #: SQLite in a file: the writer that runs a transaction in one trip (see :meth:`write_in_one_trip`).
+        self.sqlite_writer: SQLiteWriter | None = None
         if self.is_sqlite:
             if sqlite_journal_mode not in ("wal", "delete"):
                 raise ValueError(f"unknown SQLite journal mode {sqlite_journal_mode!r}")
-            _configure_sqlite(self.engine, int(lock_timeout * 1000), sqlite_journal_mode, _sqlite_file(self.url))
-        #: SQLite in a file: the writer that runs a transaction in one trip (see :meth:`write_in_one_trip`).
-        self.sqlite_writer: SQLiteWriter | None = None
-        path = _sqlite_file(self.url) if self.is_sqlite and one_trip_writes else None
-        if path is not None:
             busy_ms = int(lock_timeout * 1000)
-            pragmas = functools.partial(sqlite_pragmas, busy_timeout_ms=busy_ms, journal_mode=sqlite_journal_mode)
-            self.sqlite_writer = SQLiteWriter(path, pragmas, busy_ms)
+            path = _sqlite_file(self.url)
+            _configure_sqlite(self.engine, busy_ms, sqlite_journal_mode, path)
+            if path is not None and one_trip_writes:
+                pragmas = functools.partial(sqlite_pragmas, busy_timeout_ms=busy_ms, journal_mode=sqlite_journal_mode)
+                self.sqlite_writer = SQLiteWriter(path, pragmas, busy_ms)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         # Reads on SQLite may share the database with a writer under WAL.

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     false,
@@ -41,6 +42,12 @@ NAMING_CONVENTION = {
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
     return datetime.now(UTC)
+
+
+def table_of(model: type[Any]) -> Table:
+    """A mapped class's table, for Core statements (no ORM bookkeeping on the hot paths)."""
+    table: Table = model.__table__
+    return table
 
 
 class UTCDateTime(TypeDecorator[datetime]):

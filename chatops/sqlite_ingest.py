@@ -26,7 +26,7 @@ from sqlalchemy import Table, bindparam
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
 
-from chatops.models import AuditEntry, Conversation, Message, OutboxJob
+from chatops.models import AuditEntry, Conversation, Message, OutboxJob, table_of
 
 
 class TableRows:
@@ -130,14 +130,14 @@ class NewThreads:
     def __init__(self, dialect: Dialect) -> None:
         self._dialect = dialect
         self._rows: dict[tuple[str, tuple[str, ...]], TableRows] = {}
-        self._audits = TableRows(_table(AuditEntry), ("conversation_id", "actor", "action", "detail", "at"), dialect)
+        self._audits = TableRows(table_of(AuditEntry), ("conversation_id", "actor", "action", "detail", "at"), dialect)
         self._jobs = TableRows(
-            _table(OutboxJob), ("kind", "conversation_id", "message_id", "payload", "priority"), dialect
+            table_of(OutboxJob), ("kind", "conversation_id", "message_id", "payload", "priority"), dialect
         )
 
     def _statement(self, model: type[Any], columns: Sequence[str], key: Sequence[str]) -> TableRows:
         """The INSERT ... ON CONFLICT (key) DO NOTHING RETURNING id of ``model``'s table for rows of ``columns``."""
-        table = _table(model)
+        table = table_of(model)
         found = self._rows.get((table.name, tuple(columns)))
         if found is None:
             found = TableRows(table, columns, self._dialect, conflict=key, returning=True)
@@ -200,8 +200,3 @@ class NewThreads:
 
 def _thread_key(thread: NewThread) -> tuple[str, str]:
     return thread.conversation["source"], thread.conversation["thread_id"]
-
-
-def _table(model: type[Any]) -> Table:
-    table: Table = model.__table__
-    return table

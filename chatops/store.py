@@ -13,9 +13,9 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, case, delete, func, select, update
+from sqlalchemy import bindparam, case, delete, func, select, update
 from sqlalchemy import insert as sa_insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,6 +39,7 @@ from chatops.models import (
     SourceState,
     Status,
     Tag,
+    table_of,
     utcnow,
 )
 from chatops.priority import score_of
@@ -95,11 +96,6 @@ def _insert(session: AsyncSession, table: Any) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
-def _table(model: type[Any]) -> Table:
-    """A mapped class's table, for Core statements."""
-    return cast(Table, model.__table__)
-
-
 @functools.cache
 def _ingest_statements(dialect: str) -> tuple[Any, Any]:
     """The two INSERTs of every ingest, built once per dialect and run with parameters.
@@ -112,7 +108,7 @@ def _ingest_statements(dialect: str) -> tuple[Any, Any]:
     # On the tables, not the mapped classes: the ORM's bulk INSERT path walked every row's
     # attributes again and took about a third of a group's CPU time (profiled); the rows are
     # plain column values already, and Core applies the columns' defaults all the same.
-    conversations, messages = _table(Conversation), _table(Message)
+    conversations, messages = table_of(Conversation), table_of(Message)
     conversation = (
         insert(conversations)
         .on_conflict_do_nothing(index_elements=["source", "thread_id"])
@@ -455,10 +451,10 @@ class Store:
             return results
         # Plain executemany (no RETURNING) into the tables: the cheapest way in for hundreds of rows.
         if audits:
-            await session.execute(sa_insert(_table(AuditEntry)), audits)
+            await session.execute(sa_insert(table_of(AuditEntry)), audits)
             _announce(session, audits)
         if jobs:
-            await session.execute(sa_insert(_table(OutboxJob)), jobs)
+            await session.execute(sa_insert(table_of(OutboxJob)), jobs)
         return results
 
     @staticmethod
@@ -1135,15 +1131,15 @@ async def _add_audit_now(session: AsyncSession, conversation_id: int, actor: str
 @functools.cache
 def _core_insert(model: type[Any]) -> Any:
     """A plain INSERT into ``model``'s table, run with rows of column values (Core applies the defaults)."""
-    return sa_insert(_table(model))
+    return sa_insert(table_of(model))
 
 
 @functools.cache
 def _claim() -> Any:
     """Make b_user the owner of b_id if nobody owns it: NEW becomes CLAIMED, a replied or resolved card stays so."""
-    c = _table(Conversation).c
+    c = table_of(Conversation).c
     return (
-        update(_table(Conversation))
+        update(table_of(Conversation))
         .where(c.id == bindparam("b_id"), c.assignee.is_(None))
         .values(
             assignee=bindparam("b_user"),
@@ -1157,9 +1153,9 @@ def _claim() -> Any:
 @functools.cache
 def _unclaim() -> Any:
     """Release b_id if b_user owns it; CLAIMED goes back to NEW."""
-    c = _table(Conversation).c
+    c = table_of(Conversation).c
     return (
-        update(_table(Conversation))
+        update(table_of(Conversation))
         .where(c.id == bindparam("b_id"), c.assignee == bindparam("b_user"))
         .values(
             assignee=None,
@@ -1173,9 +1169,9 @@ def _unclaim() -> Any:
 @functools.cache
 def _release() -> Any:
     """Close b_id's open assignment row at b_at."""
-    c = _table(Assignment).c
+    c = table_of(Assignment).c
     return (
-        update(_table(Assignment))
+        update(table_of(Assignment))
         .where(c.conversation_id == bindparam("b_id"), c.released_at.is_(None))
         .values(released_at=bindparam("b_at"))
     )
@@ -1184,7 +1180,7 @@ def _release() -> Any:
 @functools.cache
 def _waiting_card_update() -> Any:
     """The id of a pending card update of b_conversation_id that no worker has picked yet."""
-    c = _table(OutboxJob).c
+    c = table_of(OutboxJob).c
     return (
         select(c.id)
         .where(

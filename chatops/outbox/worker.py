@@ -21,18 +21,18 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import Table, bindparam, exists, or_, select, update
+from sqlalchemy import bindparam, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatops.alerts import Alerts
 from chatops.config import DeliveryConfig
 from chatops.db import Database, DatabaseUnavailable
 from chatops.i18n import Translator
-from chatops.models import Conversation, OutboxJob, OutboxStatus, utcnow
+from chatops.models import Conversation, OutboxJob, OutboxStatus, table_of, utcnow
 from chatops.outbox.admin import MINIMAL, RETRIED
 from chatops.outbox.kinds import OUTBOX_LOG, DueJob, JobKind, JobKinds, JobSlack
 from chatops.slack.escape import one_line
@@ -582,7 +582,7 @@ def _lease_statement(*, one_per_conversation: bool) -> Any:
     With ``one_per_conversation``, only while no other job of its kind for its conversation
     (b_kind, b_conversation_id) is leased.
     """
-    table = cast(Table, OutboxJob.__table__)
+    table = table_of(OutboxJob)
     c = table.c
     conditions = [
         c.id == bindparam("b_id"),
@@ -606,9 +606,10 @@ def _lease_statement(*, one_per_conversation: bool) -> Any:
 @functools.cache
 def _done_statement() -> Any:
     """Mark job b_id done at b_at, if b_worker still holds it."""
-    c = cast(Table, OutboxJob.__table__).c
+    table = table_of(OutboxJob)
+    c = table.c
     return (
-        update(cast(Table, OutboxJob.__table__))
+        update(table)
         .where(c.id == bindparam("b_id"), c.leased_by == bindparam("b_worker"))
         .values(leased_by=None, lease_until=None, status=OutboxStatus.DONE.value, done_at=bindparam("b_at"))
     )

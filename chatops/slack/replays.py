@@ -14,13 +14,13 @@ import functools
 import hashlib
 import time
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from chatops.db import Database
-from chatops.models import Interaction, utcnow
+from chatops.models import Interaction, table_of, utcnow
 
 #: How long a key is kept. Bolt refuses requests signed more than 5 minutes ago, so a day
 #: leaves room for clock skew and Socket Mode redeliveries while keeping the table small.
@@ -64,7 +64,7 @@ PURGE_SECONDS = 60.0
 @functools.cache
 def _take_key(dialect: str) -> Any:
     """The INSERT that takes a key (None when it is there already), built once per dialect and run with parameters."""
-    table = cast(Table, Interaction.__table__)
+    table = table_of(Interaction)
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return (
         insert(table)
@@ -106,17 +106,13 @@ class ReplayGuard:
         take = _take_key(self.db.engine.dialect.name)
         params = {"b_key": key, "b_kind": kind[:32], "b_actor": actor[:64], "b_at": now}
         purge = time.monotonic() - self._purged_at >= PURGE_SECONDS
-        if self.db.is_sqlite:
-            async with self.db.write() as session:
-                taken = await session.scalar(take, params)
-                if taken is not None and purge:
-                    await session.execute(_purge(now))
-        else:
-            # One statement, its own transaction: a round trip instead of three on every click.
-            async with self.db.single_statements() as conn:
-                taken = await conn.scalar(take, params)
-                if taken is not None and purge:
-                    await conn.execute(_purge(now))
+        # PostgreSQL: each statement its own transaction, a round trip instead of three on every click.
+        # SQLite: a write transaction, in the bot's write queue.
+        target = self.db.write() if self.db.is_sqlite else self.db.single_statements()
+        async with target as conn:
+            taken = await conn.scalar(take, params)
+            if taken is not None and purge:
+                await conn.execute(_purge(now))
         if taken is not None and purge:
             self._purged_at = time.monotonic()
         return taken is not None
